@@ -1,0 +1,250 @@
+package io.binlogarchive;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A sink in a local directory (a mounted volume, an NFS share, or a staging area). Objects are
+ * files below the root; keys map to relative paths.
+ *
+ * <p>An object is written to a hidden temporary file in its final directory, fsynced, then linked
+ * to its final name with {@code link(2)} (which fails if the name exists, so nothing is ever
+ * overwritten), and the directory is fsynced. A crash leaves at most a hidden {@code .*.part} file,
+ * which listings ignore. User metadata is not kept: the sidecars hold everything the archive
+ * needs.
+ */
+public final class FileSystemSink implements Sink {
+  private static final String PART_SUFFIX = ".part";
+  private final Path root;
+
+  private FileSystemSink(Path root) {
+    this.root = root;
+  }
+
+  /**
+   * @param root the directory that holds the archive; created if missing
+   * @return the sink
+   * @throws ArchiveException if the directory cannot be created
+   */
+  public static FileSystemSink of(Path root) {
+    Path abs = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(abs);
+    } catch (IOException e) {
+      throw new StoreException("cannot create archive directory " + abs + ": " + e.getMessage(), false, e);
+    }
+    return new FileSystemSink(abs);
+  }
+
+  /** @return the root directory */
+  public Path root() {
+    return root;
+  }
+
+  Path resolve(String key) {
+    if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("\\")) {
+      throw new IllegalArgumentException("invalid object key '" + key + "'");
+    }
+    for (String part : key.split("/", -1)) {
+      if (part.isEmpty() || part.equals(".") || part.equals("..") || part.endsWith(PART_SUFFIX) && part.startsWith(".")) {
+        throw new IllegalArgumentException("invalid object key '" + key + "'");
+      }
+    }
+    return root.resolve(key);
+  }
+
+  @Override
+  public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
+    Path target = resolve(key);
+    Files.createDirectories(target.getParent());
+    Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + PART_SUFFIX);
+    FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    return new FsWriter(key, target, tmp, ch);
+  }
+
+  @Override
+  public Optional<StoredObject> stat(String key) throws IOException {
+    Path p = resolve(key);
+    try {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+      if (!a.isRegularFile()) {
+        return Optional.empty();
+      }
+      return Optional.of(new StoredObject(key, a.size(), a.lastModifiedTime().toInstant(), Map.of(), Map.of()));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public InputStream open(String key, long offset) throws IOException {
+    Path p = resolve(key);
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(p, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new NotFoundException("object " + key + " does not exist in " + describe());
+    }
+    ch.position(offset);
+    return Channels.newInputStream(ch);
+  }
+
+  @Override
+  public List<StoredObject> list(String prefix) throws IOException {
+    int slash = prefix.lastIndexOf('/');
+    Path start = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+    if (!Files.isDirectory(start)) {
+      return List.of();
+    }
+    List<StoredObject> out = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(start)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(".") && name.endsWith(PART_SUFFIX)) {
+          continue;
+        }
+        String key = root.relativize(p).toString().replace('\\', '/');
+        if (!key.startsWith(prefix)) {
+          continue;
+        }
+        BasicFileAttributes a;
+        try {
+          a = Files.readAttributes(p, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+          continue;
+        }
+        if (a.isRegularFile()) {
+          out.add(new StoredObject(key, a.size(), a.lastModifiedTime().toInstant(), Map.of(), Map.of()));
+        }
+      }
+    }
+    out.sort(Comparator.comparing(StoredObject::key));
+    return out;
+  }
+
+  @Override
+  public void delete(String key) throws IOException {
+    Path p = resolve(key);
+    if (Files.deleteIfExists(p)) {
+      FsSync.directory(p.getParent());
+    }
+  }
+
+  @Override
+  public String describe() {
+    return root.toUri().toString();
+  }
+
+  @Override
+  public String toString() {
+    return "FileSystemSink[" + root + "]";
+  }
+
+  private final class FsWriter extends SinkWriter {
+    private final String key;
+    private final Path target;
+    private final Path tmp;
+    private final FileChannel ch;
+    private final MessageDigest sha256 = Digests.sha256();
+    private long size;
+    private boolean committed;
+    private boolean aborted;
+
+    FsWriter(String key, Path target, Path tmp, FileChannel ch) {
+      this.key = key;
+      this.target = target;
+      this.tmp = tmp;
+      this.ch = ch;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      if (committed || aborted) {
+        throw new IOException("write to " + key + " after " + (committed ? "commit" : "abort"));
+      }
+      ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+      try {
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+      } catch (IOException e) {
+        throw new IOException("cannot write " + key + " in " + root + ": " + e.getMessage(), e);
+      }
+      sha256.update(b, off, len);
+      size += len;
+    }
+
+    @Override
+    public StoredObject commit() throws IOException {
+      if (committed) {
+        throw new IllegalStateException(key + " is already committed");
+      }
+      if (aborted) {
+        throw new IllegalStateException(key + " was aborted");
+      }
+      try {
+        ch.force(true);
+        ch.close();
+        Files.createLink(target, tmp);
+      } catch (FileAlreadyExistsException e) {
+        abort();
+        throw new ObjectExistsException(key, "object " + key + " already exists in " + describe());
+      } catch (IOException e) {
+        abort();
+        throw new IOException("cannot commit " + key + " in " + root + ": " + e.getMessage(), e);
+      }
+      committed = true;
+      Files.deleteIfExists(tmp);
+      FsSync.directory(target.getParent());
+      String hex = HexFormat.of().formatHex(sha256.digest());
+      return new StoredObject(key, size, Files.getLastModifiedTime(target).toInstant(), Map.of("sha256", hex), Map.of());
+    }
+
+    @Override
+    public void abort() {
+      if (committed || aborted) {
+        return;
+      }
+      aborted = true;
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // the temporary file is deleted below either way
+      }
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // a leftover hidden .part file is ignored by listings
+      }
+    }
+
+    @Override
+    protected boolean isCommitted() {
+      return committed;
+    }
+  }
+}
