@@ -1,0 +1,84 @@
+package io.binlogarchive;
+
+import java.time.Duration;
+
+/**
+ * Hears what an {@link Archiver} does, for schedulers, progress displays and metrics. Every method
+ * has a no-op default; events come in pairs (started, then archived, skipped or failed). A
+ * listener is called from the archiver's threads and must be thread-safe; whatever it throws is
+ * logged and ignored, never allowed into the pipeline.
+ */
+public interface ArchiveListener {
+
+  /** A listener that does nothing. */
+  ArchiveListener NONE = new ArchiveListener() {};
+
+  /**
+   * A run begins.
+   *
+   * @param candidates how many closed binlogs are past the cursor
+   */
+  default void runStarted(int candidates) {}
+
+  /**
+   * Work on a file begins.
+   *
+   * @param file the binlog
+   */
+  default void fileStarted(BinlogFile file) {}
+
+  /**
+   * A file is archived, verified and described by its sidecar.
+   *
+   * @param result what was stored
+   */
+  default void fileArchived(FileResult result) {}
+
+  /**
+   * A file needed no work (already archived with the same content), or cannot be archived yet.
+   *
+   * @param result why
+   */
+  default void fileSkipped(FileResult result) {}
+
+  /**
+   * A file could not be archived; the run stops before the next file.
+   *
+   * @param file the binlog
+   * @param error why
+   */
+  default void fileFailed(BinlogFile file, Throwable error) {}
+
+  /**
+   * A store call failed and will be tried again.
+   *
+   * @param what the call
+   * @param attempt the failed attempt (1-based)
+   * @param delay the wait before the next attempt
+   * @param error the failure
+   */
+  default void retryScheduled(String what, int attempt, Duration delay, Throwable error) {}
+
+  /**
+   * Binlogs between the cursor and the oldest file still on the server were purged before they
+   * were archived: the archive has a gap there.
+   *
+   * @param afterSequence the last sequence archived
+   * @param nextSequence the next sequence available
+   */
+  default void gapDetected(long afterSequence, long nextSequence) {}
+
+  /**
+   * The cursor moved.
+   *
+   * @param cursor the committed cursor
+   */
+  default void cursorCommitted(Cursor cursor) {}
+
+  /**
+   * A run ends.
+   *
+   * @param summary what it did
+   */
+  default void runFinished(RunSummary summary) {}
+}

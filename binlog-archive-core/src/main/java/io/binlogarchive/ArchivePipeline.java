@@ -1,0 +1,507 @@
+package io.binlogarchive;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One run of the archiver: plan, archive files (several in flight), commit the cursor in order. */
+final class ArchivePipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
+  static final String VERSION = "binlog-archive/0.1.0";
+
+  private final Archiver a;
+
+  ArchivePipeline(Archiver archiver) {
+    this.a = archiver;
+  }
+
+  RunSummary run() {
+    long started = System.nanoTime();
+    List<FileResult> results = new ArrayList<>();
+    Optional<Cursor> cursor = Optional.empty();
+    Throwable failure = null;
+    BinlogFile failedFile = null;
+    try {
+      cursor = a.cursorStore.load();
+      List<BinlogFile> closed = a.source.closedFiles();
+      String timeline = chooseTimeline(cursor, closed);
+      List<BinlogFile> todo = new ArrayList<>();
+      boolean sameTimeline = cursor.isPresent() && cursor.get().timeline().equals(timeline);
+      for (BinlogFile f : closed) {
+        if (!sameTimeline || f.sequence() > cursor.get().sequence()) {
+          todo.add(f);
+        }
+      }
+      if (sameTimeline && !todo.isEmpty() && todo.get(0).sequence() > cursor.get().sequence() + 1) {
+        long after = cursor.get().sequence();
+        long next = todo.get(0).sequence();
+        LOG.atError()
+            .addKeyValue("binlog_filename", todo.get(0).name())
+            .log("binlogs after sequence {} up to {} were purged from the server before they were archived;"
+                + " the archive has a gap there", after, next);
+        a.listener.gapDetected(after, next);
+      }
+      a.listener.runStarted(todo.size());
+      LOG.atInfo()
+          .addKeyValue("candidates", todo.size())
+          .addKeyValue("timeline", timeline)
+          .log("archive run: {} closed binlog(s) past the cursor, {} -> {}", todo.size(), a.source.describe(),
+              a.sink.describe());
+      RunState state = new RunState(results, cursor);
+      try {
+        process(todo, timeline, state);
+      } finally {
+        cursor = state.cursor;
+        failure = state.failure;
+        failedFile = state.failedFile;
+      }
+    } catch (IOException | RuntimeException e) {
+      failure = e;
+    }
+    if (failure != null) {
+      LOG.atError()
+          .addKeyValue("binlog_filename", failedFile == null ? null : failedFile.name())
+          .log("archive run stopped: {}", failure.getMessage());
+    }
+    RunSummary summary =
+        new RunSummary(results, cursor, failure, failedFile, Duration.ofNanos(System.nanoTime() - started));
+    a.listener.runFinished(summary);
+    return summary;
+  }
+
+  private static final class RunState {
+    final List<FileResult> results;
+    Optional<Cursor> cursor;
+    Throwable failure;
+    BinlogFile failedFile;
+
+    RunState(List<FileResult> results, Optional<Cursor> cursor) {
+      this.results = results;
+      this.cursor = cursor;
+    }
+  }
+
+  private void process(List<BinlogFile> todo, String timeline, RunState state) throws IOException {
+    if (todo.isEmpty()) {
+      return;
+    }
+    AtomicInteger threadNo = new AtomicInteger();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            a.parallelism,
+            r -> {
+              Thread t = new Thread(r, "binlog-archive-" + threadNo.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    ArrayDeque<Future<FileResult>> inFlight = new ArrayDeque<>();
+    ArrayDeque<BinlogFile> inFlightFiles = new ArrayDeque<>();
+    int next = 0;
+    boolean stop = false;
+    try {
+      while (!inFlight.isEmpty() || (!stop && next < todo.size())) {
+        while (!stop && next < todo.size() && inFlight.size() < a.parallelism) {
+          BinlogFile f = todo.get(next++);
+          inFlight.add(pool.submit(() -> archiveOne(f, timeline)));
+          inFlightFiles.add(f);
+        }
+        Future<FileResult> head = inFlight.poll();
+        BinlogFile file = inFlightFiles.poll();
+        FileResult r;
+        try {
+          r = head.get();
+        } catch (ExecutionException e) {
+          if (!stop) {
+            stop = true;
+            state.failure = e.getCause();
+            state.failedFile = file;
+            a.listener.fileFailed(file, e.getCause());
+          }
+          continue;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          stop = true;
+          state.failure = e;
+          state.failedFile = file;
+          continue;
+        }
+        if (stop) {
+          // a later file finished after an earlier one failed: its sidecar (if any) stays, the
+          // cursor does not move past the failure; the next run skips it as already archived
+          continue;
+        }
+        state.results.add(r);
+        switch (r.status()) {
+          case ARCHIVED -> a.listener.fileArchived(r);
+          default -> a.listener.fileSkipped(r);
+        }
+        if (r.status() == FileResult.Status.NOT_CLOSED) {
+          stop = true;
+          continue;
+        }
+        if (a.mode == Archiver.Mode.ARCHIVE
+            && (r.status() == FileResult.Status.ARCHIVED || r.status() == FileResult.Status.ALREADY_ARCHIVED)) {
+          Sidecar s = r.sidecar();
+          Cursor c =
+              new Cursor(
+                  s.file(), s.sequence(), s.sha256(), s.binlog() == null ? null : s.binlog().lastEventTime(), timeline,
+                  a.clock.instant());
+          a.cursorStore.commit(c);
+          state.cursor = Optional.of(c);
+          a.listener.cursorCommitted(c);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  String chooseTimeline(Optional<Cursor> cursor, List<BinlogFile> closed) throws IOException {
+    if (cursor.isPresent()) {
+      Cursor c = cursor.get();
+      long maxSeq = closed.isEmpty() ? Long.MAX_VALUE : closed.get(closed.size() - 1).sequence();
+      if (a.forceNewTimeline || maxSeq < c.sequence()) {
+        int n = Math.max(ArchiveLayout.timelineNumber(c.timeline()), latestTimeline()) + 1;
+        String t = ArchiveLayout.timelineName(n);
+        LOG.atWarn()
+            .addKeyValue("timeline", t)
+            .log("starting timeline {}: {}", t, a.forceNewTimeline
+                ? "requested"
+                : "the server's binlog sequence restarted (newest closed " + maxSeq + " < cursor " + c.sequence()
+                    + "; RESET MASTER or a new server)");
+        return t;
+      }
+      return c.timeline();
+    }
+    int latest = latestTimeline();
+    if (latest == 0) {
+      return ArchiveLayout.timelineName(1);
+    }
+    return ArchiveLayout.timelineName(a.forceNewTimeline ? latest + 1 : latest);
+  }
+
+  private int latestTimeline() throws IOException {
+    String root = a.layout.root() + "/";
+    List<StoredObject> all = a.retryPolicy.call("list " + root, () -> a.sink.list(root), this::retrying);
+    int latest = 0;
+    for (StoredObject o : all) {
+      String rest = o.key().substring(root.length());
+      int slash = rest.indexOf('/');
+      if (slash > 0 && ArchiveLayout.TIMELINE.matcher(rest.substring(0, slash)).matches()) {
+        latest = Math.max(latest, ArchiveLayout.timelineNumber(rest.substring(0, slash)));
+      }
+    }
+    return latest;
+  }
+
+  private void retrying(String what, int attempt, Duration delay, Throwable error) {
+    LOG.atWarn()
+        .addKeyValue("attempt", attempt)
+        .addKeyValue("delay_ms", delay.toMillis())
+        .log("{} failed (attempt {}), retrying in {} ms: {}", what, attempt, delay.toMillis(), error.toString());
+    a.listener.retryScheduled(what, attempt, delay, error);
+  }
+
+  // ---- one file ------------------------------------------------------------------------------
+
+  FileResult archiveOne(BinlogFile f, String timeline) throws IOException {
+    long t0 = System.nanoTime();
+    a.listener.fileStarted(f);
+    String sidecarKey = a.layout.sidecarKey(timeline, f.name());
+    if (a.mode == Archiver.Mode.DRY_RUN) {
+      return plan(f, t0);
+    }
+    Optional<Sidecar> existing = readSidecar(sidecarKey);
+    if (existing.isPresent()) {
+      return compareWithArchived(f, existing.get(), sidecarKey, t0);
+    }
+    return a.retryPolicy.call("archive " + f.name(), () -> upload(f, timeline, t0), this::retrying);
+  }
+
+  private FileResult plan(BinlogFile f, long t0) throws IOException {
+    try (InputStream in = openLocal(f)) {
+      byte[] head = in.readNBytes(4096);
+      BinlogScanner scanner = new BinlogScanner(f.name(), a.failOnChecksumMismatch);
+      scanner.update(head, 0, head.length);
+      if (scanner.inUse()) {
+        return new FileResult(f, FileResult.Status.NOT_CLOSED, "in-use flag set", null, 0, since(t0));
+      }
+    }
+    return new FileResult(f, FileResult.Status.PLANNED, "would archive " + Files.size(f.path()) + " bytes", null, 0,
+        since(t0));
+  }
+
+  private Optional<Sidecar> readSidecar(String key) throws IOException {
+    return a.retryPolicy.call(
+        "read sidecar " + key,
+        () -> {
+          Optional<StoredObject> st = a.sink.stat(key);
+          if (st.isEmpty()) {
+            return Optional.empty();
+          }
+          try (InputStream in = a.sink.open(key)) {
+            return Optional.of(Sidecar.parse(in.readNBytes(4 << 20), key));
+          } catch (NotFoundException e) {
+            return Optional.empty();
+          }
+        },
+        this::retrying);
+  }
+
+  private FileResult compareWithArchived(BinlogFile f, Sidecar archived, String sidecarKey, long t0) throws IOException {
+    MessageDigest d = Digests.sha256();
+    long size = 0;
+    try (InputStream in = openLocal(f)) {
+      byte[] buf = new byte[a.bufferSize];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        d.update(buf, 0, n);
+        size += n;
+      }
+    }
+    String sha = Digests.hex(d.digest());
+    if (size != archived.size() || !sha.equals(archived.sha256())) {
+      throw new ChainBreakException(
+          "local binlog " + f.path() + " (" + size + " bytes, SHA-256 " + sha + ") differs from the archived "
+              + sidecarKey + " (" + archived.size() + " bytes, SHA-256 " + archived.sha256()
+              + "); nothing was overwritten. If the server was rebuilt or RESET MASTER was run, start a new"
+              + " timeline; otherwise find out why the file changed.");
+    }
+    LOG.atInfo()
+        .addKeyValue("binlog_filename", f.name())
+        .addKeyValue("bytes_processed", size)
+        .addKeyValue("checksum_status", "matches_archive")
+        .log("{} is already archived with the same SHA-256; skipped", f.name());
+    return new FileResult(f, FileResult.Status.ALREADY_ARCHIVED, "already archived", archived, size, since(t0));
+  }
+
+  private InputStream openLocal(BinlogFile f) throws IOException {
+    try {
+      return Files.newInputStream(f.path());
+    } catch (NoSuchFileException e) {
+      throw new NotFoundException(
+          "binlog " + f.name() + " listed by " + a.source.describe() + " does not exist at " + f.path());
+    }
+  }
+
+  private FileResult upload(BinlogFile f, String timeline, long t0) throws IOException {
+    String ext = extension();
+    String artifactKey = a.layout.artifactKey(timeline, f.name(), ext);
+    MessageDigest plainDigest = Digests.sha256();
+    BinlogScanner scanner = new BinlogScanner(f.name(), a.failOnChecksumMismatch);
+    byte[] buf = new byte[a.bufferSize];
+    long plainSize;
+    try (InputStream in = openLocal(f)) {
+      int n = in.readNBytes(buf, 0, buf.length);
+      scanner.update(buf, 0, n);
+      if (scanner.inUse()) {
+        LOG.atInfo()
+            .addKeyValue("binlog_filename", f.name())
+            .log("{} still has the in-use flag set (the server is writing it, or crashed while writing it);"
+                + " not archived", f.name());
+        return new FileResult(f, FileResult.Status.NOT_CLOSED,
+            "in-use flag set in the FORMAT_DESCRIPTION_EVENT", null, n, since(t0));
+      }
+      Map<String, String> meta = new LinkedHashMap<>();
+      meta.put("binlog-file", f.name());
+      meta.put("archiver", VERSION);
+      long uploadStart = System.nanoTime();
+      try (SinkWriter writer = a.sink.create(artifactKey, meta)) {
+        HashingOutputStream artifactOut = new HashingOutputStream(writer);
+        OutputStream chain = artifactOut;
+        for (int i = a.transforms.size() - 1; i >= 0; i--) {
+          chain = a.transforms.get(i).wrap(chain);
+        }
+        BinlogInfo info;
+        try (OutputStream out = chain) {
+          plainSize = n;
+          plainDigest.update(buf, 0, n);
+          out.write(buf, 0, n);
+          while ((n = in.read(buf)) > 0) {
+            scanner.update(buf, 0, n);
+            plainDigest.update(buf, 0, n);
+            out.write(buf, 0, n);
+            plainSize += n;
+          }
+          info = scanner.finish();
+          if (!info.closed()) {
+            throw new InvalidBinlogException(
+                f.name() + ": ends at offset " + info.endPosition()
+                    + " without a ROTATE or STOP event: the file is truncated or still being written; not archived");
+          }
+        }
+        String plainSha = Digests.hex(plainDigest.digest());
+        String artifactSha = artifactOut.sha256Hex();
+        long artifactSize = artifactOut.count();
+        if (a.mode == Archiver.Mode.SHADOW) {
+          writer.abort();
+          LOG.atInfo()
+              .addKeyValue("binlog_filename", f.name())
+              .addKeyValue("bytes_processed", plainSize)
+              .log("shadow: {} went through the whole pipeline ({} -> {} bytes); nothing committed", f.name(), plainSize,
+                  artifactSize);
+          return new FileResult(f, FileResult.Status.SHADOWED, artifactSize + " bytes, not committed", null, plainSize,
+              since(t0));
+        }
+        StoredObject stored;
+        try {
+          stored = writer.commit();
+        } catch (ObjectExistsException e) {
+          Verifier.ReadBack rb = adoptExisting(f, artifactKey, plainSize, plainSha);
+          artifactSha = rb.artifactSha256();
+          artifactSize = rb.artifactSize();
+          stored = a.sink.stat(artifactKey).orElseThrow(() -> new IOException("object " + artifactKey + " vanished"));
+        }
+        a.verifier.verify(new Verifier.Upload(a.sink, artifactKey, stored, artifactSize, artifactSha, plainSize, plainSha,
+            a.transforms));
+        long uploadMs = Duration.ofNanos(System.nanoTime() - uploadStart).toMillis();
+        Sidecar sidecar = sidecar(f, timeline, plainSize, plainSha, artifactKey, artifactSize, artifactSha, stored, info);
+        writeSidecar(a.layout.sidecarKey(timeline, f.name()), sidecar);
+        LOG.atInfo()
+            .addKeyValue("binlog_filename", f.name())
+            .addKeyValue("bytes_processed", plainSize)
+            .addKeyValue("artifact_bytes", artifactSize)
+            .addKeyValue("upload_duration_ms", uploadMs)
+            .addKeyValue("checksum_status", "verified")
+            .log("archived {} to {}", f.name(), artifactKey);
+        return new FileResult(f, FileResult.Status.ARCHIVED, artifactKey, sidecar, plainSize, since(t0));
+      }
+    }
+  }
+
+  private Verifier.ReadBack adoptExisting(BinlogFile f, String artifactKey, long plainSize, String plainSha)
+      throws IOException {
+    // An earlier run stored the artifact but stopped before its sidecar: keep it if it decodes to
+    // exactly this binlog; never overwrite it.
+    Verifier.ReadBack rb;
+    try {
+      rb = Verifier.ReadBack.of(a.sink, artifactKey, a.transforms);
+    } catch (IOException | ArchiveException e) {
+      throw new ChainBreakException(
+          "artifact " + artifactKey + " exists without a sidecar and cannot be read back as " + f.name() + " ("
+              + e.getMessage() + "); it was left untouched. Inspect it, and delete it to archive the file again.",
+          e);
+    }
+    if (rb.plaintextSize() != plainSize || !rb.plaintextSha256().equals(plainSha)) {
+      throw new ChainBreakException(
+          "artifact " + artifactKey + " exists without a sidecar and holds different content (" + rb.plaintextSize()
+              + " bytes, SHA-256 " + rb.plaintextSha256() + ") than local " + f.path() + " (" + plainSize
+              + " bytes, SHA-256 " + plainSha + "); it was left untouched.");
+    }
+    LOG.atInfo()
+        .addKeyValue("binlog_filename", f.name())
+        .addKeyValue("checksum_status", "adopted")
+        .log("{} was stored by an earlier run that stopped before its sidecar; read back and kept", artifactKey);
+    return rb;
+  }
+
+  private void writeSidecar(String key, Sidecar sidecar) throws IOException {
+    byte[] json = sidecar.toJson();
+    a.retryPolicy.call(
+        "write sidecar " + key,
+        () -> {
+          try (SinkWriter w = a.sink.create(key, Map.of("binlog-file", sidecar.file()))) {
+            w.write(json);
+            w.commit();
+          } catch (ObjectExistsException e) {
+            Optional<Sidecar> other = readSidecar(key);
+            if (other.isEmpty() || !other.get().sha256().equals(sidecar.sha256())) {
+              throw new ChainBreakException(
+                  "sidecar " + key + " appeared while archiving and describes different content; nothing overwritten");
+            }
+          }
+          return null;
+        },
+        this::retrying);
+  }
+
+  private Sidecar sidecar(BinlogFile f, String timeline, long size, String sha, String artifactKey, long artifactSize,
+      String artifactSha, StoredObject stored, BinlogInfo info) {
+    Transform codec = a.transforms.get(0);
+    Transform cipher = a.transforms.size() > 1 ? a.transforms.get(a.transforms.size() - 1) : null;
+    List<Map<String, Object>> described = new ArrayList<>();
+    for (Transform t : a.transforms) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("id", t.id());
+      m.putAll(t.describe());
+      described.add(m);
+    }
+    Object level = codec.describe().get("level");
+    Object keyId = cipher == null ? null : cipher.describe().get("key_id");
+    Sidecar.Artifact artifact =
+        new Sidecar.Artifact(artifactKey, artifactSize, artifactSha, codec.id(),
+            level instanceof Integer i ? i : null, cipher == null ? null : cipher.id(),
+            keyId == null ? null : keyId.toString(), described, stored.checksums());
+    return new Sidecar(Sidecar.FORMAT_VERSION, f.name(), f.sequence(), a.serverId, timeline, size, sha, artifact, info,
+        Instant.now(a.clock), VERSION);
+  }
+
+  String extension() {
+    StringBuilder sb = new StringBuilder();
+    for (Transform t : a.transforms) {
+      sb.append(t.extension());
+    }
+    return sb.toString();
+  }
+
+  private static Duration since(long t0) {
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /** Hashes and counts the artifact bytes on their way to the sink, without closing it. */
+  static final class HashingOutputStream extends FilterOutputStream {
+    private final MessageDigest digest = Digests.sha256();
+    private long count;
+
+    HashingOutputStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      digest.update((byte) b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      digest.update(b, off, len);
+      count += len;
+    }
+
+    /** Flushes but leaves the sink writer open: only commit or abort ends it. */
+    @Override
+    public void close() throws IOException {
+      out.flush();
+    }
+
+    String sha256Hex() {
+      return Digests.hex(digest.digest());
+    }
+
+    long count() {
+      return count;
+    }
+  }
+}

@@ -1,0 +1,308 @@
+package io.binlogarchive;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Archives a MySQL server's closed binary logs to a {@link Sink}, in order, verified, each with a
+ * JSON {@link Sidecar}, and moves a crash-safe {@link Cursor} only after both are stored.
+ *
+ * <pre>{@code
+ * try (Archiver archiver = Archiver.builder()
+ *     .source(BinlogSource.directory(Path.of("/var/lib/mysql")))
+ *     .sink(FileSystemSink.of(Path.of("/backup/binlogs")))
+ *     .serverId("db1")
+ *     .cursorFile(Path.of("/var/lib/binlog-archive/db1.cursor.json"))
+ *     .build()) {
+ *   RunSummary summary = archiver.runOnce();
+ * }
+ * }</pre>
+ *
+ * <p>An archiver is immutable once built and owns its cursor store (and its lock) until closed.
+ * {@link #runOnce()} may be called repeatedly (by a scheduler), but not concurrently.
+ */
+public final class Archiver implements AutoCloseable {
+
+  /** What a run does with each file. */
+  public enum Mode {
+    /** Upload, verify, write the sidecar, move the cursor. */
+    ARCHIVE,
+    /** Plan only: list what would be archived; read nothing but headers, write nothing. */
+    DRY_RUN,
+    /** The whole pipeline (read, scan, compress, encrypt, upload) but abort instead of commit. */
+    SHADOW
+  }
+
+  final BinlogSource source;
+  final Sink sink;
+  final CursorStore cursorStore;
+  final ArchiveLayout layout;
+  final String serverId;
+  final List<Transform> transforms;
+  final Verifier verifier;
+  final RetryPolicy retryPolicy;
+  final ArchiveListener listener;
+  final int parallelism;
+  final int bufferSize;
+  final Mode mode;
+  final boolean failOnChecksumMismatch;
+  final boolean forceNewTimeline;
+  final Clock clock;
+  private final ArchivePipeline pipeline;
+  private boolean closed;
+
+  private Archiver(Builder b, CursorStore cursorStore) {
+    this.source = b.source;
+    this.sink = b.sink;
+    this.cursorStore = cursorStore;
+    this.serverId = b.serverId;
+    this.layout = new ArchiveLayout(b.prefix, b.serverId);
+    List<Transform> t = new ArrayList<>();
+    t.add(b.compression);
+    if (b.encryption != null) {
+      t.add(b.encryption);
+    }
+    this.transforms = List.copyOf(t);
+    this.verifier = b.verifier;
+    this.retryPolicy = b.retryPolicy;
+    this.listener = new SafeListener(b.listener);
+    this.parallelism = b.parallelism;
+    this.bufferSize = b.bufferSize;
+    this.mode = b.mode;
+    this.failOnChecksumMismatch = b.failOnChecksumMismatch;
+    this.forceNewTimeline = b.forceNewTimeline;
+    this.clock = b.clock;
+    this.pipeline = new ArchivePipeline(this);
+  }
+
+  /** @return a new builder */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Archives every closed binlog past the cursor, in sequence order, then returns. Files are
+   * processed up to {@code parallelism} at a time; the cursor commits strictly in order. The run
+   * stops at the first file that fails (after retries) or is not yet closed; files before it stay
+   * committed.
+   *
+   * @return what the run did; {@link RunSummary#failure()} holds the error that stopped it
+   * @throws IllegalStateException if the archiver is closed
+   */
+  public synchronized RunSummary runOnce() {
+    if (closed) {
+      throw new IllegalStateException("archiver is closed");
+    }
+    return pipeline.run();
+  }
+
+  /**
+   * @return the committed cursor, or empty before the first commit
+   * @throws IOException if it cannot be read
+   */
+  public Optional<Cursor> cursor() throws IOException {
+    return cursorStore.load();
+  }
+
+  /** @return the sink this archiver writes to */
+  public Sink sink() {
+    return sink;
+  }
+
+  /** Releases the cursor lock; the sink and source stay open (they belong to the caller). */
+  @Override
+  public synchronized void close() throws IOException {
+    if (!closed) {
+      closed = true;
+      cursorStore.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Archiver[" + source.describe() + " -> " + sink.describe() + ", server " + serverId + ", " + transforms
+        + ", parallelism " + parallelism + ", " + mode + "]";
+  }
+
+  /**
+   * Builds an {@link Archiver}. Setters reject bad values at once; {@link #build()} reports every
+   * missing or conflicting setting in one error.
+   */
+  public static final class Builder {
+    private BinlogSource source;
+    private Sink sink;
+    private CursorStore cursorStore;
+    private Path cursorFile;
+    private String prefix = "";
+    private String serverId;
+    private Transform compression = Transform.zstd(3, Math.min(2, Runtime.getRuntime().availableProcessors()));
+    private Transform encryption;
+    private Verifier verifier = Verifier.storeChecksums();
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private ArchiveListener listener = ArchiveListener.NONE;
+    private int parallelism = 1;
+    private int bufferSize = 1 << 20;
+    private Mode mode = Mode.ARCHIVE;
+    private boolean failOnChecksumMismatch = true;
+    private boolean forceNewTimeline;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** @param source where the binlogs are listed (required) */
+    public Builder source(BinlogSource source) {
+      this.source = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /** @param sink where the archive lives (required) */
+    public Builder sink(Sink sink) {
+      this.sink = Objects.requireNonNull(sink, "sink");
+      return this;
+    }
+
+    /**
+     * @param store the cursor store; the archiver takes ownership and closes it (this or {@link
+     *     #cursorFile(Path)} is required)
+     */
+    public Builder cursorStore(CursorStore store) {
+      this.cursorStore = Objects.requireNonNull(store, "cursorStore");
+      return this;
+    }
+
+    /** @param file a JSON cursor file, locked while the archiver is open */
+    public Builder cursorFile(Path file) {
+      this.cursorFile = Objects.requireNonNull(file, "cursorFile");
+      return this;
+    }
+
+    /** @param prefix key prefix in the sink, e.g. {@code prod/mysql} (default none) */
+    public Builder prefix(String prefix) {
+      this.prefix = ArchiveLayout.normalizePrefix(Objects.requireNonNull(prefix, "prefix"));
+      return this;
+    }
+
+    /**
+     * @param serverId names this server's archive, e.g. its {@code @@server_uuid} or a host name
+     *     (required; letters, digits and {@code . _ : -})
+     */
+    public Builder serverId(String serverId) {
+      new ArchiveLayout("", Objects.requireNonNull(serverId, "serverId"));
+      this.serverId = serverId;
+      return this;
+    }
+
+    /** @param compression {@link Transform#zstd(int)} (default level 3), {@link Transform#gzip(int)} or {@link Transform#none()} */
+    public Builder compression(Transform compression) {
+      this.compression = Objects.requireNonNull(compression, "compression");
+      return this;
+    }
+
+    /** @param encryption an encrypting transform applied after compression, or null for none */
+    public Builder encryption(Transform encryption) {
+      this.encryption = encryption;
+      return this;
+    }
+
+    /** @param verifier the proof required before the sidecar is written (default store checksums) */
+    public Builder verifier(Verifier verifier) {
+      this.verifier = Objects.requireNonNull(verifier, "verifier");
+      return this;
+    }
+
+    /** @param policy how failed store calls and uploads are retried */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy");
+      return this;
+    }
+
+    /** @param listener told of every file and cursor event */
+    public Builder listener(ArchiveListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** @param n files in flight at once, 1 to 64 (default 1); the cursor still commits in order */
+    public Builder parallelism(int n) {
+      if (n < 1 || n > 64) {
+        throw new IllegalArgumentException("parallelism must be 1..64, got " + n);
+      }
+      this.parallelism = n;
+      return this;
+    }
+
+    /** @param bytes read buffer per file in flight, 4 KiB to 16 MiB (default 1 MiB) */
+    public Builder bufferSize(int bytes) {
+      if (bytes < 4096 || bytes > 16 << 20) {
+        throw new IllegalArgumentException("bufferSize must be 4 KiB..16 MiB, got " + bytes);
+      }
+      this.bufferSize = bytes;
+      return this;
+    }
+
+    /** @param mode archive (default), dry run or shadow */
+    public Builder mode(Mode mode) {
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /** @param fail fail a file on an event CRC32 mismatch (default) or only count it in the sidecar */
+    public Builder failOnChecksumMismatch(boolean fail) {
+      this.failOnChecksumMismatch = fail;
+      return this;
+    }
+
+    /**
+     * Starts a new timeline for the next file even though the sequence did not go backwards, e.g.
+     * after a server was rebuilt under the same binlog names. The old timeline stays intact.
+     */
+    public Builder newTimeline() {
+      this.forceNewTimeline = true;
+      return this;
+    }
+
+    /** @param clock the clock for sidecar and cursor times */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * @return the archiver, holding the cursor lock
+     * @throws IllegalArgumentException listing every missing or conflicting setting
+     * @throws IOException if the cursor file cannot be opened
+     * @throws ArchiveException if another archiver holds the cursor
+     */
+    public Archiver build() throws IOException {
+      List<String> problems = new ArrayList<>();
+      if (source == null) {
+        problems.add("source is required");
+      }
+      if (sink == null) {
+        problems.add("sink is required");
+      }
+      if (serverId == null) {
+        problems.add("serverId is required");
+      }
+      if (cursorStore == null && cursorFile == null) {
+        problems.add("a cursorStore or cursorFile is required");
+      }
+      if (cursorStore != null && cursorFile != null) {
+        problems.add("set either cursorStore or cursorFile, not both");
+      }
+      if (encryption != null && encryption.id().equals(compression.id())) {
+        problems.add("encryption and compression are the same transform");
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException("invalid archiver settings: " + String.join("; ", problems));
+      }
+      CursorStore store = cursorStore != null ? cursorStore : CursorStore.file(cursorFile);
+      return new Archiver(this, store);
+    }
+  }
+}
