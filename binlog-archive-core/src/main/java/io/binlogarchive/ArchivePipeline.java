@@ -42,6 +42,9 @@ final class ArchivePipeline {
     BinlogFile failedFile = null;
     try {
       cursor = a.cursorStore.load();
+      if (cursor.isPresent()) {
+        requireCursorInArchive(cursor.get());
+      }
       List<BinlogFile> closed = a.source.closedFiles();
       String timeline = chooseTimeline(cursor, closed);
       List<BinlogFile> todo = new ArrayList<>();
@@ -172,6 +175,18 @@ final class ArchivePipeline {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** One stat per run: a cursor that points at nothing means it belongs to another archive. */
+  private void requireCursorInArchive(Cursor c) throws IOException {
+    String key = a.layout.sidecarKey(c.timeline(), c.lastSyncedFile());
+    if (a.retryPolicy.call("stat " + key, () -> a.sink.stat(key), this::retrying).isEmpty()) {
+      throw new ChainBreakException(
+          "the cursor says " + c.lastSyncedFile() + " (timeline " + c.timeline() + ") is archived, but its sidecar "
+              + key + " is missing from " + a.sink.describe() + ": the cursor belongs to another archive, or"
+              + " archived files were deleted. Nothing was written. Point the archiver at the right archive, or"
+              + " move the cursor file aside to re-archive what the server still has.");
     }
   }
 

@@ -1,0 +1,288 @@
+package io.binlogarchive.examples;
+
+import io.binlogarchive.ArchiveCatalog;
+import io.binlogarchive.ArchiveException;
+import io.binlogarchive.ArchiveListener;
+import io.binlogarchive.Archiver;
+import io.binlogarchive.BinlogInfo;
+import io.binlogarchive.BinlogScanner;
+import io.binlogarchive.BinlogSource;
+import io.binlogarchive.FileResult;
+import io.binlogarchive.RunSummary;
+import io.binlogarchive.Sidecar;
+import io.binlogarchive.Transform;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The {@code binlog-archive} command-line runner.
+ *
+ * <pre>
+ * archive --binlog-dir DIR --to URI [--cursor FILE] [--compress zstd|gzip|none] [--level N]
+ *         [--parallelism N] [--server-id ID] [--dry-run] [--shadow] [--watch SECONDS]
+ * status  --from URI [--server-id ID]
+ * inspect FILE
+ * </pre>
+ *
+ * Exit codes: 0 success, 1 failure, 2 bad usage. Errors are one line on stderr.
+ */
+public final class Main {
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: binlog-archive <command> [options]",
+          "  archive --binlog-dir DIR --to URI [--cursor FILE] [--compress zstd|gzip|none] [--level N]",
+          "          [--parallelism N] [--server-id ID] [--index FILE] [--dry-run] [--shadow] [--watch SECONDS]",
+          "          [--new-timeline] [--read-back]",
+          "  status  --from URI [--server-id ID]",
+          "  inspect FILE",
+          "Every command takes --verbose (library logs at INFO with structured fields).",
+          "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix");
+
+  private final PrintStream out;
+  private final PrintStream err;
+
+  Main(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /**
+   * Runs a command and exits with its code.
+   *
+   * @param argv the command line
+   */
+  public static void main(String[] argv) {
+    for (String a : argv) {
+      if (a.equals("--verbose")) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+      }
+    }
+    System.exit(new Main(System.out, System.err).run(argv));
+  }
+
+  int run(String[] argv) {
+    if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h")) {
+      (argv.length == 0 ? err : out).println(USAGE);
+      return argv.length == 0 ? 2 : 0;
+    }
+    try {
+      argv = java.util.Arrays.stream(argv).filter(x -> !x.equals("--verbose")).toArray(String[]::new);
+      return switch (argv[0]) {
+        case "archive" -> archive(argv);
+        case "status" -> status(argv);
+        case "inspect" -> inspect(argv);
+        default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
+      };
+    } catch (Args.UsageException e) {
+      err.println("binlog-archive: " + e.getMessage());
+      err.println(USAGE);
+      return 2;
+    } catch (ArchiveException | IOException | IllegalArgumentException | IllegalStateException e) {
+      err.println("binlog-archive: " + oneLine(e));
+      return 1;
+    }
+  }
+
+  static String oneLine(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return m.replace('\n', ' ');
+  }
+
+  // ---- archive -------------------------------------------------------------------------------
+
+  private int archive(String[] argv) throws IOException {
+    Args a =
+        new Args(argv, 1,
+            Set.of("--binlog-dir", "--to", "--cursor", "--compress", "--level", "--parallelism", "--server-id",
+                "--index", "--watch", "--zstd-workers"),
+            Set.of("--dry-run", "--shadow", "--new-timeline", "--read-back"));
+    Path binlogDir = Path.of(a.required("--binlog-dir"));
+    String to = a.required("--to");
+    String serverId = a.get("--server-id", "default");
+    Transform codec = codec(a);
+    if (a.has("--dry-run") && a.has("--shadow")) {
+      throw new Args.UsageException("--dry-run and --shadow exclude each other");
+    }
+    Targets.Target target = Targets.open(to, a);
+    Path cursor = a.has("--cursor") ? Path.of(a.get("--cursor")) : defaultCursor(to, serverId);
+    BinlogSource source =
+        a.has("--index") ? BinlogSource.indexFile(Path.of(a.get("--index"))) : BinlogSource.directory(binlogDir);
+    Archiver.Builder b =
+        Archiver.builder()
+            .source(source)
+            .sink(target.sink())
+            .prefix(target.prefix())
+            .serverId(serverId)
+            .compression(codec)
+            .cursorFile(cursor)
+            .parallelism(a.intValue("--parallelism", 1, 1, 64))
+            .listener(new Progress(err))
+            .mode(a.has("--dry-run") ? Archiver.Mode.DRY_RUN : a.has("--shadow") ? Archiver.Mode.SHADOW : Archiver.Mode.ARCHIVE);
+    if (a.has("--new-timeline")) {
+      b.newTimeline();
+    }
+    if (a.has("--read-back")) {
+      b.verifier(io.binlogarchive.Verifier.readBack());
+    }
+    int watch = a.intValue("--watch", 0, 0, 86_400);
+    try (Archiver archiver = b.build()) {
+      while (true) {
+        RunSummary s = archiver.runOnce();
+        err.printf(Locale.ROOT, "binlog-archive: %d archived, %d already archived, %s read in %d ms; cursor %s%n",
+            s.archivedCount(),
+            s.results().stream().filter(r -> r.status() == FileResult.Status.ALREADY_ARCHIVED).count(),
+            bytes(s.bytesRead()), s.duration().toMillis(),
+            s.cursor().map(c -> c.timeline() + "/" + c.lastSyncedFile()).orElse("(none)"));
+        if (!s.succeeded()) {
+          err.println("binlog-archive: " + (s.failedFile() == null ? "" : s.failedFile().name() + ": ")
+              + oneLine(s.failure()));
+          return 1;
+        }
+        if (watch == 0) {
+          return 0;
+        }
+        try {
+          Thread.sleep(Duration.ofSeconds(watch).toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return 0;
+        }
+      }
+    } finally {
+      target.sink().close();
+    }
+  }
+
+  static Transform codec(Args a) {
+    String c = a.get("--compress", "zstd");
+    return switch (c) {
+      case "zstd" -> Transform.zstd(a.intValue("--level", 3, 1, 19),
+          a.intValue("--zstd-workers", Math.min(2, Runtime.getRuntime().availableProcessors()), 0, 64));
+      case "gzip" -> Transform.gzip(a.intValue("--level", 6, 1, 9));
+      case "none" -> {
+        if (a.has("--level")) {
+          throw new Args.UsageException("--level makes no sense with --compress none");
+        }
+        yield Transform.none();
+      }
+      default -> throw new Args.UsageException("--compress must be zstd, gzip or none, got '" + c + "'");
+    };
+  }
+
+  static Path defaultCursor(String uri, String serverId) {
+    String safe = uri.replaceAll("[^A-Za-z0-9._-]+", "_");
+    return Path.of(System.getProperty("user.home"), ".binlog-archive", "cursors", safe + "." + serverId + ".json");
+  }
+
+  /** One progress line per file on stderr. */
+  static final class Progress implements ArchiveListener {
+    private final PrintStream err;
+
+    Progress(PrintStream err) {
+      this.err = err;
+    }
+
+    @Override
+    public void fileArchived(FileResult r) {
+      Sidecar s = r.sidecar();
+      double secs = Math.max(r.duration().toNanos(), 1) / 1e9;
+      err.printf(Locale.ROOT, "archived %s  %s -> %s (%.2fx)  %.1f MB/s%n", r.file().name(), bytes(s.size()),
+          bytes(s.artifact().size()), s.size() / (double) Math.max(1, s.artifact().size()),
+          r.bytesRead() / 1e6 / secs);
+    }
+
+    @Override
+    public void fileSkipped(FileResult r) {
+      err.printf(Locale.ROOT, "%s %s: %s%n", r.status().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+          r.file().name(), r.detail());
+    }
+
+    @Override
+    public void retryScheduled(String what, int attempt, Duration delay, Throwable error) {
+      err.printf(Locale.ROOT, "retrying %s in %d ms (attempt %d failed: %s)%n", what, delay.toMillis(), attempt,
+          oneLine(error));
+    }
+
+    @Override
+    public void gapDetected(long after, long next) {
+      err.printf(Locale.ROOT, "WARNING: binlogs after sequence %d up to %d were purged before they were archived%n",
+          after, next);
+    }
+  }
+
+  static String bytes(long n) {
+    if (n < 1024) {
+      return n + " B";
+    }
+    if (n < 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+    }
+    if (n < 1024L * 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f MiB", n / 1048576.0);
+    }
+    return String.format(Locale.ROOT, "%.2f GiB", n / 1073741824.0);
+  }
+
+  // ---- status --------------------------------------------------------------------------------
+
+  private int status(String[] argv) throws IOException {
+    Args a = new Args(argv, 1, Set.of("--from", "--server-id", "--endpoint"), Set.of());
+    Targets.Target target = Targets.open(a.required("--from"), a);
+    try {
+      List<String> servers =
+          a.has("--server-id") ? List.of(a.get("--server-id")) : ArchiveCatalog.serverIds(target.sink(), target.prefix());
+      if (servers.isEmpty()) {
+        out.println("no archive under " + target.uri());
+        return 0;
+      }
+      for (String server : servers) {
+        ArchiveCatalog catalog = ArchiveCatalog.of(target.sink(), target.prefix(), server);
+        for (String timeline : catalog.timelines()) {
+          List<Sidecar> sidecars = catalog.sidecars(timeline);
+          long total = sidecars.stream().mapToLong(Sidecar::size).sum();
+          long stored = sidecars.stream().mapToLong(s -> s.artifact().size()).sum();
+          out.printf(Locale.ROOT, "server %s timeline %s: %d file(s), %s -> %s%n", server, timeline, sidecars.size(),
+              bytes(total), bytes(stored));
+          out.printf(Locale.ROOT, "  %-22s %12s %12s %-6s %-10s %-20s %s%n", "FILE", "SIZE", "STORED", "CODEC", "KEY_ID",
+              "LAST_EVENT", "SHA256");
+          for (Sidecar s : sidecars) {
+            BinlogInfo info = s.binlog();
+            out.printf(Locale.ROOT, "  %-22s %12d %12d %-6s %-10s %-20s %s%n", s.file(), s.size(), s.artifact().size(),
+                s.artifact().codec(), s.artifact().keyId() == null ? "-" : s.artifact().keyId(),
+                info == null || info.lastEventTime() == null ? "-" : info.lastEventTime().toString(), s.sha256());
+          }
+        }
+      }
+      return 0;
+    } finally {
+      target.sink().close();
+    }
+  }
+
+  // ---- inspect -------------------------------------------------------------------------------
+
+  private int inspect(String[] argv) throws IOException {
+    Args a = new Args(argv, 1, Set.of(), Set.of());
+    if (a.positional().size() != 1) {
+      throw new Args.UsageException("inspect takes one FILE");
+    }
+    Path file = Path.of(a.positional().get(0));
+    if (!Files.isRegularFile(file)) {
+      throw new io.binlogarchive.NotFoundException("no such file: " + file);
+    }
+    BinlogInfo info = BinlogScanner.scan(file);
+    out.println(new com.fasterxml.jackson.databind.ObjectMapper()
+        .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+        .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .writerWithDefaultPrettyPrinter()
+        .writeValueAsString(info));
+    return 0;
+  }
+}

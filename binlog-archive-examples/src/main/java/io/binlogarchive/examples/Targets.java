@@ -1,0 +1,41 @@
+package io.binlogarchive.examples;
+
+import io.binlogarchive.FileSystemSink;
+import io.binlogarchive.Sink;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+
+/** Turns {@code file:///PATH}, {@code s3://bucket/prefix} and {@code gs://bucket/prefix} into sinks. */
+final class Targets {
+  private Targets() {}
+
+  /** A sink plus the key prefix inside it. */
+  record Target(Sink sink, String prefix, String uri) {}
+
+  static Target open(String uri, Args args) {
+    URI u;
+    try {
+      u = new URI(uri);
+    } catch (URISyntaxException e) {
+      throw new Args.UsageException("not a valid URI: " + uri);
+    }
+    String scheme = u.getScheme() == null ? "" : u.getScheme();
+    switch (scheme) {
+      case "file" -> {
+        if (u.getPath() == null || u.getPath().isEmpty()) {
+          throw new Args.UsageException("file URI needs an absolute path: file:///PATH, got " + uri);
+        }
+        return new Target(FileSystemSink.of(Path.of(u.getPath())), "", uri);
+      }
+      case "s3", "gs" -> {
+        if (u.getHost() == null || u.getHost().isEmpty()) {
+          throw new Args.UsageException(scheme + " URI needs a bucket: " + scheme + "://bucket/prefix, got " + uri);
+        }
+        String prefix = u.getPath() == null ? "" : u.getPath();
+        return new Target(CloudSinks.open(scheme, u.getHost(), args), prefix, uri);
+      }
+      default -> throw new Args.UsageException("unsupported target " + uri + " (use file:///PATH, s3://bucket/prefix or gs://bucket/prefix)");
+    }
+  }
+}
