@@ -111,7 +111,7 @@ public final class Main {
       throw new Args.UsageException("--dry-run and --shadow exclude each other");
     }
     Targets.Target target = Targets.open(to, a);
-    Path cursor = a.has("--cursor") ? Path.of(a.get("--cursor")) : defaultCursor(to, serverId);
+    Path cursor = a.has("--cursor") ? Path.of(a.get("--cursor")) : defaultCursor(target, serverId);
     BinlogSource source =
         a.has("--index") ? BinlogSource.indexFile(Path.of(a.get("--index"))) : BinlogSource.directory(binlogDir);
     Archiver.Builder b =
@@ -176,8 +176,12 @@ public final class Main {
     };
   }
 
-  static Path defaultCursor(String uri, String serverId) {
-    String safe = uri.replaceAll("[^A-Za-z0-9._-]+", "_");
+  /** Beside a local archive (so the two go together); for cloud targets under the user's home. */
+  static Path defaultCursor(Targets.Target target, String serverId) {
+    if (target.sink() instanceof io.binlogarchive.FileSystemSink fs) {
+      return fs.root().resolve(".binlog-archive").resolve(serverId + ".cursor.json");
+    }
+    String safe = target.uri().replaceAll("[^A-Za-z0-9._-]+", "_");
     return Path.of(System.getProperty("user.home"), ".binlog-archive", "cursors", safe + "." + serverId + ".json");
   }
 
