@@ -42,7 +42,8 @@ public final class Main {
           "          [--new-timeline] [--read-back]",
           "  status  --from URI [--server-id ID]",
           "  inspect FILE",
-          "Every command takes --verbose (library logs at INFO with structured fields).",
+          "Every command takes --verbose (library logs at INFO with structured fields) and --stats",
+          "(peak heap and CPU time on exit).",
           "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix");
 
   private final PrintStream out;
@@ -64,7 +65,12 @@ public final class Main {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
       }
     }
-    System.exit(new Main(System.out, System.err).run(argv));
+    boolean stats = java.util.Arrays.asList(argv).contains("--stats");
+    int code = new Main(System.out, System.err).run(argv);
+    if (stats) {
+      printStats(System.err);
+    }
+    System.exit(code);
   }
 
   int run(String[] argv) {
@@ -73,7 +79,8 @@ public final class Main {
       return argv.length == 0 ? 2 : 0;
     }
     try {
-      argv = java.util.Arrays.stream(argv).filter(x -> !x.equals("--verbose")).toArray(String[]::new);
+      argv = java.util.Arrays.stream(argv).filter(x -> !x.equals("--verbose") && !x.equals("--stats"))
+          .toArray(String[]::new);
       return switch (argv[0]) {
         case "archive" -> archive(argv);
         case "status" -> status(argv);
@@ -88,6 +95,24 @@ public final class Main {
       err.println("binlog-archive: " + oneLine(e));
       return 1;
     }
+  }
+
+  /** Peak heap (sum of the heap pools' peaks: an upper bound) and process CPU time. */
+  static void printStats(PrintStream err) {
+    long peak = 0;
+    for (java.lang.management.MemoryPoolMXBean p : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (p.getType() == java.lang.management.MemoryType.HEAP && p.getPeakUsage() != null) {
+        peak += p.getPeakUsage().getUsed();
+      }
+    }
+    long max = Runtime.getRuntime().maxMemory();
+    double cpu = -1;
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      cpu = os.getProcessCpuTime() / 1e9;
+    }
+    err.printf(Locale.ROOT, "stats: peak_heap_mib=%.1f max_heap_mib=%.1f cpu_seconds=%.2f%n", peak / 1048576.0,
+        max / 1048576.0, cpu);
   }
 
   static String oneLine(Throwable e) {
