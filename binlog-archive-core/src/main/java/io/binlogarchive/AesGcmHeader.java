@@ -41,10 +41,7 @@ final class AesGcmHeader {
     this.keyId = keyId;
     this.wrappedKey = wrappedKey.clone();
     checkSegmentSize(segmentSize);
-    if (codec.length() > MAX_CODEC_BYTES || !codec.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      throw new IllegalArgumentException(
-          "inner codec id must be at most " + MAX_CODEC_BYTES + " printable ASCII characters");
-    }
+    checkCodec(codec);
     int idLen = keyId.getBytes(StandardCharsets.UTF_8).length;
     if (idLen == 0 || idLen > MAX_KEY_ID_BYTES) {
       throw new IllegalArgumentException("key id must be 1 to " + MAX_KEY_ID_BYTES + " bytes");
@@ -61,6 +58,13 @@ final class AesGcmHeader {
       throw new IllegalArgumentException(
           "segment size must be " + MIN_SEGMENT_SIZE + " to " + MAX_SEGMENT_SIZE + " bytes, got "
               + segmentSize);
+    }
+  }
+
+  static void checkCodec(String codec) {
+    if (codec.length() > MAX_CODEC_BYTES || !codec.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException(
+          "inner codec id must be at most " + MAX_CODEC_BYTES + " printable ASCII characters");
     }
   }
 

@@ -51,7 +51,7 @@ public final class AesGcmTransform implements Transform {
     this.keys = Objects.requireNonNull(keys, "keys");
     AesGcmHeader.checkSegmentSize(segmentSize);
     if (innerCodec != null) {
-      new AesGcmHeader(segmentSize, innerCodec, "x", new byte[1]); // validates the codec id
+      AesGcmHeader.checkCodec(innerCodec);
     }
     this.segmentSize = segmentSize;
     this.innerCodec = innerCodec;
