@@ -77,8 +77,6 @@ import org.slf4j.LoggerFactory;
  * per file.
  */
 public final class BinlogScanner {
-  private static final Logger LOG = LoggerFactory.getLogger(BinlogScanner.class);
-
   static final byte[] MAGIC = {(byte) 0xfe, 'b', 'i', 'n'};
   static final int HEADER_LEN = 19;
   static final int LOG_EVENT_BINLOG_IN_USE_F = 0x1;
@@ -155,6 +153,7 @@ public final class BinlogScanner {
   private long unknownEventCount;
   private long unparsedGtidEventCount;
   private long checksumFailures;
+  private String firstChecksumFailure;
   private Instant firstEventTime;
   private Instant lastEventTime;
   private Instant firstCommitTime;
@@ -683,8 +682,9 @@ public final class BinlogScanner {
     if (failOnChecksumMismatch) {
       throw new IntegrityException(message);
     }
-    checksumFailures++;
-    LOG.warn("binlog checksum mismatch: {} binlog_filename={} offset={} checksum_status=mismatch", message, fileName, eventStart);
+    if (checksumFailures++ == 0) {
+      firstChecksumFailure = message;
+    }
   }
 
   private InvalidBinlogException invalid(String what) {
@@ -753,6 +753,12 @@ public final class BinlogScanner {
       throw new InvalidBinlogException(fileName + ": truncated: no events after the magic bytes");
     }
     closeGroup();
+    if (checksumFailures > 0) {
+      // one line per file, not per event: a corrupt file can hold millions of events
+      Logger log = LoggerFactory.getLogger(BinlogScanner.class);
+      log.warn("binlog checksum mismatch: {} event(s) of {} failed CRC32, the first: {} binlog_filename={} checksum_status=mismatch",
+          checksumFailures, fileName, firstChecksumFailure, fileName);
+    }
     boolean closed = !inUse && (lastType == ROTATE_EVENT || lastType == STOP_EVENT);
     String flavor = serverVersion.toLowerCase(Locale.ROOT).contains("mariadb") ? "mariadb" : "mysql";
     String previous = null;
