@@ -69,14 +69,15 @@ final class BinlogFixtures {
   /** Offsets of the events of a well-formed binlog, walking the size fields. */
   static java.util.List<Integer> eventOffsets(byte[] data) {
     java.util.List<Integer> out = new java.util.ArrayList<>();
-    int p = 4;
+    long p = 4;
     while (p + 19 <= data.length) {
-      out.add(p);
-      long size = (data[p + 9] & 0xffL) | (data[p + 10] & 0xffL) << 8 | (data[p + 11] & 0xffL) << 16 | (data[p + 12] & 0xffL) << 24;
+      out.add((int) p);
+      int q = (int) p;
+      long size = (data[q + 9] & 0xffL) | (data[q + 10] & 0xffL) << 8 | (data[q + 11] & 0xffL) << 16 | (data[q + 12] & 0xffL) << 24;
       if (size < 19) {
         break;
       }
-      p += (int) size;
+      p += size;
     }
     return out;
   }
