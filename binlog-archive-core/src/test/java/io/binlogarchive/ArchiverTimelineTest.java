@@ -72,4 +72,46 @@ class ArchiverTimelineTest {
       assertThat(TestArchive.decode(sink, "db/t0001/binlog/mysql-bin.000001.zst", Transform.zstd(3))).isEqualTo(oldFirst);
     }
   }
+
+  @Test
+  @DisplayName("after RESET MASTER and more rotations than the cursor had reached, the new files still go to t0002,"
+      + " never into t0001 as if they continued it")
+  void resetMasterOvertakingTheCursor() throws Exception {
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("mariadb"))) {
+      server.load("shop", 300, 1);
+      server.flushLogs();
+      server.load("shop", 300, 2);
+      server.flushLogs();
+      assertThat(server.binaryLogs()).hasSize(3);
+      try (Archiver a = archiver(server, sink)) {
+        assertThat(a.runOnce().archivedCount()).isEqualTo(2);
+        assertThat(a.cursor()).get().extracting(Cursor::lastSyncedFile).isEqualTo("mysql-bin.000002");
+      }
+      Map<String, String> t1 = TestArchive.snapshot(sink, "db/t0001/");
+
+      // the sequence restarts and, before the archiver runs again, passes the cursor's sequence
+      server.exec("RESET MASTER");
+      for (int i = 0; i < 3; i++) {
+        server.load("shop", 300, 10 + i);
+        server.flushLogs();
+      }
+      List<String> logs = server.binaryLogs();
+      assertThat(logs).containsExactly("mysql-bin.000001", "mysql-bin.000002", "mysql-bin.000003", "mysql-bin.000004");
+
+      try (Archiver a = archiver(server, sink)) {
+        RunSummary s = a.runOnce();
+        assertThat(s.failure()).isNull();
+        assertThat(s.results()).extracting(r -> r.file().name())
+            .containsExactly("mysql-bin.000001", "mysql-bin.000002", "mysql-bin.000003");
+        assertThat(s.results()).allSatisfy(r -> assertThat(r.sidecar().timeline()).isEqualTo("t0002"));
+        assertThat(a.cursor()).get().extracting(Cursor::timeline).isEqualTo("t0002");
+      }
+      assertThat(TestArchive.snapshot(sink, "db/t0001/")).as("t0001 holds only the old server's files").isEqualTo(t1);
+      for (String n : List.of("mysql-bin.000001", "mysql-bin.000002", "mysql-bin.000003")) {
+        assertThat(TestArchive.decode(sink, "db/t0002/binlog/" + n + ".zst", Transform.zstd(3)))
+            .isEqualTo(Files.readAllBytes(server.dataDir().resolve(n)));
+      }
+    }
+  }
 }
