@@ -133,10 +133,6 @@ final class S3Errors {
     return new IOException(t.getMessage(), t);
   }
 
-  static boolean isNotFound(Throwable t) {
-    return t instanceof NotFoundException;
-  }
-
   private static String errorCode(SdkServiceException se) {
     if (se instanceof AwsServiceException ae && ae.awsErrorDetails() != null) {
       String c = ae.awsErrorDetails().errorCode();

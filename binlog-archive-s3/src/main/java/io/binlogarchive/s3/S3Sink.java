@@ -10,7 +10,6 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -493,15 +492,6 @@ public final class S3Sink implements Sink {
       return this;
     }
 
-    /** For tests only: a part size below S3's minimum, for stores that allow it. */
-    Builder partSizeUnchecked(int bytes) {
-      if (bytes < 1) {
-        throw new IllegalArgumentException("partSize must be positive, got " + bytes);
-      }
-      this.partSize = bytes;
-      return this;
-    }
-
     /**
      * @param n how many parts of one writer may be uploading at once, at least 1, default 4; a
      *     writer that has {@code n} parts in flight blocks until one finishes
@@ -639,7 +629,4 @@ public final class S3Sink implements Sink {
     }
   }
 
-  static Instant orNow(Instant t) {
-    return t == null ? Instant.now() : t;
-  }
 }

@@ -289,7 +289,6 @@ final class S3SinkWriter extends SinkWriter {
                   return sink.client.uploadPart(
                       r -> r.bucket(sink.bucket).key(fullKey).uploadId(id).partNumber(number)
                           .contentLength((long) length)
-                          .checksumAlgorithm(ChecksumAlgorithm.SHA256)
                           .checksumSHA256(b64),
                       RequestBody.fromContentProvider(
                           () -> new ByteArrayInputStream(data, 0, length), length, "application/octet-stream"));
@@ -355,7 +354,6 @@ final class S3SinkWriter extends SinkWriter {
             .ifNoneMatch("*")
             .contentLength((long) length)
             .contentType("application/octet-stream")
-            .checksumAlgorithm(ChecksumAlgorithm.SHA256)
             .checksumSHA256(b64)
             .metadata(meta);
     if (sink.sse != null) {

@@ -28,10 +28,26 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
   static final String SECRET_KEY = "binlog-archive-secret";
   private static final AtomicInteger BUCKETS = new AtomicInteger();
 
+  private final boolean authenticate;
   private S3Proxy proxy;
   private S3Client admin;
   private URI endpoint;
   private String owner;
+
+  /** A server that checks request signatures (SigV4), as S3 does. */
+  S3ProxyServer() {
+    this(true);
+  }
+
+  /**
+   * @param authenticate whether signatures are checked. Over plain HTTP the SDK signs the payload
+   *     hash, so a body corrupted in transit fails the signature (403) before the store looks at
+   *     {@code x-amz-checksum-sha256}; a server that does not authenticate shows what S3 does over
+   *     HTTPS (unsigned payload, checksum checked: 400 BadDigest).
+   */
+  S3ProxyServer(boolean authenticate) {
+    this.authenticate = authenticate;
+  }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
@@ -56,7 +72,7 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
         S3Proxy.builder()
             .blobStore(new TransientNio2BlobStore())
             .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .awsAuthentication(authenticate ? AuthenticationType.AWS_V2_OR_V4 : AuthenticationType.NONE, ACCESS_KEY, SECRET_KEY)
             .ignoreUnknownHeaders(true)
             .build();
     proxy.start();
@@ -77,6 +93,12 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
   /** @return a new, empty bucket's name */
   String newBucket() {
     String name = "test-" + BUCKETS.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
+    admin.createBucket(r -> r.bucket(name));
+    return name;
+  }
+
+  /** @return a new, empty bucket with a chosen name (unique within one server) */
+  String newBucket(String name) {
     admin.createBucket(r -> r.bucket(name));
     return name;
   }
