@@ -80,6 +80,14 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
     admin = client(endpoint, Duration.ofSeconds(60));
   }
 
+  /** Starts the server unless it runs (for use outside JUnit); @return its endpoint */
+  URI ensureStarted() throws Exception {
+    if (proxy == null) {
+      start();
+    }
+    return endpoint;
+  }
+
   /** @return the server's endpoint, {@code http://127.0.0.1:<port>} */
   URI endpoint() {
     return endpoint;
