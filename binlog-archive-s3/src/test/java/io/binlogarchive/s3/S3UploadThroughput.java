@@ -23,9 +23,10 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  *
  * <p>{@code java -Xmx2g -cp ... io.binlogarchive.s3.S3UploadThroughput [MiB] [rounds]}
  */
-public final class S3UploadThroughput {
+final class S3UploadThroughput {
   private S3UploadThroughput() {}
 
+  /** @param args payload size in MiB (default 100) and number of measured rounds (default 5) */
   public static void main(String[] args) throws Exception {
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 100;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
