@@ -64,12 +64,19 @@ final class ArchivePipeline {
         a.listener.gapDetected(after, next);
       }
       a.listener.runStarted(todo.size());
+      long backlogBytes = 0;
+      for (BinlogFile f : todo) {
+        backlogBytes += sizeOrZero(f);
+      }
+      a.listener.backlogMeasured(todo.size(), backlogBytes);
       LOG.atInfo()
           .addKeyValue("candidates", todo.size())
           .addKeyValue("timeline", timeline)
           .log("archive run: {} closed binlog(s) past the cursor, {} -> {}", todo.size(), a.source.describe(),
               a.sink.describe());
       RunState state = new RunState(results, cursor);
+      state.backlogFiles = todo.size();
+      state.backlogBytes = backlogBytes;
       try {
         process(todo, timeline, state);
       } finally {
@@ -96,6 +103,8 @@ final class ArchivePipeline {
     Optional<Cursor> cursor;
     Throwable failure;
     BinlogFile failedFile;
+    int backlogFiles;
+    long backlogBytes;
 
     RunState(List<FileResult> results, Optional<Cursor> cursor) {
       this.results = results;
@@ -137,19 +146,27 @@ final class ArchivePipeline {
             stop = true;
             state.failure = e.getCause();
             state.failedFile = file;
-            a.listener.fileFailed(file, e.getCause());
           }
+          a.listener.fileFailed(file, e.getCause()); // every fileStarted gets its outcome
           continue;
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          stop = true;
-          state.failure = e;
-          state.failedFile = file;
+          if (!stop) {
+            stop = true;
+            state.failure = e;
+            state.failedFile = file;
+          }
+          a.listener.fileFailed(file, e);
           continue;
         }
         if (stop) {
           // a later file finished after an earlier one failed: its sidecar (if any) stays, the
-          // cursor does not move past the failure; the next run skips it as already archived
+          // cursor does not move past the failure; the next run skips it as already archived.
+          // The listener still hears the outcome, so started and finished events pair up.
+          switch (r.status()) {
+            case ARCHIVED -> a.listener.fileArchived(r);
+            default -> a.listener.fileSkipped(r);
+          }
           continue;
         }
         state.results.add(r);
@@ -171,10 +188,21 @@ final class ArchivePipeline {
           a.cursorStore.commit(c);
           state.cursor = Optional.of(c);
           a.listener.cursorCommitted(c);
+          state.backlogFiles--;
+          state.backlogBytes = Math.max(0, state.backlogBytes - r.bytesRead());
+          a.listener.backlogMeasured(state.backlogFiles, state.backlogBytes);
         }
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  private static long sizeOrZero(BinlogFile f) {
+    try {
+      return Files.size(f.path());
+    } catch (IOException e) {
+      return 0;
     }
   }
 
@@ -341,7 +369,7 @@ final class ArchivePipeline {
       meta.put("archiver", VERSION);
       long uploadStart = System.nanoTime();
       try (SinkWriter writer = a.sink.create(artifactKey, meta)) {
-        HashingOutputStream artifactOut = new HashingOutputStream(writer);
+        HashingOutputStream artifactOut = new HashingOutputStream(ThrottledOutputStream.wrap(writer, a.bandwidth));
         OutputStream chain = artifactOut;
         for (int i = a.transforms.size() - 1; i >= 0; i--) {
           chain = a.transforms.get(i).wrap(chain);
