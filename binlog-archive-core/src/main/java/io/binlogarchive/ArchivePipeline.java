@@ -42,10 +42,11 @@ final class ArchivePipeline {
     BinlogFile failedFile = null;
     try {
       cursor = a.cursorStore.load();
+      List<BinlogFile> closed = a.source.closedFiles();
+      measureBacklog(cursor, closed); // before any store call, so an outage still reports the lag
       if (cursor.isPresent()) {
         requireCursorInArchive(cursor.get());
       }
-      List<BinlogFile> closed = a.source.closedFiles();
       String timeline = chooseTimeline(cursor, closed);
       List<BinlogFile> todo = new ArrayList<>();
       boolean sameTimeline = cursor.isPresent() && cursor.get().timeline().equals(timeline);
@@ -68,7 +69,6 @@ final class ArchivePipeline {
       for (BinlogFile f : todo) {
         backlogBytes += sizeOrZero(f);
       }
-      a.listener.backlogMeasured(todo.size(), backlogBytes);
       LOG.atInfo()
           .addKeyValue("candidates", todo.size())
           .addKeyValue("timeline", timeline)
@@ -196,6 +196,18 @@ final class ArchivePipeline {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  private void measureBacklog(Optional<Cursor> cursor, List<BinlogFile> closed) {
+    int files = 0;
+    long bytes = 0;
+    for (BinlogFile f : closed) {
+      if (cursor.isEmpty() || f.sequence() > cursor.get().sequence()) {
+        files++;
+        bytes += sizeOrZero(f);
+      }
+    }
+    a.listener.backlogMeasured(files, bytes);
   }
 
   private static long sizeOrZero(BinlogFile f) {
