@@ -234,15 +234,20 @@ final class ArchivePipeline {
     if (cursor.isPresent()) {
       Cursor c = cursor.get();
       long maxSeq = closed.isEmpty() ? Long.MAX_VALUE : closed.get(closed.size() - 1).sequence();
-      if (a.forceNewTimeline || maxSeq < c.sequence()) {
+      boolean replaced = !a.forceNewTimeline && maxSeq >= c.sequence() && cursorFileReplaced(c, closed);
+      if (a.forceNewTimeline || maxSeq < c.sequence() || replaced) {
         int n = Math.max(ArchiveLayout.timelineNumber(c.timeline()), latestTimeline()) + 1;
         String t = ArchiveLayout.timelineName(n);
         LOG.atWarn()
             .addKeyValue("timeline", t)
             .log("starting timeline {}: {}", t, a.forceNewTimeline
                 ? "requested"
-                : "the server's binlog sequence restarted (newest closed " + maxSeq + " < cursor " + c.sequence()
-                    + "; RESET MASTER or a new server)");
+                : replaced
+                    ? "the server's binlog sequence restarted (the local file with the cursor's sequence "
+                        + c.sequence() + " no longer holds " + c.lastSyncedFile() + " as archived, SHA-256 "
+                        + c.sha256Checksum() + "; RESET MASTER or a new server)"
+                    : "the server's binlog sequence restarted (newest closed " + maxSeq + " < cursor " + c.sequence()
+                        + "; RESET MASTER or a new server)");
         return t;
       }
       return c.timeline();
@@ -252,6 +257,31 @@ final class ArchivePipeline {
       return ArchiveLayout.timelineName(1);
     }
     return ArchiveLayout.timelineName(a.forceNewTimeline ? latest + 1 : latest);
+  }
+
+  /**
+   * Whether the server still lists a file with the cursor's sequence but it is not the file the
+   * cursor recorded: the sequence restarted and has already passed the cursor, so the files after it
+   * do not continue the cursor's timeline.
+   */
+  private boolean cursorFileReplaced(Cursor c, List<BinlogFile> closed) throws IOException {
+    for (BinlogFile f : closed) {
+      if (f.sequence() != c.sequence()) {
+        continue;
+      }
+      MessageDigest d = Digests.sha256();
+      try (InputStream in = Files.newInputStream(f.path())) {
+        byte[] buf = new byte[a.bufferSize];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          d.update(buf, 0, n);
+        }
+      } catch (NoSuchFileException e) {
+        return false; // listed but already gone: nothing to compare
+      }
+      return !f.name().equals(c.lastSyncedFile()) || !Digests.hex(d.digest()).equals(c.sha256Checksum());
+    }
+    return false;
   }
 
   private int latestTimeline() throws IOException {

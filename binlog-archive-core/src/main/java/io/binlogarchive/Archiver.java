@@ -79,7 +79,8 @@ public final class Archiver implements AutoCloseable {
     List<Transform> t = new ArrayList<>();
     t.add(b.compression);
     if (b.encryption != null) {
-      t.add(b.encryption);
+      // the encrypted header authenticates which codec is inside
+      t.add(b.encryption instanceof AesGcmTransform aes ? aes.innerCodec(b.compression.id()) : b.encryption);
     }
     this.transforms = List.copyOf(t);
     this.verifier = b.verifier;
