@@ -29,6 +29,8 @@ final class ArchivePipeline {
   static final String VERSION = "binlog-archive/0.1.0";
 
   private final Archiver a;
+  /** path|size|mtime|sha of the cursor's local file last proven unchanged, to hash it once. */
+  private volatile String checkedCursorFile;
 
   ArchivePipeline(Archiver archiver) {
     this.a = archiver;
@@ -176,6 +178,17 @@ final class ArchivePipeline {
         }
         if (r.status() == FileResult.Status.NOT_CLOSED) {
           stop = true;
+          BinlogFile newest = todo.get(todo.size() - 1);
+          if (newest.sequence() > r.file().sequence()) {
+            // Newer binlogs are closed, so the server is no longer writing this one: it crashed
+            // while writing it. Waiting would stall the archive for ever; say so loudly.
+            state.failure = new InvalidBinlogException(
+                r.file().name() + " still has the in-use flag set although newer binlogs up to " + newest.name()
+                    + " are closed: the server crashed while writing it. It was not archived and the run stops"
+                    + " here; inspect it (binlog-archive inspect) and archive or remove it by hand.");
+            state.failedFile = r.file();
+            a.listener.fileFailed(r.file(), state.failure);
+          }
           continue;
         }
         if (a.mode == Archiver.Mode.ARCHIVE
@@ -195,6 +208,15 @@ final class ArchivePipeline {
       }
     } finally {
       pool.shutdownNow();
+      try {
+        // an upload still running must end (commit or abort) before the run returns and the
+        // caller may release the cursor lock
+        if (!pool.awaitTermination(10, java.util.concurrent.TimeUnit.MINUTES)) {
+          LOG.warn("uploads still running 10 minutes after the run stopped");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -265,9 +287,21 @@ final class ArchivePipeline {
    * do not continue the cursor's timeline.
    */
   private boolean cursorFileReplaced(Cursor c, List<BinlogFile> closed) throws IOException {
+    if (closed.isEmpty() || closed.get(closed.size() - 1).sequence() <= c.sequence()) {
+      return false; // nothing past the cursor to archive, so nothing could land in the wrong timeline
+    }
     for (BinlogFile f : closed) {
       if (f.sequence() != c.sequence()) {
         continue;
+      }
+      String stamp;
+      try {
+        stamp = f.path() + "|" + Files.size(f.path()) + "|" + Files.getLastModifiedTime(f.path()) + "|" + c.sha256Checksum();
+      } catch (NoSuchFileException e) {
+        return false;
+      }
+      if (stamp.equals(checkedCursorFile)) {
+        return false; // hashed in an earlier run and unchanged since
       }
       MessageDigest d = Digests.sha256();
       try (InputStream in = Files.newInputStream(f.path())) {
@@ -279,7 +313,11 @@ final class ArchivePipeline {
       } catch (NoSuchFileException e) {
         return false; // listed but already gone: nothing to compare
       }
-      return !f.name().equals(c.lastSyncedFile()) || !Digests.hex(d.digest()).equals(c.sha256Checksum());
+      boolean replaced = !f.name().equals(c.lastSyncedFile()) || !Digests.hex(d.digest()).equals(c.sha256Checksum());
+      if (!replaced) {
+        checkedCursorFile = stamp;
+      }
+      return replaced;
     }
     return false;
   }
@@ -313,13 +351,23 @@ final class ArchivePipeline {
     a.listener.fileStarted(f);
     String sidecarKey = a.layout.sidecarKey(timeline, f.name());
     if (a.mode == Archiver.Mode.DRY_RUN) {
+      if (a.retryPolicy.call("stat " + sidecarKey, () -> a.sink.stat(sidecarKey), this::retrying).isPresent()) {
+        return new FileResult(f, FileResult.Status.ALREADY_ARCHIVED,
+            "a sidecar exists (a real run compares its SHA-256 with the local file)", null, 0, since(t0));
+      }
       return plan(f, t0);
     }
     Optional<Sidecar> existing = readSidecar(sidecarKey);
     if (existing.isPresent()) {
       return compareWithArchived(f, existing.get(), sidecarKey, t0);
     }
-    return a.retryPolicy.call("archive " + f.name(), () -> upload(f, timeline, t0), this::retrying);
+    FileResult uploaded = a.retryPolicy.call("archive " + f.name(), () -> upload(f, timeline, t0), this::retrying);
+    if (uploaded.status() == FileResult.Status.ARCHIVED) {
+      // retried on its own: a failure here must not upload the artifact again
+      writeSidecar(sidecarKey, uploaded.sidecar());
+      LOG.atInfo().addKeyValue("binlog_filename", f.name()).log("archived {}: sidecar {} written", f.name(), sidecarKey);
+    }
+    return uploaded;
   }
 
   private FileResult plan(BinlogFile f, long t0) throws IOException {
@@ -460,14 +508,13 @@ final class ArchivePipeline {
             a.transforms));
         long uploadMs = Duration.ofNanos(System.nanoTime() - uploadStart).toMillis();
         Sidecar sidecar = sidecar(f, timeline, plainSize, plainSha, artifactKey, artifactSize, artifactSha, stored, info);
-        writeSidecar(a.layout.sidecarKey(timeline, f.name()), sidecar);
         LOG.atInfo()
             .addKeyValue("binlog_filename", f.name())
             .addKeyValue("bytes_processed", plainSize)
             .addKeyValue("artifact_bytes", artifactSize)
             .addKeyValue("upload_duration_ms", uploadMs)
             .addKeyValue("checksum_status", "verified")
-            .log("archived {} to {}", f.name(), artifactKey);
+            .log("stored and verified {} as {}", f.name(), artifactKey);
         return new FileResult(f, FileResult.Status.ARCHIVED, artifactKey, sidecar, plainSize, since(t0));
       }
     }

@@ -432,4 +432,40 @@ class ArchiverTest {
     }
     return n;
   }
+
+  static void setInUseFlag(Path binlog) throws IOException {
+    byte[] b = Files.readAllBytes(binlog);
+    b[21] |= 0x01; // flags of the FORMAT_DESCRIPTION_EVENT; its CRC32 is computed with this bit masked
+    Files.write(binlog, b);
+  }
+
+  @Test
+  @DisplayName("waits quietly for the newest closed file while the server still marks it in use")
+  void inUseNewestWaits() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("inuse-newest"), 5);
+    setInUseFlag(binlogs.resolve("mysql-bin.000004"));
+    try (Archiver archiver = builder(binlogs, FileSystemSink.of(tmp.resolve("a1"))).build()) {
+      RunSummary s = archiver.runOnce();
+      assertThat(s.succeeded()).isTrue();
+      assertThat(s.results()).extracting(FileResult::status).containsExactly(FileResult.Status.ARCHIVED,
+          FileResult.Status.ARCHIVED, FileResult.Status.ARCHIVED, FileResult.Status.NOT_CLOSED);
+    }
+  }
+
+  @Test
+  @DisplayName("fails loudly, naming the file, when an in-use file is followed by closed ones (a crashed server's file)")
+  void crashedInUseFails() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("inuse-crashed"), 5);
+    setInUseFlag(binlogs.resolve("mysql-bin.000002"));
+    try (Archiver archiver = builder(binlogs, FileSystemSink.of(tmp.resolve("a2"))).build()) {
+      RunSummary s = archiver.runOnce();
+      assertThat(s.succeeded()).isFalse();
+      assertThat(s.failedFile().name()).isEqualTo("mysql-bin.000002");
+      assertThat(s.failure()).isInstanceOf(InvalidBinlogException.class)
+          .hasMessageContaining("mysql-bin.000002 still has the in-use flag set")
+          .hasMessageContaining("crashed");
+      assertThat(archiver.cursor()).get().extracting(Cursor::lastSyncedFile).isEqualTo("mysql-bin.000001");
+    }
+  }
+
 }

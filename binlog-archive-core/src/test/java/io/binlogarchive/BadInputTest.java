@@ -168,7 +168,7 @@ class BadInputTest {
     assertThat(s.failure()).isInstanceOf(InvalidBinlogException.class)
         .hasMessageContaining("mysql-bin.000004")
         .hasMessageContaining("truncated")
-        .hasMessageContaining("ends at offset " + cut + " inside the event that starts at offset " + (cut - 7));
+        .hasMessageContaining("ends at offset " + cut + " inside").hasMessageContaining("event that starts at offset " + (cut - 7));
     assertArchivedExactly(3);
   }
 
