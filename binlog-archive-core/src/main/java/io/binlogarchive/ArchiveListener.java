@@ -69,6 +69,16 @@ public interface ArchiveListener {
   default void gapDetected(long afterSequence, long nextSequence) {}
 
   /**
+   * How far the archive is behind the server: closed binlogs past the cursor, measured when a run
+   * has planned its work and again after every commit. Zero files means the archive holds every
+   * closed binlog (only the active one is outstanding).
+   *
+   * @param files closed binlogs not yet archived
+   * @param bytes their total size
+   */
+  default void backlogMeasured(int files, long bytes) {}
+
+  /**
    * The cursor moved.
    *
    * @param cursor the committed cursor

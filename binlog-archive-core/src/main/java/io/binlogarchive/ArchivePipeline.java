@@ -44,10 +44,11 @@ final class ArchivePipeline {
     BinlogFile failedFile = null;
     try {
       cursor = a.cursorStore.load();
+      List<BinlogFile> closed = a.source.closedFiles();
+      measureBacklog(cursor, closed); // before any store call, so an outage still reports the lag
       if (cursor.isPresent()) {
         requireCursorInArchive(cursor.get());
       }
-      List<BinlogFile> closed = a.source.closedFiles();
       String timeline = chooseTimeline(cursor, closed);
       List<BinlogFile> todo = new ArrayList<>();
       boolean sameTimeline = cursor.isPresent() && cursor.get().timeline().equals(timeline);
@@ -66,12 +67,18 @@ final class ArchivePipeline {
         a.listener.gapDetected(after, next);
       }
       a.listener.runStarted(todo.size());
+      long backlogBytes = 0;
+      for (BinlogFile f : todo) {
+        backlogBytes += sizeOrZero(f);
+      }
       LOG.atInfo()
           .addKeyValue("candidates", todo.size())
           .addKeyValue("timeline", timeline)
           .log("archive run: {} closed binlog(s) past the cursor, {} -> {}", todo.size(), a.source.describe(),
               a.sink.describe());
       RunState state = new RunState(results, cursor);
+      state.backlogFiles = todo.size();
+      state.backlogBytes = backlogBytes;
       try {
         process(todo, timeline, state);
       } finally {
@@ -98,6 +105,8 @@ final class ArchivePipeline {
     Optional<Cursor> cursor;
     Throwable failure;
     BinlogFile failedFile;
+    int backlogFiles;
+    long backlogBytes;
 
     RunState(List<FileResult> results, Optional<Cursor> cursor) {
       this.results = results;
@@ -139,19 +148,27 @@ final class ArchivePipeline {
             stop = true;
             state.failure = e.getCause();
             state.failedFile = file;
-            a.listener.fileFailed(file, e.getCause());
           }
+          a.listener.fileFailed(file, e.getCause()); // every fileStarted gets its outcome
           continue;
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          stop = true;
-          state.failure = e;
-          state.failedFile = file;
+          if (!stop) {
+            stop = true;
+            state.failure = e;
+            state.failedFile = file;
+          }
+          a.listener.fileFailed(file, e);
           continue;
         }
         if (stop) {
           // a later file finished after an earlier one failed: its sidecar (if any) stays, the
-          // cursor does not move past the failure; the next run skips it as already archived
+          // cursor does not move past the failure; the next run skips it as already archived.
+          // The listener still hears the outcome, so started and finished events pair up.
+          switch (r.status()) {
+            case ARCHIVED -> a.listener.fileArchived(r);
+            default -> a.listener.fileSkipped(r);
+          }
           continue;
         }
         state.results.add(r);
@@ -184,6 +201,9 @@ final class ArchivePipeline {
           a.cursorStore.commit(c);
           state.cursor = Optional.of(c);
           a.listener.cursorCommitted(c);
+          state.backlogFiles--;
+          state.backlogBytes = Math.max(0, state.backlogBytes - r.bytesRead());
+          a.listener.backlogMeasured(state.backlogFiles, state.backlogBytes);
         }
       }
     } finally {
@@ -197,6 +217,26 @@ final class ArchivePipeline {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  private void measureBacklog(Optional<Cursor> cursor, List<BinlogFile> closed) {
+    int files = 0;
+    long bytes = 0;
+    for (BinlogFile f : closed) {
+      if (cursor.isEmpty() || f.sequence() > cursor.get().sequence()) {
+        files++;
+        bytes += sizeOrZero(f);
+      }
+    }
+    a.listener.backlogMeasured(files, bytes);
+  }
+
+  private static long sizeOrZero(BinlogFile f) {
+    try {
+      return Files.size(f.path());
+    } catch (IOException e) {
+      return 0;
     }
   }
 
@@ -419,7 +459,7 @@ final class ArchivePipeline {
       meta.put("archiver", VERSION);
       long uploadStart = System.nanoTime();
       try (SinkWriter writer = a.sink.create(artifactKey, meta)) {
-        HashingOutputStream artifactOut = new HashingOutputStream(writer);
+        HashingOutputStream artifactOut = new HashingOutputStream(ThrottledOutputStream.wrap(writer, a.bandwidth));
         OutputStream chain = artifactOut;
         for (int i = a.transforms.size() - 1; i >= 0; i--) {
           chain = a.transforms.get(i).wrap(chain);

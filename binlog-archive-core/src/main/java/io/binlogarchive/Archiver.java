@@ -59,6 +59,10 @@ public final class Archiver implements AutoCloseable {
   final boolean forceNewTimeline;
   final Clock clock;
   final Duration pollInterval;
+  final TokenBucket bandwidth;
+  final BinlogRotator rotator;
+  final StoreLease lease;
+  private volatile Duration rotationDue;
   private final ArchivePipeline pipeline;
   private final AtomicBoolean stopRequested = new AtomicBoolean();
   private final Object wakeup = new Object();
@@ -89,6 +93,10 @@ public final class Archiver implements AutoCloseable {
     this.forceNewTimeline = b.forceNewTimeline;
     this.clock = b.clock;
     this.pollInterval = b.pollInterval;
+    this.bandwidth = b.bytesPerSecond > 0 ? TokenBucket.of(b.bytesPerSecond) : null;
+    this.rotator = b.rotateAfter == null ? null
+        : new BinlogRotator(b.rotateDataSource, b.rotateAfter, binlogDirectory(b.source), b.clock);
+    this.lease = b.lease;
     this.pipeline = new ArchivePipeline(this);
   }
 
@@ -109,6 +117,15 @@ public final class Archiver implements AutoCloseable {
   public synchronized RunSummary runOnce() {
     if (closed) {
       throw new IllegalStateException("archiver is closed");
+    }
+    if (lease != null) {
+      RunSummary standby = AgentSupport.standbyUnlessLeaseHeld(this);
+      if (standby != null) {
+        return standby;
+      }
+    }
+    if (rotator != null) {
+      rotationDue = AgentSupport.rotateIfDue(rotator);
     }
     return pipeline.run();
   }
@@ -153,7 +170,9 @@ public final class Archiver implements AutoCloseable {
           log.error("archive run failed: {}", e.toString());
         }
         synchronized (wakeup) {
-          long deadline = System.nanoTime() + pollInterval.toNanos();
+          Duration due = rotationDue;
+          long deadline = System.nanoTime()
+              + (due != null && due.compareTo(pollInterval) < 0 ? due.toNanos() : pollInterval.toNanos());
           while (!wakeupPending && !stopRequested.get()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
@@ -175,7 +194,7 @@ public final class Archiver implements AutoCloseable {
   }
 
   boolean stopRequested() {
-    return stopRequested.get();
+    return stopRequested.get() || lease != null && !lease.isHeld();
   }
 
   /**
@@ -214,9 +233,20 @@ public final class Archiver implements AutoCloseable {
     synchronized (this) {
       if (!closed) {
         closed = true;
-        cursorStore.close();
+        try {
+          cursorStore.close();
+        } finally {
+          if (lease != null) {
+            lease.close();
+          }
+        }
       }
     }
+  }
+
+  private static java.nio.file.Path binlogDirectory(BinlogSource source) {
+    return source instanceof IndexFileBinlogSource s ? s.directory()
+        : source instanceof JdbcBinlogSource j ? j.directory() : null;
   }
 
   @Override
@@ -248,8 +278,90 @@ public final class Archiver implements AutoCloseable {
     private boolean forceNewTimeline;
     private Clock clock = Clock.systemUTC();
     private Duration pollInterval = Duration.ofSeconds(10);
+    private long bytesPerSecond;
+    private long memoryBudget;
+    private Duration rotateAfter;
+    private javax.sql.DataSource rotateDataSource;
+    private javax.sql.DataSource preflightDataSource;
+    private Preflight.OnProblem preflightOnProblem;
+    private StoreLease lease;
 
     private Builder() {}
+
+    /**
+     * Bounds the recovery point: before each run, if the server's active binlog holds a transaction
+     * older than {@code maxAge}, runs {@code FLUSH BINARY LOGS} through {@code dataSource} (needs
+     * RELOAD or BINLOG ADMIN), so the file closes and is archived in that run. A started archiver
+     * also wakes up when the oldest transaction reaches the limit. No committed transaction waits
+     * longer than {@code maxAge} plus one poll interval plus one upload. An empty active file is
+     * never rotated. Needs a source with a binlog directory.
+     *
+     * @param maxAge the oldest a transaction may get in the active binlog, at least 1 s
+     * @param dataSource the caller's pool, for {@code SHOW MASTER STATUS} and {@code FLUSH BINARY LOGS}
+     */
+    public Builder rotateWhenOlderThan(Duration maxAge, javax.sql.DataSource dataSource) {
+      Objects.requireNonNull(maxAge, "maxAge");
+      if (maxAge.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException("rotateWhenOlderThan must be at least 1 s, got " + maxAge);
+      }
+      this.rotateAfter = maxAge;
+      this.rotateDataSource = Objects.requireNonNull(dataSource, "dataSource");
+      return this;
+    }
+
+    /**
+     * @param bytesPerSecond the most the archiver uploads per second, all files in flight together
+     *     (default unlimited), so archiving never starves the database host's network
+     */
+    public Builder maxUploadBytesPerSecond(long bytesPerSecond) {
+      if (bytesPerSecond < 1024) {
+        throw new IllegalArgumentException("maxUploadBytesPerSecond must be at least 1024, got " + bytesPerSecond);
+      }
+      this.bytesPerSecond = bytesPerSecond;
+      return this;
+    }
+
+    /**
+     * Caps the heap the pipeline's buffers may take: {@code parallelism x (bufferSize +}
+     * {@link Sink#bufferedBytesPerUpload()}{@code )} must fit, or {@link #build()} fails saying what
+     * to lower. (Codec state, e.g. zstd windows, is native memory and not counted.)
+     *
+     * @param bytes the budget, positive
+     */
+    public Builder memoryBudget(long bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("memoryBudget must be positive, got " + bytes);
+      }
+      this.memoryBudget = bytes;
+      return this;
+    }
+
+    /**
+     * Checks the server's settings when the archiver is built (see {@link Preflight}): log_bin,
+     * binlog_format=ROW, sync_binlog=1, binlog retention of at least twice the worst-case lag
+     * (rotation age + poll interval + retry budget), a server identity.
+     *
+     * @param dataSource the caller's pool
+     * @param onProblem warn and go on, or refuse to build
+     */
+    public Builder preflight(javax.sql.DataSource dataSource, Preflight.OnProblem onProblem) {
+      this.preflightDataSource = Objects.requireNonNull(dataSource, "dataSource");
+      this.preflightOnProblem = Objects.requireNonNull(onProblem, "onProblem");
+      return this;
+    }
+
+    /**
+     * Makes this archiver one of several agents for the same archive of which one writes at a time:
+     * each run first acquires (or keeps) the lease and stands by if another agent holds it; a lost
+     * lease stops the run before its next file. The archiver takes ownership and releases the lease
+     * on {@link Archiver#close()}.
+     *
+     * @param lease a lease on this archive's store
+     */
+    public Builder lease(StoreLease lease) {
+      this.lease = Objects.requireNonNull(lease, "lease");
+      return this;
+    }
 
     /** @param interval how often a {@link Archiver#start() started} archiver looks for closed binlogs (default 10 s) */
     public Builder pollInterval(Duration interval) {
@@ -334,7 +446,11 @@ public final class Archiver implements AutoCloseable {
       return this;
     }
 
-    /** @param n files in flight at once, 1 to 64 (default 1); the cursor still commits in order */
+    /**
+     * @param n files in flight at once, 1 to 64 (default 1); the cursor still commits in order. This
+     *     is also the pipeline's queue bound: a file is opened only when a slot is free, so at most
+     *     {@code n} files (and {@code n} read buffers) are in memory, however far behind the archive is
+     */
     public Builder parallelism(int n) {
       if (n < 1 || n > 64) {
         throw new IllegalArgumentException("parallelism must be 1..64, got " + n);
@@ -405,8 +521,25 @@ public final class Archiver implements AutoCloseable {
       if (encryption != null && encryption.id().equals(compression.id())) {
         problems.add("encryption and compression are the same transform");
       }
+      if (memoryBudget > 0 && sink != null) {
+        long perFile = bufferSize + sink.bufferedBytesPerUpload();
+        if ((long) parallelism * perFile > memoryBudget) {
+          problems.add("memoryBudget " + memoryBudget + " bytes cannot hold parallelism " + parallelism + " x (buffer "
+              + bufferSize + " + sink buffering " + sink.bufferedBytesPerUpload() + ") = " + parallelism * perFile
+              + " bytes; lower parallelism to " + Math.max(1, memoryBudget / perFile)
+              + (memoryBudget < perFile ? " and bufferSize, " : ", ") + "or raise the budget");
+        }
+      }
+      if (rotateAfter != null && source != null && binlogDirectory(source) == null) {
+        problems.add("rotateWhenOlderThan needs a source with a binlog directory (BinlogSource.directory,"
+            + " indexFile or showBinaryLogs)");
+      }
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("invalid archiver settings: " + String.join("; ", problems));
+      }
+      if (preflightDataSource != null) {
+        AgentSupport.preflight(preflightDataSource, preflightOnProblem,
+            (rotateAfter == null ? Duration.ZERO : rotateAfter).plus(pollInterval).plus(retryPolicy.maxElapsed()));
       }
       CursorStore store = cursorStore != null ? cursorStore : CursorStore.file(cursorFile);
       return new Archiver(this, store);

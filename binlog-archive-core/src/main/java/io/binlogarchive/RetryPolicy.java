@@ -104,6 +104,11 @@ public final class RetryPolicy {
     return maxAttempts;
   }
 
+  /** @return the total time budget across all attempts of one call */
+  public Duration maxElapsed() {
+    return maxElapsed;
+  }
+
   /**
    * The default retry predicate: a {@link StoreException} that says it is retryable, or an {@link
    * IOException} other than a missing file, a denied access or an interruption. Integrity

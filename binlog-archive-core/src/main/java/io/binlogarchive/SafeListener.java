@@ -57,6 +57,11 @@ final class SafeListener implements ArchiveListener {
   }
 
   @Override
+  public void backlogMeasured(int files, long bytes) {
+    guard("backlogMeasured", () -> delegate.backlogMeasured(files, bytes));
+  }
+
+  @Override
   public void cursorCommitted(Cursor cursor) {
     guard("cursorCommitted", () -> delegate.cursorCommitted(cursor));
   }

@@ -75,6 +75,61 @@ public interface Sink extends AutoCloseable {
    */
   void delete(String key) throws IOException;
 
+  /**
+   * Whether this sink implements {@link #replace(String, String, byte[])} and {@link #delete(String,
+   * String)} and reports {@link StoredObject#version()} from {@link #stat(String)} and {@link
+   * SinkWriter#commit()}. Needed by {@link StoreLease}; the archive itself never replaces anything.
+   *
+   * @return {@code false} unless the sink overrides the conditional operations
+   */
+  default boolean supportsConditionalWrites() {
+    return false;
+  }
+
+  /**
+   * Replaces a small object only if it still has {@code expectedVersion} (compare-and-swap): S3
+   * {@code PutObject} with {@code If-Match: <etag>}, GCS {@code ifGenerationMatch}, a locked check
+   * and atomic rename on a local disk. Used for small coordination documents (leases), never for
+   * archive objects.
+   *
+   * @param key the object key
+   * @param expectedVersion the {@link StoredObject#version()} the caller last saw
+   * @param content the new content (small; held in memory)
+   * @return the object now stored, with its new version
+   * @throws PreconditionFailedException if the object is missing or has another version (nothing
+   *     changed)
+   * @throws UnsupportedOperationException unless {@link #supportsConditionalWrites()}
+   * @throws IOException if the outcome could not be established
+   */
+  default StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
+    throw new UnsupportedOperationException(describe() + " does not support conditional replace");
+  }
+
+  /**
+   * Deletes an object only if it still has {@code expectedVersion}: S3 {@code DeleteObject} with
+   * {@code If-Match}, GCS {@code ifGenerationMatch}, a locked check and unlink on a local disk.
+   *
+   * @param key the object key
+   * @param expectedVersion the {@link StoredObject#version()} the caller last saw
+   * @throws PreconditionFailedException if the object is missing or has another version (nothing
+   *     changed)
+   * @throws UnsupportedOperationException unless {@link #supportsConditionalWrites()}
+   * @throws IOException if the outcome could not be established
+   */
+  default void delete(String key, String expectedVersion) throws IOException {
+    throw new UnsupportedOperationException(describe() + " does not support conditional delete");
+  }
+
+  /**
+   * How many bytes one upload in progress holds in memory inside the sink (multipart part buffers,
+   * resumable-upload chunks), for {@link Archiver.Builder#memoryBudget(long)}.
+   *
+   * @return bytes per concurrent upload; 0 (the default) for sinks that stream straight through
+   */
+  default long bufferedBytesPerUpload() {
+    return 0;
+  }
+
   /** @return a short description for logs, e.g. {@code s3://bucket/prefix}; never credentials */
   String describe();
 

@@ -13,18 +13,37 @@ import java.util.Objects;
  * @param checksums checksums the store reports, by algorithm ({@code sha256}, {@code md5}, {@code
  *     crc32c}, ...), hex or the store's own encoding as documented by the sink; may be empty
  * @param metadata user metadata stored with the object
+ * @param version an opaque token that changes whenever the object is replaced (S3 ETag, GCS
+ *     generation, a file's identity on a local disk), for {@link Sink#replace(String, String,
+ *     byte[])} and {@link Sink#delete(String, String)}; {@code null} if the sink has no conditional
+ *     writes
  */
 public record StoredObject(
     String key,
     long size,
     Instant lastModified,
     Map<String, String> checksums,
-    Map<String, String> metadata) {
+    Map<String, String> metadata,
+    String version) {
 
   /** Validates and copies the maps. */
   public StoredObject {
     Objects.requireNonNull(key, "key");
     checksums = Map.copyOf(checksums == null ? Map.of() : checksums);
     metadata = Map.copyOf(metadata == null ? Map.of() : metadata);
+  }
+
+  /**
+   * An object without a version (for sinks without conditional writes).
+   *
+   * @param key the object key
+   * @param size its size in bytes
+   * @param lastModified when the store last wrote it, or {@code null}
+   * @param checksums checksums the store reports
+   * @param metadata user metadata
+   */
+  public StoredObject(
+      String key, long size, Instant lastModified, Map<String, String> checksums, Map<String, String> metadata) {
+    this(key, size, lastModified, checksums, metadata, null);
   }
 }

@@ -41,8 +41,11 @@ public final class Main {
           "          [--parallelism N] [--server-id ID] [--index FILE] [--dry-run] [--shadow] [--watch SECONDS]",
           "          [--new-timeline] [--read-back] [--encrypt-key-file F [--key-id ID]]",
           "          [--endpoint URL] [--kms-key-name NAME] [--sse-kms-key-id ID]",
-          "  status  --from URI [--server-id ID] [--endpoint URL]",
+          AgentOptions.USAGE,
+          "  status  --from URI [--server-id ID] [--endpoint URL] [--cursor FILE] [--binlog-dir DIR] [--max-age SECONDS]",
           "  inspect FILE",
+          CompareCommand.USAGE,
+          "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 status: archive stale (--max-age), 4 compare: differences.",
           "Every command takes --verbose (library logs at INFO with structured fields) and --stats",
           "(peak heap and CPU time on exit).",
           "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix");
@@ -61,9 +64,13 @@ public final class Main {
    * @param argv the command line
    */
   public static void main(String[] argv) {
-    for (String a : argv) {
-      if (a.equals("--verbose")) {
+    for (int i = 0; i < argv.length; i++) {
+      if (argv[i].equals("--verbose")) {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+      }
+      if (argv[i].equals("--log-format") && i + 1 < argv.length && argv[i + 1].equals("json")) {
+        System.setProperty("slf4j.provider", JsonLinesLoggerProvider.class.getName());
+        System.setProperty("slf4j.internal.verbosity", "WARN");
       }
     }
     boolean stats = java.util.Arrays.asList(argv).contains("--stats");
@@ -82,10 +89,12 @@ public final class Main {
     try {
       argv = java.util.Arrays.stream(argv).filter(x -> !x.equals("--verbose") && !x.equals("--stats"))
           .toArray(String[]::new);
+      argv = withoutLogFormat(argv);
       return switch (argv[0]) {
         case "archive" -> archive(argv);
         case "status" -> status(argv);
         case "inspect" -> inspect(argv);
+        case "compare" -> CompareCommand.run(argv, out);
         default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
       };
     } catch (Args.UsageException e) {
@@ -96,6 +105,28 @@ public final class Main {
       err.println("binlog-archive: " + oneLine(e));
       return 1;
     }
+  }
+
+  /** {@code --log-format text|json} is read in {@link #main}, before the first logger exists. */
+  static String[] withoutLogFormat(String[] argv) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < argv.length; i++) {
+      if (argv[i].equals("--log-format")) {
+        if (i + 1 >= argv.length || !Set.of("text", "json").contains(argv[i + 1])) {
+          throw new Args.UsageException("--log-format must be text or json");
+        }
+        i++;
+      } else {
+        out.add(argv[i]);
+      }
+    }
+    return out.toArray(String[]::new);
+  }
+
+  static Set<String> union(Set<String> a, Set<String> b) {
+    java.util.Set<String> u = new java.util.HashSet<>(a);
+    u.addAll(b);
+    return u;
   }
 
   /** Peak heap (sum of the heap pools' peaks: an upper bound) and process CPU time. */
@@ -126,9 +157,9 @@ public final class Main {
   private int archive(String[] argv) throws IOException {
     Args a =
         new Args(argv, 1,
-            Set.of("--binlog-dir", "--to", "--cursor", "--compress", "--level", "--parallelism", "--server-id",
+            union(Set.of("--binlog-dir", "--to", "--cursor", "--compress", "--level", "--parallelism", "--server-id",
                 "--index", "--watch", "--zstd-workers", "--endpoint", "--kms-key-name", "--sse-kms-key-id",
-                "--encrypt-key-file", "--key-id"),
+                "--encrypt-key-file", "--key-id"), AgentOptions.VALUED),
             Set.of("--dry-run", "--shadow", "--new-timeline", "--read-back"));
     Path binlogDir = Path.of(a.required("--binlog-dir"));
     String to = a.required("--to");
@@ -150,7 +181,6 @@ public final class Main {
             .compression(codec)
             .cursorFile(cursor)
             .parallelism(a.intValue("--parallelism", 1, 1, 64))
-            .listener(new Progress(err))
             .mode(a.has("--dry-run") ? Archiver.Mode.DRY_RUN : a.has("--shadow") ? Archiver.Mode.SHADOW : Archiver.Mode.ARCHIVE);
     if (a.has("--new-timeline")) {
       b.newTimeline();
@@ -164,7 +194,8 @@ public final class Main {
       b.verifier(io.binlogarchive.Verifier.readBack());
     }
     int watch = a.intValue("--watch", 0, 0, 86_400);
-    try (Archiver archiver = b.build()) {
+    try (AgentOptions agent = AgentOptions.apply(a, b, target, serverId, new Progress(err), err);
+        Archiver archiver = b.build()) {
       while (true) {
         RunSummary s = archiver.runOnce();
         err.printf(Locale.ROOT, "binlog-archive: %d archived, %d already archived, %s read in %d ms; cursor %s%n",
@@ -172,7 +203,9 @@ public final class Main {
             s.results().stream().filter(r -> r.status() == FileResult.Status.ALREADY_ARCHIVED).count(),
             bytes(s.bytesRead()), s.duration().toMillis(),
             s.cursor().map(c -> c.timeline() + "/" + c.lastSyncedFile()).orElse("(none)"));
-        if (!s.succeeded()) {
+        if (!s.succeeded() && s.failure() instanceof io.binlogarchive.LeaseUnavailableException && watch > 0) {
+          err.println("binlog-archive: standby: " + oneLine(s.failure()));
+        } else if (!s.succeeded()) {
           err.println("binlog-archive: " + (s.failedFile() == null ? "" : s.failedFile().name() + ": ")
               + oneLine(s.failure()));
           return 1;
@@ -269,7 +302,7 @@ public final class Main {
   // ---- status --------------------------------------------------------------------------------
 
   private int status(String[] argv) throws IOException {
-    Args a = new Args(argv, 1, Set.of("--from", "--server-id", "--endpoint"), Set.of());
+    Args a = new Args(argv, 1, union(Set.of("--from", "--server-id", "--endpoint"), LagStatus.VALUED), Set.of());
     // (cloud settings such as --endpoint apply to s3:// and gs:// sources)
     Targets.Target target = Targets.open(a.required("--from"), a);
     try {
@@ -277,7 +310,7 @@ public final class Main {
           a.has("--server-id") ? List.of(a.get("--server-id")) : ArchiveCatalog.serverIds(target.sink(), target.prefix());
       if (servers.isEmpty()) {
         out.println("no archive under " + target.uri());
-        return 0;
+        return a.has("--max-age") ? LagStatus.STALE : 0;
       }
       for (String server : servers) {
         ArchiveCatalog catalog = ArchiveCatalog.of(target.sink(), target.prefix(), server);
@@ -296,6 +329,12 @@ public final class Main {
                 info == null || info.lastEventTime() == null ? "-" : info.lastEventTime().toString(), s.sha256());
           }
         }
+      }
+      if (LagStatus.requested(a)) {
+        if (servers.size() != 1) {
+          throw new Args.UsageException("several servers under " + target.uri() + ": give --server-id for the lag");
+        }
+        return LagStatus.report(a, target, servers.get(0), out);
       }
       return 0;
     } finally {

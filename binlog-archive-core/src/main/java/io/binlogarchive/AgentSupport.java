@@ -1,0 +1,72 @@
+package io.binlogarchive;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The long-running agent's helpers, kept out of {@link Archiver} to keep it small. */
+final class AgentSupport {
+  private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
+
+  private AgentSupport() {}
+
+  /** @return null if the lease is held (go on), or the summary of a run that stood by */
+  static RunSummary standbyUnlessLeaseHeld(Archiver a) {
+    long t0 = System.nanoTime();
+    Throwable why;
+    try {
+      if (a.lease.tryAcquire()) {
+        return null;
+      }
+      why = new LeaseUnavailableException("another agent holds the lease " + a.lease.key() + " in "
+          + a.sink.describe() + (holder(a.lease).map(h -> " (" + h + ")").orElse("")) + "; standing by");
+      LOG.atDebug().addKeyValue("lease_holder", a.lease.holderId()).log(why.getMessage());
+    } catch (IOException | RuntimeException e) {
+      why = e;
+      LOG.atWarn().log("cannot check the lease {}: {}", a.lease.key(), e.toString());
+    }
+    Optional<Cursor> cursor;
+    try {
+      cursor = a.cursorStore.load();
+    } catch (IOException | RuntimeException e) {
+      cursor = Optional.empty();
+    }
+    return new RunSummary(List.of(), cursor, why, null, Duration.ofNanos(System.nanoTime() - t0));
+  }
+
+  private static Optional<String> holder(StoreLease lease) {
+    try {
+      return lease.currentHolder().map(StoreLease.Holder::holder);
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** @return how long until the next rotation check is due; the poll interval decides on errors */
+  static Duration rotateIfDue(BinlogRotator rotator) {
+    try {
+      return rotator.maybeRotate();
+    } catch (IOException | RuntimeException e) {
+      LOG.atError().log("cannot bound the archive lag: {}", e.getMessage());
+      return null;
+    }
+  }
+
+  static void preflight(DataSource ds, Preflight.OnProblem onProblem, Duration worstCaseLag) {
+    Preflight.Report r = Preflight.check(ds, worstCaseLag);
+    if (r.ok()) {
+      LOG.atInfo().log("{}", r);
+      return;
+    }
+    if (onProblem == Preflight.OnProblem.REFUSE) {
+      throw new ArchiveException("refusing to archive: " + r);
+    }
+    for (Preflight.Finding f : r.findings()) {
+      LOG.atWarn().addKeyValue("setting", f.setting()).log("preflight: {}", f);
+    }
+  }
+}

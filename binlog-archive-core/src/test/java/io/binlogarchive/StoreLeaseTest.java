@@ -1,0 +1,139 @@
+package io.binlogarchive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@DisplayName("A store lease")
+class StoreLeaseTest {
+  @TempDir Path tmp;
+  final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+  static final String KEY = "prod/db1/lease.json";
+
+  StoreLease lease(Sink sink, String holder, List<String> lost) {
+    return StoreLease.builder(sink, KEY).holderId(holder).ttl(Duration.ofSeconds(10)).heartbeat(false)
+        .nanoTime(nanos::get).onLost(lost::add).build();
+  }
+
+  void advance(Duration d) {
+    nanos.addAndGet(d.toNanos());
+  }
+
+  @Nested
+  @DisplayName("on a FileSystemSink's conditional writes")
+  class ConditionalWrites {
+    @Test
+    @DisplayName("replaces an object only at the version the caller saw, and the version changes each time")
+    void replaceNeedsTheSeenVersion() throws Exception {
+      FileSystemSink sink = FileSystemSink.of(tmp.resolve("a"));
+      StoredObject v1;
+      try (SinkWriter w = sink.create("x/doc", Map.of())) {
+        w.write("one".getBytes(StandardCharsets.UTF_8));
+        v1 = w.commit();
+      }
+      assertThat(v1.version()).isNotBlank().isEqualTo(sink.stat("x/doc").orElseThrow().version());
+      StoredObject v2 = sink.replace("x/doc", v1.version(), "two".getBytes(StandardCharsets.UTF_8));
+      assertThat(v2.version()).isNotEqualTo(v1.version());
+      assertThatThrownBy(() -> sink.replace("x/doc", v1.version(), "three".getBytes(StandardCharsets.UTF_8)))
+          .isInstanceOf(PreconditionFailedException.class).hasMessageContaining(v1.version());
+      try (var in = sink.open("x/doc")) {
+        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("two");
+      }
+    }
+
+    @Test
+    @DisplayName("deletes an object only at the version the caller saw, and refuses a missing one")
+    void deleteNeedsTheSeenVersion() throws Exception {
+      FileSystemSink sink = FileSystemSink.of(tmp.resolve("a"));
+      StoredObject v1;
+      try (SinkWriter w = sink.create("doc", Map.of())) {
+        w.write(1);
+        v1 = w.commit();
+      }
+      StoredObject v2 = sink.replace("doc", v1.version(), new byte[] {2});
+      assertThatThrownBy(() -> sink.delete("doc", v1.version())).isInstanceOf(PreconditionFailedException.class);
+      sink.delete("doc", v2.version());
+      assertThat(sink.stat("doc")).isEmpty();
+      assertThatThrownBy(() -> sink.delete("doc", v2.version())).isInstanceOf(PreconditionFailedException.class);
+      assertThat(sink.list("")).extracting(StoredObject::key).isEmpty();
+    }
+  }
+
+  @Test
+  @DisplayName("is acquired by the first agent; a second one stands by while it is renewed")
+  void firstAgentWins() throws Exception {
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("a"));
+    List<String> lostA = new ArrayList<>();
+    try (StoreLease a = lease(sink, "A", lostA); StoreLease b = lease(sink, "B", new ArrayList<>())) {
+      assertThat(a.tryAcquire()).isTrue();
+      for (int i = 0; i < 5; i++) {
+        assertThat(b.tryAcquire()).isFalse();
+        advance(Duration.ofSeconds(4));
+        assertThat(a.renew()).isTrue();
+      }
+      assertThat(b.tryAcquire()).isFalse();
+      assertThat(a.isHeld()).isTrue();
+      assertThat(b.isHeld()).isFalse();
+      assertThat(b.currentHolder()).get().extracting(StoreLease.Holder::holder).isEqualTo("A");
+      assertThat(lostA).isEmpty();
+    }
+  }
+
+  @Test
+  @DisplayName("is taken over only after the standby saw it unrenewed for a whole ttl, and the old holder learns it lost")
+  void takeOverAfterExpiry() throws Exception {
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("a"));
+    List<String> lostA = new ArrayList<>();
+    StoreLease a = lease(sink, "A", lostA);
+    try (StoreLease b = lease(sink, "B", new ArrayList<>())) {
+      assertThat(a.tryAcquire()).isTrue();
+      assertThat(b.tryAcquire()).isFalse(); // starts watching the version
+      advance(Duration.ofSeconds(9));
+      assertThat(b.tryAcquire()).isFalse();
+      assertThat(a.isHeld()).isTrue();
+      advance(Duration.ofSeconds(1));
+      assertThat(a.isHeld()).as("the holder fences itself at its ttl").isFalse();
+      assertThat(b.tryAcquire()).isTrue();
+      assertThat(b.currentHolder()).get().satisfies(h -> {
+        assertThat(h.holder()).isEqualTo("B");
+        assertThat(h.generation()).isEqualTo(2);
+      });
+      assertThat(a.renew()).isFalse();
+      assertThat(lostA).singleElement().asString().contains("taken over by B");
+      a.close(); // must not delete B's lease
+      assertThat(b.currentHolder()).get().extracting(StoreLease.Holder::holder).isEqualTo("B");
+    }
+  }
+
+  @Test
+  @DisplayName("is released on close, so a standby takes it at once")
+  void releasedOnClose() throws Exception {
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("a"));
+    StoreLease a = lease(sink, "A", new ArrayList<>());
+    try (StoreLease b = lease(sink, "B", new ArrayList<>())) {
+      assertThat(a.tryAcquire()).isTrue();
+      assertThat(b.tryAcquire()).isFalse();
+      a.close();
+      assertThat(b.tryAcquire()).isTrue();
+    }
+  }
+
+  @Test
+  @DisplayName("cannot be built on a sink without conditional writes")
+  void needsConditionalWrites() {
+    Sink plain = new ForwardingSink(FileSystemSink.of(tmp.resolve("a")));
+    assertThatThrownBy(() -> StoreLease.builder(plain, KEY).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not support conditional writes");
+  }
+}

@@ -1,0 +1,216 @@
+package io.binlogarchive.examples;
+
+import com.sun.net.httpserver.HttpServer;
+import io.binlogarchive.ArchiveListener;
+import io.binlogarchive.Archiver;
+import io.binlogarchive.BinlogFile;
+import io.binlogarchive.Cursor;
+import io.binlogarchive.FileResult;
+import io.binlogarchive.Preflight;
+import io.binlogarchive.RunSummary;
+import io.binlogarchive.StoreLease;
+import io.binlogarchive.micrometer.MicrometerArchiveListener;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+
+/**
+ * The {@code archive} options for running as a long-lived agent: bounded binlog age, preflight,
+ * bandwidth and memory limits, a lease, Prometheus metrics, and a health line per run.
+ */
+final class AgentOptions implements AutoCloseable {
+  static final Set<String> VALUED = Set.of("--max-binlog-age", "--jdbc-url", "--preflight", "--metrics-port",
+      "--max-upload-rate", "--memory-budget", "--lease-ttl", "--lease-holder");
+  static final String USAGE = String.join("\n",
+      "          [--jdbc-url URL [--max-binlog-age SECONDS] [--preflight warn|refuse]]",
+      "          [--max-upload-rate BYTES_PER_S] [--memory-budget BYTES] [--metrics-port N]",
+      "          [--lease-ttl SECONDS [--lease-holder ID]] [--log-format text|json]");
+
+  private final MicrometerArchiveListener metrics;
+  private final PrometheusMeterRegistry registry;
+  private final HttpServer http;
+  private final Health health;
+
+  private AgentOptions(MicrometerArchiveListener metrics, PrometheusMeterRegistry registry, HttpServer http,
+      Health health) {
+    this.metrics = metrics;
+    this.registry = registry;
+    this.http = http;
+    this.health = health;
+  }
+
+  /** Applies the agent options to the builder; returns what must be closed with the archiver. */
+  static AgentOptions apply(Args a, Archiver.Builder b, Targets.Target target, String serverId, ArchiveListener progress,
+      PrintStream err) throws IOException {
+    DataSource ds = a.has("--jdbc-url") ? new UrlDataSource(a.get("--jdbc-url")) : null;
+    if (a.has("--max-binlog-age")) {
+      if (ds == null) {
+        throw new Args.UsageException("--max-binlog-age needs --jdbc-url (it runs FLUSH BINARY LOGS)");
+      }
+      b.rotateWhenOlderThan(Duration.ofSeconds(a.intValue("--max-binlog-age", 0, 1, 86_400 * 7)), ds);
+    }
+    if (ds != null) {
+      String p = a.get("--preflight", "warn");
+      b.preflight(ds, switch (p) {
+        case "warn" -> Preflight.OnProblem.WARN;
+        case "refuse" -> Preflight.OnProblem.REFUSE;
+        default -> throw new Args.UsageException("--preflight must be warn or refuse, got '" + p + "'");
+      });
+    } else if (a.has("--preflight")) {
+      throw new Args.UsageException("--preflight needs --jdbc-url");
+    }
+    if (a.has("--max-upload-rate")) {
+      b.maxUploadBytesPerSecond(longValue(a, "--max-upload-rate"));
+    }
+    if (a.has("--memory-budget")) {
+      b.memoryBudget(longValue(a, "--memory-budget"));
+    }
+    if (a.has("--lease-ttl")) {
+      StoreLease.Builder lb = StoreLease.builder(target.sink(), StoreLease.keyFor(target.prefix(), serverId))
+          .ttl(Duration.ofSeconds(a.intValue("--lease-ttl", 60, 1, 3600)));
+      if (a.has("--lease-holder")) {
+        lb.holderId(a.get("--lease-holder"));
+      }
+      b.lease(lb.build());
+    }
+    MicrometerArchiveListener metrics = new MicrometerArchiveListener(Tags.of("server", serverId));
+    PrometheusMeterRegistry registry = null;
+    HttpServer http = null;
+    if (a.has("--metrics-port")) {
+      registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      metrics.bindTo(registry);
+      http = serve(registry, a.intValue("--metrics-port", 0, 1, 65_535));
+    }
+    Health health = new Health(metrics, err);
+    b.listener(new Fanout(List.of(progress, metrics, health)));
+    return new AgentOptions(metrics, registry, http, health);
+  }
+
+  private static long longValue(Args a, String name) {
+    try {
+      return Long.parseLong(a.get(name));
+    } catch (NumberFormatException e) {
+      throw new Args.UsageException(name + " must be a number, got '" + a.get(name) + "'");
+    }
+  }
+
+  private static HttpServer serve(PrometheusMeterRegistry registry, int port) throws IOException {
+    HttpServer s = HttpServer.create(new InetSocketAddress(port), 0);
+    s.createContext("/metrics", ex -> {
+      byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      ex.sendResponseHeaders(200, body.length);
+      try (OutputStream o = ex.getResponseBody()) {
+        o.write(body);
+      }
+    });
+    s.setExecutor(null);
+    s.start();
+    return s;
+  }
+
+  /** @return the port metrics are served on, or -1 */
+  int metricsPort() {
+    return http == null ? -1 : http.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    if (http != null) {
+      http.stop(0);
+    }
+    if (registry != null) {
+      registry.close();
+    }
+  }
+
+  /** One line per run on stderr: a summary a human or a log shipper can alert on. */
+  static final class Health implements ArchiveListener {
+    private final MicrometerArchiveListener metrics;
+    private final PrintStream err;
+    private final AtomicLong retries = new AtomicLong();
+
+    Health(MicrometerArchiveListener metrics, PrintStream err) {
+      this.metrics = metrics;
+      this.err = err;
+    }
+
+    @Override
+    public void retryScheduled(String what, int attempt, Duration delay, Throwable error) {
+      retries.incrementAndGet();
+    }
+
+    @Override
+    public void runFinished(RunSummary s) {
+      String state = !s.succeeded() ? "failing" : metrics.lagFiles() > 0 ? "behind" : "ok";
+      err.printf(Locale.ROOT,
+          "health: %s archived=%d lag_files=%d lag_bytes=%d last_archived_age_s=%.0f retries=%d cursor=%s%n", state,
+          s.archivedCount(), metrics.lagFiles(), metrics.lagBytes(), metrics.secondsSinceLastArchived(),
+          retries.getAndSet(0), s.cursor().map(Cursor::lastSyncedFile).orElse("-"));
+    }
+  }
+
+  /** Passes every event to several listeners (the archiver shields the pipeline from their errors). */
+  record Fanout(List<ArchiveListener> all) implements ArchiveListener {
+    @Override
+    public void runStarted(int candidates) {
+      all.forEach(l -> l.runStarted(candidates));
+    }
+
+    @Override
+    public void fileStarted(BinlogFile file) {
+      all.forEach(l -> l.fileStarted(file));
+    }
+
+    @Override
+    public void fileArchived(FileResult result) {
+      all.forEach(l -> l.fileArchived(result));
+    }
+
+    @Override
+    public void fileSkipped(FileResult result) {
+      all.forEach(l -> l.fileSkipped(result));
+    }
+
+    @Override
+    public void fileFailed(BinlogFile file, Throwable error) {
+      all.forEach(l -> l.fileFailed(file, error));
+    }
+
+    @Override
+    public void retryScheduled(String what, int attempt, Duration delay, Throwable error) {
+      all.forEach(l -> l.retryScheduled(what, attempt, delay, error));
+    }
+
+    @Override
+    public void gapDetected(long afterSequence, long nextSequence) {
+      all.forEach(l -> l.gapDetected(afterSequence, nextSequence));
+    }
+
+    @Override
+    public void backlogMeasured(int files, long bytes) {
+      all.forEach(l -> l.backlogMeasured(files, bytes));
+    }
+
+    @Override
+    public void cursorCommitted(Cursor cursor) {
+      all.forEach(l -> l.cursorCommitted(cursor));
+    }
+
+    @Override
+    public void runFinished(RunSummary summary) {
+      all.forEach(l -> l.runFinished(summary));
+    }
+  }
+}
