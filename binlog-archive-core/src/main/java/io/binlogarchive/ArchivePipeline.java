@@ -121,8 +121,8 @@ final class ArchivePipeline {
     int next = 0;
     boolean stop = false;
     try {
-      while (!inFlight.isEmpty() || (!stop && next < todo.size())) {
-        while (!stop && next < todo.size() && inFlight.size() < a.parallelism) {
+      while (!inFlight.isEmpty() || (!stop && !a.stopRequested() && next < todo.size())) {
+        while (!stop && !a.stopRequested() && next < todo.size() && inFlight.size() < a.parallelism) {
           BinlogFile f = todo.get(next++);
           inFlight.add(pool.submit(() -> archiveOne(f, timeline)));
           inFlightFiles.add(f);

@@ -3,10 +3,15 @@ package io.binlogarchive;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Archives a MySQL server's closed binary logs to a {@link Sink}, in order, verified, each with a
@@ -53,7 +58,12 @@ public final class Archiver implements AutoCloseable {
   final boolean failOnChecksumMismatch;
   final boolean forceNewTimeline;
   final Clock clock;
+  final Duration pollInterval;
   private final ArchivePipeline pipeline;
+  private final AtomicBoolean stopRequested = new AtomicBoolean();
+  private final Object wakeup = new Object();
+  private boolean wakeupPending;
+  private Thread agent;
   private boolean closed;
 
   private Archiver(Builder b, CursorStore cursorStore) {
@@ -65,7 +75,8 @@ public final class Archiver implements AutoCloseable {
     List<Transform> t = new ArrayList<>();
     t.add(b.compression);
     if (b.encryption != null) {
-      t.add(b.encryption);
+      // the encrypted header authenticates which codec is inside
+      t.add(b.encryption instanceof AesGcmTransform aes ? aes.innerCodec(b.compression.id()) : b.encryption);
     }
     this.transforms = List.copyOf(t);
     this.verifier = b.verifier;
@@ -77,6 +88,7 @@ public final class Archiver implements AutoCloseable {
     this.failOnChecksumMismatch = b.failOnChecksumMismatch;
     this.forceNewTimeline = b.forceNewTimeline;
     this.clock = b.clock;
+    this.pollInterval = b.pollInterval;
     this.pipeline = new ArchivePipeline(this);
   }
 
@@ -102,6 +114,71 @@ public final class Archiver implements AutoCloseable {
   }
 
   /**
+   * Runs continuously on a background thread: a run now, then one every {@code pollInterval}, and
+   * sooner when {@link #wakeUp()} is called (e.g. by a file-system watch of the binlog directory
+   * in the caller, or after a rotation). A failed run is logged and reported to the listener; the
+   * next one starts after the interval. {@link #close()} stops it gracefully.
+   *
+   * @throws IllegalStateException if already started or closed
+   */
+  public synchronized void start() {
+    if (closed) {
+      throw new IllegalStateException("archiver is closed");
+    }
+    if (agent != null) {
+      throw new IllegalStateException("archiver is already started");
+    }
+    Thread t = new Thread(this::agentLoop, "binlog-archive-agent");
+    t.setDaemon(true);
+    agent = t;
+    t.start();
+  }
+
+  /** Asks a started archiver to run now instead of waiting for the poll interval. */
+  public void wakeUp() {
+    synchronized (wakeup) {
+      wakeupPending = true;
+      wakeup.notifyAll();
+    }
+  }
+
+  private void agentLoop() {
+    Logger log = LoggerFactory.getLogger(Archiver.class);
+    DirectoryWatch watch = DirectoryWatch.start(source, this::wakeUp);
+    try {
+      while (!stopRequested.get()) {
+        try {
+          runOnce();
+        } catch (RuntimeException e) {
+          log.error("archive run failed: {}", e.toString());
+        }
+        synchronized (wakeup) {
+          long deadline = System.nanoTime() + pollInterval.toNanos();
+          while (!wakeupPending && !stopRequested.get()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+              break;
+            }
+            try {
+              TimeUnit.NANOSECONDS.timedWait(wakeup, left);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return;
+            }
+          }
+          wakeupPending = false;
+        }
+      }
+    } finally {
+      watch.close();
+    }
+  }
+
+  boolean stopRequested() {
+    return stopRequested.get();
+  }
+
+  /**
    * @return the committed cursor, or empty before the first commit
    * @throws IOException if it cannot be read
    */
@@ -114,12 +191,31 @@ public final class Archiver implements AutoCloseable {
     return sink;
   }
 
-  /** Releases the cursor lock; the sink and source stay open (they belong to the caller). */
+  /**
+   * Stops gracefully and releases the cursor lock: no new file is started, files in flight finish
+   * (or fail and abort their uploads), the cursor stays consistent. The sink and source stay open
+   * (they belong to the caller).
+   */
   @Override
-  public synchronized void close() throws IOException {
-    if (!closed) {
-      closed = true;
-      cursorStore.close();
+  public void close() throws IOException {
+    stopRequested.set(true);
+    wakeUp();
+    Thread t;
+    synchronized (this) {
+      t = agent;
+    }
+    if (t != null && t != Thread.currentThread()) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    synchronized (this) {
+      if (!closed) {
+        closed = true;
+        cursorStore.close();
+      }
     }
   }
 
@@ -151,8 +247,19 @@ public final class Archiver implements AutoCloseable {
     private boolean failOnChecksumMismatch = true;
     private boolean forceNewTimeline;
     private Clock clock = Clock.systemUTC();
+    private Duration pollInterval = Duration.ofSeconds(10);
 
     private Builder() {}
+
+    /** @param interval how often a {@link Archiver#start() started} archiver looks for closed binlogs (default 10 s) */
+    public Builder pollInterval(Duration interval) {
+      Objects.requireNonNull(interval, "pollInterval");
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("pollInterval must be positive, got " + interval);
+      }
+      this.pollInterval = interval;
+      return this;
+    }
 
     /** @param source where the binlogs are listed (required) */
     public Builder source(BinlogSource source) {

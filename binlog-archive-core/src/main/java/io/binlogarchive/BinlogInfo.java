@@ -108,8 +108,7 @@ public record BinlogInfo(
       added.lastSequences().forEach((source, seq) -> expected.merge(source, seq, Math::max));
       Map<String, Long> actual = nextStart.lastSequences();
       if (!expected.equals(actual)) {
-        String want = BinlogScanner.mariaDbList(GtidSet.parse(String.join(",", expected.entrySet().stream()
-            .map(e -> e.getKey() + "-" + e.getValue()).toList())));
+        String want = String.join(",", expected.entrySet().stream().map(e -> e.getKey() + "-" + e.getValue()).toList());
         return Optional.of("the next file's GTID_LIST is [" + next.previousGtids() + "], but the previous file ends at ["
             + want + "]: binlogs are missing or out of order between them");
       }

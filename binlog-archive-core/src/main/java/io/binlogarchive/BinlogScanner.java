@@ -123,6 +123,8 @@ public final class BinlogScanner {
   private final byte[] trailer = new byte[4];
   private final CRC32 crc = new CRC32();
   private boolean crcActive;
+  private boolean crcHeaderPending;
+  private int headerOff;
   private byte[] capture = new byte[INITIAL_CAPTURE];
   private int captureFill;
   private int captureLimit;
@@ -154,13 +156,20 @@ public final class BinlogScanner {
   private long unparsedGtidEventCount;
   private long checksumFailures;
   private String firstChecksumFailure;
-  private Instant firstEventTime;
-  private Instant lastEventTime;
+  private long firstEventSecond;
+  private long lastEventSecond;
+  private long lastServerId = -1;
   private Instant firstCommitTime;
   private Instant lastCommitTime;
   private final TreeSet<Long> serverIds = new TreeSet<>();
   private final GtidSet.Builder gtids = new GtidSet.Builder(MAX_GTID_SOURCES, MAX_GTID_INTERVALS);
   private GtidSet previousGtids;
+  // the source of the last GTID, kept so consecutive GTIDs of one server build no new strings
+  private String lastUuidSource;
+  private String lastDomainSource;
+  private final byte[] lastGtidUuid = new byte[16];
+  private long lastGtidDomain = -1;
+  private long lastGtidServer = -1;
   private boolean previousIsMariaDbList;
   private boolean previousUnparsed;
 
@@ -247,7 +256,13 @@ public final class BinlogScanner {
       } else if (payloadRemaining > 0) {
         int take = (int) Math.min(payloadRemaining, end - off);
         if (crcActive) {
-          crc.update(b, off, take);
+          if (crcHeaderPending && headerOff + HEADER_LEN == off) {
+            crc.update(b, headerOff, HEADER_LEN + take); // one call for header and payload: cheaper for small events
+            crcHeaderPending = false;
+          } else {
+            flushHeaderCrc();
+            crc.update(b, off, take);
+          }
         }
         if (captureFill < captureLimit) {
           capture(b, off, Math.min(take, captureLimit - captureFill));
@@ -259,6 +274,7 @@ public final class BinlogScanner {
           endEvent();
         }
       } else if (trailerRemaining > 0) {
+        flushHeaderCrc();
         int take = Math.min(trailerRemaining, end - off);
         System.arraycopy(b, off, trailer, 4 - trailerRemaining, take);
         off += take;
@@ -276,8 +292,21 @@ public final class BinlogScanner {
         if (headerFill == HEADER_LEN) {
           headerFill = 0;
           startEvent();
+          if (crcActive) {
+            // the header's CRC is folded into the payload's first update when both lie in b
+            crcHeaderPending = true;
+            headerOff = take == HEADER_LEN ? off - HEADER_LEN : -1 - HEADER_LEN;
+          }
         }
       }
+    }
+    flushHeaderCrc(); // b may be reused by the caller once this call returns
+  }
+
+  private void flushHeaderCrc() {
+    if (crcHeaderPending) {
+      crc.update(header, 0, HEADER_LEN);
+      crcHeaderPending = false;
     }
   }
 
@@ -329,15 +358,17 @@ public final class BinlogScanner {
     }
     eventCount++;
     lastType = eventType;
-    if (serverIds.add(eventServerId) && serverIds.size() > MAX_SERVER_IDS) {
-      throw invalid("more than " + MAX_SERVER_IDS + " distinct server ids in one file");
+    if (eventServerId != lastServerId) {
+      lastServerId = eventServerId;
+      if (serverIds.add(eventServerId) && serverIds.size() > MAX_SERVER_IDS) {
+        throw invalid("more than " + MAX_SERVER_IDS + " distinct server ids in one file");
+      }
     }
     if (eventTimestamp != 0) {
-      Instant t = Instant.ofEpochSecond(eventTimestamp);
-      if (firstEventTime == null) {
-        firstEventTime = t;
+      if (firstEventSecond == 0) {
+        firstEventSecond = eventTimestamp;
       }
-      lastEventTime = t;
+      lastEventSecond = eventTimestamp;
     }
 
     captureFill = 0;
@@ -360,7 +391,6 @@ public final class BinlogScanner {
     crcActive = eventTrailerLen > 0;
     if (crcActive) {
       crc.reset();
-      crc.update(header, 0, HEADER_LEN);
     }
     payloadRemaining = payload;
     trailerRemaining = eventTrailerLen;
@@ -511,7 +541,11 @@ public final class BinlogScanner {
       if (gno < 1 || gno > GtidSet.MAX_SEQUENCE) {
         throw invalid("GTID_LOG_EVENT carries transaction number " + Long.toUnsignedString(gno) + ", outside 1.." + GtidSet.MAX_SEQUENCE);
       }
-      gtids.add(uuid(b, 1), gno, gno);
+      if (lastUuidSource == null || !Arrays.equals(b, 1, 17, lastGtidUuid, 0, 16)) {
+        System.arraycopy(b, 1, lastGtidUuid, 0, 16);
+        lastUuidSource = uuid(b, 1);
+      }
+      gtids.add(lastUuidSource, gno, gno);
     }
     Instant precise = null;
     if (captureFill >= 42 + 7 && b[25] == 2) {
@@ -533,7 +567,12 @@ public final class BinlogScanner {
       throw invalid("GTID_EVENT carries sequence number " + Long.toUnsignedString(seq) + ", above the supported " + GtidSet.MAX_SEQUENCE);
     }
     long domain = u32(capture, 8);
-    gtids.add(GtidSet.mariaDbSource(domain, eventServerId), seq, seq);
+    if (domain != lastGtidDomain || eventServerId != lastGtidServer || lastDomainSource == null) {
+      lastGtidDomain = domain;
+      lastGtidServer = eventServerId;
+      lastDomainSource = GtidSet.mariaDbSource(domain, eventServerId);
+    }
+    gtids.add(lastDomainSource, seq, seq);
     openGroup(null, true);
   }
 
@@ -772,8 +811,8 @@ public final class BinlogScanner {
         checksumAlgorithm,
         inUse,
         closed,
-        firstEventTime,
-        lastEventTime,
+        firstEventSecond == 0 ? null : Instant.ofEpochSecond(firstEventSecond),
+        lastEventSecond == 0 ? null : Instant.ofEpochSecond(lastEventSecond),
         firstCommitTime,
         lastCommitTime,
         previous,

@@ -405,10 +405,18 @@ public final class GtidSet {
   static final class Builder {
     private final int maxSources;
     private final int maxIntervals;
-    private final Map<String, long[]> lists = new HashMap<>();
-    private final Map<String, Integer> sizes = new HashMap<>();
-    private final List<String> unsorted = new ArrayList<>();
+    private final Map<String, Intervals> lists = new HashMap<>();
+    private final List<Intervals> unsorted = new ArrayList<>();
     private int totalIntervals;
+    private String lastSource;
+    private Intervals lastList;
+
+    /** One source's intervals, flattened, in arrival order until compacted. */
+    private static final class Intervals {
+      long[] a = new long[4];
+      int n;
+      boolean unsorted;
+    }
 
     /**
      * @param maxSources most distinct sources (UUID/tag or domain-server pairs) allowed
@@ -426,32 +434,37 @@ public final class GtidSet {
      * @throws IllegalStateException if a cap is exceeded
      */
     void add(String source, long start, long end) {
-      long[] list = lists.get(source);
-      if (list == null) {
-        if (lists.size() >= maxSources) {
-          throw new IllegalStateException("more than " + maxSources + " distinct GTID sources");
+      Intervals list;
+      if (source.equals(lastSource)) {
+        list = lastList;
+      } else {
+        list = lists.get(source);
+        if (list == null) {
+          if (lists.size() >= maxSources) {
+            throw new IllegalStateException("more than " + maxSources + " distinct GTID sources");
+          }
+          if (!lists.isEmpty() && isMariaDbSource(source) != isMariaDbSource(lists.keySet().iterator().next())) {
+            throw new IllegalArgumentException("a GTID set cannot mix MySQL and MariaDB GTIDs ('" + source + "')");
+          }
+          list = new Intervals();
+          lists.put(source, list);
         }
-        if (!lists.isEmpty() && isMariaDbSource(source) != isMariaDbSource(lists.keySet().iterator().next())) {
-          throw new IllegalArgumentException("a GTID set cannot mix MySQL and MariaDB GTIDs ('" + source + "')");
-        }
-        list = new long[4];
-        lists.put(source, list);
-        sizes.put(source, 0);
+        lastSource = source;
+        lastList = list;
       }
-      int n = sizes.get(source);
+      int n = list.n;
       if (n > 0) {
-        long lastEnd = list[n - 1];
-        if (start >= list[n - 2] && start <= lastEnd + 1) {
+        long lastEnd = list.a[n - 1];
+        if (start >= list.a[n - 2] && start <= lastEnd + 1) {
           // overlaps or extends the last interval: the common case for consecutive GTIDs
           if (end > lastEnd) {
-            list[n - 1] = end;
+            list.a[n - 1] = end;
           }
           return;
         }
-        if (start <= lastEnd) {
-          if (!unsorted.contains(source)) {
-            unsorted.add(source);
-          }
+        if (start <= lastEnd && !list.unsorted) {
+          list.unsorted = true;
+          unsorted.add(list);
         }
       }
       if (totalIntervals >= maxIntervals) {
@@ -459,16 +472,14 @@ public final class GtidSet {
         if (totalIntervals >= maxIntervals) {
           throw new IllegalStateException("GTID set has more than " + maxIntervals + " intervals");
         }
-        list = lists.get(source);
-        n = sizes.get(source);
+        n = list.n;
       }
-      if (n + 2 > list.length) {
-        list = Arrays.copyOf(list, list.length * 2);
-        lists.put(source, list);
+      if (n + 2 > list.a.length) {
+        list.a = Arrays.copyOf(list.a, list.a.length * 2);
       }
-      list[n] = start;
-      list[n + 1] = end;
-      sizes.put(source, n + 2);
+      list.a[n] = start;
+      list.a[n + 1] = end;
+      list.n = n + 2;
       totalIntervals++;
     }
 
@@ -482,11 +493,12 @@ public final class GtidSet {
     }
 
     private void compact() {
-      for (String source : unsorted) {
-        long[] norm = normalize(Arrays.copyOf(lists.get(source), sizes.get(source)));
-        totalIntervals -= sizes.get(source) / 2 - norm.length / 2;
-        lists.put(source, norm.length == 0 ? new long[4] : norm);
-        sizes.put(source, norm.length);
+      for (Intervals list : unsorted) {
+        long[] norm = normalize(Arrays.copyOf(list.a, list.n));
+        totalIntervals -= list.n / 2 - norm.length / 2;
+        list.a = norm.length == 0 ? new long[4] : norm;
+        list.n = norm.length;
+        list.unsorted = false;
       }
       unsorted.clear();
     }
@@ -497,7 +509,7 @@ public final class GtidSet {
         return EMPTY;
       }
       TreeMap<String, long[]> out = new TreeMap<>(sourceOrder());
-      lists.forEach((k, v) -> out.put(k, Arrays.copyOf(v, sizes.get(k))));
+      lists.forEach((k, v) -> out.put(k, Arrays.copyOf(v.a, v.n)));
       return new GtidSet(out);
     }
 

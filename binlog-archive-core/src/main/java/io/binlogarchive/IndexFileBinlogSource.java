@@ -88,6 +88,10 @@ final class IndexFileBinlogSource implements BinlogSource {
     return new BinlogFile(name, p, seq);
   }
 
+  Path directory() {
+    return dir;
+  }
+
   @Override
   public String describe() {
     return "index " + indexFile;

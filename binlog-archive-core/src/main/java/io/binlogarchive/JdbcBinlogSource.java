@@ -43,6 +43,10 @@ final class JdbcBinlogSource implements BinlogSource {
     return files.isEmpty() ? List.of() : List.copyOf(files.subList(0, files.size() - 1));
   }
 
+  Path directory() {
+    return dir;
+  }
+
   @Override
   public String describe() {
     return "SHOW BINARY LOGS, files in " + dir;

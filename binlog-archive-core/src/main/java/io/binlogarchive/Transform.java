@@ -74,4 +74,18 @@ public interface Transform {
   static Transform none() {
     return IdentityTransform.INSTANCE;
   }
+
+  /**
+   * Client-side encryption with AES-256-GCM in 1 MiB authenticated segments under a fresh data
+   * key per artifact, wrapped by {@code keys}; see {@link AesGcmTransform} and {@code
+   * docs/encryption-format.md}. Decryption needs only a provider that can unwrap the key id
+   * recorded in the artifact.
+   *
+   * @param keys gives data keys (and unwraps them when reading)
+   * @return the transform; {@link AesGcmTransform#segmentSize(int)} and {@link
+   *     AesGcmTransform#innerCodec(String)} return adjusted copies
+   */
+  static AesGcmTransform aesGcm(KeyProvider keys) {
+    return AesGcmTransform.create(keys);
+  }
 }

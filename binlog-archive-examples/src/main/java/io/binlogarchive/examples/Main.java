@@ -39,8 +39,9 @@ public final class Main {
           "usage: binlog-archive <command> [options]",
           "  archive --binlog-dir DIR --to URI [--cursor FILE] [--compress zstd|gzip|none] [--level N]",
           "          [--parallelism N] [--server-id ID] [--index FILE] [--dry-run] [--shadow] [--watch SECONDS]",
-          "          [--new-timeline] [--read-back]",
-          "  status  --from URI [--server-id ID]",
+          "          [--new-timeline] [--read-back] [--encrypt-key-file F [--key-id ID]]",
+          "          [--endpoint URL] [--kms-key-name NAME] [--sse-kms-key-id ID]",
+          "  status  --from URI [--server-id ID] [--endpoint URL]",
           "  inspect FILE",
           "Every command takes --verbose (library logs at INFO with structured fields) and --stats",
           "(peak heap and CPU time on exit).",
@@ -126,7 +127,8 @@ public final class Main {
     Args a =
         new Args(argv, 1,
             Set.of("--binlog-dir", "--to", "--cursor", "--compress", "--level", "--parallelism", "--server-id",
-                "--index", "--watch", "--zstd-workers"),
+                "--index", "--watch", "--zstd-workers", "--endpoint", "--kms-key-name", "--sse-kms-key-id",
+                "--encrypt-key-file", "--key-id"),
             Set.of("--dry-run", "--shadow", "--new-timeline", "--read-back"));
     Path binlogDir = Path.of(a.required("--binlog-dir"));
     String to = a.required("--to");
@@ -152,6 +154,11 @@ public final class Main {
             .mode(a.has("--dry-run") ? Archiver.Mode.DRY_RUN : a.has("--shadow") ? Archiver.Mode.SHADOW : Archiver.Mode.ARCHIVE);
     if (a.has("--new-timeline")) {
       b.newTimeline();
+    }
+    if (a.has("--encrypt-key-file")) {
+      b.encryption(Transform.aesGcm(Keys.fromFile(a.get("--encrypt-key-file"), a.get("--key-id"))));
+    } else if (a.has("--key-id")) {
+      throw new Args.UsageException("--key-id goes with --encrypt-key-file");
     }
     if (a.has("--read-back")) {
       b.verifier(io.binlogarchive.Verifier.readBack());
@@ -263,6 +270,7 @@ public final class Main {
 
   private int status(String[] argv) throws IOException {
     Args a = new Args(argv, 1, Set.of("--from", "--server-id", "--endpoint"), Set.of());
+    // (cloud settings such as --endpoint apply to s3:// and gs:// sources)
     Targets.Target target = Targets.open(a.required("--from"), a);
     try {
       List<String> servers =

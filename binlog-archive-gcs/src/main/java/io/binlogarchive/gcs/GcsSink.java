@@ -1,0 +1,408 @@
+package io.binlogarchive.gcs;
+
+import com.google.api.gax.paging.Page;
+import com.google.cloud.ReadChannel;
+import com.google.cloud.WriteChannel;
+import com.google.cloud.storage.Blob;
+import com.google.cloud.storage.BlobId;
+import com.google.cloud.storage.BlobInfo;
+import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.Storage.BlobGetOption;
+import com.google.cloud.storage.Storage.BlobListOption;
+import com.google.cloud.storage.Storage.BlobSourceOption;
+import com.google.cloud.storage.Storage.BlobWriteOption;
+import com.google.cloud.storage.StorageClass;
+import io.binlogarchive.ArchiveException;
+import io.binlogarchive.NotFoundException;
+import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.Sink;
+import io.binlogarchive.SinkWriter;
+import io.binlogarchive.StoredObject;
+import io.binlogarchive.gcs.GcsErrors.Op;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A {@link Sink} in a Google Cloud Storage bucket, through the caller's google-cloud-storage
+ * {@link Storage} client (this class never creates credentials or clients).
+ *
+ * <p>Each object is streamed through a resumable upload session with a bounded chunk size: the
+ * client keeps at most one chunk in memory and sends each full chunk as a non-final request. Only
+ * {@link SinkWriter#commit()} sends the final request that makes the object exist; an aborted or
+ * abandoned writer never finalises its session, so nothing appears under the object's name (GCS
+ * discards unfinished sessions after a week). Every object is created with {@code
+ * ifGenerationMatch=0}, so an existing object is never overwritten ({@link
+ * io.binlogarchive.ObjectExistsException}).
+ *
+ * <p>Proof: the writer computes CRC32C and MD5 of every byte while streaming. The client sends
+ * the CRC32C with the final request so GCS itself refuses a corrupted upload, and after
+ * finalisation the sink compares size, CRC32C and MD5 with what GCS reports for the object; a
+ * mismatch deletes that generation and raises {@link io.binlogarchive.IntegrityException}.
+ *
+ * <p>Retries: single calls (session start, stat, list pages, delete, opening a read) go through
+ * the {@link RetryPolicy}. Resuming an interrupted chunk is the client's own resumable logic,
+ * governed by the {@code Storage} client's retry settings; if the client gives up, the writer
+ * fails with a retryable error and the caller restarts the whole upload from its source (the
+ * archive pipeline re-reads the local binlog). Configure the client with few attempts (or one)
+ * so that its retries and the policy's do not multiply; see the module README.
+ */
+public final class GcsSink implements Sink {
+  /** The chunk granularity GCS requires for non-final resumable requests: 256 KiB. */
+  public static final int CHUNK_UNIT = 256 * 1024;
+
+  /** The smallest chunk size: 256 KiB. */
+  public static final int MIN_CHUNK_SIZE = CHUNK_UNIT;
+
+  /** The largest chunk size: 64 MiB (the memory one writer holds). */
+  public static final int MAX_CHUNK_SIZE = 64 * 1024 * 1024;
+
+  /** The default chunk size: 8 MiB. */
+  public static final int DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+
+  private final Storage storage;
+  private final String bucket;
+  private final String prefix;
+  private final int chunkSize;
+  private final int pageSize;
+  private final String kmsKeyName;
+  private final StorageClass storageClass;
+  private final String customerKeyBase64;
+  private final RetryPolicy retry;
+
+  private GcsSink(Builder b) {
+    this.storage = b.storage;
+    this.bucket = b.bucket;
+    this.prefix = b.prefix;
+    this.chunkSize = b.chunkSize;
+    this.pageSize = b.pageSize;
+    this.kmsKeyName = b.kmsKeyName;
+    this.storageClass = b.storageClass;
+    this.customerKeyBase64 = b.customerKey == null ? null : Base64.getEncoder().encodeToString(b.customerKey);
+    this.retry = b.retry;
+  }
+
+  /** @return a new builder */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
+    String name = objectName(key);
+    BlobInfo.Builder info =
+        BlobInfo.newBuilder(BlobId.of(bucket, name))
+            .setContentType("application/octet-stream")
+            .setMetadata(metadata == null || metadata.isEmpty() ? null : Map.copyOf(metadata));
+    if (storageClass != null) {
+      info.setStorageClass(storageClass);
+    }
+    List<BlobWriteOption> options = new ArrayList<>();
+    options.add(BlobWriteOption.doesNotExist());
+    if (kmsKeyName != null) {
+      options.add(BlobWriteOption.kmsKeyName(kmsKeyName));
+    }
+    if (customerKeyBase64 != null) {
+      options.add(BlobWriteOption.encryptionKey(customerKeyBase64));
+    }
+    BlobInfo blobInfo = info.build();
+    BlobWriteOption[] opts = options.toArray(BlobWriteOption[]::new);
+    WriteChannel channel = call(Op.CREATE, name, () -> storage.writer(blobInfo, opts));
+    channel.setChunkSize(chunkSize);
+    return new GcsSinkWriter(this, key, name, channel);
+  }
+
+  @Override
+  public Optional<StoredObject> stat(String key) throws IOException {
+    String name = objectName(key);
+    return Optional.ofNullable(getBlob(name)).map(this::toStoredObject);
+  }
+
+  Blob getBlob(String name) throws IOException {
+    BlobGetOption[] opts =
+        customerKeyBase64 == null
+            ? new BlobGetOption[0]
+            : new BlobGetOption[] {BlobGetOption.decryptionKey(customerKeyBase64)};
+    return call(Op.STAT, name, () -> storage.get(BlobId.of(bucket, name), opts));
+  }
+
+  @Override
+  public InputStream open(String key, long offset) throws IOException {
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset must not be negative, got " + offset);
+    }
+    String name = objectName(key);
+    Blob blob = getBlob(name);
+    if (blob == null) {
+      throw new NotFoundException("cannot open gs://" + bucket + "/" + name + ": no such object");
+    }
+    // pin the generation so that every chunk of the read comes from the same object
+    BlobId pinned = BlobId.of(bucket, name, blob.getGeneration());
+    BlobSourceOption[] opts =
+        customerKeyBase64 == null
+            ? new BlobSourceOption[0]
+            : new BlobSourceOption[] {BlobSourceOption.decryptionKey(customerKeyBase64)};
+    ReadChannel channel = storage.reader(pinned, opts);
+    channel.setChunkSize(chunkSize);
+    if (offset > 0) {
+      channel.seek(offset);
+    }
+    return new GcsInputStream(Channels.newInputStream(channel), bucket, name);
+  }
+
+  @Override
+  public List<StoredObject> list(String keyPrefix) throws IOException {
+    String full = prefix + Objects.requireNonNull(keyPrefix, "prefix");
+    List<StoredObject> out = new ArrayList<>();
+    String token = null;
+    do {
+      List<BlobListOption> opts = new ArrayList<>(List.of(BlobListOption.prefix(full), BlobListOption.pageSize(pageSize)));
+      if (token != null) {
+        opts.add(BlobListOption.pageToken(token));
+      }
+      BlobListOption[] array = opts.toArray(BlobListOption[]::new);
+      Page<Blob> page = call(Op.LIST, full, () -> storage.list(bucket, array));
+      for (Blob b : page.getValues()) {
+        if (b.getName().startsWith(prefix) && !b.getName().endsWith("/")) {
+          out.add(toStoredObject(b));
+        }
+      }
+      token = page.hasNextPage() ? page.getNextPageToken() : null;
+    } while (token != null && !token.isEmpty());
+    out.sort(Comparator.comparing(StoredObject::key));
+    return out;
+  }
+
+  @Override
+  public void delete(String key) throws IOException {
+    String name = objectName(key);
+    call(Op.DELETE, name, () -> storage.delete(BlobId.of(bucket, name)));
+  }
+
+  /** Deletes exactly one generation; used to remove an object that failed its proof. */
+  void deleteGeneration(String name, long generation) throws IOException {
+    call(
+        Op.DELETE,
+        name,
+        () -> storage.delete(BlobId.of(bucket, name), BlobSourceOption.generationMatch(generation)));
+  }
+
+  @Override
+  public String describe() {
+    return "gs://" + bucket + "/" + prefix;
+  }
+
+  @Override
+  public String toString() {
+    return "GcsSink[" + describe() + ", chunkSize=" + chunkSize + ", pageSize=" + pageSize
+        + (kmsKeyName == null ? "" : ", kmsKeyName=" + kmsKeyName)
+        + (storageClass == null ? "" : ", storageClass=" + storageClass)
+        + (customerKeyBase64 == null ? "" : ", customer-supplied key")
+        + ", " + retry + "]";
+  }
+
+  String bucket() {
+    return bucket;
+  }
+
+  RetryPolicy retryPolicy() {
+    return retry;
+  }
+
+  String objectName(String key) {
+    Objects.requireNonNull(key, "key");
+    if (key.isEmpty() || key.startsWith("/") || key.endsWith("/")) {
+      throw new IllegalArgumentException("invalid object key '" + key + "'");
+    }
+    return prefix + key;
+  }
+
+  StoredObject toStoredObject(Blob b) {
+    Map<String, String> sums = new HashMap<>();
+    if (b.getCrc32c() != null) {
+      sums.put("crc32c", b.getCrc32cToHexString());
+    }
+    if (b.getMd5() != null) {
+      sums.put("md5", b.getMd5ToHexString());
+    }
+    Instant modified = b.getUpdateTimeOffsetDateTime() == null ? null : b.getUpdateTimeOffsetDateTime().toInstant();
+    String key = b.getName().substring(prefix.length());
+    return new StoredObject(key, b.getSize() == null ? 0 : b.getSize(), modified, sums, b.getMetadata());
+  }
+
+  /** A client call that throws the client's unchecked errors. */
+  @FunctionalInterface
+  interface GcsCall<T> {
+    T call() throws IOException;
+  }
+
+  /** Runs one client call under the retry policy, translating its errors in {@link GcsErrors}. */
+  <T> T call(Op op, String name, GcsCall<T> call) throws IOException {
+    return retry.call(
+        op.verb + " gs://" + bucket + "/" + name,
+        () -> {
+          try {
+            return call.call();
+          } catch (ArchiveException e) {
+            throw e;
+          } catch (IOException | RuntimeException e) {
+            throw GcsErrors.translate(op, bucket, name, e);
+          }
+        });
+  }
+
+  /** Builds a validated, immutable {@link GcsSink}. */
+  public static final class Builder {
+    private Storage storage;
+    private String bucket;
+    private String prefix = "";
+    private int chunkSize = DEFAULT_CHUNK_SIZE;
+    private int pageSize = 1000;
+    private String kmsKeyName;
+    private StorageClass storageClass;
+    private byte[] customerKey;
+    private RetryPolicy retry = RetryPolicy.defaults();
+
+    private Builder() {}
+
+    /**
+     * @param storage the caller's client; it stays the caller's to close. Its retry settings govern
+     *     resuming interrupted chunks (see the class comment).
+     * @return this builder
+     */
+    public Builder storage(Storage storage) {
+      this.storage = Objects.requireNonNull(storage, "storage");
+      return this;
+    }
+
+    /**
+     * @param bucket the bucket name (not a {@code gs://} URL)
+     * @return this builder
+     */
+    public Builder bucket(String bucket) {
+      Objects.requireNonNull(bucket, "bucket");
+      if (bucket.isEmpty() || bucket.contains("/") || bucket.startsWith("gs:")) {
+        throw new IllegalArgumentException("bucket must be a bucket name such as 'my-bucket', got '" + bucket + "'");
+      }
+      this.bucket = bucket;
+      return this;
+    }
+
+    /**
+     * @param prefix the object name prefix under which keys are stored; a trailing {@code /} is
+     *     added if missing; {@code ""} for the bucket root
+     * @return this builder
+     */
+    public Builder prefix(String prefix) {
+      Objects.requireNonNull(prefix, "prefix");
+      String p = prefix;
+      while (p.startsWith("/")) {
+        p = p.substring(1);
+      }
+      this.prefix = p.isEmpty() || p.endsWith("/") ? p : p + "/";
+      return this;
+    }
+
+    /**
+     * @param bytes the resumable upload chunk size: a multiple of 256 KiB between {@value
+     *     #MIN_CHUNK_SIZE} and {@value #MAX_CHUNK_SIZE} bytes; each writer holds one chunk in memory
+     * @return this builder
+     */
+    public Builder chunkSize(int bytes) {
+      if (bytes < MIN_CHUNK_SIZE || bytes > MAX_CHUNK_SIZE || bytes % CHUNK_UNIT != 0) {
+        throw new IllegalArgumentException("chunkSize must be a multiple of 256 KiB between 256 KiB and 64 MiB, got " + bytes);
+      }
+      this.chunkSize = bytes;
+      return this;
+    }
+
+    /**
+     * @param n objects asked for per listing request, 1 to 1000 (default 1000)
+     * @return this builder
+     */
+    public Builder pageSize(int n) {
+      if (n < 1 || n > 1000) {
+        throw new IllegalArgumentException("pageSize must be between 1 and 1000, got " + n);
+      }
+      this.pageSize = n;
+      return this;
+    }
+
+    /**
+     * @param name a Cloud KMS key ({@code projects/P/locations/L/keyRings/R/cryptoKeys/K}) that
+     *     encrypts every object (CMEK); the GCS service agent needs {@code
+     *     roles/cloudkms.cryptoKeyEncrypterDecrypter} on it
+     * @return this builder
+     */
+    public Builder kmsKeyName(String name) {
+      Objects.requireNonNull(name, "kmsKeyName");
+      if (!name.matches("projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+")) {
+        throw new IllegalArgumentException("kmsKeyName must look like projects/P/locations/L/keyRings/R/cryptoKeys/K, got '" + name + "'");
+      }
+      this.kmsKeyName = name;
+      return this;
+    }
+
+    /**
+     * @param storageClass the storage class of new objects (default: the bucket's)
+     * @return this builder
+     */
+    public Builder storageClass(StorageClass storageClass) {
+      this.storageClass = Objects.requireNonNull(storageClass, "storageClass");
+      return this;
+    }
+
+    /**
+     * @param key a 32-byte AES-256 customer-supplied encryption key (CSEK); copied, never logged.
+     *     Every read then needs the same key. Cannot be combined with {@link #kmsKeyName(String)}.
+     * @return this builder
+     */
+    public Builder customerSuppliedKey(byte[] key) {
+      Objects.requireNonNull(key, "customerSuppliedKey");
+      if (key.length != 32) {
+        throw new IllegalArgumentException("customerSuppliedKey must be 32 bytes (AES-256), got " + key.length + " bytes");
+      }
+      this.customerKey = key.clone();
+      return this;
+    }
+
+    /**
+     * @param policy how single store calls are retried (default {@link RetryPolicy#defaults()})
+     * @return this builder
+     */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retry = Objects.requireNonNull(policy, "retryPolicy");
+      return this;
+    }
+
+    /**
+     * @return the sink
+     * @throws IllegalArgumentException naming every missing or conflicting setting
+     */
+    public GcsSink build() {
+      List<String> all = new ArrayList<>();
+      if (storage == null) {
+        all.add("storage (a com.google.cloud.storage.Storage client) is required");
+      }
+      if (bucket == null) {
+        all.add("bucket is required");
+      }
+      if (kmsKeyName != null && customerKey != null) {
+        all.add("kmsKeyName and customerSuppliedKey cannot both be set: GCS accepts one kind of key per object");
+      }
+      if (!all.isEmpty()) {
+        throw new IllegalArgumentException("invalid GcsSink settings: " + String.join("; ", all));
+      }
+      return new GcsSink(this);
+    }
+  }
+}

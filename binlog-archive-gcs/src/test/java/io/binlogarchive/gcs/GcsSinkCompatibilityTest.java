@@ -1,0 +1,42 @@
+package io.binlogarchive.gcs;
+
+import com.google.cloud.storage.Storage;
+import io.binlogarchive.Sink;
+import io.binlogarchive.SinkCompatibilityKit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+
+@DisplayName("GcsSink against the GCS JSON API test server")
+class GcsSinkCompatibilityTest extends SinkCompatibilityKit {
+  private static final AtomicInteger BUCKETS = new AtomicInteger();
+  private static GcsJsonApiTestServer server;
+  private static Storage storage;
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    server = GcsJsonApiTestServer.start();
+    storage = GcsTestClients.storage(server.endpoint(), 1);
+  }
+
+  @AfterAll
+  static void stopServer() throws Exception {
+    storage.close();
+    server.close();
+  }
+
+  @Override
+  protected Sink newSink() {
+    String bucket = "compat-" + BUCKETS.incrementAndGet();
+    server.createBucket(bucket);
+    return GcsSink.builder()
+        .storage(storage)
+        .bucket(bucket)
+        .prefix("archive/")
+        .chunkSize(GcsSink.MIN_CHUNK_SIZE * 4)
+        .pageSize(10)
+        .retryPolicy(GcsTestClients.noSleepRetries(3))
+        .build();
+  }
+}
