@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * ArchiveReader reader = ArchiveReader.builder()
  *     .sink(FileSystemSink.of(Path.of("/backup/binlogs")))
  *     .serverId("db1")
+ *     .keyProvider(keys)   // only for encrypted archives
  *     .build();
  * RestorePlan plan = reader.plan("nightly-2026-11-21", RestoreTarget.time(Instant.parse("2026-11-22T09:59:59Z")));
  * FetchResult fetched = reader.fetch(plan, Path.of("/restore/binlogs"));
@@ -781,8 +782,12 @@ public final class ArchiveReader {
       return this;
     }
 
-    Builder decryption(Transform t) {
-      this.decryption = t;
+    /**
+     * @param keys unwraps the data keys of encrypted artifacts ({@link Transform#aesGcm(KeyProvider)});
+     *     needed only when the archive is encrypted, and must know every key id it uses
+     */
+    public Builder keyProvider(KeyProvider keys) {
+      this.decryption = Transform.aesGcm(Objects.requireNonNull(keys, "keys"));
       return this;
     }
 

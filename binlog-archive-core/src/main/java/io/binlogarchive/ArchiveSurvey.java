@@ -178,6 +178,11 @@ final class ArchiveSurvey {
         ArchiveProblem p = new ArchiveProblem(ArchiveProblem.Kind.ORPHAN_ARTIFACT, timeline, file, o.key(),
             "artifact " + o.key() + " has no sidecar " + layout.sidecarKey(timeline, file)
                 + " (an interrupted upload, or the sidecar was deleted); readers ignore it");
+        Entry owner = byFile.get(file);
+        if (owner != null && owner.sidecar == null && owner.problem != null && owner.artifact == null) {
+          owner.artifact = o; // the artifact of an unreadable sidecar: that problem already names the file
+          continue;
+        }
         if (!byFile.containsKey(file)) {
           Entry e = new Entry(timeline, file);
           e.artifact = o;
