@@ -353,7 +353,8 @@ public final class ArchiveReader {
     Path tmp = directory.resolve("." + s.file() + ".part");
     ArtifactDecoder.Result r = retryPolicy.call("fetch " + s.artifact().key(), () -> {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+          StandardOpenOption.TRUNCATE_EXISTING);
+          BackgroundFlusher flusher = new BackgroundFlusher(ch, "binlog-archive-flush-" + s.file())) {
         boolean[] failed = {false};
         ArtifactDecoder.FailureAware out = new ArtifactDecoder.FailureAware() {
           @Override
@@ -363,6 +364,7 @@ public final class ArchiveReader {
               while (bb.hasRemaining()) {
                 ch.write(bb);
               }
+              flusher.written(len);
             } catch (IOException e) {
               failed[0] = true;
               throw e;
@@ -374,7 +376,8 @@ public final class ArchiveReader {
             return failed[0];
           }
         };
-        ArtifactDecoder.Result res = ArtifactDecoder.decode(sink, s, decryption, out);
+        ArtifactDecoder.Result res = ArtifactDecoder.decode(sink, s, decryption, out, false);
+        flusher.finish();
         ch.force(true);
         return res;
       } catch (IOException | RuntimeException e) {

@@ -95,33 +95,48 @@ final class ArtifactDecoder {
    * @throws IOException if the store cannot be read
    */
   static Result decode(Sink sink, Sidecar s, Transform decryption, Consumer out) throws IOException {
+    return decode(sink, s, decryption, out, true);
+  }
+
+  /**
+   * @param hashArtifact also hash the stored bytes and compare with the sidecar's artifact SHA-256
+   *     (verification does; a fetch relies on the plaintext SHA-256, which proves what it writes)
+   */
+  static Result decode(Sink sink, Sidecar s, Transform decryption, Consumer out, boolean hashArtifact)
+      throws IOException {
     List<Transform> transforms = transforms(s, decryption);
     String key = s.artifact().key();
-    MessageDigest artifactDigest = Digests.sha256();
-    MessageDigest plainDigest = Digests.sha256();
+    MessageDigest artifactDigest = hashArtifact ? Digests.sha256() : null;
     long plain = 0;
+    byte[] plainSha;
     CountingInputStream counted;
     StoreStream raw = new StoreStream(sink.open(key));
-    try (raw) {
-      counted = new CountingInputStream(new DigestInputStream(raw, artifactDigest));
+    try (raw; PipelinedDigest hasher = new PipelinedDigest(4, BUFFER, "binlog-archive-sha256-" + s.file())) {
+      counted = new CountingInputStream(hashArtifact ? new DigestInputStream(raw, artifactDigest) : raw);
       InputStream in = counted;
       for (int i = transforms.size() - 1; i >= 0; i--) {
         in = transforms.get(i).unwrap(in);
       }
       try (InputStream decoded = in) {
-        byte[] buf = new byte[BUFFER];
-        int n;
-        while ((n = decoded.readNBytes(buf, 0, buf.length)) > 0) {
-          plainDigest.update(buf, 0, n);
-          plain += n;
+        while (true) {
+          byte[] buf = hasher.take();
+          int n = decoded.readNBytes(buf, 0, buf.length);
+          if (n <= 0) {
+            hasher.release(buf);
+            break;
+          }
           if (out != null) {
             out.accept(buf, 0, n);
           }
+          hasher.submit(buf, n);
+          plain += n;
         }
-        while (counted.read(buf) > 0) {
+        byte[] rest = new byte[1 << 16];
+        while (counted.read(rest) > 0) {
           // trailing bytes after the codec's end of frame are hashed and counted too
         }
       }
+      plainSha = hasher.finish();
     } catch (IOException e) {
       if (raw.failure != null) {
         throw e;
@@ -132,15 +147,16 @@ final class ArtifactDecoder {
       throw new IntegrityException("artifact " + key + " of " + s.file() + " does not decode: " + e.getMessage(), e);
     }
     long artifactBytes = counted.count();
-    String artifactSha = Digests.hex(artifactDigest.digest());
+    String artifactSha = hashArtifact ? Digests.hex(artifactDigest.digest()) : null;
     if (artifactBytes != s.artifact().size()
-        || (s.artifact().sha256() != null && !artifactSha.equalsIgnoreCase(s.artifact().sha256()))) {
-      throw new IntegrityException("artifact " + key + " holds " + artifactBytes + " bytes with SHA-256 " + artifactSha
-          + "; its sidecar says " + s.artifact().size() + " bytes with SHA-256 " + s.artifact().sha256());
+        || (artifactSha != null && s.artifact().sha256() != null && !artifactSha.equalsIgnoreCase(s.artifact().sha256()))) {
+      throw new IntegrityException("artifact " + key + " holds " + artifactBytes + " bytes"
+          + (artifactSha == null ? "" : " with SHA-256 " + artifactSha) + "; its sidecar says " + s.artifact().size()
+          + " bytes with SHA-256 " + s.artifact().sha256());
     }
-    String plainSha = Digests.hex(plainDigest.digest());
-    if (plain != s.size() || !plainSha.equalsIgnoreCase(s.sha256())) {
-      throw new IntegrityException("artifact " + key + " decodes to " + plain + " bytes with SHA-256 " + plainSha
+    String plainHex = Digests.hex(plainSha);
+    if (plain != s.size() || !plainHex.equalsIgnoreCase(s.sha256())) {
+      throw new IntegrityException("artifact " + key + " decodes to " + plain + " bytes with SHA-256 " + plainHex
           + ", not the " + s.size() + " bytes with SHA-256 " + s.sha256() + " its sidecar records for " + s.file());
     }
     return new Result(artifactBytes, plain);
