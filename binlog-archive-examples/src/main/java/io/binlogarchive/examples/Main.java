@@ -43,6 +43,7 @@ public final class Main {
           "          [--endpoint URL] [--kms-key-name NAME] [--sse-kms-key-id ID]",
           "  status  --from URI [--server-id ID] [--endpoint URL]",
           "  inspect FILE",
+          String.join("\n", RestoreCommands.USAGE),
           "Every command takes --verbose (library logs at INFO with structured fields) and --stats",
           "(peak heap and CPU time on exit).",
           "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix");
@@ -86,6 +87,10 @@ public final class Main {
         case "archive" -> archive(argv);
         case "status" -> status(argv);
         case "inspect" -> inspect(argv);
+        case "restore" -> RestoreCommands.restore(argv, out, err);
+        case "verify" -> RestoreCommands.verify(argv, out, err);
+        case "prune" -> RestoreCommands.prune(argv, out, err);
+        case "backup" -> RestoreCommands.backup(argv, out, err);
         default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
       };
     } catch (Args.UsageException e) {
