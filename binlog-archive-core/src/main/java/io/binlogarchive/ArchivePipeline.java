@@ -29,6 +29,8 @@ final class ArchivePipeline {
   static final String VERSION = "binlog-archive/0.1.0";
 
   private final Archiver a;
+  /** path|size|mtime|sha of the cursor's local file last proven unchanged, to hash it once. */
+  private volatile String checkedCursorFile;
 
   ArchivePipeline(Archiver archiver) {
     this.a = archiver;
@@ -159,6 +161,17 @@ final class ArchivePipeline {
         }
         if (r.status() == FileResult.Status.NOT_CLOSED) {
           stop = true;
+          BinlogFile newest = todo.get(todo.size() - 1);
+          if (newest.sequence() > r.file().sequence()) {
+            // Newer binlogs are closed, so the server is no longer writing this one: it crashed
+            // while writing it. Waiting would stall the archive for ever; say so loudly.
+            state.failure = new InvalidBinlogException(
+                r.file().name() + " still has the in-use flag set although newer binlogs up to " + newest.name()
+                    + " are closed: the server crashed while writing it. It was not archived and the run stops"
+                    + " here; inspect it (binlog-archive inspect) and archive or remove it by hand.");
+            state.failedFile = r.file();
+            a.listener.fileFailed(r.file(), state.failure);
+          }
           continue;
         }
         if (a.mode == Archiver.Mode.ARCHIVE
@@ -175,6 +188,15 @@ final class ArchivePipeline {
       }
     } finally {
       pool.shutdownNow();
+      try {
+        // an upload still running must end (commit or abort) before the run returns and the
+        // caller may release the cursor lock
+        if (!pool.awaitTermination(10, java.util.concurrent.TimeUnit.MINUTES)) {
+          LOG.warn("uploads still running 10 minutes after the run stopped");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -194,15 +216,20 @@ final class ArchivePipeline {
     if (cursor.isPresent()) {
       Cursor c = cursor.get();
       long maxSeq = closed.isEmpty() ? Long.MAX_VALUE : closed.get(closed.size() - 1).sequence();
-      if (a.forceNewTimeline || maxSeq < c.sequence()) {
+      boolean replaced = !a.forceNewTimeline && maxSeq >= c.sequence() && cursorFileReplaced(c, closed);
+      if (a.forceNewTimeline || maxSeq < c.sequence() || replaced) {
         int n = Math.max(ArchiveLayout.timelineNumber(c.timeline()), latestTimeline()) + 1;
         String t = ArchiveLayout.timelineName(n);
         LOG.atWarn()
             .addKeyValue("timeline", t)
             .log("starting timeline {}: {}", t, a.forceNewTimeline
                 ? "requested"
-                : "the server's binlog sequence restarted (newest closed " + maxSeq + " < cursor " + c.sequence()
-                    + "; RESET MASTER or a new server)");
+                : replaced
+                    ? "the server's binlog sequence restarted (the local file with the cursor's sequence "
+                        + c.sequence() + " no longer holds " + c.lastSyncedFile() + " as archived, SHA-256 "
+                        + c.sha256Checksum() + "; RESET MASTER or a new server)"
+                    : "the server's binlog sequence restarted (newest closed " + maxSeq + " < cursor " + c.sequence()
+                        + "; RESET MASTER or a new server)");
         return t;
       }
       return c.timeline();
@@ -212,6 +239,47 @@ final class ArchivePipeline {
       return ArchiveLayout.timelineName(1);
     }
     return ArchiveLayout.timelineName(a.forceNewTimeline ? latest + 1 : latest);
+  }
+
+  /**
+   * Whether the server still lists a file with the cursor's sequence but it is not the file the
+   * cursor recorded: the sequence restarted and has already passed the cursor, so the files after it
+   * do not continue the cursor's timeline.
+   */
+  private boolean cursorFileReplaced(Cursor c, List<BinlogFile> closed) throws IOException {
+    if (closed.isEmpty() || closed.get(closed.size() - 1).sequence() <= c.sequence()) {
+      return false; // nothing past the cursor to archive, so nothing could land in the wrong timeline
+    }
+    for (BinlogFile f : closed) {
+      if (f.sequence() != c.sequence()) {
+        continue;
+      }
+      String stamp;
+      try {
+        stamp = f.path() + "|" + Files.size(f.path()) + "|" + Files.getLastModifiedTime(f.path()) + "|" + c.sha256Checksum();
+      } catch (NoSuchFileException e) {
+        return false;
+      }
+      if (stamp.equals(checkedCursorFile)) {
+        return false; // hashed in an earlier run and unchanged since
+      }
+      MessageDigest d = Digests.sha256();
+      try (InputStream in = Files.newInputStream(f.path())) {
+        byte[] buf = new byte[a.bufferSize];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          d.update(buf, 0, n);
+        }
+      } catch (NoSuchFileException e) {
+        return false; // listed but already gone: nothing to compare
+      }
+      boolean replaced = !f.name().equals(c.lastSyncedFile()) || !Digests.hex(d.digest()).equals(c.sha256Checksum());
+      if (!replaced) {
+        checkedCursorFile = stamp;
+      }
+      return replaced;
+    }
+    return false;
   }
 
   private int latestTimeline() throws IOException {
@@ -243,13 +311,23 @@ final class ArchivePipeline {
     a.listener.fileStarted(f);
     String sidecarKey = a.layout.sidecarKey(timeline, f.name());
     if (a.mode == Archiver.Mode.DRY_RUN) {
+      if (a.retryPolicy.call("stat " + sidecarKey, () -> a.sink.stat(sidecarKey), this::retrying).isPresent()) {
+        return new FileResult(f, FileResult.Status.ALREADY_ARCHIVED,
+            "a sidecar exists (a real run compares its SHA-256 with the local file)", null, 0, since(t0));
+      }
       return plan(f, t0);
     }
     Optional<Sidecar> existing = readSidecar(sidecarKey);
     if (existing.isPresent()) {
       return compareWithArchived(f, existing.get(), sidecarKey, t0);
     }
-    return a.retryPolicy.call("archive " + f.name(), () -> upload(f, timeline, t0), this::retrying);
+    FileResult uploaded = a.retryPolicy.call("archive " + f.name(), () -> upload(f, timeline, t0), this::retrying);
+    if (uploaded.status() == FileResult.Status.ARCHIVED) {
+      // retried on its own: a failure here must not upload the artifact again
+      writeSidecar(sidecarKey, uploaded.sidecar());
+      LOG.atInfo().addKeyValue("binlog_filename", f.name()).log("archived {}: sidecar {} written", f.name(), sidecarKey);
+    }
+    return uploaded;
   }
 
   private FileResult plan(BinlogFile f, long t0) throws IOException {
@@ -390,14 +468,13 @@ final class ArchivePipeline {
             a.transforms));
         long uploadMs = Duration.ofNanos(System.nanoTime() - uploadStart).toMillis();
         Sidecar sidecar = sidecar(f, timeline, plainSize, plainSha, artifactKey, artifactSize, artifactSha, stored, info);
-        writeSidecar(a.layout.sidecarKey(timeline, f.name()), sidecar);
         LOG.atInfo()
             .addKeyValue("binlog_filename", f.name())
             .addKeyValue("bytes_processed", plainSize)
             .addKeyValue("artifact_bytes", artifactSize)
             .addKeyValue("upload_duration_ms", uploadMs)
             .addKeyValue("checksum_status", "verified")
-            .log("archived {} to {}", f.name(), artifactKey);
+            .log("stored and verified {} as {}", f.name(), artifactKey);
         return new FileResult(f, FileResult.Status.ARCHIVED, artifactKey, sidecar, plainSize, since(t0));
       }
     }

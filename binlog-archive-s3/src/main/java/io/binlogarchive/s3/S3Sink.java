@@ -1,0 +1,632 @@
+package io.binlogarchive.s3;
+
+import io.binlogarchive.ArchiveException;
+import io.binlogarchive.NotFoundException;
+import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.Sink;
+import io.binlogarchive.SinkWriter;
+import io.binlogarchive.StoredObject;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
+import software.amazon.awssdk.services.s3.model.StorageClass;
+
+/**
+ * A {@link Sink} in an Amazon S3 bucket, or in any store that speaks the S3 protocol well enough
+ * (conditional writes with {@code If-None-Match}, {@code x-amz-checksum-sha256}).
+ *
+ * <p>Objects are written by a {@link SinkWriter} that streams bytes of unknown length: an artifact
+ * no larger than the {@linkplain Builder#singlePutThreshold(int) single-PUT threshold} is sent as
+ * one {@code PutObject}; a larger one as a multipart upload whose parts are uploaded on the
+ * caller's {@link Executor}, at most {@linkplain Builder#maxPartsInFlight(int) N} at a time, so a
+ * writer holds at most about {@code (N + 1) x partSize} bytes. Every part and every single PUT
+ * carries its SHA-256 ({@code x-amz-checksum-sha256}), which the store checks on receipt. Commits
+ * are conditional ({@code If-None-Match: *}), so an existing object is never overwritten; any
+ * failure before a commit, and a {@code close()} without one, aborts the multipart upload.
+ *
+ * <p>Every store call goes through the sink's {@link RetryPolicy}; configure the client's own
+ * retries off ({@code RetryMode}/{@code retryStrategy} with one attempt) so the two do not
+ * multiply. The sink never creates an SDK client or credentials, and never closes the client it
+ * was given.
+ *
+ * <p>Instances are immutable and thread-safe; each {@link SinkWriter} is used by one thread.
+ */
+public final class S3Sink implements Sink {
+  /** The smallest part size S3 accepts (for every part but the last). */
+  public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
+
+  /** The default part size: 8 MiB. */
+  public static final int DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+  /** The most parts one multipart upload may have. */
+  static final int MAX_PARTS = 10_000;
+
+  /** The user metadata key ({@code x-amz-meta-sha256}) that holds a single-PUT object's SHA-256. */
+  static final String SHA256_METADATA = "sha256";
+
+  final S3Client client;
+  final String bucket;
+  final String prefix;
+  final Executor executor;
+  final int partSize;
+  final int maxPartsInFlight;
+  final int singlePutThreshold;
+  final ServerSideEncryption sse;
+  final String kmsKeyId;
+  final String kmsEncryptionContext;
+  final StorageClass storageClass;
+  final RetryPolicy retryPolicy;
+  final int listPageSize;
+
+  private S3Sink(Builder b) {
+    this.client = b.client;
+    this.bucket = b.bucket;
+    this.prefix = b.prefix;
+    this.executor = b.executor;
+    this.partSize = b.partSize;
+    this.maxPartsInFlight = b.maxPartsInFlight;
+    this.singlePutThreshold = b.singlePutThreshold < 0 ? b.partSize : b.singlePutThreshold;
+    this.sse = b.sseKms ? ServerSideEncryption.AWS_KMS : b.sseS3 ? ServerSideEncryption.AES256 : null;
+    this.kmsKeyId = b.kmsKeyId;
+    this.kmsEncryptionContext = b.kmsContext == null || b.kmsContext.isEmpty() ? null : encodeContext(b.kmsContext);
+    this.storageClass = b.storageClass;
+    this.retryPolicy = b.retryPolicy;
+    this.listPageSize = b.listPageSize;
+  }
+
+  /** @return a builder; {@link Builder#client(S3Client)} and {@link Builder#bucket(String)} are required */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** @return the bucket */
+  public String bucket() {
+    return bucket;
+  }
+
+  /** @return the key prefix every object is stored under: empty, or ending with {@code /} */
+  public String prefix() {
+    return prefix;
+  }
+
+  /**
+   * Starts writing an object. Nothing is sent until the first part is full or {@link
+   * SinkWriter#commit()} is called.
+   *
+   * @param key the object key below the sink's prefix
+   * @param metadata user metadata: keys of lowercase letters, digits, {@code -}, {@code _} and
+   *     {@code .}; printable ASCII values; at most 2 KiB in all; {@code sha256} is reserved
+   * @return the writer
+   * @throws IllegalArgumentException if the key or the metadata are not acceptable to S3
+   */
+  @Override
+  public SinkWriter create(String key, Map<String, String> metadata) {
+    String fullKey = fullKey(key);
+    return new S3SinkWriter(this, key, fullKey, checkMetadata(key, metadata));
+  }
+
+  /**
+   * Asks the store about an object ({@code HeadObject} with checksum mode enabled). The {@code
+   * sha256} checksum (hex) is reported for objects uploaded in one PUT, {@code sha256-composite}
+   * (S3's base64 {@code digest-N} form) for multipart objects when the store reports one.
+   */
+  @Override
+  public Optional<StoredObject> stat(String key) throws IOException {
+    String fullKey = fullKey(key);
+    try {
+      HeadObjectResponse h = head(fullKey, "stat");
+      return Optional.of(describe(key, h));
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
+  HeadObjectResponse head(String fullKey, String operation) throws IOException {
+    return retryPolicy.call(
+        operation + " s3://" + bucket + "/" + fullKey,
+        () -> {
+          try {
+            return client.headObject(r -> r.bucket(bucket).key(fullKey).checksumMode(ChecksumMode.ENABLED));
+          } catch (SdkException e) {
+            throw S3Errors.translate(e, operation, bucket, fullKey);
+          }
+        });
+  }
+
+  StoredObject describe(String key, HeadObjectResponse h) {
+    Map<String, String> checksums = new TreeMap<>();
+    Map<String, String> meta = new TreeMap<>(h.metadata() == null ? Map.of() : h.metadata());
+    String recorded = meta.remove(SHA256_METADATA);
+    String reported = h.checksumSHA256();
+    if (reported != null && !reported.isBlank()) {
+      if (Sha256.isComposite(reported)) {
+        checksums.put("sha256-composite", reported);
+      } else {
+        checksums.put("sha256", Sha256.hex(Base64.getDecoder().decode(reported)));
+      }
+    } else if (recorded != null) {
+      // recorded by this sink at upload time, after the store had checked x-amz-checksum-sha256
+      checksums.put("sha256", recorded);
+    }
+    long size = h.contentLength() == null ? -1 : h.contentLength();
+    return new StoredObject(key, size, h.lastModified(), checksums, meta);
+  }
+
+  /**
+   * Reads an object from {@code offset} with a ranged {@code GetObject}. The request is retried by
+   * the sink's policy; a failure while the returned stream is read surfaces as an {@link
+   * IOException} and is not retried (the caller may open again from where it stopped).
+   */
+  @Override
+  public InputStream open(String key, long offset) throws IOException {
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset must not be negative, got " + offset);
+    }
+    String fullKey = fullKey(key);
+    ResponseInputStream<GetObjectResponse> in;
+    try {
+      in =
+          retryPolicy.call(
+              "read s3://" + bucket + "/" + fullKey,
+              () -> {
+                try {
+                  return client.getObject(
+                      r -> {
+                        r.bucket(bucket).key(fullKey);
+                        if (offset > 0) {
+                          r.range("bytes=" + offset + "-");
+                        }
+                      });
+                } catch (S3Exception e) {
+                  if (e.statusCode() == 416) {
+                    return null; // the offset is at or past the end of an existing object
+                  }
+                  throw S3Errors.translate(e, "read", bucket, fullKey);
+                } catch (SdkException e) {
+                  throw S3Errors.translate(e, "read", bucket, fullKey);
+                }
+              });
+    } catch (NotFoundException e) {
+      throw new NotFoundException("object " + key + " does not exist in " + describe(), e);
+    }
+    if (in == null) {
+      return InputStream.nullInputStream();
+    }
+    return new TranslatingInputStream(in, bucket, fullKey);
+  }
+
+  /** Lists with {@code ListObjectsV2}, one retried call per page of {@link Builder#listPageSize(int)} keys. */
+  @Override
+  public List<StoredObject> list(String prefix) throws IOException {
+    Objects.requireNonNull(prefix, "prefix");
+    String fullPrefix = this.prefix + prefix;
+    List<StoredObject> out = new ArrayList<>();
+    String token = null;
+    do {
+      String t = token;
+      ListObjectsV2Response page =
+          retryPolicy.call(
+              "list s3://" + bucket + "/" + fullPrefix,
+              () -> {
+                try {
+                  return client.listObjectsV2(
+                      r -> r.bucket(bucket).prefix(fullPrefix).maxKeys(listPageSize).continuationToken(t));
+                } catch (SdkException e) {
+                  throw S3Errors.translate(e, "list", bucket, fullPrefix.isEmpty() ? null : fullPrefix + "*");
+                }
+              });
+      for (S3Object o : page.contents()) {
+        String k = o.key();
+        if (!k.startsWith(this.prefix)) {
+          continue; // a store that ignores the prefix; never expected from S3
+        }
+        out.add(new StoredObject(k.substring(this.prefix.length()), o.size(), o.lastModified(), Map.of(), Map.of()));
+      }
+      token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
+    } while (token != null);
+    // S3 sorts by UTF-8 bytes, Java by UTF-16 units; the SPI promises String order like every sink
+    out.sort(Comparator.comparing(StoredObject::key));
+    return out;
+  }
+
+  /** Deletes with {@code DeleteObject}; a missing object is not an error. */
+  @Override
+  public void delete(String key) throws IOException {
+    String fullKey = fullKey(key);
+    retryPolicy.call(
+        "delete s3://" + bucket + "/" + fullKey,
+        () -> {
+          try {
+            client.deleteObject(r -> r.bucket(bucket).key(fullKey));
+            return null;
+          } catch (SdkException e) {
+            ArchiveException t = S3Errors.translate(e, "delete", bucket, fullKey);
+            if (t instanceof NotFoundException) {
+              return null;
+            }
+            throw t;
+          }
+        });
+  }
+
+  /** @return {@code s3://bucket/prefix} */
+  @Override
+  public String describe() {
+    return "s3://" + bucket + "/" + prefix;
+  }
+
+  @Override
+  public String toString() {
+    return "S3Sink[" + describe() + ", partSize=" + partSize + ", inFlight=" + maxPartsInFlight
+        + ", sse=" + (sse == null ? "none" : sse) + "]";
+  }
+
+  String fullKey(String key) {
+    Objects.requireNonNull(key, "key");
+    if (key.isEmpty() || key.startsWith("/")) {
+      throw new IllegalArgumentException("invalid object key '" + key + "': empty or starting with '/'");
+    }
+    String full = prefix + key;
+    if (full.getBytes(StandardCharsets.UTF_8).length > 1024) {
+      throw new IllegalArgumentException("object key '" + full + "' is longer than S3's 1024 bytes");
+    }
+    return full;
+  }
+
+  static Map<String, String> checkMetadata(String key, Map<String, String> metadata) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (metadata == null) {
+      return out;
+    }
+    int total = 0;
+    for (Map.Entry<String, String> e : metadata.entrySet()) {
+      String k = e.getKey();
+      String v = e.getValue();
+      if (k == null || k.isEmpty() || !k.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.')) {
+        throw new IllegalArgumentException(
+            "metadata key '" + k + "' for " + key + " must be lowercase letters, digits, '-', '_' or '.'");
+      }
+      if (k.equals(SHA256_METADATA)) {
+        throw new IllegalArgumentException("metadata key '" + SHA256_METADATA + "' is reserved by S3Sink (for " + key + ")");
+      }
+      if (v == null || !v.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+        throw new IllegalArgumentException("metadata value of '" + k + "' for " + key + " must be printable ASCII");
+      }
+      total += k.length() + v.length();
+      out.put(k, v);
+    }
+    // S3 allows 2 KiB of user metadata; keep room for the sha256 entry this sink adds
+    if (total > 2048 - 80) {
+      throw new IllegalArgumentException("metadata for " + key + " is " + total + " bytes; S3 allows about 2 KiB");
+    }
+    return out;
+  }
+
+  static String encodeContext(Map<String, String> context) {
+    StringBuilder b = new StringBuilder("{");
+    for (Map.Entry<String, String> e : new TreeMap<>(context).entrySet()) {
+      if (b.length() > 1) {
+        b.append(',');
+      }
+      jsonString(b, e.getKey());
+      b.append(':');
+      jsonString(b, e.getValue());
+    }
+    b.append('}');
+    return Base64.getEncoder().encodeToString(b.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void jsonString(StringBuilder b, String s) {
+    b.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format("\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    b.append('"');
+  }
+
+  /** Turns the SDK's unchecked errors while a response is read into stream-path errors. */
+  private static final class TranslatingInputStream extends FilterInputStream {
+    private final String bucket;
+    private final String key;
+
+    TranslatingInputStream(InputStream in, String bucket, String key) {
+      super(in);
+      this.bucket = bucket;
+      this.key = key;
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return super.read();
+      } catch (SdkException e) {
+        throw S3Errors.forStream(e, bucket, key);
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return super.read(b, off, len);
+      } catch (SdkException e) {
+        throw S3Errors.forStream(e, bucket, key);
+      }
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      try {
+        return super.skip(n);
+      } catch (SdkException e) {
+        throw S3Errors.forStream(e, bucket, key);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      // abort rather than drain: closing a partly read response must not download the rest
+      if (in instanceof ResponseInputStream<?> r) {
+        r.abort();
+      }
+      super.close();
+    }
+  }
+
+  /**
+   * Builds an {@link S3Sink}. Setters reject bad values at once; {@link #build()} reports every
+   * missing or conflicting setting in one error.
+   */
+  public static final class Builder {
+    private S3Client client;
+    private String bucket;
+    private String prefix = "";
+    private Executor executor = Runnable::run;
+    private int partSize = DEFAULT_PART_SIZE;
+    private int maxPartsInFlight = 4;
+    private int singlePutThreshold = -1;
+    private boolean sseS3;
+    private boolean sseKms;
+    private String kmsKeyId;
+    private Map<String, String> kmsContext;
+    private StorageClass storageClass;
+    private boolean requireEncryption;
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private int listPageSize = 1000;
+
+    private Builder() {}
+
+    /**
+     * @param client the caller's synchronous S3 client (credentials, region, endpoint and HTTP
+     *     client are the caller's); configure its own retries to one attempt. Not closed by the sink.
+     * @return this builder
+     */
+    public Builder client(S3Client client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /**
+     * @param bucket the bucket name
+     * @return this builder
+     */
+    public Builder bucket(String bucket) {
+      Objects.requireNonNull(bucket, "bucket");
+      if (bucket.isBlank() || bucket.contains("/")) {
+        throw new IllegalArgumentException("invalid bucket name '" + bucket + "'");
+      }
+      this.bucket = bucket;
+      return this;
+    }
+
+    /**
+     * @param prefix a key prefix for every object, e.g. {@code "prod/binlogs"}; a trailing {@code /}
+     *     is added, leading ones are removed; empty for none
+     * @return this builder
+     */
+    public Builder prefix(String prefix) {
+      Objects.requireNonNull(prefix, "prefix");
+      String p = prefix;
+      while (p.startsWith("/")) {
+        p = p.substring(1);
+      }
+      if (p.contains("//")) {
+        throw new IllegalArgumentException("prefix '" + prefix + "' contains an empty path segment");
+      }
+      this.prefix = p.isEmpty() || p.endsWith("/") ? p : p + "/";
+      return this;
+    }
+
+    /**
+     * @param executor runs part uploads in parallel; the caller owns it (its size and lifetime).
+     *     Without one, parts are uploaded on the writing thread, one at a time.
+     * @return this builder
+     */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * @param bytes the size of each multipart part (the last may be smaller): at least {@link
+     *     #MIN_PART_SIZE 5 MiB}, at most 1 GiB; default 8 MiB. The largest object is 10,000 parts.
+     * @return this builder
+     */
+    public Builder partSize(int bytes) {
+      if (bytes < MIN_PART_SIZE || bytes > 1 << 30) {
+        throw new IllegalArgumentException("partSize must be between 5 MiB and 1 GiB, got " + bytes);
+      }
+      this.partSize = bytes;
+      return this;
+    }
+
+    /**
+     * @param n how many parts of one writer may be uploading at once, at least 1, default 4; a
+     *     writer that has {@code n} parts in flight blocks until one finishes
+     * @return this builder
+     */
+    public Builder maxPartsInFlight(int n) {
+      if (n < 1 || n > 1000) {
+        throw new IllegalArgumentException("maxPartsInFlight must be between 1 and 1000, got " + n);
+      }
+      this.maxPartsInFlight = n;
+      return this;
+    }
+
+    /**
+     * @param bytes objects of at most this many bytes are sent in one {@code PutObject}; must not
+     *     exceed the part size; default: the part size
+     * @return this builder
+     */
+    public Builder singlePutThreshold(int bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("singlePutThreshold must not be negative, got " + bytes);
+      }
+      this.singlePutThreshold = bytes;
+      return this;
+    }
+
+    /**
+     * Encrypts objects with S3-managed keys (SSE-S3, {@code AES256}).
+     *
+     * @return this builder
+     */
+    public Builder sseS3() {
+      this.sseS3 = true;
+      return this;
+    }
+
+    /**
+     * Encrypts objects with an AWS KMS key (SSE-KMS).
+     *
+     * @param keyId the key id, ARN or alias
+     * @return this builder
+     */
+    public Builder sseKms(String keyId) {
+      return sseKms(keyId, Map.of());
+    }
+
+    /**
+     * Encrypts objects with an AWS KMS key (SSE-KMS) and an encryption context, which KMS binds to
+     * the data key and logs in CloudTrail.
+     *
+     * @param keyId the key id, ARN or alias
+     * @param encryptionContext pairs of non-secret strings; may be empty
+     * @return this builder
+     */
+    public Builder sseKms(String keyId, Map<String, String> encryptionContext) {
+      Objects.requireNonNull(keyId, "keyId");
+      if (keyId.isBlank()) {
+        throw new IllegalArgumentException("KMS key id must not be blank");
+      }
+      this.sseKms = true;
+      this.kmsKeyId = keyId;
+      this.kmsContext = new HashMap<>(Objects.requireNonNull(encryptionContext, "encryptionContext"));
+      return this;
+    }
+
+    /**
+     * @param storageClass the storage class of new objects, e.g. {@link StorageClass#STANDARD_IA};
+     *     default: the bucket's
+     * @return this builder
+     */
+    public Builder storageClass(StorageClass storageClass) {
+      Objects.requireNonNull(storageClass, "storageClass");
+      if (storageClass == StorageClass.UNKNOWN_TO_SDK_VERSION) {
+        throw new IllegalArgumentException("unknown storage class");
+      }
+      this.storageClass = storageClass;
+      return this;
+    }
+
+    /**
+     * @param require if true, {@link #build()} refuses a configuration without SSE-S3 or SSE-KMS
+     * @return this builder
+     */
+    public Builder requireEncryption(boolean require) {
+      this.requireEncryption = require;
+      return this;
+    }
+
+    /**
+     * @param policy how each store call is retried; default {@link RetryPolicy#defaults()}
+     * @return this builder
+     */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy");
+      return this;
+    }
+
+    /**
+     * @param keys how many keys each {@code ListObjectsV2} page asks for, 1 to 1000 (the default)
+     * @return this builder
+     */
+    public Builder listPageSize(int keys) {
+      if (keys < 1 || keys > 1000) {
+        throw new IllegalArgumentException("listPageSize must be between 1 and 1000, got " + keys);
+      }
+      this.listPageSize = keys;
+      return this;
+    }
+
+    /**
+     * @return the sink
+     * @throws IllegalStateException naming every missing or conflicting setting
+     */
+    public S3Sink build() {
+      List<String> problems = new ArrayList<>();
+      if (client == null) {
+        problems.add("client is required");
+      }
+      if (bucket == null) {
+        problems.add("bucket is required");
+      }
+      if (sseS3 && sseKms) {
+        problems.add("both SSE-S3 and SSE-KMS are set; choose one");
+      }
+      if (requireEncryption && !sseS3 && !sseKms) {
+        problems.add("requireEncryption is set but neither SSE-S3 nor SSE-KMS is configured");
+      }
+      if (singlePutThreshold > partSize) {
+        problems.add("singlePutThreshold " + singlePutThreshold + " exceeds partSize " + partSize);
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalStateException("invalid S3Sink configuration: " + String.join("; ", problems));
+      }
+      return new S3Sink(this);
+    }
+  }
+
+}

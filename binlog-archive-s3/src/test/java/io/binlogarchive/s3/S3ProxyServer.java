@@ -1,0 +1,145 @@
+package io.binlogarchive.s3;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+
+/**
+ * An embedded s3proxy with an in-memory blob store on a free loopback port, as a JUnit 5
+ * extension ({@code @RegisterExtension static S3ProxyServer s3 = new S3ProxyServer();}). Requests
+ * are signed (SigV4 is checked); unknown headers are ignored as S3 would. Also usable outside JUnit
+ * with {@link #start()} and {@link #close()}.
+ */
+final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+  static final String ACCESS_KEY = "binlog-archive";
+  static final String SECRET_KEY = "binlog-archive-secret";
+  private static final AtomicInteger BUCKETS = new AtomicInteger();
+
+  private final boolean authenticate;
+  private S3Proxy proxy;
+  private S3Client admin;
+  private URI endpoint;
+  private String owner;
+
+  /** A server that checks request signatures (SigV4), as S3 does. */
+  S3ProxyServer() {
+    this(true);
+  }
+
+  /**
+   * @param authenticate whether signatures are checked. Over plain HTTP the SDK signs the payload
+   *     hash, so a body corrupted in transit fails the signature (403) before the store looks at
+   *     {@code x-amz-checksum-sha256}; a server that does not authenticate shows what S3 does over
+   *     HTTPS (unsigned payload, checksum checked: 400 BadDigest).
+   */
+  S3ProxyServer(boolean authenticate) {
+    this.authenticate = authenticate;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    // @Nested classes inherit the extension: only the outermost class starts and stops the server
+    if (owner == null) {
+      owner = context.getUniqueId();
+      start();
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    if (context.getUniqueId().equals(owner)) {
+      owner = null;
+      close();
+    }
+  }
+
+  /** Starts the server (blocks until it listens). */
+  void start() throws Exception {
+    proxy =
+        S3Proxy.builder()
+            .blobStore(new TransientNio2BlobStore())
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(authenticate ? AuthenticationType.AWS_V2_OR_V4 : AuthenticationType.NONE, ACCESS_KEY, SECRET_KEY)
+            .ignoreUnknownHeaders(true)
+            .build();
+    proxy.start();
+    endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+    admin = client(endpoint, Duration.ofSeconds(60));
+  }
+
+  /** Starts the server unless it runs (for use outside JUnit); @return its endpoint */
+  URI ensureStarted() throws Exception {
+    if (proxy == null) {
+      start();
+    }
+    return endpoint;
+  }
+
+  /** @return the server's endpoint, {@code http://127.0.0.1:<port>} */
+  URI endpoint() {
+    return endpoint;
+  }
+
+  /** @return a client of the server itself, for checks that must not go through a fault proxy */
+  S3Client admin() {
+    return admin;
+  }
+
+  /** @return a new, empty bucket's name */
+  String newBucket() {
+    String name = "test-" + BUCKETS.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
+    admin.createBucket(r -> r.bucket(name));
+    return name;
+  }
+
+  /** @return a new, empty bucket with a chosen name (unique within one server) */
+  String newBucket(String name) {
+    admin.createBucket(r -> r.bucket(name));
+    return name;
+  }
+
+  /** @return the multipart uploads in progress in the bucket */
+  List<MultipartUpload> uploads(String bucket) {
+    return admin.listMultipartUploads(r -> r.bucket(bucket)).uploads();
+  }
+
+  /**
+   * A client as the library recommends configuring one: path-style addressing for a local
+   * endpoint, the SDK's own retries off (the sink's RetryPolicy retries), a per-attempt timeout.
+   *
+   * @param endpoint the server, or a proxy in front of it
+   * @param attemptTimeout how long one HTTP attempt may take
+   */
+  static S3Client client(URI endpoint, Duration attemptTimeout) {
+    return S3Client.builder()
+        .endpointOverride(endpoint)
+        .region(Region.US_EAST_1)
+        .forcePathStyle(true)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallAttemptTimeout(attemptTimeout))
+        .build();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (admin != null) {
+      admin.close();
+    }
+    if (proxy != null) {
+      proxy.stop();
+    }
+  }
+}
