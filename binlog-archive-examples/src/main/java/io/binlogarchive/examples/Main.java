@@ -46,6 +46,7 @@ public final class Main {
           "  inspect FILE",
           CompareCommand.USAGE,
           "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 status: archive stale (--max-age), 4 compare: differences.",
+          String.join("\n", RestoreCommands.USAGE),
           "Every command takes --verbose (library logs at INFO with structured fields) and --stats",
           "(peak heap and CPU time on exit).",
           "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix");
@@ -95,6 +96,10 @@ public final class Main {
         case "status" -> status(argv);
         case "inspect" -> inspect(argv);
         case "compare" -> CompareCommand.run(argv, out);
+        case "restore" -> RestoreCommands.restore(argv, out, err);
+        case "verify" -> RestoreCommands.verify(argv, out, err);
+        case "prune" -> RestoreCommands.prune(argv, out, err);
+        case "backup" -> RestoreCommands.backup(argv, out, err);
         default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
       };
     } catch (Args.UsageException e) {
