@@ -56,8 +56,11 @@ import java.util.zip.GZIPInputStream;
  * <p>Faults: a seeded share of requests answered 503, connections dropped in the middle of
  * resumable chunk uploads (after part of the chunk is persisted), lost responses of finalising
  * requests, corruption of an upload's bytes, and access denial (403).
+ *
+ * <p>Public only so that other modules' tests (the examples' command-line tests, through this
+ * module's test-jar) can start it; it is test code, not part of the library.
  */
-final class GcsJsonApiTestServer implements AutoCloseable {
+public final class GcsJsonApiTestServer implements AutoCloseable {
   static final int CHUNK_GRANULARITY = 256 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -118,8 +121,13 @@ final class GcsJsonApiTestServer implements AutoCloseable {
     this.executor = executor;
   }
 
-  /** Starts a server on a free port of 127.0.0.1. */
-  static GcsJsonApiTestServer start() throws IOException {
+  /**
+   * Starts a server on a free port of 127.0.0.1.
+   *
+   * @return the running server; {@link #close()} stops it
+   * @throws IOException if no port can be bound
+   */
+  public static GcsJsonApiTestServer start() throws IOException {
     HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     ExecutorService executor =
         Executors.newCachedThreadPool(
@@ -136,11 +144,16 @@ final class GcsJsonApiTestServer implements AutoCloseable {
   }
 
   /** @return the base URL for {@code StorageOptions.http().setHost(...)} */
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + http.getAddress().getPort();
   }
 
-  void createBucket(String name) {
+  /**
+   * Creates an empty bucket (nothing happens if it exists).
+   *
+   * @param name the bucket's name
+   */
+  public void createBucket(String name) {
     synchronized (lock) {
       buckets.putIfAbsent(name, new TreeMap<>());
     }
@@ -230,6 +243,7 @@ final class GcsJsonApiTestServer implements AutoCloseable {
     return sizes;
   }
 
+  /** Stops the server and its threads. */
   @Override
   public void close() {
     http.stop(0);
