@@ -13,6 +13,21 @@ public abstract class SinkWriter extends OutputStream {
   /** For implementations. */
   protected SinkWriter() {}
 
+  /** Writes one byte through {@link #write(byte[], int, int)}. */
+  @Override
+  public void write(int b) throws IOException {
+    write(new byte[] {(byte) b}, 0, 1);
+  }
+
+  /**
+   * Appends bytes to the object being written; every implementation streams arrays (the
+   * one-byte {@link #write(int)} goes through here).
+   *
+   * @throws IOException if the bytes cannot be buffered or sent, or the writer is aborted
+   */
+  @Override
+  public abstract void write(byte[] b, int off, int len) throws IOException;
+
   /**
    * Publishes the object under its key, if no object exists there, and proves the store holds
    * exactly the bytes written.

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -60,13 +59,11 @@ public abstract class SinkCompatibilityKit {
   }
 
   static byte[] payload(int size, long seed) {
-    byte[] b = new byte[size];
-    new Random(seed).nextBytes(b);
-    return b;
+    return StoreTests.payload(size, seed);
   }
 
   static String sha256(byte[] b) {
-    return HexFormat.of().formatHex(Digests.sha256().digest(b));
+    return StoreTests.sha256(b);
   }
 
   StoredObject put(String key, byte[] data) throws IOException {
@@ -216,6 +213,16 @@ public abstract class SinkCompatibilityKit {
     @Test
     @DisplayName("admits exactly one of several concurrent writers")
     void concurrentSameKey() throws Exception {
+      race(50_000);
+    }
+
+    @Test
+    @DisplayName("admits exactly one of several concurrent writers whose payloads take the multi-part path")
+    void concurrentSameKeyMultiPart() throws Exception {
+      race(multiPartSize());
+    }
+
+    private void race(int size) throws Exception {
       int writers = 4;
       ExecutorService pool = Executors.newFixedThreadPool(writers);
       CountDownLatch ready = new CountDownLatch(writers);
@@ -224,7 +231,7 @@ public abstract class SinkCompatibilityKit {
       List<Future<byte[]>> results = new ArrayList<>();
       try {
         for (int i = 0; i < writers; i++) {
-          byte[] data = payload(50_000, i);
+          byte[] data = payload(size + i, i);
           Callable<byte[]> task =
               () -> {
                 try (SinkWriter w = sink.create("nx/race", Map.of())) {

@@ -40,9 +40,10 @@ public final class Main {
           "  archive --binlog-dir DIR --to URI [--cursor FILE] [--compress zstd|gzip|none] [--level N]",
           "          [--parallelism N] [--server-id ID] [--index FILE] [--dry-run] [--shadow] [--watch SECONDS]",
           "          [--new-timeline] [--read-back] [--encrypt-key-file F [--key-id ID]]",
-          "          [--endpoint URL] [--kms-key-name NAME] [--sse-kms-key-id ID]",
+          "          [--endpoint URL] [--region R] [--kms-key-name NAME] [--sse-kms-key-id ID] [--kms-key-id ARN]",
           AgentOptions.USAGE,
-          "  status  --from URI [--server-id ID] [--endpoint URL] [--cursor FILE] [--binlog-dir DIR] [--max-age SECONDS]",
+          "  status  --from URI [--server-id ID] [--endpoint URL] [--region R] [--cursor FILE] [--binlog-dir DIR]",
+          "          [--max-age SECONDS]",
           "  inspect FILE",
           CompareCommand.USAGE,
           "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 status: archive stale (--max-age), 4 compare: differences.",
@@ -164,7 +165,7 @@ public final class Main {
         new Args(argv, 1,
             union(Set.of("--binlog-dir", "--to", "--cursor", "--compress", "--level", "--parallelism", "--server-id",
                 "--index", "--watch", "--zstd-workers", "--endpoint", "--kms-key-name", "--sse-kms-key-id",
-                "--encrypt-key-file", "--key-id"), AgentOptions.VALUED),
+                "--encrypt-key-file", "--key-id", "--region", "--kms-key-id"), AgentOptions.VALUED),
             Set.of("--dry-run", "--shadow", "--new-timeline", "--read-back"));
     Path binlogDir = Path.of(a.required("--binlog-dir"));
     String to = a.required("--to");
@@ -190,6 +191,9 @@ public final class Main {
     if (a.has("--new-timeline")) {
       b.newTimeline();
     }
+    if (a.has("--kms-key-id") && (a.has("--encrypt-key-file") || a.has("--key-id"))) {
+      throw new Args.UsageException("--kms-key-id excludes --encrypt-key-file and --key-id");
+    }
     if (a.has("--encrypt-key-file")) {
       b.encryption(Transform.aesGcm(Keys.fromFile(a.get("--encrypt-key-file"), a.get("--key-id"))));
     } else if (a.has("--key-id")) {
@@ -199,6 +203,10 @@ public final class Main {
       b.verifier(io.binlogarchive.Verifier.readBack());
     }
     int watch = a.intValue("--watch", 0, 0, 86_400);
+    S3Sinks.Kms kms = a.has("--kms-key-id") ? S3Sinks.kms(a) : null;
+    if (kms != null) {
+      b.encryption(Transform.aesGcm(kms.keys()));
+    }
     try (AgentOptions agent = AgentOptions.apply(a, b, target, serverId, new Progress(err), err);
         Archiver archiver = b.build()) {
       while (true) {
@@ -227,6 +235,9 @@ public final class Main {
       }
     } finally {
       target.sink().close();
+      if (kms != null) {
+        kms.close();
+      }
     }
   }
 
@@ -307,7 +318,8 @@ public final class Main {
   // ---- status --------------------------------------------------------------------------------
 
   private int status(String[] argv) throws IOException {
-    Args a = new Args(argv, 1, union(Set.of("--from", "--server-id", "--endpoint"), LagStatus.VALUED), Set.of());
+    Args a = new Args(argv, 1, union(Set.of("--from", "--server-id", "--endpoint", "--region"), LagStatus.VALUED),
+        Set.of());
     // (cloud settings such as --endpoint apply to s3:// and gs:// sources)
     Targets.Target target = Targets.open(a.required("--from"), a);
     try {

@@ -1,12 +1,192 @@
 package io.binlogarchive.examples;
 
+import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sink;
+import io.binlogarchive.SinkWriter;
+import io.binlogarchive.StoredObject;
+import io.binlogarchive.s3.AwsKmsKeyProvider;
+import io.binlogarchive.s3.S3Sink;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.s3.S3Client;
 
-/** Builds the S3 sink from command-line settings. */
+/**
+ * Builds the S3 sink and the AWS KMS key provider from command-line settings.
+ *
+ * <p>Credentials come from the SDK's default chain (system properties {@code aws.accessKeyId} /
+ * {@code aws.secretAccessKey}, the {@code AWS_*} environment, profiles, container and instance
+ * roles); the region from {@code --region}, else the SDK's chain, else {@code us-east-1} when
+ * {@code --endpoint} points at an S3-compatible store (s3proxy, MinIO), which also turns on
+ * path-style addressing. The S3 client's own retries are off: the sink's {@link RetryPolicy} retries
+ * each call. The runner owns the client and the part-upload threads and releases both when the sink
+ * is closed.
+ */
 final class S3Sinks {
+  /** Part uploads in flight across all writers. */
+  private static final int PART_THREADS = 4;
+
   private S3Sinks() {}
 
   static Sink open(String bucket, Args args) {
-    throw new Args.UsageException("s3:// targets are not available in this build yet");
+    if (args.has("--kms-key-name")) {
+      throw new Args.UsageException("--kms-key-name is for gs:// targets; for S3 use --sse-kms-key-id (server side)"
+          + " or --kms-key-id (client side)");
+    }
+    var builder = S3Client.builder()
+        .region(region(args))
+        .overrideConfiguration(o -> o
+            .retryStrategy(AwsRetryStrategy.doNotRetry()) // the sink's RetryPolicy retries
+            .apiCallAttemptTimeout(Duration.ofMinutes(2)));
+    URI endpoint = endpoint(args);
+    if (endpoint != null) {
+      builder.endpointOverride(endpoint).forcePathStyle(true);
+    }
+    S3Client client = builder.build();
+    AtomicInteger n = new AtomicInteger();
+    ExecutorService parts = Executors.newFixedThreadPool(PART_THREADS, r -> {
+      Thread t = new Thread(r, "s3-part-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      S3Sink.Builder b = S3Sink.builder()
+          .client(client)
+          .bucket(bucket)
+          .executor(parts)
+          .maxPartsInFlight(PART_THREADS)
+          .retryPolicy(RetryPolicy.defaults());
+      if (args.has("--sse-kms-key-id")) {
+        b.sseKms(args.get("--sse-kms-key-id"));
+      }
+      return new OwnedS3Sink(b.build(), client, parts);
+    } catch (RuntimeException e) {
+      parts.shutdownNow();
+      client.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A KMS client (same credentials, region and endpoint rules as S3, except that {@code --endpoint}
+   * is S3's: a KMS endpoint comes from the SDK's {@code AWS_ENDPOINT_URL_KMS}) and the key provider
+   * on it, for {@code --kms-key-id}.
+   */
+  static Kms kms(Args args) {
+    KmsClient client = KmsClient.builder().region(region(args)).build();
+    return new Kms(AwsKmsKeyProvider.builder().client(client).keyId(args.get("--kms-key-id")).build(), client);
+  }
+
+  /** A KMS key provider and the client the runner owns for it. */
+  record Kms(AwsKmsKeyProvider keys, KmsClient client) implements AutoCloseable {
+    @Override
+    public void close() {
+      client.close();
+    }
+  }
+
+  static Region region(Args args) {
+    if (args.has("--region")) {
+      return Region.of(args.get("--region"));
+    }
+    // with a local endpoint, do not wait for the instance metadata service
+    var chain = args.has("--endpoint")
+        ? new AwsRegionProviderChain(new SystemSettingsRegionProvider(), new AwsProfileRegionProvider())
+        : DefaultAwsRegionProviderChain.builder().build();
+    try {
+      return chain.getRegion();
+    } catch (SdkClientException e) {
+      if (args.has("--endpoint")) {
+        return Region.US_EAST_1;
+      }
+      throw new Args.UsageException("no AWS region: pass --region or set AWS_REGION");
+    }
+  }
+
+  private static URI endpoint(Args args) {
+    String e = args.get("--endpoint");
+    if (e == null) {
+      return null;
+    }
+    try {
+      URI u = new URI(e);
+      if (u.getScheme() == null || u.getHost() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+        throw new Args.UsageException("--endpoint must be an http(s) URL, got '" + e + "'");
+      }
+      return u;
+    } catch (URISyntaxException x) {
+      throw new Args.UsageException("--endpoint must be an http(s) URL, got '" + e + "'");
+    }
+  }
+
+  /** The sink plus what the runner created for it: closing it shuts both down. */
+  private static final class OwnedS3Sink implements Sink {
+    private final S3Sink sink;
+    private final S3Client client;
+    private final ExecutorService parts;
+
+    OwnedS3Sink(S3Sink sink, S3Client client, ExecutorService parts) {
+      this.sink = sink;
+      this.client = client;
+      this.parts = parts;
+    }
+
+    @Override
+    public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
+      return sink.create(key, metadata);
+    }
+
+    @Override
+    public Optional<StoredObject> stat(String key) throws IOException {
+      return sink.stat(key);
+    }
+
+    @Override
+    public InputStream open(String key, long offset) throws IOException {
+      return sink.open(key, offset);
+    }
+
+    @Override
+    public List<StoredObject> list(String prefix) throws IOException {
+      return sink.list(prefix);
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+      sink.delete(key);
+    }
+
+    @Override
+    public String describe() {
+      return sink.describe();
+    }
+
+    @Override
+    public void close() {
+      // writers are finished (committed or aborted) before the runner closes the sink
+      parts.shutdownNow();
+      client.close();
+    }
+
+    @Override
+    public String toString() {
+      return sink.toString();
+    }
   }
 }

@@ -2,11 +2,12 @@ package io.binlogarchive.s3;
 
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.NotFoundException;
+import io.binlogarchive.ObjectKeys;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sink;
 import io.binlogarchive.SinkWriter;
 import io.binlogarchive.StoredObject;
-import java.io.FilterInputStream;
+import io.binlogarchive.TranslatingInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -214,7 +215,7 @@ public final class S3Sink implements Sink {
     if (in == null) {
       return InputStream.nullInputStream();
     }
-    return new TranslatingInputStream(in, bucket, fullKey);
+    return new TranslatingResponseStream(in, bucket, fullKey);
   }
 
   /** Lists with {@code ListObjectsV2}, one retried call per page of {@link Builder#listPageSize(int)} keys. */
@@ -284,11 +285,7 @@ public final class S3Sink implements Sink {
   }
 
   String fullKey(String key) {
-    Objects.requireNonNull(key, "key");
-    if (key.isEmpty() || key.startsWith("/")) {
-      throw new IllegalArgumentException("invalid object key '" + key + "': empty or starting with '/'");
-    }
-    String full = prefix + key;
+    String full = ObjectKeys.join(prefix, key);
     if (full.getBytes(StandardCharsets.UTF_8).length > 1024) {
       throw new IllegalArgumentException("object key '" + full + "' is longer than S3's 1024 bytes");
     }
@@ -358,41 +355,25 @@ public final class S3Sink implements Sink {
   }
 
   /** Turns the SDK's unchecked errors while a response is read into stream-path errors. */
-  private static final class TranslatingInputStream extends FilterInputStream {
+  private static final class TranslatingResponseStream extends TranslatingInputStream {
     private final String bucket;
     private final String key;
 
-    TranslatingInputStream(InputStream in, String bucket, String key) {
+    TranslatingResponseStream(InputStream in, String bucket, String key) {
       super(in);
       this.bucket = bucket;
       this.key = key;
     }
 
     @Override
-    public int read() throws IOException {
-      try {
-        return super.read();
-      } catch (SdkException e) {
-        throw S3Errors.forStream(e, bucket, key);
+    protected IOException translate(Exception e) {
+      if (e instanceof SdkException sdk) {
+        return S3Errors.forStream(sdk, bucket, key);
       }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return super.read(b, off, len);
-      } catch (SdkException e) {
-        throw S3Errors.forStream(e, bucket, key);
+      if (e instanceof IOException io) {
+        return io;
       }
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      try {
-        return super.skip(n);
-      } catch (SdkException e) {
-        throw S3Errors.forStream(e, bucket, key);
-      }
+      throw (RuntimeException) e;
     }
 
     @Override
@@ -443,11 +424,7 @@ public final class S3Sink implements Sink {
      * @return this builder
      */
     public Builder bucket(String bucket) {
-      Objects.requireNonNull(bucket, "bucket");
-      if (bucket.isBlank() || bucket.contains("/")) {
-        throw new IllegalArgumentException("invalid bucket name '" + bucket + "'");
-      }
-      this.bucket = bucket;
+      this.bucket = ObjectKeys.bucket(bucket, "s3");
       return this;
     }
 
@@ -457,15 +434,7 @@ public final class S3Sink implements Sink {
      * @return this builder
      */
     public Builder prefix(String prefix) {
-      Objects.requireNonNull(prefix, "prefix");
-      String p = prefix;
-      while (p.startsWith("/")) {
-        p = p.substring(1);
-      }
-      if (p.contains("//")) {
-        throw new IllegalArgumentException("prefix '" + prefix + "' contains an empty path segment");
-      }
-      this.prefix = p.isEmpty() || p.endsWith("/") ? p : p + "/";
+      this.prefix = ObjectKeys.prefix(prefix);
       return this;
     }
 

@@ -86,11 +86,6 @@ final class S3SinkWriter extends SinkWriter {
   }
 
   @Override
-  public void write(int b) throws IOException {
-    write(new byte[] {(byte) b}, 0, 1);
-  }
-
-  @Override
   public void write(byte[] b, int off, int len) throws IOException {
     java.util.Objects.checkFromIndexSize(off, len, b.length);
     ensureOpen();

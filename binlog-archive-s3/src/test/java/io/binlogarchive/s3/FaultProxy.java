@@ -33,10 +33,10 @@ import java.util.function.Predicate;
  * close} and the response relayed until the store closes, so responses need no parsing beyond
  * their status line. {@code Expect: 100-continue} is answered by the proxy itself.
  */
-final class FaultProxy implements AutoCloseable {
+public final class FaultProxy implements AutoCloseable {
 
   /** What happens to one request. */
-  enum Fault {
+  public enum Fault {
     /** forwarded and relayed unchanged */
     NONE,
     /** answered with 503 SlowDown without reaching the store */
@@ -58,34 +58,43 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /** A request as the plan sees it. {@code attempt} counts requests with the same method and target, from 1. */
-  record Request(String method, String target, int attempt) {
-    boolean isUploadPart() {
+  public record Request(String method, String target, int attempt) {
+    /** @return whether this is an {@code UploadPart} */
+    public boolean isUploadPart() {
       return method.equals("PUT") && target.contains("partNumber=");
     }
 
-    boolean isPutObject() {
+    /** @return whether this is a {@code PutObject} */
+    public boolean isPutObject() {
       return method.equals("PUT") && !target.contains("partNumber=") && !target.contains("uploadId=");
     }
 
-    boolean isCreateMultipart() {
+    /** @return whether this is a {@code CreateMultipartUpload} */
+    public boolean isCreateMultipart() {
       return method.equals("POST") && target.contains("uploads");
     }
 
-    boolean isCompleteMultipart() {
+    /** @return whether this is a {@code CompleteMultipartUpload} */
+    public boolean isCompleteMultipart() {
       return method.equals("POST") && target.contains("uploadId=");
     }
 
-    boolean isAbortMultipart() {
+    /** @return whether this is an {@code AbortMultipartUpload} */
+    public boolean isAbortMultipart() {
       return method.equals("DELETE") && target.contains("uploadId=");
     }
   }
 
   /** One exchange, as recorded. */
-  record Exchange(Request request, Fault fault, int status, Map<String, String> headers) {}
+  public record Exchange(Request request, Fault fault, int status, Map<String, String> headers) {}
 
   /** Chooses the fault for each request; called concurrently. */
   @FunctionalInterface
-  interface Plan {
+  public interface Plan {
+    /**
+     * @param request the request
+     * @return its fault
+     */
     Fault choose(Request request);
 
     /** @return a plan that injects nothing */
@@ -139,7 +148,7 @@ final class FaultProxy implements AutoCloseable {
    * @param delayMillis how long {@link Fault#DELAY} holds a response
    * @param stallMillis how long {@link Fault#STALL} holds a response
    */
-  FaultProxy(URI upstream, int delayMillis, int stallMillis) throws IOException {
+  public FaultProxy(URI upstream, int delayMillis, int stallMillis) throws IOException {
     this.upstreamPort = upstream.getPort();
     this.delayMillis = delayMillis;
     this.stallMillis = stallMillis;
@@ -150,29 +159,29 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /** @return the proxy's endpoint */
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.getLocalPort());
   }
 
   /** @param plan the fault plan for requests from now on */
-  void plan(Plan plan) {
+  public void plan(Plan plan) {
     this.plan = plan;
   }
 
   /** @return the exchanges so far, in the order their requests arrived */
-  List<Exchange> exchanges() {
+  public List<Exchange> exchanges() {
     synchronized (exchanges) {
       return List.copyOf(exchanges);
     }
   }
 
   /** @return how many requests matched */
-  long count(Predicate<Request> which) {
+  public long count(Predicate<Request> which) {
     return exchanges().stream().filter(e -> which.test(e.request())).count();
   }
 
   /** @return how many faults of a kind were injected */
-  long injected(Fault fault) {
+  public long injected(Fault fault) {
     return exchanges().stream().filter(e -> e.fault() == fault).count();
   }
 

@@ -23,9 +23,11 @@ import software.amazon.awssdk.services.s3.model.MultipartUpload;
  * are signed (SigV4 is checked); unknown headers are ignored as S3 would. Also usable outside JUnit
  * with {@link #start()} and {@link #close()}.
  */
-final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
-  static final String ACCESS_KEY = "binlog-archive";
-  static final String SECRET_KEY = "binlog-archive-secret";
+public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+  /** The access key id the server accepts. */
+  public static final String ACCESS_KEY = "binlog-archive";
+  /** The secret key the server accepts. */
+  public static final String SECRET_KEY = "binlog-archive-secret";
   private static final AtomicInteger BUCKETS = new AtomicInteger();
 
   private final boolean authenticate;
@@ -35,7 +37,7 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
   private String owner;
 
   /** A server that checks request signatures (SigV4), as S3 does. */
-  S3ProxyServer() {
+  public S3ProxyServer() {
     this(true);
   }
 
@@ -45,7 +47,7 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
    *     {@code x-amz-checksum-sha256}; a server that does not authenticate shows what S3 does over
    *     HTTPS (unsigned payload, checksum checked: 400 BadDigest).
    */
-  S3ProxyServer(boolean authenticate) {
+  public S3ProxyServer(boolean authenticate) {
     this.authenticate = authenticate;
   }
 
@@ -67,7 +69,7 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
   }
 
   /** Starts the server (blocks until it listens). */
-  void start() throws Exception {
+  public void start() throws Exception {
     proxy =
         S3Proxy.builder()
             .blobStore(new TransientNio2BlobStore())
@@ -81,7 +83,7 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
   }
 
   /** Starts the server unless it runs (for use outside JUnit); @return its endpoint */
-  URI ensureStarted() throws Exception {
+  public URI ensureStarted() throws Exception {
     if (proxy == null) {
       start();
     }
@@ -89,30 +91,30 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
   }
 
   /** @return the server's endpoint, {@code http://127.0.0.1:<port>} */
-  URI endpoint() {
+  public URI endpoint() {
     return endpoint;
   }
 
   /** @return a client of the server itself, for checks that must not go through a fault proxy */
-  S3Client admin() {
+  public S3Client admin() {
     return admin;
   }
 
   /** @return a new, empty bucket's name */
-  String newBucket() {
+  public String newBucket() {
     String name = "test-" + BUCKETS.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
     admin.createBucket(r -> r.bucket(name));
     return name;
   }
 
   /** @return a new, empty bucket with a chosen name (unique within one server) */
-  String newBucket(String name) {
+  public String newBucket(String name) {
     admin.createBucket(r -> r.bucket(name));
     return name;
   }
 
   /** @return the multipart uploads in progress in the bucket */
-  List<MultipartUpload> uploads(String bucket) {
+  public List<MultipartUpload> uploads(String bucket) {
     return admin.listMultipartUploads(r -> r.bucket(bucket)).uploads();
   }
 
@@ -123,7 +125,7 @@ final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCl
    * @param endpoint the server, or a proxy in front of it
    * @param attemptTimeout how long one HTTP attempt may take
    */
-  static S3Client client(URI endpoint, Duration attemptTimeout) {
+  public static S3Client client(URI endpoint, Duration attemptTimeout) {
     return S3Client.builder()
         .endpointOverride(endpoint)
         .region(Region.US_EAST_1)

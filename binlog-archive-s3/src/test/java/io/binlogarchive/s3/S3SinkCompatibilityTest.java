@@ -1,5 +1,7 @@
 package io.binlogarchive.s3;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sink;
 import io.binlogarchive.SinkCompatibilityKit;
@@ -7,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,6 +32,14 @@ class S3SinkCompatibilityTest extends SinkCompatibilityKit {
   static void stop() {
     parts.shutdownNow();
     client.close();
+  }
+
+  /** Whatever a kit test did (abort, lose a race, fail), no multipart upload may be left behind. */
+  @AfterEach
+  void noUploadLeftBehind() {
+    if (sink instanceof S3Sink s) {
+      assertThat(s3.uploads(s.bucket())).as("multipart uploads left in %s", s.bucket()).isEmpty();
+    }
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.SinkWriter;
 import io.binlogarchive.StoreException;
 import io.binlogarchive.StoredObject;
+import io.binlogarchive.StoreTests;
 import io.binlogarchive.s3.FaultProxy.Fault;
 import io.binlogarchive.s3.FaultProxy.Plan;
 import io.binlogarchive.s3.FaultProxy.Request;
@@ -16,10 +17,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -70,14 +69,9 @@ class S3SinkFaultTest {
         .build();
   }
 
-  /** Backoff is computed but never slept: the sleeper only records. */
+  /** Backoff is computed but never slept. */
   static RetryPolicy fastRetries() {
-    return RetryPolicy.builder()
-        .maxAttempts(ATTEMPTS)
-        .initialBackoff(Duration.ofMillis(1))
-        .maxBackoff(Duration.ofMillis(2))
-        .sleeper(d -> {})
-        .build();
+    return StoreTests.noSleepRetries(ATTEMPTS);
   }
 
   @AfterEach
@@ -88,13 +82,11 @@ class S3SinkFaultTest {
   }
 
   static byte[] payload(int size, long seed) {
-    byte[] b = new byte[size];
-    new Random(seed).nextBytes(b);
-    return b;
+    return StoreTests.payload(size, seed);
   }
 
   static String sha256(byte[] b) {
-    return HexFormat.of().formatHex(Sha256.of(b, 0, b.length));
+    return StoreTests.sha256(b);
   }
 
   private StoredObject put(String key, byte[] data) throws IOException {

@@ -3,7 +3,6 @@ package io.binlogarchive.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.SinkWriter;
 import io.binlogarchive.StoredObject;
@@ -13,15 +12,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -207,48 +202,6 @@ class S3SinkTest {
       assertThat(requests(Request::isAbortMultipart)).hasSize(1);
       assertThat(s3.uploads(bucket)).isEmpty();
       assertThat(exists("archive/x")).isFalse();
-    }
-
-    @Test
-    @DisplayName("when several multipart writers race for one key: exactly one wins, the others get ObjectExistsException")
-    void concurrentMultipartSameKey() throws Exception {
-      S3Sink sink = sinkBuilder().build();
-      int writers = 3;
-      ExecutorService pool = Executors.newFixedThreadPool(writers);
-      CountDownLatch written = new CountDownLatch(writers);
-      List<Future<byte[]>> results = new ArrayList<>();
-      try {
-        for (int i = 0; i < writers; i++) {
-          byte[] data = S3SinkFaultTest.payload(PART + 1000 * i + 1, 10 + i);
-          Callable<byte[]> task = () -> {
-            try (SinkWriter w = sink.create("race", Map.of())) {
-              w.write(data);
-              written.countDown();
-              written.await();
-              w.commit();
-              return data;
-            } catch (ObjectExistsException e) {
-              assertThat(e.key()).isEqualTo("archive/race");
-              return null;
-            }
-          };
-          results.add(pool.submit(task));
-        }
-        List<byte[]> winners = new ArrayList<>();
-        for (Future<byte[]> f : results) {
-          byte[] d = f.get(2, TimeUnit.MINUTES);
-          if (d != null) {
-            winners.add(d);
-          }
-        }
-        assertThat(winners).hasSize(1);
-        try (InputStream in = sink.open("race")) {
-          assertThat(in.readAllBytes()).isEqualTo(winners.get(0));
-        }
-        assertThat(s3.uploads(bucket)).isEmpty();
-      } finally {
-        pool.shutdownNow();
-      }
     }
   }
 
