@@ -11,7 +11,7 @@ import java.util.Objects;
  * broken: {@code close()} then only closes downstream and never writes a last segment, so a
  * failed write cannot yield a shorter artifact that authenticates.
  */
-final class AesGcmEncryptingStream extends OutputStream {
+final class AesGcmEncryptingStream extends OutputStream implements StreamFacts {
   private final OutputStream out;
   private final AesGcmSegmentCipher cipher;
   private final byte[] pt;
@@ -22,6 +22,19 @@ final class AesGcmEncryptingStream extends OutputStream {
   private long segment;
   private boolean closed;
   private boolean failed;
+
+  private String keyId;
+
+  /** @return the id of the key that wrapped this artifact's data key, as written in its header */
+  @Override
+  public java.util.Map<String, Object> facts() {
+    return keyId == null ? java.util.Map.of() : java.util.Map.of("key_id", keyId);
+  }
+
+  AesGcmEncryptingStream withKeyId(String id) {
+    this.keyId = id;
+    return this;
+  }
 
   AesGcmEncryptingStream(OutputStream out, AesGcmSegmentCipher cipher, int segmentSize) {
     this.out = out;

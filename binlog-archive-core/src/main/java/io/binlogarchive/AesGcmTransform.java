@@ -144,7 +144,7 @@ public final class AesGcmTransform implements Transform {
           new AesGcmSegmentCipher(dataKey.plaintext(), salt, prefix, header.associatedData());
       out.write(header.encode());
       out.write(streamHeader);
-      return new AesGcmEncryptingStream(out, cipher, segmentSize);
+      return new AesGcmEncryptingStream(out, cipher, segmentSize).withKeyId(dataKey.keyId());
     } catch (IOException | RuntimeException e) {
       closeQuietly(out, e);
       throw e;

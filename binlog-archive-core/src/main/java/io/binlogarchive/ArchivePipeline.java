@@ -461,8 +461,10 @@ final class ArchivePipeline {
       try (SinkWriter writer = a.sink.create(artifactKey, meta)) {
         HashingOutputStream artifactOut = new HashingOutputStream(ThrottledOutputStream.wrap(writer, a.bandwidth));
         OutputStream chain = artifactOut;
+        List<Map<String, Object>> facts = new ArrayList<>();
         for (int i = a.transforms.size() - 1; i >= 0; i--) {
           chain = a.transforms.get(i).wrap(chain);
+          facts.add(0, chain instanceof StreamFacts sf ? sf.facts() : Map.of());
         }
         BinlogInfo info;
         try (OutputStream out = chain) {
@@ -507,7 +509,8 @@ final class ArchivePipeline {
         a.verifier.verify(new Verifier.Upload(a.sink, artifactKey, stored, artifactSize, artifactSha, plainSize, plainSha,
             a.transforms));
         long uploadMs = Duration.ofNanos(System.nanoTime() - uploadStart).toMillis();
-        Sidecar sidecar = sidecar(f, timeline, plainSize, plainSha, artifactKey, artifactSize, artifactSha, stored, info);
+        Sidecar sidecar =
+            sidecar(f, timeline, plainSize, plainSha, artifactKey, artifactSize, artifactSha, stored, info, facts);
         LOG.atInfo()
             .addKeyValue("binlog_filename", f.name())
             .addKeyValue("bytes_processed", plainSize)
@@ -567,18 +570,20 @@ final class ArchivePipeline {
   }
 
   private Sidecar sidecar(BinlogFile f, String timeline, long size, String sha, String artifactKey, long artifactSize,
-      String artifactSha, StoredObject stored, BinlogInfo info) {
+      String artifactSha, StoredObject stored, BinlogInfo info, List<Map<String, Object>> facts) {
     Transform codec = a.transforms.get(0);
     Transform cipher = a.transforms.size() > 1 ? a.transforms.get(a.transforms.size() - 1) : null;
     List<Map<String, Object>> described = new ArrayList<>();
-    for (Transform t : a.transforms) {
+    for (int i = 0; i < a.transforms.size(); i++) {
+      Transform t = a.transforms.get(i);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("id", t.id());
       m.putAll(t.describe());
+      m.putAll(facts.get(i)); // what this artifact's stream actually used (e.g. the wrapping key's id)
       described.add(m);
     }
     Object level = codec.describe().get("level");
-    Object keyId = cipher == null ? null : cipher.describe().get("key_id");
+    Object keyId = cipher == null ? null : described.get(described.size() - 1).get("key_id");
     Sidecar.Artifact artifact =
         new Sidecar.Artifact(artifactKey, artifactSize, artifactSha, codec.id(),
             level instanceof Integer i ? i : null, cipher == null ? null : cipher.id(),

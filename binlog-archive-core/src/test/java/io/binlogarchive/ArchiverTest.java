@@ -468,4 +468,38 @@ class ArchiverTest {
     }
   }
 
+
+  @Test
+  @DisplayName("records in the sidecar the id of the key that wrapped each artifact, even when the provider is configured by an alias")
+  void sidecarKeyIdIsTheWrappingKey() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("alias"), 3);
+    KeyProvider real = StaticKeyProvider.builder().key("arn:key/1234", new byte[32]).primary("arn:key/1234").build();
+    KeyProvider alias = new KeyProvider() {
+      @Override
+      public String primaryKeyId() {
+        return "alias/binlogs"; // what the operator configured; the KMS answers with the key's ARN
+      }
+
+      @Override
+      public DataKey wrap(byte[] plaintextKey) {
+        return real.wrap(plaintextKey);
+      }
+
+      @Override
+      public DataKey unwrap(String keyId, byte[] wrappedKey) {
+        return real.unwrap(keyId, wrappedKey);
+      }
+    };
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("alias-archive"));
+    try (Archiver archiver = builder(binlogs, sink).encryption(Transform.aesGcm(alias)).build()) {
+      RunSummary s = archiver.runOnce();
+      assertThat(s.succeeded()).isTrue();
+      for (FileResult r : s.results()) {
+        assertThat(r.sidecar().artifact().keyId()).isEqualTo("arn:key/1234");
+        assertThat(restore(sink, r.sidecar(), List.of(Transform.zstd(3), Transform.aesGcm(real))))
+            .isEqualTo(Files.readAllBytes(r.file().path()));
+      }
+    }
+  }
+
 }
