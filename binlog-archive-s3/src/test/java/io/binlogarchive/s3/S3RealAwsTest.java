@@ -29,7 +29,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * every test is skipped, and nothing touches the network.
  */
 @DisplayName("S3Sink against real Amazon S3")
-class S3RealAwsIT extends SinkCompatibilityKit {
+class S3RealAwsTest extends SinkCompatibilityKit {
   static final String BUCKET = System.getenv("BINLOG_ARCHIVE_S3_IT_BUCKET");
   static final String KMS_KEY = System.getenv("BINLOG_ARCHIVE_S3_IT_KMS_KEY_ID");
 
