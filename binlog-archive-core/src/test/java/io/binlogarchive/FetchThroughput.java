@@ -27,7 +27,10 @@ public final class FetchThroughput {
   private FetchThroughput() {}
 
   public static void main(String[] args) throws Exception {
-    Path binlog = Path.of(args.length > 0 ? args[0] : "/tmp/bench-binlogs/mysql-bin.000001");
+    if (args.length < 1) {
+      throw new IllegalArgumentException("usage: FetchThroughput BINLOG [rounds] (a binlog from bench/gen-binlogs.sh)");
+    }
+    Path binlog = Path.of(args[0]);
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     Path work = Files.createTempDirectory("fetch-throughput");
     Path src = Files.createDirectories(work.resolve("src"));

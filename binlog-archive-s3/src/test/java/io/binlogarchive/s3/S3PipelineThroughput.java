@@ -1,0 +1,83 @@
+package io.binlogarchive.s3;
+
+import com.github.luben.zstd.Zstd;
+import io.binlogarchive.Archiver;
+import io.binlogarchive.BinlogSource;
+import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.RunSummary;
+import io.binlogarchive.Transform;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The whole archive pipeline (read, scan, hash, zstd-3, hash, multipart upload with SHA-256 per
+ * part, conditional commit, HeadObject proof, sidecar, cursor) of one real binlog into an embedded
+ * s3proxy on loopback, beside a plain SDK upload of the same file already compressed with zstd -3,
+ * in the same run. Prints MB/s of binlog and the ratio.
+ *
+ * <p>{@code java -Xmx2g -cp ... io.binlogarchive.s3.S3PipelineThroughput BINLOG [rounds]}
+ */
+final class S3PipelineThroughput {
+  private S3PipelineThroughput() {}
+
+  /** @param args a binlog file (e.g. from bench/gen-binlogs.sh) and the number of measured rounds */
+  public static void main(String[] args) throws Exception {
+    Path binlog = Path.of(args[0]);
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    Path work = Files.createTempDirectory("s3-pipeline");
+    Path dir = Files.createDirectories(work.resolve("binlogs"));
+    Files.copy(binlog, dir.resolve("mysql-bin.000001"));
+    Files.writeString(dir.resolve("mysql-bin.index"), "./mysql-bin.000001\n./mysql-bin.000002\n");
+    long size = Files.size(binlog);
+    byte[] compressed = Zstd.compress(Files.readAllBytes(binlog), 3); // what `zstd -3` would upload
+    int threads = 4;
+    try (S3ProxyServer server = new S3ProxyServer();
+        S3Client client = S3ProxyServer.client(server.ensureStarted(), Duration.ofMinutes(5))) {
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        String bucket = server.newBucket("pipeline");
+        List<Double> pipeline = new ArrayList<>();
+        List<Double> plain = new ArrayList<>();
+        for (int round = 0; round <= rounds; round++) { // round 0 warms up
+          String prefix = "r" + round;
+          S3Sink sink = S3Sink.builder().client(client).bucket(bucket).prefix(prefix).executor(pool)
+              .maxPartsInFlight(threads).retryPolicy(RetryPolicy.none()).build();
+          Path cursor = work.resolve("cursor-" + round + ".json");
+          long t0 = System.nanoTime();
+          try (Archiver archiver = Archiver.builder().source(BinlogSource.directory(dir)).sink(sink).serverId("db1")
+              .compression(Transform.zstd(3, 2)).cursorFile(cursor).build()) {
+            RunSummary s = archiver.runOnce();
+            if (!s.succeeded() || s.archivedCount() != 1) {
+              throw new IllegalStateException("archive failed", s.failure());
+            }
+          }
+          long t1 = System.nanoTime();
+          S3UploadThroughput.plainMultipart(client, pool, bucket, prefix + "-plain.zst", compressed, S3Sink.DEFAULT_PART_SIZE);
+          long t2 = System.nanoTime();
+          double p = size / 1e6 / ((t1 - t0) / 1e9);
+          double q = size / 1e6 / ((t2 - t1) / 1e9);
+          System.out.printf("round %d: pipeline %.0f MB/s of binlog, plain SDK multipart of the .zst %.0f MB/s%n", round, p, q);
+          if (round > 0) {
+            pipeline.add(p);
+            plain.add(q);
+          }
+        }
+        double pm = S3UploadThroughput.median(pipeline);
+        double qm = S3UploadThroughput.median(plain);
+        System.out.printf("%s: %.1f MB binlog, %.1f MB compressed; medians of %d rounds:%n"
+                + "  archive pipeline to S3Sink   %.0f MB/s%n  plain SDK multipart upload of the precompressed file %.0f MB/s%n"
+                + "  ratio pipeline / plain upload = %.2f%n",
+            binlog, size / 1e6, compressed.length / 1e6, rounds, pm, qm, pm / qm);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+}
