@@ -7,8 +7,11 @@ cd "$root"
 dir=${1:-/tmp/bench-binlogs}
 [ -f "$dir/mysql-bin.index" ] || bench/gen-binlogs.sh "$dir" 3
 mvn -q -B -ntp -DskipTests install
+stage=${2:-all}
 cp_of() {  # test classpath of a module
-  mvn -q -B -ntp -pl "$1" dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=test 2>/dev/null
+  local f; f=$(mktemp)
+  mvn -q -B -ntp -pl "$1" dependency:build-classpath -Dmdep.outputFile="$f" -Dmdep.includeScope=test >/dev/null
+  cat "$f"; rm -f "$f"
 }
 core_cp="binlog-archive-core/target/test-classes:binlog-archive-core/target/classes:$(cp_of binlog-archive-core)"
 s3_cp="binlog-archive-s3/target/test-classes:binlog-archive-s3/target/classes:$(cp_of binlog-archive-s3)"

@@ -16,6 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,11 +32,11 @@ import javax.sql.DataSource;
  */
 final class AgentOptions implements AutoCloseable {
   static final Set<String> VALUED = Set.of("--max-binlog-age", "--jdbc-url", "--preflight", "--metrics-port",
-      "--max-upload-rate", "--memory-budget", "--lease-ttl", "--lease-holder");
+      "--metrics-bind", "--max-upload-rate", "--memory-budget", "--lease-ttl", "--lease-holder");
   static final String USAGE = String.join("\n",
       "          [--jdbc-url URL [--max-binlog-age SECONDS] [--preflight warn|refuse]]",
-      "          [--max-upload-rate BYTES_PER_S] [--memory-budget BYTES] [--metrics-port N]",
-      "          [--lease-ttl SECONDS [--lease-holder ID]] [--log-format text|json]");
+      "          [--max-upload-rate BYTES_PER_S] [--memory-budget BYTES] [--metrics-port N [--metrics-bind ADDR]]",
+      "          [--lease-ttl SECONDS [--lease-holder ID]]");
 
   private final MicrometerArchiveListener metrics;
   private final PrometheusMeterRegistry registry;
@@ -50,9 +51,14 @@ final class AgentOptions implements AutoCloseable {
     this.health = health;
   }
 
-  /** Applies the agent options to the builder; returns what must be closed with the archiver. */
+  /**
+   * Applies the agent options to the builder; returns what must be closed with the archiver.
+   *
+   * @param progress told of every event first
+   * @param last told of every event after the metrics and the health line
+   */
   static AgentOptions apply(Args a, Archiver.Builder b, Targets.Target target, String serverId, ArchiveListener progress,
-      PrintStream err) throws IOException {
+      ArchiveListener last, PrintStream err) throws IOException {
     DataSource ds = a.has("--jdbc-url") ? new UrlDataSource(a.get("--jdbc-url")) : null;
     if (a.has("--max-binlog-age")) {
       if (ds == null) {
@@ -88,12 +94,23 @@ final class AgentOptions implements AutoCloseable {
     PrometheusMeterRegistry registry = null;
     HttpServer http = null;
     if (a.has("--metrics-port")) {
+      InetAddress bind = bindAddress(a.get("--metrics-bind", "127.0.0.1"));
       registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       metrics.bindTo(registry);
-      http = serve(registry, a.intValue("--metrics-port", 0, 1, 65_535));
+      try {
+        http = serve(registry, new InetSocketAddress(bind, a.intValue("--metrics-port", 0, 0, 65_535)));
+      } catch (IOException e) {
+        registry.close();
+        throw new IOException("cannot serve metrics on " + bind.getHostAddress() + ":" + a.get("--metrics-port")
+            + ": " + Main.oneLine(e), e);
+      }
+      String host = bind instanceof java.net.Inet6Address ? "[" + bind.getHostAddress() + "]" : bind.getHostAddress();
+      err.printf(Locale.ROOT, "binlog-archive: metrics on http://%s:%d/metrics%n", host, http.getAddress().getPort());
+    } else if (a.has("--metrics-bind")) {
+      throw new Args.UsageException("--metrics-bind goes with --metrics-port");
     }
     Health health = new Health(metrics, err);
-    b.listener(new Fanout(List.of(progress, metrics, health)));
+    b.listener(new Fanout(List.of(progress, metrics, health, last)));
     return new AgentOptions(metrics, registry, http, health);
   }
 
@@ -105,8 +122,17 @@ final class AgentOptions implements AutoCloseable {
     }
   }
 
-  private static HttpServer serve(PrometheusMeterRegistry registry, int port) throws IOException {
-    HttpServer s = HttpServer.create(new InetSocketAddress(port), 0);
+  private static InetAddress bindAddress(String text) {
+    try {
+      return InetAddress.getByName(text);
+    } catch (java.net.UnknownHostException e) {
+      throw new Args.UsageException("--metrics-bind must be an address of this host, e.g. 127.0.0.1 or 0.0.0.0, got '"
+          + text + "'");
+    }
+  }
+
+  private static HttpServer serve(PrometheusMeterRegistry registry, InetSocketAddress address) throws IOException {
+    HttpServer s = HttpServer.create(address, 0);
     s.createContext("/metrics", ex -> {
       byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
       ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

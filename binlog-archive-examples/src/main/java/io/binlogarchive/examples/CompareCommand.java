@@ -38,7 +38,12 @@ final class CompareCommand {
       String rightName;
       if (a.has("--manifest")) {
         Path m = Path.of(a.get("--manifest"));
-        r = ArchiveComparison.parseManifest(Files.newBufferedReader(m, StandardCharsets.UTF_8));
+        if (!Files.isRegularFile(m)) {
+          throw new io.binlogarchive.NotFoundException("no such manifest file: " + m);
+        }
+        try (var reader = Files.newBufferedReader(m, StandardCharsets.UTF_8)) {
+          r = ArchiveComparison.parseManifest(reader);
+        }
         rightName = m.toString();
       } else {
         Targets.Target right = Targets.open(a.get("--with"), a);

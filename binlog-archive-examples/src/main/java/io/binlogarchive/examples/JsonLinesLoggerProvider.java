@@ -23,8 +23,9 @@ import org.slf4j.spi.MDCAdapter;
 import org.slf4j.spi.SLF4JServiceProvider;
 
 /**
- * A tiny SLF4J 2 provider that writes one JSON object per line to stdout, with the structured key
- * value pairs as top-level fields ({@code binlog_filename}, {@code bytes_processed}, {@code
+ * A tiny SLF4J 2 provider that writes one JSON object per line to stdout: {@code time} (ISO-8601
+ * UTC), {@code level}, {@code logger}, {@code thread}, {@code message}, {@code error} (if any), and
+ * the structured key value pairs as top-level fields ({@code binlog_filename}, {@code bytes_processed}, {@code
  * upload_duration_ms}, {@code checksum_status}, ...), for log shippers. Selected with {@code
  * --log-format json} through SLF4J's {@code slf4j.provider} property (so slf4j-simple stays the
  * plain-text default and no second provider is registered). INFO and above.
@@ -155,11 +156,11 @@ public final class JsonLinesLoggerProvider implements SLF4JServiceProvider {
       StringWriter w = new StringWriter(256);
       try (JsonGenerator g = JSON.createGenerator(w)) {
         g.writeStartObject();
-        g.writeStringField("ts", Instant.now().toString());
+        g.writeStringField("time", Instant.now().toString());
         g.writeStringField("level", level.name());
         g.writeStringField("logger", name);
         g.writeStringField("thread", Thread.currentThread().getName());
-        g.writeStringField("msg", formatted.getMessage());
+        g.writeStringField("message", formatted.getMessage());
         if (kvs != null) {
           for (KeyValuePair kv : kvs) {
             if (kv.value == null) {

@@ -1,12 +1,48 @@
 package io.binlogarchive.examples;
 
+import com.google.auth.Credentials;
+import com.google.auth.oauth2.AccessToken;
+import com.google.auth.oauth2.GoogleCredentials;
+import com.google.cloud.NoCredentials;
 import io.binlogarchive.KeyProvider;
 import io.binlogarchive.StaticKeyProvider;
+import io.binlogarchive.gcs.GcpKmsKeyProvider;
+import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.function.Function;
 
 /** Key providers from command-line settings. */
 final class Keys {
+  /** A short-lived OAuth access token (e.g. {@code gcloud auth print-access-token}) for Cloud KMS. */
+  static final String ACCESS_TOKEN_ENV = "GOOGLE_OAUTH_ACCESS_TOKEN";
+
   private Keys() {}
+
+  /**
+   * The key provider the options ask for: a key file ({@code fileOption}, with {@code --key-id}),
+   * or a Cloud KMS key ({@code --gcp-kms-key}, with {@code --gcp-kms-endpoint}); null for none.
+   *
+   * @param fileOption {@code --encrypt-key-file} (archive) or {@code --key-file} (read side)
+   */
+  static KeyProvider fromArgs(Args a, String fileOption, Function<String, String> env) {
+    if (a.has(fileOption) && a.has("--gcp-kms-key")) {
+      throw new Args.UsageException(fileOption + " and --gcp-kms-key exclude each other");
+    }
+    if (a.has("--key-id") && !a.has(fileOption)) {
+      throw new Args.UsageException("--key-id goes with " + fileOption);
+    }
+    if (a.has("--gcp-kms-endpoint") && !a.has("--gcp-kms-key")) {
+      throw new Args.UsageException("--gcp-kms-endpoint goes with --gcp-kms-key");
+    }
+    if (a.has(fileOption)) {
+      return fromFile(a.get(fileOption), a.get("--key-id"));
+    }
+    if (a.has("--gcp-kms-key")) {
+      return gcpKms(a.get("--gcp-kms-key"), a.get("--gcp-kms-endpoint"), env);
+    }
+    return null;
+  }
 
   /**
    * A static key from a file (32 raw bytes or their base64 text). The key id defaults to the file
@@ -21,5 +57,42 @@ final class Keys {
       id = dot > 0 ? name.substring(0, dot) : name;
     }
     return StaticKeyProvider.builder().keyFile(id, p).primary(id).build();
+  }
+
+  /**
+   * Client-side envelope encryption under a Cloud KMS CryptoKey. Credentials: the access token in
+   * {@value #ACCESS_TOKEN_ENV} if set; otherwise none for a plain {@code http://} endpoint (an
+   * emulator or test server); otherwise Google Application Default Credentials.
+   */
+  static KeyProvider gcpKms(String keyName, String endpoint, Function<String, String> env) {
+    GcpKmsKeyProvider.Builder b = GcpKmsKeyProvider.builder();
+    URI ep = null;
+    try {
+      b.keyName(keyName);
+      if (endpoint != null) {
+        ep = URI.create(endpoint);
+        b.endpoint(ep);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new Args.UsageException(e.getMessage());
+    }
+    return b.credentials(credentials(ep, env)).build();
+  }
+
+  private static Credentials credentials(URI endpoint, Function<String, String> env) {
+    String token = env.apply(ACCESS_TOKEN_ENV);
+    if (token != null && !token.isBlank()) {
+      return GoogleCredentials.create(new AccessToken(token.strip(), null));
+    }
+    if (endpoint != null && "http".equals(endpoint.getScheme())) {
+      return NoCredentials.getInstance();
+    }
+    try {
+      return GoogleCredentials.getApplicationDefault();
+    } catch (IOException e) {
+      throw new IllegalStateException("--gcp-kms-key needs Google credentials: Application Default Credentials"
+          + " (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or the metadata server) or "
+          + ACCESS_TOKEN_ENV + ": " + Main.oneLine(e), e);
+    }
   }
 }

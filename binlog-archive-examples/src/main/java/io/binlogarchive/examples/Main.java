@@ -7,7 +7,9 @@ import io.binlogarchive.Archiver;
 import io.binlogarchive.BinlogInfo;
 import io.binlogarchive.BinlogScanner;
 import io.binlogarchive.BinlogSource;
+import io.binlogarchive.Cursor;
 import io.binlogarchive.FileResult;
+import io.binlogarchive.KeyProvider;
 import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.Transform;
@@ -19,18 +21,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * The {@code binlog-archive} command-line runner.
  *
- * <pre>
- * archive --binlog-dir DIR --to URI [--cursor FILE] [--compress zstd|gzip|none] [--level N]
- *         [--parallelism N] [--server-id ID] [--dry-run] [--shadow] [--watch SECONDS]
- * status  --from URI [--server-id ID]
- * inspect FILE
- * </pre>
- *
- * Exit codes: 0 success, 1 failure, 2 bad usage. Errors are one line on stderr.
+ * <p>See {@link #USAGE}. Exit codes: 0 success, 1 failure, 2 bad usage, 3 {@code status --max-age}:
+ * the archive is stale, 4 {@code compare}: the two sides differ. Errors are one line on stderr.
  */
 public final class Main {
   static final String USAGE =
@@ -38,26 +37,35 @@ public final class Main {
           "\n",
           "usage: binlog-archive <command> [options]",
           "  archive --binlog-dir DIR --to URI [--cursor FILE] [--compress zstd|gzip|none] [--level N]",
-          "          [--parallelism N] [--server-id ID] [--index FILE] [--dry-run] [--shadow] [--watch SECONDS]",
-          "          [--new-timeline] [--read-back] [--encrypt-key-file F [--key-id ID]]",
-          "          [--endpoint URL] [--region R] [--kms-key-name NAME] [--sse-kms-key-id ID] [--kms-key-id ARN]",
+          "          [--parallelism N] [--server-id ID] [--index FILE] [--dry-run] [--shadow]",
+          "          [--watch SECONDS [--max-runs N]] [--new-timeline] [--read-back]",
+          "          [--encrypt-key-file F [--key-id ID] | --gcp-kms-key NAME [--gcp-kms-endpoint URL] | --kms-key-id ARN]",
+          "          [--endpoint URL] [--region R] [--kms-key-name NAME] [--sse-kms-key-id ID]",
           AgentOptions.USAGE,
-          "  status  --from URI [--server-id ID] [--endpoint URL] [--region R] [--cursor FILE] [--binlog-dir DIR]",
-          "          [--max-age SECONDS]",
+          "  status  --from URI [--server-id ID] [--endpoint URL] [--region R]",
+          "          [--cursor FILE] [--binlog-dir DIR | --index FILE] [--max-age SECONDS]",
           "  inspect FILE",
           CompareCommand.USAGE,
-          "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 status: archive stale (--max-age), 4 compare: differences.",
           String.join("\n", RestoreCommands.USAGE),
-          "Every command takes --verbose (library logs at INFO with structured fields) and --stats",
-          "(peak heap and CPU time on exit).",
+          "Every command takes --verbose (library logs at INFO), --log-format text|json (json: library logs",
+          "as one JSON object per line on stdout) and --stats (peak heap and CPU time on exit).",
+          "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 status: the archive is stale (--max-age),",
+          "4 compare: the two sides differ.",
           "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix");
 
   private final PrintStream out;
   private final PrintStream err;
+  private final Function<String, String> env;
 
   Main(PrintStream out, PrintStream err) {
+    this(out, err, System::getenv);
+  }
+
+  /** @param env the environment ({@code GOOGLE_OAUTH_ACCESS_TOKEN}); tests pass their own */
+  Main(PrintStream out, PrintStream err, Function<String, String> env) {
     this.out = out;
     this.err = err;
+    this.env = env;
   }
 
   /**
@@ -70,7 +78,8 @@ public final class Main {
       if (argv[i].equals("--verbose")) {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
       }
-      if (argv[i].equals("--log-format") && i + 1 < argv.length && argv[i + 1].equals("json")) {
+      if (argv[i].equals("--log-format=json")
+          || argv[i].equals("--log-format") && i + 1 < argv.length && argv[i + 1].equals("json")) {
         System.setProperty("slf4j.provider", JsonLinesLoggerProvider.class.getName());
         System.setProperty("slf4j.internal.verbosity", "WARN");
       }
@@ -97,10 +106,10 @@ public final class Main {
         case "status" -> status(argv);
         case "inspect" -> inspect(argv);
         case "compare" -> CompareCommand.run(argv, out);
-        case "restore" -> RestoreCommands.restore(argv, out, err);
-        case "verify" -> RestoreCommands.verify(argv, out, err);
-        case "prune" -> RestoreCommands.prune(argv, out, err);
-        case "backup" -> RestoreCommands.backup(argv, out, err);
+        case "restore" -> RestoreCommands.restore(argv, out, err, env);
+        case "verify" -> RestoreCommands.verify(argv, out, err, env);
+        case "prune" -> RestoreCommands.prune(argv, out, err, env);
+        case "backup" -> RestoreCommands.backup(argv, out, err, env);
         default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
       };
     } catch (Args.UsageException e) {
@@ -117,11 +126,12 @@ public final class Main {
   static String[] withoutLogFormat(String[] argv) {
     java.util.List<String> out = new java.util.ArrayList<>();
     for (int i = 0; i < argv.length; i++) {
-      if (argv[i].equals("--log-format")) {
-        if (i + 1 >= argv.length || !Set.of("text", "json").contains(argv[i + 1])) {
+      if (argv[i].equals("--log-format") || argv[i].startsWith("--log-format=")) {
+        String v = argv[i].startsWith("--log-format=") ? argv[i].substring("--log-format=".length())
+            : i + 1 < argv.length ? argv[++i] : null;
+        if (!Set.of("text", "json").contains(String.valueOf(v))) {
           throw new Args.UsageException("--log-format must be text or json");
         }
-        i++;
       } else {
         out.add(argv[i]);
       }
@@ -164,8 +174,10 @@ public final class Main {
     Args a =
         new Args(argv, 1,
             union(Set.of("--binlog-dir", "--to", "--cursor", "--compress", "--level", "--parallelism", "--server-id",
-                "--index", "--watch", "--zstd-workers", "--endpoint", "--kms-key-name", "--sse-kms-key-id",
-                "--encrypt-key-file", "--key-id", "--region", "--kms-key-id"), AgentOptions.VALUED),
+                "--index", "--watch", "--max-runs", "--zstd-workers", "--endpoint", "--kms-key-name",
+                "--sse-kms-key-id", "--encrypt-key-file", "--key-id", "--gcp-kms-key", "--gcp-kms-endpoint",
+                "--region", "--kms-key-id"),
+                AgentOptions.VALUED),
             Set.of("--dry-run", "--shadow", "--new-timeline", "--read-back"));
     Path binlogDir = Path.of(a.required("--binlog-dir"));
     String to = a.required("--to");
@@ -174,6 +186,12 @@ public final class Main {
     if (a.has("--dry-run") && a.has("--shadow")) {
       throw new Args.UsageException("--dry-run and --shadow exclude each other");
     }
+    int watch = a.intValue("--watch", 0, 0, 86_400);
+    int maxRuns = a.intValue("--max-runs", 0, 1, Integer.MAX_VALUE);
+    if (a.has("--max-runs") && watch == 0) {
+      throw new Args.UsageException("--max-runs goes with --watch SECONDS");
+    }
+    KeyProvider keys = Keys.fromArgs(a, "--encrypt-key-file", env);
     Targets.Target target = Targets.open(to, a);
     Path cursor = a.has("--cursor") ? Path.of(a.get("--cursor")) : defaultCursor(target, serverId);
     BinlogSource source =
@@ -191,53 +209,124 @@ public final class Main {
     if (a.has("--new-timeline")) {
       b.newTimeline();
     }
-    if (a.has("--kms-key-id") && (a.has("--encrypt-key-file") || a.has("--key-id"))) {
-      throw new Args.UsageException("--kms-key-id excludes --encrypt-key-file and --key-id");
+    if (a.has("--kms-key-id") && (keys != null || a.has("--key-id"))) {
+      throw new Args.UsageException("--kms-key-id excludes --encrypt-key-file, --key-id and --gcp-kms-key");
     }
-    if (a.has("--encrypt-key-file")) {
-      b.encryption(Transform.aesGcm(Keys.fromFile(a.get("--encrypt-key-file"), a.get("--key-id"))));
-    } else if (a.has("--key-id")) {
-      throw new Args.UsageException("--key-id goes with --encrypt-key-file");
+    if (keys != null) {
+      b.encryption(Transform.aesGcm(keys));
     }
     if (a.has("--read-back")) {
       b.verifier(io.binlogarchive.Verifier.readBack());
     }
-    int watch = a.intValue("--watch", 0, 0, 86_400);
     S3Sinks.Kms kms = a.has("--kms-key-id") ? S3Sinks.kms(a) : null;
     if (kms != null) {
       b.encryption(Transform.aesGcm(kms.keys()));
     }
-    try (AgentOptions agent = AgentOptions.apply(a, b, target, serverId, new Progress(err), err);
+    Watch w = watch > 0 ? new Watch(maxRuns, err) : null;
+    if (w != null) {
+      b.pollInterval(Duration.ofSeconds(watch));
+    }
+    try (AgentOptions agent = AgentOptions.apply(a, b, target, serverId, new Progress(err),
+            w == null ? ArchiveListener.NONE : w, err);
         Archiver archiver = b.build()) {
-      while (true) {
-        RunSummary s = archiver.runOnce();
-        err.printf(Locale.ROOT, "binlog-archive: %d archived, %d already archived, %s read in %d ms; cursor %s%n",
-            s.archivedCount(),
-            s.results().stream().filter(r -> r.status() == FileResult.Status.ALREADY_ARCHIVED).count(),
-            bytes(s.bytesRead()), s.duration().toMillis(),
-            s.cursor().map(c -> c.timeline() + "/" + c.lastSyncedFile()).orElse("(none)"));
-        if (!s.succeeded() && s.failure() instanceof io.binlogarchive.LeaseUnavailableException && watch > 0) {
-          err.println("binlog-archive: standby: " + oneLine(s.failure()));
-        } else if (!s.succeeded()) {
-          err.println("binlog-archive: " + (s.failedFile() == null ? "" : s.failedFile().name() + ": ")
-              + oneLine(s.failure()));
-          return 1;
-        }
-        if (watch == 0) {
-          return 0;
-        }
-        try {
-          Thread.sleep(Duration.ofSeconds(watch).toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return 0;
-        }
+      if (w != null) {
+        return w.run(archiver);
       }
+      RunSummary s = archiver.runOnce();
+      return report(s, err) ? 0 : 1;
     } finally {
       target.sink().close();
       if (kms != null) {
         kms.close();
       }
+    }
+  }
+
+  /**
+   * Prints a run's summary line, and its error as one more line.
+   *
+   * @return whether the run succeeded
+   */
+  static boolean report(RunSummary s, PrintStream err) {
+    err.printf(Locale.ROOT, "binlog-archive: %d archived, %d already archived, %s read in %d ms; cursor %s%n",
+        s.archivedCount(),
+        s.results().stream().filter(r -> r.status() == FileResult.Status.ALREADY_ARCHIVED).count(),
+        bytes(s.bytesRead()), s.duration().toMillis(),
+        s.cursor().map(c -> c.timeline() + "/" + c.lastSyncedFile()).orElse("(none)"));
+    if (!s.succeeded()) {
+      String why = oneLine(s.failure());
+      String file = s.failedFile() == null || why.startsWith(s.failedFile().name() + ":") ? ""
+          : s.failedFile().name() + ": ";
+      err.println("binlog-archive: " + file + why);
+    }
+    return s.succeeded();
+  }
+
+  /**
+   * {@code --watch SECONDS}: the archiver runs on its own thread ({@link Archiver#start()}), a run
+   * every SECONDS and sooner when the binlog directory changes. A failed run is reported and the
+   * next one follows (the metrics and health line show it). The main thread waits for {@code
+   * --max-runs} runs, or forever; SIGTERM or SIGINT runs the shutdown hook, which closes the
+   * archiver gracefully: no new file starts, files in flight finish, the cursor stays consistent.
+   */
+  static final class Watch implements ArchiveListener {
+    private final int maxRuns;
+    private final PrintStream err;
+    private final CountDownLatch done = new CountDownLatch(1);
+    private final AtomicInteger runs = new AtomicInteger();
+    private volatile boolean lastSucceeded = true;
+    private volatile Cursor lastCursor;
+
+    Watch(int maxRuns, PrintStream err) {
+      this.maxRuns = maxRuns;
+      this.err = err;
+    }
+
+    @Override
+    public void cursorCommitted(Cursor cursor) {
+      lastCursor = cursor;
+    }
+
+    @Override
+    public void runFinished(RunSummary s) {
+      int n = runs.incrementAndGet();
+      if (maxRuns > 0 && n > maxRuns) {
+        return; // a run that began as the stop was requested: it starts no file
+      }
+      s.cursor().ifPresent(c -> lastCursor = c);
+      lastSucceeded = report(s, err);
+      if (maxRuns > 0 && n == maxRuns) {
+        done.countDown();
+      }
+    }
+
+    /** @return 0, or 1 when the last run failed */
+    int run(Archiver archiver) throws IOException {
+      Thread hook = new Thread(() -> {
+        err.println("binlog-archive: stopping: files in flight finish, no new file starts");
+        try {
+          archiver.close();
+          err.println("binlog-archive: stopped; cursor "
+              + (lastCursor == null ? "(none)" : lastCursor.timeline() + "/" + lastCursor.lastSyncedFile()));
+        } catch (IOException | RuntimeException e) {
+          err.println("binlog-archive: stopping: " + oneLine(e));
+        }
+      }, "binlog-archive-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        archiver.start();
+        done.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // the JVM is shutting down: the hook closes the archiver
+        }
+      }
+      archiver.close();
+      return lastSucceeded ? 0 : 1;
     }
   }
 

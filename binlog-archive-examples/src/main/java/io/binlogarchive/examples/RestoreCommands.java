@@ -26,6 +26,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The read-side commands of the runner: {@code restore plan|fetch}, {@code verify}, {@code prune}
@@ -36,15 +37,16 @@ final class RestoreCommands {
   static final List<String> USAGE = List.of(
       "  restore plan|fetch --from URI (--backup NAME | --start FILE:POS)",
       "          [--until TIME | --until-gtid SET | --until-position FILE:POS] [--to-dir DIR]",
-      "          [--server-id ID] [--key-file F [--key-id ID]] [--parallelism N] [--endpoint URL]",
-      "  verify  --from URI [--full] [--all] [--state FILE] [--server-id ID] [--key-file F [--key-id ID]]",
+      "          [--server-id ID] [KEY] [--parallelism N] [--endpoint URL]",
+      "  verify  --from URI [--full] [--all] [--state FILE] [--server-id ID] [KEY]",
+      "          KEY: --key-file F [--key-id ID] | --gcp-kms-key NAME [--gcp-kms-endpoint URL]",
       "  prune   --from URI (--keep-backups N | --max-age 7d|36h|PT12H) [--apply] [--server-id ID]",
       "  backup  register --from URI --name N --file F --position P [--gtid SET] [--taken-at TIME]",
       "          [--timeline T] [--server-id ID]",
       "  backup  list --from URI [--server-id ID]");
 
   private static final Set<String> COMMON = Set.of("--from", "--server-id", "--endpoint", "--key-file", "--key-id",
-      "--parallelism");
+      "--gcp-kms-key", "--gcp-kms-endpoint", "--parallelism");
 
   private RestoreCommands() {}
 
@@ -57,7 +59,8 @@ final class RestoreCommands {
   /** The archive a command reads, and the sink to close after. */
   private record Opened(Targets.Target target, ArchiveReader reader, String serverId) {}
 
-  private static Opened open(Args a, PrintStream err) throws IOException {
+  private static Opened open(Args a, PrintStream err, Function<String, String> env) throws IOException {
+    io.binlogarchive.KeyProvider keys = Keys.fromArgs(a, "--key-file", env);
     Targets.Target target = Targets.open(a.required("--from"), a);
     String serverId = a.get("--server-id");
     if (serverId == null) {
@@ -88,10 +91,8 @@ final class RestoreCommands {
             }
           }
         });
-    if (a.has("--key-file")) {
-      b.keyProvider(Keys.fromFile(a.get("--key-file"), a.get("--key-id")));
-    } else if (a.has("--key-id")) {
-      throw new Args.UsageException("--key-id goes with --key-file");
+    if (keys != null) {
+      b.keyProvider(keys);
     }
     return new Opened(target, b.build(), serverId);
   }
@@ -135,7 +136,8 @@ final class RestoreCommands {
 
   // ---- restore --------------------------------------------------------------------------------
 
-  static int restore(String[] argv, PrintStream out, PrintStream err) throws IOException {
+  static int restore(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
+      throws IOException {
     if (argv.length < 2 || !(argv[1].equals("plan") || argv[1].equals("fetch"))) {
       throw new Args.UsageException("restore needs 'plan' or 'fetch'");
     }
@@ -163,7 +165,7 @@ final class RestoreCommands {
     } else {
       target = RestoreTarget.latest();
     }
-    Opened o = open(a, err);
+    Opened o = open(a, err, env);
     try {
       RestorePlan plan;
       if (a.has("--backup")) {
@@ -191,9 +193,10 @@ final class RestoreCommands {
 
   // ---- verify ---------------------------------------------------------------------------------
 
-  static int verify(String[] argv, PrintStream out, PrintStream err) throws IOException {
+  static int verify(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
+      throws IOException {
     Args a = new Args(argv, 1, valued("--state"), Set.of("--full", "--all"));
-    Opened o = open(a, err);
+    Opened o = open(a, err, env);
     try {
       Path state = a.has("--state") ? Path.of(a.get("--state")) : defaultState(o.target(), o.serverId());
       VerifyOptions opts = VerifyOptions.defaults().withStateFile(state);
@@ -234,7 +237,8 @@ final class RestoreCommands {
 
   // ---- prune ----------------------------------------------------------------------------------
 
-  static int prune(String[] argv, PrintStream out, PrintStream err) throws IOException {
+  static int prune(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
+      throws IOException {
     Args a = new Args(argv, 1, valued("--keep-backups", "--max-age"), Set.of("--apply"));
     if (a.has("--keep-backups") == a.has("--max-age")) {
       throw new Args.UsageException("give either --keep-backups N or --max-age AGE");
@@ -242,7 +246,7 @@ final class RestoreCommands {
     RetentionPolicy policy = a.has("--keep-backups")
         ? RetentionPolicy.keepNewestBackups(a.intValue("--keep-backups", 1, 1, 10_000))
         : RetentionPolicy.maxAge(age(a.get("--max-age")));
-    Opened o = open(a, err);
+    Opened o = open(a, err, env);
     try {
       PruneResult r = o.reader().prune(policy, a.has("--apply"));
       out.printf(Locale.ROOT, "%s: %s; keeping from %s; backups kept %s, dropped %s%n",
@@ -261,13 +265,14 @@ final class RestoreCommands {
 
   // ---- backup ---------------------------------------------------------------------------------
 
-  static int backup(String[] argv, PrintStream out, PrintStream err) throws IOException {
+  static int backup(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
+      throws IOException {
     if (argv.length < 2 || !(argv[1].equals("register") || argv[1].equals("list"))) {
       throw new Args.UsageException("backup needs 'register' or 'list'");
     }
     if (argv[1].equals("list")) {
       Args a = new Args(argv, 2, valued(), Set.of());
-      Opened o = open(a, err);
+      Opened o = open(a, err, env);
       try {
         for (BaseBackup b : o.reader().baseBackups()) {
           out.printf(Locale.ROOT, "%-24s %s:%d  gtid=%s  taken_at=%s%s%n", b.name(), b.file(), b.position(),
@@ -296,7 +301,7 @@ final class RestoreCommands {
     if (a.has("--timeline")) {
       b = b.withTimeline(a.get("--timeline"));
     }
-    Opened o = open(a, err);
+    Opened o = open(a, err, env);
     try {
       o.reader().registerBaseBackup(b);
       out.printf(Locale.ROOT, "registered base backup %s at %s:%d%s in %s%n", b.name(), b.file(), b.position(),
