@@ -90,7 +90,8 @@ public interface Sink extends AutoCloseable {
    * Replaces a small object only if it still has {@code expectedVersion} (compare-and-swap): S3
    * {@code PutObject} with {@code If-Match: <etag>}, GCS {@code ifGenerationMatch}, a locked check
    * and atomic rename on a local disk. Used for small coordination documents (leases), never for
-   * archive objects.
+   * archive objects. On S3 the version is a hash of the content, so a caller that needs every
+   * write to change the version must never write the same bytes twice.
    *
    * @param key the object key
    * @param expectedVersion the {@link StoredObject#version()} the caller last saw

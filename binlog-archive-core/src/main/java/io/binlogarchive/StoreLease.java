@@ -52,13 +52,18 @@ public final class StoreLease implements AutoCloseable {
    * @param acquiredAt when this holder acquired it (holder's clock, informational)
    * @param renewedAt when it was last renewed (holder's clock, informational)
    * @param ttlMillis the holder's time to live
+   * @param writeId a random id, new on every write of the document, so that no two writes store the
+   *     same bytes: on S3 an object's version is its ETag, a hash of its content, so a renewal that
+   *     wrote the same bytes as the last one would not change the version a standby watches (and
+   *     an old version could come back); {@code null} in documents of earlier releases
    */
   public record Holder(
       @JsonProperty("holder") String holder,
       @JsonProperty("generation") long generation,
       @JsonProperty("acquired_at") Instant acquiredAt,
       @JsonProperty("renewed_at") Instant renewedAt,
-      @JsonProperty("ttl_ms") long ttlMillis) {}
+      @JsonProperty("ttl_ms") long ttlMillis,
+      @JsonProperty("write_id") String writeId) {}
 
   private final Sink sink;
   private final String key;
@@ -350,7 +355,8 @@ public final class StoreLease implements AutoCloseable {
   }
 
   private byte[] document(long gen, Instant acquired, Instant renewed) throws IOException {
-    return Json.MAPPER.writeValueAsBytes(new Holder(holderId, gen, acquired, renewed, ttl.toMillis()));
+    return Json.MAPPER.writeValueAsBytes(
+        new Holder(holderId, gen, acquired, renewed, ttl.toMillis(), java.util.UUID.randomUUID().toString()));
   }
 
   @Override

@@ -13,10 +13,12 @@ import java.util.Objects;
  * @param checksums checksums the store reports, by algorithm ({@code sha256}, {@code md5}, {@code
  *     crc32c}, ...), hex or the store's own encoding as documented by the sink; may be empty
  * @param metadata user metadata stored with the object
- * @param version an opaque token that changes whenever the object is replaced (S3 ETag, GCS
- *     generation, a file's identity on a local disk), for {@link Sink#replace(String, String,
- *     byte[])} and {@link Sink#delete(String, String)}; {@code null} if the sink has no conditional
- *     writes
+ * @param version an opaque token for {@link Sink#replace(String, String, byte[])} and {@link
+ *     Sink#delete(String, String)}: a GCS generation or a file's identity on a local disk, which
+ *     change on every replace, or an S3 ETag, which is derived from the content and so changes
+ *     only when the bytes do (replacing an object with the same bytes keeps its version; writers
+ *     that watch versions, like {@link StoreLease}, make every write's bytes unique); {@code null}
+ *     if the sink has no conditional writes
  */
 public record StoredObject(
     String key,

@@ -2,10 +2,16 @@ package io.binlogarchive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -17,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -360,6 +367,196 @@ public abstract class SinkCompatibilityKit {
       } finally {
         pool.shutdownNow();
       }
+    }
+  }
+
+  @Nested
+  @DisplayName("conditional writes")
+  class ConditionalWrites {
+    static final String KEY = "cw/doc";
+
+    @BeforeEach
+    void onlyWhereSupported() {
+      assumeTrue(
+          sink.supportsConditionalWrites(),
+          () -> sink.describe() + " reports supportsConditionalWrites() == false: its conditional replace and delete"
+              + " are not part of its contract, so these checks do not apply");
+    }
+
+    byte[] text(String s) {
+      return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    String readText(String key) throws IOException {
+      return new String(read(key, 0), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    @DisplayName("report a version when an object is committed, and stat and list report the same one")
+    void createReportsVersion() throws IOException {
+      StoredObject created = put(KEY, text("one"));
+      assertThat(created.version()).as("version from commit").isNotBlank();
+      assertThat(sink.stat(KEY).orElseThrow().version()).as("version from stat").isEqualTo(created.version());
+      assertThat(sink.list("cw/")).singleElement().satisfies(listed -> {
+        if (listed.version() != null) {
+          assertThat(listed.version()).as("version from list").isEqualTo(created.version());
+        }
+      });
+    }
+
+    @Test
+    @DisplayName("replace an object at its current version, returning a new version that stat then reports")
+    void replaceAtCurrentVersion() throws IOException {
+      StoredObject v1 = put(KEY, text("one"));
+      StoredObject v2 = sink.replace(KEY, v1.version(), text("two!"));
+      assertThat(v2.key()).isEqualTo(KEY);
+      assertThat(v2.size()).isEqualTo(4);
+      assertThat(v2.version()).isNotBlank().isNotEqualTo(v1.version());
+      assertThat(sink.stat(KEY).orElseThrow().version()).isEqualTo(v2.version());
+      assertThat(readText(KEY)).isEqualTo("two!");
+      StoredObject v3 = sink.replace(KEY, v2.version(), text("three"));
+      assertThat(v3.version()).isNotIn(v1.version(), v2.version());
+      assertThat(readText(KEY)).isEqualTo("three");
+    }
+
+    @Test
+    @DisplayName("refuse a replace at a stale version with PreconditionFailedException, leaving the content as it was")
+    void replaceAtStaleVersion() throws IOException {
+      StoredObject v1 = put(KEY, text("one"));
+      StoredObject v2 = sink.replace(KEY, v1.version(), text("two"));
+      assertThatThrownBy(() -> sink.replace(KEY, v1.version(), text("late")))
+          .isInstanceOf(PreconditionFailedException.class)
+          .hasMessageContaining(KEY)
+          .satisfies(e -> assertThat(((StoreException) e).isRetryable()).isFalse());
+      assertThat(readText(KEY)).isEqualTo("two");
+      assertThat(sink.stat(KEY).orElseThrow().version()).isEqualTo(v2.version());
+    }
+
+    @Test
+    @DisplayName("refuse a replace of an object that no longer exists, creating nothing")
+    void replaceOfMissingObject() throws IOException {
+      StoredObject v1 = put(KEY, text("one"));
+      sink.delete(KEY);
+      assertThatThrownBy(() -> sink.replace(KEY, v1.version(), text("again")))
+          .isInstanceOf(PreconditionFailedException.class)
+          .hasMessageContaining(KEY);
+      assertThat(sink.stat(KEY)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("refuse a delete at a stale version with PreconditionFailedException, leaving the object")
+    void deleteAtStaleVersion() throws IOException {
+      StoredObject v1 = put(KEY, text("one"));
+      StoredObject v2 = sink.replace(KEY, v1.version(), text("two"));
+      assertThatThrownBy(() -> sink.delete(KEY, v1.version()))
+          .isInstanceOf(PreconditionFailedException.class)
+          .hasMessageContaining(KEY);
+      assertThat(sink.stat(KEY).orElseThrow().version()).isEqualTo(v2.version());
+      assertThat(readText(KEY)).isEqualTo("two");
+    }
+
+    @Test
+    @DisplayName("delete an object at its current version, and refuse to delete it again")
+    void deleteAtCurrentVersion() throws IOException {
+      StoredObject v1 = put(KEY, text("one"));
+      put("cw/neighbour", text("stays"));
+      sink.delete(KEY, v1.version());
+      assertThat(sink.stat(KEY)).isEmpty();
+      assertThat(sink.list("cw/")).extracting(StoredObject::key).containsExactly("cw/neighbour");
+      assertThatThrownBy(() -> sink.delete(KEY, v1.version()))
+          .isInstanceOf(PreconditionFailedException.class)
+          .hasMessageContaining(KEY);
+    }
+
+    @Test
+    @DisplayName("let exactly one of several concurrent replacers with the same expected version win")
+    void concurrentReplacers() throws Exception {
+      StoredObject v1 = put(KEY, text("original"));
+      int replacers = 4;
+      ExecutorService pool = Executors.newFixedThreadPool(replacers);
+      CountDownLatch ready = new CountDownLatch(replacers);
+      List<Future<StoredObject>> results = new ArrayList<>();
+      try {
+        for (int i = 0; i < replacers; i++) {
+          byte[] content = text("replacer " + i);
+          results.add(pool.submit(() -> {
+            ready.countDown();
+            ready.await(30, TimeUnit.SECONDS);
+            try {
+              return sink.replace(KEY, v1.version(), content);
+            } catch (PreconditionFailedException e) {
+              return null;
+            }
+          }));
+        }
+        List<StoredObject> winners = new ArrayList<>();
+        for (Future<StoredObject> f : results) {
+          StoredObject o = f.get(60, TimeUnit.SECONDS);
+          if (o != null) {
+            winners.add(o);
+          }
+        }
+        assertThat(winners).hasSize(1);
+        StoredObject winner = winners.get(0);
+        assertThat(sink.stat(KEY).orElseThrow().version()).isEqualTo(winner.version());
+        assertThat(readText(KEY)).startsWith("replacer ").hasSize((int) winner.size());
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+
+    @Test
+    @DisplayName("carry a StoreLease: a second agent takes over only after a whole ttl unrenewed, never while the first holds it")
+    void leaseHandOver() throws IOException {
+      AtomicLong nanos = new AtomicLong(5_000_000_000L);
+      Duration ttl = Duration.ofSeconds(10);
+      List<String> lostByA = new ArrayList<>();
+      StoreLease a = lease("agent-a", ttl, nanos, lostByA);
+      try (StoreLease b = lease("agent-b", ttl, nanos, new ArrayList<>())) {
+        assertThat(a.tryAcquire()).isTrue();
+        assertThat(b.tryAcquire()).as("standby while A renews").isFalse();
+        for (int i = 0; i < 4; i++) {
+          nanos.addAndGet(Duration.ofSeconds(6).toNanos()); // more than half a ttl between polls
+          assertThat(a.renew()).isTrue();
+          assertThat(b.tryAcquire()).as("standby while A renews").isFalse();
+          assertAtMostOneHolder(a, b);
+        }
+        // A freezes: it renews no more
+        nanos.addAndGet(ttl.minusNanos(1).toNanos());
+        assertThat(b.tryAcquire()).as("B before a whole ttl has passed").isFalse();
+        assertThat(a.isHeld()).isTrue();
+        nanos.addAndGet(1);
+        assertThat(a.isHeld()).as("A fences itself at its ttl").isFalse();
+        assertThat(b.tryAcquire()).as("B after a whole ttl").isTrue();
+        assertAtMostOneHolder(a, b);
+        assertThat(a.renew()).as("A renewing after the take-over").isFalse();
+        assertThat(lostByA).singleElement().asString().contains("agent-b");
+        assertThat(b.currentHolder()).get().satisfies(h -> {
+          assertThat(h.holder()).isEqualTo("agent-b");
+          assertThat(h.generation()).isEqualTo(2);
+        });
+        a.close(); // A no longer holds it: must not release B's lease
+        assertThat(b.currentHolder()).get().extracting(StoreLease.Holder::holder).isEqualTo("agent-b");
+        assertThat(b.renew()).isTrue();
+      } finally {
+        a.close();
+      }
+      assertThat(sink.stat("lease/db1/lease.json")).as("released by B on close").isEmpty();
+    }
+
+    private StoreLease lease(String holder, Duration ttl, AtomicLong nanos, List<String> lost) {
+      return StoreLease.builder(sink, "lease/db1/lease.json")
+          .holderId(holder)
+          .ttl(ttl)
+          .heartbeat(false)
+          .clock(Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC))
+          .nanoTime(nanos::get)
+          .onLost(lost::add)
+          .build();
+    }
+
+    private void assertAtMostOneHolder(StoreLease a, StoreLease b) {
+      assertThat(a.isHeld() && b.isHeld()).as("both agents hold the lease").isFalse();
     }
   }
 }

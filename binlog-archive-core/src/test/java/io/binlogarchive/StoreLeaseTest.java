@@ -3,18 +3,20 @@ package io.binlogarchive;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * The lease's own logic on a {@link FileSystemSink}. The conditional writes it relies on are part of
+ * the sink contract, checked for every sink by {@link SinkCompatibilityKit} ("conditional writes"),
+ * which also hands a lease over through each sink.
+ */
 @DisplayName("A store lease")
 class StoreLeaseTest {
   @TempDir Path tmp;
@@ -28,46 +30,6 @@ class StoreLeaseTest {
 
   void advance(Duration d) {
     nanos.addAndGet(d.toNanos());
-  }
-
-  @Nested
-  @DisplayName("on a FileSystemSink's conditional writes")
-  class ConditionalWrites {
-    @Test
-    @DisplayName("replaces an object only at the version the caller saw, and the version changes each time")
-    void replaceNeedsTheSeenVersion() throws Exception {
-      FileSystemSink sink = FileSystemSink.of(tmp.resolve("a"));
-      StoredObject v1;
-      try (SinkWriter w = sink.create("x/doc", Map.of())) {
-        w.write("one".getBytes(StandardCharsets.UTF_8));
-        v1 = w.commit();
-      }
-      assertThat(v1.version()).isNotBlank().isEqualTo(sink.stat("x/doc").orElseThrow().version());
-      StoredObject v2 = sink.replace("x/doc", v1.version(), "two".getBytes(StandardCharsets.UTF_8));
-      assertThat(v2.version()).isNotEqualTo(v1.version());
-      assertThatThrownBy(() -> sink.replace("x/doc", v1.version(), "three".getBytes(StandardCharsets.UTF_8)))
-          .isInstanceOf(PreconditionFailedException.class).hasMessageContaining(v1.version());
-      try (var in = sink.open("x/doc")) {
-        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("two");
-      }
-    }
-
-    @Test
-    @DisplayName("deletes an object only at the version the caller saw, and refuses a missing one")
-    void deleteNeedsTheSeenVersion() throws Exception {
-      FileSystemSink sink = FileSystemSink.of(tmp.resolve("a"));
-      StoredObject v1;
-      try (SinkWriter w = sink.create("doc", Map.of())) {
-        w.write(1);
-        v1 = w.commit();
-      }
-      StoredObject v2 = sink.replace("doc", v1.version(), new byte[] {2});
-      assertThatThrownBy(() -> sink.delete("doc", v1.version())).isInstanceOf(PreconditionFailedException.class);
-      sink.delete("doc", v2.version());
-      assertThat(sink.stat("doc")).isEmpty();
-      assertThatThrownBy(() -> sink.delete("doc", v2.version())).isInstanceOf(PreconditionFailedException.class);
-      assertThat(sink.list("")).extracting(StoredObject::key).isEmpty();
-    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
+import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.StoreException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -27,7 +28,9 @@ final class GcsErrors {
     STAT("stat"),
     READ("read"),
     LIST("list"),
-    DELETE("delete");
+    DELETE("delete"),
+    REPLACE("replace"),
+    CONDITIONAL_DELETE("delete");
 
     final String verb;
 
@@ -42,8 +45,9 @@ final class GcsErrors {
    * @param object the full object name, or for {@link Op#LIST} the prefix
    * @param error what the client threw
    * @return the error to throw: {@link ObjectExistsException}, {@link NotFoundException}, {@link
-   *     IntegrityException} or {@link StoreException} (retryable or not); an {@link
-   *     ArchiveException} passes through unchanged
+   *     IntegrityException}, {@link PreconditionFailedException} (a conditional write refused) or
+   *     {@link StoreException} (retryable or not); an {@link ArchiveException} passes through
+   *     unchanged
    */
   static ArchiveException translate(Op op, String bucket, String object, Throwable error) {
     if (error instanceof ArchiveException ae) {
@@ -66,12 +70,20 @@ final class GcsErrors {
     String detail = " (HTTP " + code + ": " + serverSays + ")";
     switch (code) {
       case 412:
+        if (op == Op.REPLACE || op == Op.CONDITIONAL_DELETE) {
+          return new PreconditionFailedException(
+              what + ": the object is missing or no longer at the expected generation (ifGenerationMatch failed)"
+                  + detail);
+        }
         if (op == Op.CREATE || op == Op.COMMIT || op == Op.WRITE) {
           return new ObjectExistsException(
               object, what + ": an object already exists under that name (ifGenerationMatch=0 failed)");
         }
         return new StoreException(what + ": precondition failed" + detail, false, error);
       case 404:
+        if (op == Op.CONDITIONAL_DELETE) {
+          return generationGone(bucket, object, detail);
+        }
         if (op == Op.STAT || op == Op.READ) {
           return new NotFoundException(what + ": no such object" + detail, error);
         }
@@ -102,6 +114,24 @@ final class GcsErrors {
         }
         return new StoreException(what + detail, false, error);
     }
+  }
+
+  /**
+   * A conditional delete found no object at the expected generation: the client answers a 404 with
+   * {@code false} instead of an error.
+   *
+   * @param bucket the bucket
+   * @param object the full object name
+   * @param generation the expected generation
+   * @return the error to throw
+   */
+  static PreconditionFailedException generationNotFound(String bucket, String object, long generation) {
+    return generationGone(bucket, object, " (generation " + generation + " not found)");
+  }
+
+  private static PreconditionFailedException generationGone(String bucket, String object, String detail) {
+    return new PreconditionFailedException("cannot " + Op.CONDITIONAL_DELETE.verb + " gs://" + bucket + "/" + object
+        + ": the object is missing or no longer at the expected generation" + detail);
   }
 
   /**
@@ -150,7 +180,8 @@ final class GcsErrors {
       case CREATE, WRITE, COMMIT -> "create";
       case STAT, READ -> "get";
       case LIST -> "list";
-      case DELETE -> "delete";
+      case DELETE, CONDITIONAL_DELETE -> "delete";
+      case REPLACE -> "create and storage.objects.delete";
     };
   }
 }

@@ -10,10 +10,13 @@ import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.Storage.BlobGetOption;
 import com.google.cloud.storage.Storage.BlobListOption;
 import com.google.cloud.storage.Storage.BlobSourceOption;
+import com.google.cloud.storage.Storage.BlobTargetOption;
 import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageClass;
 import io.binlogarchive.ArchiveException;
+import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
+import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sink;
 import io.binlogarchive.SinkWriter;
@@ -31,6 +34,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.zip.CRC32C;
 
 /**
  * A {@link Sink} in a Google Cloud Storage bucket, through the caller's google-cloud-storage
@@ -55,6 +60,13 @@ import java.util.Optional;
  * fails with a retryable error and the caller restarts the whole upload from its source (the
  * archive pipeline re-reads the local binlog). Configure the client with few attempts (or one)
  * so that its retries and the policy's do not multiply; see the module README.
+ *
+ * <p>Conditional writes (for {@link io.binlogarchive.StoreLease}): an object's {@link
+ * StoredObject#version() version} is its generation, as a decimal string, in {@link #stat(String)},
+ * {@link #list(String)} and {@link SinkWriter#commit()}. {@link #replace(String, String, byte[])}
+ * is a single-request upload with {@code ifGenerationMatch}, and {@link #delete(String, String)} a
+ * delete of that generation with {@code ifGenerationMatch}; GCS answers 412 (or, for the delete,
+ * 404) when the object moved on, which is a {@link PreconditionFailedException} and never retried.
  */
 public final class GcsSink implements Sink {
   /** The chunk granularity GCS requires for non-final resumable requests: 256 KiB. */
@@ -68,6 +80,13 @@ public final class GcsSink implements Sink {
 
   /** The default chunk size: 8 MiB. */
   public static final int DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+
+  /**
+   * User metadata key that {@link #replace(String, String, byte[])} stores a random id under, so
+   * that a replace whose answer was lost and whose retry was refused can tell its own write from
+   * another writer's. Not reported in {@link StoredObject#metadata()}.
+   */
+  static final String WRITE_ID = "binlog-archive-write-id";
 
   private final Storage storage;
   private final String bucket;
@@ -188,6 +207,115 @@ public final class GcsSink implements Sink {
     call(Op.DELETE, name, () -> storage.delete(BlobId.of(bucket, name)));
   }
 
+  @Override
+  public boolean supportsConditionalWrites() {
+    return true;
+  }
+
+  /**
+   * Uploads {@code content} in one request with {@code ifGenerationMatch=<expectedVersion>}, with
+   * this sink's storage class and encryption settings, and checks the size and CRC32C GCS reports
+   * for the new generation. If the client or the retry policy re-sent the request after an
+   * interruption and GCS refused the re-send because the first one had already landed, the object's
+   * write id tells this sink it is its own write, and the replace succeeds.
+   *
+   * @throws IllegalArgumentException if {@code expectedVersion} is not a generation (a positive
+   *     decimal number)
+   */
+  @Override
+  public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
+    Objects.requireNonNull(content, "content");
+    String name = objectName(key);
+    long generation = generation(name, expectedVersion);
+    String writeId = UUID.randomUUID().toString();
+    BlobInfo.Builder info =
+        BlobInfo.newBuilder(BlobId.of(bucket, name))
+            .setContentType("application/octet-stream")
+            .setMetadata(Map.of(WRITE_ID, writeId));
+    if (storageClass != null) {
+      info.setStorageClass(storageClass);
+    }
+    List<BlobTargetOption> options = new ArrayList<>();
+    options.add(BlobTargetOption.generationMatch(generation));
+    if (kmsKeyName != null) {
+      options.add(BlobTargetOption.kmsKeyName(kmsKeyName));
+    }
+    if (customerKeyBase64 != null) {
+      options.add(BlobTargetOption.encryptionKey(customerKeyBase64));
+    }
+    BlobInfo blobInfo = info.build();
+    BlobTargetOption[] opts = options.toArray(BlobTargetOption[]::new);
+    Blob blob;
+    try {
+      blob = conditionalCall(Op.REPLACE, name, () -> storage.create(blobInfo, content, opts));
+    } catch (PreconditionFailedException refused) {
+      Blob now;
+      try {
+        now = getBlob(name);
+      } catch (IOException | RuntimeException e) {
+        refused.addSuppressed(e);
+        throw refused;
+      }
+      if (now == null || now.getMetadata() == null || !writeId.equals(now.getMetadata().get(WRITE_ID))) {
+        throw refused;
+      }
+      blob = now; // our own earlier attempt landed; its answer was lost
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(content);
+    String crcHex = String.format("%08x", crc.getValue());
+    if (blob.getSize() == null || blob.getSize() != content.length
+        || blob.getCrc32c() != null && !crcHex.equals(blob.getCrc32cToHexString())) {
+      throw new IntegrityException("replaced gs://" + bucket + "/" + name + " but it does not hold what was written: wrote "
+          + content.length + " bytes crc32c=" + crcHex + ", store reports " + blob.getSize() + " bytes crc32c="
+          + blob.getCrc32cToHexString());
+    }
+    return toStoredObject(blob);
+  }
+
+  /**
+   * Deletes generation {@code expectedVersion} with {@code ifGenerationMatch}. A delete whose answer
+   * was lost and which was re-sent reports {@link PreconditionFailedException} although the object
+   * is gone: GCS cannot tell who deleted it.
+   *
+   * @throws IllegalArgumentException if {@code expectedVersion} is not a generation (a positive
+   *     decimal number)
+   */
+  @Override
+  public void delete(String key, String expectedVersion) throws IOException {
+    String name = objectName(key);
+    long generation = generation(name, expectedVersion);
+    boolean deleted =
+        conditionalCall(
+            Op.CONDITIONAL_DELETE,
+            name,
+            () -> storage.delete(BlobId.of(bucket, name, generation), BlobSourceOption.generationMatch()));
+    if (!deleted) {
+      throw GcsErrors.generationNotFound(bucket, name, generation);
+    }
+  }
+
+  /** @return the chunk size: each upload in progress holds one chunk in the client's buffer */
+  @Override
+  public long bufferedBytesPerUpload() {
+    return chunkSize;
+  }
+
+  private long generation(String name, String version) {
+    Objects.requireNonNull(version, "expectedVersion");
+    long g;
+    try {
+      g = Long.parseLong(version);
+    } catch (NumberFormatException e) {
+      g = -1;
+    }
+    if (g <= 0) {
+      throw new IllegalArgumentException("expected version '" + version + "' of gs://" + bucket + "/" + name
+          + " is not a GCS generation (a positive decimal number, as stat() reports)");
+    }
+    return g;
+  }
+
   /** Deletes exactly one generation; used to remove an object that failed its proof. */
   void deleteGeneration(String name, long generation) throws IOException {
     call(
@@ -236,7 +364,13 @@ public final class GcsSink implements Sink {
     }
     Instant modified = b.getUpdateTimeOffsetDateTime() == null ? null : b.getUpdateTimeOffsetDateTime().toInstant();
     String key = b.getName().substring(prefix.length());
-    return new StoredObject(key, b.getSize() == null ? 0 : b.getSize(), modified, sums, b.getMetadata());
+    Map<String, String> metadata = b.getMetadata();
+    if (metadata != null && metadata.containsKey(WRITE_ID)) {
+      metadata = new HashMap<>(metadata);
+      metadata.remove(WRITE_ID);
+    }
+    String version = b.getGeneration() == null ? null : Long.toString(b.getGeneration());
+    return new StoredObject(key, b.getSize() == null ? 0 : b.getSize(), modified, sums, metadata, version);
   }
 
   /** A client call that throws the client's unchecked errors. */
@@ -258,6 +392,36 @@ public final class GcsSink implements Sink {
             throw GcsErrors.translate(op, bucket, name, e);
           }
         });
+  }
+
+  /**
+   * Like {@link #call(Op, String, GcsCall)}, but a refused precondition ends the call at once,
+   * whatever the policy's retry predicate says: re-sending a refused conditional write cannot help.
+   */
+  private <T> T conditionalCall(Op op, String name, GcsCall<T> call) throws IOException {
+    PreconditionFailedException[] refused = new PreconditionFailedException[1];
+    T result =
+        call(
+            op,
+            name,
+            () -> {
+              try {
+                return call.call();
+              } catch (ArchiveException e) {
+                throw e;
+              } catch (IOException | RuntimeException e) {
+                ArchiveException t = GcsErrors.translate(op, bucket, name, e);
+                if (t instanceof PreconditionFailedException p) {
+                  refused[0] = p;
+                  return null;
+                }
+                throw t;
+              }
+            });
+    if (refused[0] != null) {
+      throw refused[0];
+    }
+    return result;
   }
 
   /** Builds a validated, immutable {@link GcsSink}. */

@@ -48,7 +48,10 @@ import java.util.zip.GZIPInputStream;
  * KiB; status query {@code bytes *}{@code /*}; overlapping re-sends after an interruption;
  * finalisation with the total size); object metadata and media get ({@code alt=media}, {@code
  * Range}, {@code generation}); list with {@code prefix}, {@code maxResults}, {@code pageToken};
- * delete; generations and {@code ifGenerationMatch} (412, checked when an upload is finalised);
+ * delete (of the live object or, with {@code generation}, of that generation only); generations and the
+ * generation preconditions {@code ifGenerationMatch}, {@code ifGenerationNotMatch}, {@code
+ * ifMetagenerationMatch} and {@code ifMetagenerationNotMatch} on insert, get and delete (412;
+ * checked when an upload is finalised, atomically with storing it);
  * crc32c / md5 validation against {@code x-goog-hash} or the object resource sent by the client
  * (400 on mismatch); {@code kmsKeyName} and {@code storageClass} echoed; customer-supplied keys
  * (only the key's SHA-256 is kept, and media reads need it).
@@ -86,6 +89,7 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
   private final AtomicInteger statusQueries = new AtomicInteger();
   private final AtomicInteger finalisingPuts = new AtomicInteger();
   private final AtomicInteger chunkPuts = new AtomicInteger();
+  private final Map<String, AtomicInteger> uploadsByType = new ConcurrentHashMap<>();
 
   private record StoredObj(
       String bucket,
@@ -174,7 +178,10 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
     }
   }
 
-  /** Finalises the next {@code n} uploads but drops the connection instead of answering. */
+  /**
+   * Finalises the next {@code n} uploads (the final request of a resumable session, or a media or
+   * multipart insert) but drops the connection instead of answering.
+   */
   void loseFinalizeResponses(int n) {
     synchronized (lock) {
       loseFinalizeResponses = n;
@@ -221,6 +228,12 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
 
   int finalisingPuts() {
     return finalisingPuts.get();
+  }
+
+  /** @return how many insert requests with this {@code uploadType} arrived (media, multipart, resumable) */
+  int uploads(String uploadType) {
+    AtomicInteger n = uploadsByType.get(uploadType);
+    return n == null ? 0 : n.get();
   }
 
   /** @return the names of the objects in a bucket */
@@ -371,8 +384,9 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
 
   // --- uploads ---------------------------------------------------------------------------------
 
-  private void insert(HttpExchange ex, String bucket, Map<String, String> q) throws IOException, Reply {
+  private void insert(HttpExchange ex, String bucket, Map<String, String> q) throws IOException, Reply, Drop {
     String type = q.getOrDefault("uploadType", "");
+    uploadsByType.computeIfAbsent(type, t -> new AtomicInteger()).incrementAndGet();
     byte[] body = ex.getRequestBody().readAllBytes();
     if ("gzip".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Content-Encoding"))) {
       try (InputStream gz = new GZIPInputStream(new ByteArrayInputStream(body))) {
@@ -400,7 +414,7 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
       }
       case "media" -> {
         ObjectNode meta = JSON.createObjectNode().put("name", q.getOrDefault("name", ""));
-        sendJson(ex, 200, toJson(finalise(bucket, meta, q, csek, body, ex)));
+        answerFinalised(ex, finalise(bucket, meta, q, csek, body, ex));
       }
       case "multipart" -> {
         String ct = ex.getRequestHeaders().getFirst("Content-Type");
@@ -410,7 +424,7 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
           throw new Reply(400, "invalid", "multipart upload needs two parts");
         }
         ObjectNode meta = (ObjectNode) JSON.readTree(partsOf.get(0));
-        sendJson(ex, 200, toJson(finalise(bucket, meta, q, csek, partsOf.get(1), ex)));
+        answerFinalised(ex, finalise(bucket, meta, q, csek, partsOf.get(1), ex));
       }
       default -> throw new Reply(400, "invalid", "unsupported uploadType '" + type + "'");
     }
@@ -505,6 +519,11 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
     finalisingPuts.incrementAndGet();
     StoredObj o = finalise(s.bucket, s.meta, s.query, s.csekSha256, s.data.toByteArray(), ex);
     s.result = o;
+    answerFinalised(ex, o);
+  }
+
+  /** Answers a request that stored an object, unless a lost answer is due. */
+  private void answerFinalised(HttpExchange ex, StoredObj o) throws IOException, Drop {
     boolean lose;
     synchronized (lock) {
       lose = loseFinalizeResponses > 0;
@@ -579,14 +598,51 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The JSON API's generation preconditions, as documented for objects insert, get and delete:
+   * {@code ifGenerationMatch} (0: no live object may exist), {@code ifGenerationNotMatch} (fails
+   * when no live object exists; 0: a live object must exist), {@code ifMetagenerationMatch} and
+   * {@code ifMetagenerationNotMatch} (every object here has metageneration 1; both fail when no live
+   * object exists). A failed precondition is 412; a value that is not a number is 400.
+   */
   private static void checkGeneration(Map<String, String> q, StoredObj existing) throws Reply {
-    String want = q.get("ifGenerationMatch");
+    boolean ok = true;
+    Long want = precondition(q, "ifGenerationMatch");
     if (want != null) {
-      long current = existing == null ? 0 : existing.generation();
-      if (Long.parseLong(want) != current) {
-        throw new Reply(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
-      }
+      ok &= want == (existing == null ? 0 : existing.generation());
     }
+    Long unwanted = precondition(q, "ifGenerationNotMatch");
+    if (unwanted != null) {
+      ok &= existing != null && unwanted != existing.generation();
+    }
+    Long meta = precondition(q, "ifMetagenerationMatch");
+    if (meta != null) {
+      ok &= existing != null && meta == 1;
+    }
+    Long notMeta = precondition(q, "ifMetagenerationNotMatch");
+    if (notMeta != null) {
+      ok &= existing != null && notMeta != 1;
+    }
+    if (!ok) {
+      throw new Reply(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
+    }
+  }
+
+  private static Long precondition(Map<String, String> q, String name) throws Reply {
+    String v = q.get(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new Reply(400, "invalid", "Invalid argument for " + name + ": '" + v + "'");
+    }
+  }
+
+  /** @return the {@code generation} query parameter, or null; 400 if it is not a number */
+  private static Long generationParam(Map<String, String> q) throws Reply {
+    return precondition(q, "generation");
   }
 
   private String csekSha256(HttpExchange ex) throws Reply {
@@ -608,7 +664,8 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
     synchronized (lock) {
       o = requireBucket(bucket).get(name);
     }
-    if (o == null || q.containsKey("generation") && Long.parseLong(q.get("generation")) != o.generation()) {
+    Long generation = generationParam(q);
+    if (o == null || generation != null && generation != o.generation()) {
       throw new Reply(404, "notFound", "No such object: " + bucket + "/" + name);
     }
     checkGeneration(q, o);
@@ -693,7 +750,9 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
     synchronized (lock) {
       NavigableMap<String, StoredObj> b = requireBucket(bucket);
       StoredObj o = b.get(name);
-      if (o == null) {
+      // buckets here keep no noncurrent versions: a generation other than the live one does not exist
+      Long generation = generationParam(q);
+      if (o == null || generation != null && generation != o.generation()) {
         throw new Reply(404, "notFound", "No such object: " + bucket + "/" + name);
       }
       checkGeneration(q, o);

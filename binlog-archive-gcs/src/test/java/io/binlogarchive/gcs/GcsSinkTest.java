@@ -12,6 +12,7 @@ import com.google.cloud.storage.StorageClass;
 import com.google.cloud.storage.StorageException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.ObjectExistsException;
+import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.SinkWriter;
 import io.binlogarchive.StoreException;
@@ -20,7 +21,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -175,6 +178,145 @@ class GcsSinkTest {
       assertThatThrownBy(() -> storage.create(BlobInfo.newBuilder(BUCKET, "raw/multipart").build(), data, Storage.BlobTargetOption.doesNotExist()))
           .isInstanceOf(StorageException.class)
           .satisfies(e -> assertThat(((StorageException) e).getCode()).isEqualTo(412));
+    }
+
+    @Test
+    @DisplayName("replaces and deletes under generation preconditions as Google documents them (test server check)")
+    void generationPreconditions() {
+      Storage storage = client(1);
+      BlobInfo info = BlobInfo.newBuilder(BUCKET, "raw/cas").build();
+      long g1 = storage.create(info, new byte[] {1}, Storage.BlobTargetOption.doesNotExist()).getGeneration();
+      assertThat(code(() -> storage.create(info, new byte[] {2}, Storage.BlobTargetOption.generationMatch(g1 + 1))))
+          .as("insert at another generation").isEqualTo(412);
+      assertThat(code(() -> storage.create(BlobInfo.newBuilder(BUCKET, "raw/none").build(), new byte[] {2},
+          Storage.BlobTargetOption.generationMatch(g1)))).as("insert over a missing object at a generation").isEqualTo(412);
+      assertThat(code(() -> storage.create(info, new byte[] {2}, Storage.BlobTargetOption.generationNotMatch(g1))))
+          .as("ifGenerationNotMatch the live generation").isEqualTo(412);
+      long g2 = storage.create(info, new byte[] {2}, Storage.BlobTargetOption.generationMatch(g1)).getGeneration();
+      assertThat(g2).isGreaterThan(g1);
+      assertThat(storage.delete(BlobId.of(BUCKET, "raw/cas", g1), Storage.BlobSourceOption.generationMatch()))
+          .as("a generation that is no longer live does not exist: 404, which the client answers with false").isFalse();
+      assertThat(code(() -> storage.delete(BlobId.of(BUCKET, "raw/cas"), Storage.BlobSourceOption.generationMatch(g1))))
+          .as("delete of the live object at another generation").isEqualTo(412);
+      assertThat(storage.readAllBytes(BlobId.of(BUCKET, "raw/cas"))).containsExactly(2);
+      assertThat(storage.delete(BlobId.of(BUCKET, "raw/cas", g2), Storage.BlobSourceOption.generationMatch())).isTrue();
+      assertThat(server.objectNames(BUCKET)).isEmpty();
+    }
+
+    int code(Runnable call) {
+      try {
+        call.run();
+      } catch (StorageException e) {
+        return e.getCode();
+      }
+      throw new AssertionError("the call succeeded");
+    }
+  }
+
+  @Nested
+  @DisplayName("conditional writes")
+  class Conditional {
+    byte[] text(String s) {
+      return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    int singleRequestUploads() {
+      return server.uploads("media") + server.uploads("multipart");
+    }
+
+    @Test
+    @DisplayName("report the generation as the version, and replace in one upload request with ifGenerationMatch")
+    void generationIsTheVersion() throws IOException {
+      Storage storage = client(1);
+      GcsSink sink = sinkOn(storage).build();
+      StoredObject v1 = put(sink, "lease.json", text("one"));
+      assertThat(v1.version()).isEqualTo(Long.toString(storage.get(BlobId.of(BUCKET, "p/lease.json")).getGeneration()));
+      int single = singleRequestUploads();
+      int resumable = server.uploads("resumable");
+      StoredObject v2 = sink.replace("lease.json", v1.version(), text("two"));
+      assertThat(singleRequestUploads() - single).isEqualTo(1);
+      assertThat(server.uploads("resumable")).isEqualTo(resumable);
+      Blob blob = storage.get(BlobId.of(BUCKET, "p/lease.json"));
+      assertThat(v2.version()).isEqualTo(Long.toString(blob.getGeneration()));
+      assertThat(blob.getMetadata()).containsKey(GcsSink.WRITE_ID);
+      assertThat(v2.metadata()).doesNotContainKey(GcsSink.WRITE_ID);
+      assertThat(sink.stat("lease.json").orElseThrow().metadata()).doesNotContainKey(GcsSink.WRITE_ID);
+      assertThat(sink.list("")).singleElement().extracting(StoredObject::version).isEqualTo(v2.version());
+    }
+
+    @Test
+    @DisplayName("never retry a refused precondition, even under a policy that retries every error")
+    void refusalIsNotRetried() throws IOException {
+      RetryPolicy retryAll = RetryPolicy.builder().maxAttempts(10).initialBackoff(Duration.ofMillis(1))
+          .maxBackoff(Duration.ofMillis(2)).sleeper(d -> {}).retryOn(t -> true).build();
+      GcsSink sink = sinkOn(client(3)).retryPolicy(retryAll).build();
+      StoredObject v1 = put(sink, "doc", text("one"));
+      sink.replace("doc", v1.version(), text("two"));
+      int single = singleRequestUploads();
+      assertThatThrownBy(() -> sink.replace("doc", v1.version(), text("three")))
+          .isInstanceOfSatisfying(PreconditionFailedException.class, e -> assertThat(e.isRetryable()).isFalse())
+          .hasMessageContaining("gs://archive-bucket/p/doc")
+          .hasMessageContaining("412");
+      assertThat(singleRequestUploads() - single).isEqualTo(1);
+      int before = server.requests();
+      assertThatThrownBy(() -> sink.delete("doc", v1.version()))
+          .isInstanceOf(PreconditionFailedException.class)
+          .hasMessageContaining("gs://archive-bucket/p/doc")
+          .hasMessageContaining("generation " + v1.version());
+      assertThat(server.requests() - before).isEqualTo(1);
+      assertThat(new String(read(sink, "doc"), StandardCharsets.UTF_8)).isEqualTo("two");
+    }
+
+    @Test
+    @DisplayName("succeed when the answer to a replace is lost and the re-sent request is refused, because the write id is its own")
+    void lostReplaceAnswer() throws IOException {
+      GcsSink sink = sinkOn(client(1)).build();
+      StoredObject v1 = put(sink, "doc", text("one"));
+      server.loseFinalizeResponses(1);
+      StoredObject v2 = sink.replace("doc", v1.version(), text("two"));
+      assertThat(server.droppedConnections()).isEqualTo(1);
+      assertThat(v2.version()).isNotEqualTo(v1.version()).isEqualTo(sink.stat("doc").orElseThrow().version());
+      assertThat(new String(read(sink, "doc"), StandardCharsets.UTF_8)).isEqualTo("two");
+    }
+
+    @Test
+    @DisplayName("replace with the sink's customer-supplied key, CMEK key and storage class")
+    void replaceKeepsEncryptionSettings() throws IOException {
+      Storage storage = client(1);
+      GcsSink csek = sinkOn(storage).customerSuppliedKey(payload(32, 21)).build();
+      StoredObject c1 = put(csek, "csek", text("one"));
+      csek.replace("csek", c1.version(), text("two"));
+      assertThat(read(csek, "csek")).isEqualTo(text("two"));
+      try (InputStream in = sinkOn(storage).build().open("csek")) {
+        assertThatThrownBy(in::readAllBytes).isInstanceOf(IOException.class).hasMessageContaining("400");
+      }
+      String kms = "projects/p/locations/us/keyRings/r/cryptoKeys/k";
+      GcsSink cmek = sinkOn(storage).kmsKeyName(kms).storageClass(StorageClass.NEARLINE).build();
+      StoredObject k1 = put(cmek, "cmek", text("one"));
+      cmek.replace("cmek", k1.version(), text("two"));
+      Blob blob = storage.get(BlobId.of(BUCKET, "p/cmek"));
+      assertThat(blob.getKmsKeyName()).startsWith(kms + "/cryptoKeyVersions/");
+      assertThat(blob.getStorageClass()).isEqualTo(StorageClass.NEARLINE);
+    }
+
+    @Test
+    @DisplayName("reject a version that is not a generation before sending anything")
+    void rejectsForeignVersions() throws IOException {
+      GcsSink sink = sinkOn(client(1)).build();
+      put(sink, "doc", text("one"));
+      int before = server.requests();
+      for (String bad : new String[] {"abc", "0", "-3", "\"ETAG\""}) {
+        assertThatThrownBy(() -> sink.replace("doc", bad, text("x"))).as(bad)
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gs://archive-bucket/p/doc");
+        assertThatThrownBy(() -> sink.delete("doc", bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+      }
+      assertThat(server.requests()).isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("count one upload chunk per upload in progress for the memory budget")
+    void bufferedBytes() {
+      assertThat(sinkOn(client(1)).chunkSize(4 * CHUNK).build().bufferedBytesPerUpload()).isEqualTo(4L * CHUNK);
     }
   }
 

@@ -4,6 +4,7 @@ import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
+import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.StoreException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -119,6 +120,67 @@ final class S3Errors {
       return new StoreException("cannot " + what + ": " + msg, false, e);
     }
     return new StoreException("cannot " + what + ": " + e.getMessage(), e.retryable(), e);
+  }
+
+  /**
+   * Translates an error of a conditional write ({@code PutObject} or {@code DeleteObject} with
+   * {@code If-Match}): 412 (the ETag moved on) and 404 (the object is gone) are a {@link
+   * PreconditionFailedException}; 409 {@code ConditionalRequestConflict} (a concurrent write to the
+   * key) is a retryable {@link StoreException}, as AWS advises; everything else as {@link
+   * #translate}.
+   *
+   * @param e what the SDK threw
+   * @param operation what was being done, e.g. {@code "replace"}
+   * @param bucket the bucket
+   * @param key the full object key
+   * @param expectedEtag the ETag the caller expected
+   * @return the translated error, with the SDK's error as its cause
+   */
+  static ArchiveException translateConditional(
+      SdkException e, String operation, String bucket, String key, String expectedEtag) {
+    if (e instanceof SdkServiceException se) {
+      int status = se.statusCode();
+      String code = errorCode(se);
+      if (status == 412 || "PreconditionFailed".equals(code)) {
+        return new PreconditionFailedException("cannot " + operation + " s3://" + bucket + "/" + key
+            + ": it is no longer at ETag " + expectedEtag + " (" + describe(se, status, code) + ")");
+      }
+      if ("NoSuchKey".equals(code) || status == 404 && !"NoSuchBucket".equals(code)) {
+        return gone(operation, bucket, key, expectedEtag);
+      }
+      if (status == 409 || "ConditionalRequestConflict".equals(code)) {
+        return new StoreException("cannot " + operation + " s3://" + bucket + "/" + key
+            + ": a concurrent write to the key conflicted (" + describe(se, status, code) + "); worth another attempt",
+            true, e);
+      }
+    }
+    return translate(e, operation, bucket, key);
+  }
+
+  /**
+   * @param operation what was being done
+   * @param bucket the bucket
+   * @param key the full object key
+   * @param expectedEtag the ETag the caller expected
+   * @return the error for a conditional write that found no object under the key
+   */
+  static PreconditionFailedException gone(String operation, String bucket, String key, String expectedEtag) {
+    return new PreconditionFailedException("cannot " + operation + " s3://" + bucket + "/" + key
+        + ": expected ETag " + expectedEtag + ", but no object exists under the key");
+  }
+
+  /**
+   * @param operation what was being done
+   * @param bucket the bucket
+   * @param key the full object key
+   * @param expectedEtag the ETag the caller expected
+   * @param foundEtag the ETag the object has
+   * @return the error for a conditional write that found the object at another ETag
+   */
+  static PreconditionFailedException moved(
+      String operation, String bucket, String key, String expectedEtag, String foundEtag) {
+    return new PreconditionFailedException("cannot " + operation + " s3://" + bucket + "/" + key
+        + ": expected ETag " + expectedEtag + ", found " + foundEtag);
   }
 
   /**

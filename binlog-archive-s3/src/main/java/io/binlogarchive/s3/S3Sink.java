@@ -1,11 +1,14 @@
 package io.binlogarchive.s3;
 
 import io.binlogarchive.ArchiveException;
+import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectKeys;
+import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sink;
 import io.binlogarchive.SinkWriter;
+import io.binlogarchive.StoreException;
 import io.binlogarchive.StoredObject;
 import io.binlogarchive.TranslatingInputStream;
 import java.io.IOException;
@@ -21,14 +24,18 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.Executor;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
@@ -52,6 +59,17 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * multiply. The sink never creates an SDK client or credentials, and never closes the client it
  * was given.
  *
+ * <p>Conditional writes (for {@link io.binlogarchive.StoreLease}): an object's {@link
+ * StoredObject#version() version} is its ETag without the surrounding quotes, in {@link
+ * #stat(String)}, {@link #list(String)} and {@link SinkWriter#commit()}. {@link #replace(String,
+ * String, byte[])} is a {@code PutObject} with {@code If-Match}; {@link #delete(String, String)} a
+ * {@code HeadObject} (S3 answers a conditional delete of a missing object with 204 on some
+ * buckets, so absence is established first) followed by a {@code DeleteObject} with {@code
+ * If-Match}. A refused precondition (412, or 404) is a {@link PreconditionFailedException} and is
+ * never retried; a 409 {@code ConditionalRequestConflict} is retried by the policy. S3 evaluates
+ * both conditions atomically with the write; stores that merely speak the protocol may not (see
+ * the module README).
+ *
  * <p>Instances are immutable and thread-safe; each {@link SinkWriter} is used by one thread.
  */
 public final class S3Sink implements Sink {
@@ -66,6 +84,13 @@ public final class S3Sink implements Sink {
 
   /** The user metadata key ({@code x-amz-meta-sha256}) that holds a single-PUT object's SHA-256. */
   static final String SHA256_METADATA = "sha256";
+
+  /**
+   * The user metadata key under which {@link #replace(String, String, byte[])} stores a random id,
+   * so that a replace whose answer was lost, and whose re-sent request was refused, recognises its
+   * own write. Not reported in {@link StoredObject#metadata()}.
+   */
+  static final String WRITE_ID_METADATA = "binlog-archive-write-id";
 
   final S3Client client;
   final String bucket;
@@ -160,6 +185,7 @@ public final class S3Sink implements Sink {
     Map<String, String> checksums = new TreeMap<>();
     Map<String, String> meta = new TreeMap<>(h.metadata() == null ? Map.of() : h.metadata());
     String recorded = meta.remove(SHA256_METADATA);
+    meta.remove(WRITE_ID_METADATA);
     String reported = h.checksumSHA256();
     if (reported != null && !reported.isBlank()) {
       if (Sha256.isComposite(reported)) {
@@ -172,7 +198,16 @@ public final class S3Sink implements Sink {
       checksums.put("sha256", recorded);
     }
     long size = h.contentLength() == null ? -1 : h.contentLength();
-    return new StoredObject(key, size, h.lastModified(), checksums, meta);
+    return new StoredObject(key, size, h.lastModified(), checksums, meta, version(h.eTag()));
+  }
+
+  /**
+   * @param etag an ETag as S3 sends it (quoted) or as some stores do (bare)
+   * @return the ETag without quotes, the form of {@link StoredObject#version()}; null if none
+   */
+  static String version(String etag) {
+    String v = Sha256.unquote(etag);
+    return v.isEmpty() ? null : v;
   }
 
   /**
@@ -243,7 +278,8 @@ public final class S3Sink implements Sink {
         if (!k.startsWith(this.prefix)) {
           continue; // a store that ignores the prefix; never expected from S3
         }
-        out.add(new StoredObject(k.substring(this.prefix.length()), o.size(), o.lastModified(), Map.of(), Map.of()));
+        out.add(new StoredObject(
+            k.substring(this.prefix.length()), o.size(), o.lastModified(), Map.of(), Map.of(), version(o.eTag())));
       }
       token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
     } while (token != null);
@@ -270,6 +306,153 @@ public final class S3Sink implements Sink {
             throw t;
           }
         });
+  }
+
+  @Override
+  public boolean supportsConditionalWrites() {
+    return true;
+  }
+
+  /**
+   * Puts {@code content} with {@code If-Match: "<expectedVersion>"} and {@code
+   * x-amz-checksum-sha256}, with this sink's encryption and storage class, in one {@code PutObject}.
+   * If the policy re-sent the request after an interruption and the store refused it because the
+   * first attempt had landed, the object's write id shows it is this call's own write, and the
+   * replace succeeds.
+   *
+   * @return the new object; its {@code lastModified} is {@code null} unless it had to be asked for
+   * @throws IllegalArgumentException if {@code expectedVersion} is blank
+   */
+  @Override
+  public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
+    Objects.requireNonNull(content, "content");
+    String fullKey = fullKey(key);
+    String expected = expectedEtag(fullKey, expectedVersion);
+    byte[] digest = Sha256.of(content, 0, content.length);
+    String b64 = Sha256.base64(digest);
+    String hex = Sha256.hex(digest);
+    String writeId = UUID.randomUUID().toString();
+    PutObjectRequest.Builder r =
+        PutObjectRequest.builder()
+            .bucket(bucket)
+            .key(fullKey)
+            .ifMatch(quoted(expected))
+            .contentLength((long) content.length)
+            .contentType("application/octet-stream")
+            .checksumSHA256(b64)
+            .metadata(Map.of(SHA256_METADATA, hex, WRITE_ID_METADATA, writeId));
+    if (sse != null) {
+      r.serverSideEncryption(sse).ssekmsKeyId(kmsKeyId).ssekmsEncryptionContext(kmsEncryptionContext);
+    }
+    if (storageClass != null) {
+      r.storageClass(storageClass);
+    }
+    PutObjectRequest request = r.build();
+    PutObjectResponse resp;
+    try {
+      resp = conditional("replace", fullKey, expected, () -> client.putObject(request, RequestBody.fromBytes(content)));
+    } catch (PreconditionFailedException refused) {
+      HeadObjectResponse h;
+      try {
+        h = head(fullKey, "check");
+      } catch (NotFoundException e) {
+        throw refused;
+      } catch (IOException | RuntimeException e) {
+        refused.addSuppressed(e);
+        throw refused;
+      }
+      if (h.metadata() == null || !writeId.equals(h.metadata().get(WRITE_ID_METADATA))) {
+        throw refused;
+      }
+      // our own earlier attempt landed; its answer was lost
+      return new StoredObject(key, content.length, h.lastModified(), Map.of("sha256", hex), Map.of(), version(h.eTag()));
+    }
+    if (resp.checksumSHA256() != null && !Sha256.sameChecksum(resp.checksumSHA256(), b64)) {
+      throw new IntegrityException("replaced s3://" + bucket + "/" + fullKey + " but the store reports SHA-256 "
+          + resp.checksumSHA256() + ", we sent " + b64);
+    }
+    String v = version(resp.eTag());
+    if (v == null) {
+      throw new StoreException("replaced s3://" + bucket + "/" + fullKey + " but the store returned no ETag", false, null);
+    }
+    return new StoredObject(key, content.length, null, Map.of("sha256", hex), Map.of(), v);
+  }
+
+  /**
+   * Asks for the object first ({@code HeadObject}): a missing object or another ETag is refused at
+   * once, since S3 answers a conditional delete of a missing key with 204 on some buckets. Then
+   * {@code DeleteObject} with {@code If-Match}, which the store checks again. If the object is
+   * deleted by someone else between the two requests, this call succeeds: the object is gone
+   * either way.
+   *
+   * @throws IllegalArgumentException if {@code expectedVersion} is blank
+   */
+  @Override
+  public void delete(String key, String expectedVersion) throws IOException {
+    String fullKey = fullKey(key);
+    String expected = expectedEtag(fullKey, expectedVersion);
+    HeadObjectResponse h;
+    try {
+      h = head(fullKey, "delete");
+    } catch (NotFoundException e) {
+      throw S3Errors.gone("delete", bucket, fullKey, expected);
+    }
+    String found = version(h.eTag());
+    if (!expected.equals(found)) {
+      throw S3Errors.moved("delete", bucket, fullKey, expected, found);
+    }
+    conditional("delete", fullKey, expected,
+        () -> client.deleteObject(d -> d.bucket(bucket).key(fullKey).ifMatch(quoted(expected))));
+  }
+
+  /**
+   * @return part size x (parts in flight + 1): the parts being uploaded plus the one being filled
+   */
+  @Override
+  public long bufferedBytesPerUpload() {
+    return (long) partSize * (maxPartsInFlight + 1);
+  }
+
+  private String expectedEtag(String fullKey, String expectedVersion) {
+    Objects.requireNonNull(expectedVersion, "expectedVersion");
+    String v = Sha256.unquote(expectedVersion);
+    if (v.isBlank()) {
+      throw new IllegalArgumentException("expected version of s3://" + bucket + "/" + fullKey
+          + " must be an ETag as stat() reports it, got '" + expectedVersion + "'");
+    }
+    return v;
+  }
+
+  private static String quoted(String etag) {
+    return "\"" + etag + "\"";
+  }
+
+  /**
+   * Runs one conditional call under the retry policy. A refused precondition ends it at once,
+   * whatever the policy's predicate says: re-sending a refused conditional write cannot help.
+   */
+  private <T> T conditional(String operation, String fullKey, String expected, RetryPolicy.IoCall<T> call)
+      throws IOException {
+    PreconditionFailedException[] refused = new PreconditionFailedException[1];
+    T result =
+        retryPolicy.call(
+            operation + " s3://" + bucket + "/" + fullKey,
+            () -> {
+              try {
+                return call.call();
+              } catch (SdkException e) {
+                ArchiveException t = S3Errors.translateConditional(e, operation, bucket, fullKey, expected);
+                if (t instanceof PreconditionFailedException p) {
+                  refused[0] = p;
+                  return null;
+                }
+                throw t;
+              }
+            });
+    if (refused[0] != null) {
+      throw refused[0];
+    }
+    return result;
   }
 
   /** @return {@code s3://bucket/prefix} */

@@ -394,7 +394,7 @@ final class S3SinkWriter extends SinkWriter {
     }
     Map<String, String> userMeta = new TreeMap<>(h.metadata() == null ? Map.of() : h.metadata());
     userMeta.remove(S3Sink.SHA256_METADATA);
-    return new StoredObject(key, length, h.lastModified(), Map.of("sha256", hex), userMeta);
+    return new StoredObject(key, length, h.lastModified(), Map.of("sha256", hex), userMeta, S3Sink.version(h.eTag()));
   }
 
   /** After an ambiguous failure: is the object now under the key the one we were putting? */
@@ -479,7 +479,7 @@ final class S3SinkWriter extends SinkWriter {
     Map<String, String> userMeta = new TreeMap<>(h.metadata() == null ? Map.of() : h.metadata());
     userMeta.remove(S3Sink.SHA256_METADATA);
     Map<String, String> checksums = proven ? Map.of("sha256-composite", composite) : Map.of();
-    return new StoredObject(key, size, h.lastModified(), checksums, userMeta);
+    return new StoredObject(key, size, h.lastModified(), checksums, userMeta, S3Sink.version(h.eTag()));
   }
 
   /** After an ambiguous failure: is the object now under the key the one our parts make up? */
