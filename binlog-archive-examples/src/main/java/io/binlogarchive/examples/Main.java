@@ -191,6 +191,9 @@ public final class Main {
     if (a.has("--max-runs") && watch == 0) {
       throw new Args.UsageException("--max-runs goes with --watch SECONDS");
     }
+    if (a.has("--kms-key-id") && (a.has("--encrypt-key-file") || a.has("--key-id") || a.has("--gcp-kms-key"))) {
+      throw new Args.UsageException("--kms-key-id excludes --encrypt-key-file, --key-id and --gcp-kms-key");
+    }
     KeyProvider keys = Keys.fromArgs(a, "--encrypt-key-file", env);
     Targets.Target target = Targets.open(to, a);
     Path cursor = a.has("--cursor") ? Path.of(a.get("--cursor")) : defaultCursor(target, serverId);
@@ -208,9 +211,6 @@ public final class Main {
             .mode(a.has("--dry-run") ? Archiver.Mode.DRY_RUN : a.has("--shadow") ? Archiver.Mode.SHADOW : Archiver.Mode.ARCHIVE);
     if (a.has("--new-timeline")) {
       b.newTimeline();
-    }
-    if (a.has("--kms-key-id") && (keys != null || a.has("--key-id"))) {
-      throw new Args.UsageException("--kms-key-id excludes --encrypt-key-file, --key-id and --gcp-kms-key");
     }
     if (keys != null) {
       b.encryption(Transform.aesGcm(keys));
