@@ -472,13 +472,15 @@ final class ArchivePipeline {
           plainDigest.update(buf, 0, n);
           out.write(buf, 0, n);
           while ((n = in.read(buf)) > 0) {
-            scanner.update(buf, 0, n);
+            if (a.scanEvents) {
+              scanner.update(buf, 0, n);
+            }
             plainDigest.update(buf, 0, n);
             out.write(buf, 0, n);
             plainSize += n;
           }
-          info = scanner.finish();
-          if (!info.closed()) {
+          info = a.scanEvents ? scanner.finish() : null;
+          if (info != null && !info.closed()) {
             throw new InvalidBinlogException(
                 f.name() + ": ends at offset " + info.endPosition()
                     + " without a ROTATE or STOP event: the file is truncated or still being written; not archived");

@@ -56,6 +56,8 @@ public final class Archiver implements AutoCloseable {
   final int bufferSize;
   final Mode mode;
   final boolean failOnChecksumMismatch;
+  /** Off only in the scanner-overhead benchmark: the sidecar then has no binlog section. */
+  final boolean scanEvents;
   final boolean forceNewTimeline;
   final Clock clock;
   final Duration pollInterval;
@@ -90,6 +92,7 @@ public final class Archiver implements AutoCloseable {
     this.bufferSize = b.bufferSize;
     this.mode = b.mode;
     this.failOnChecksumMismatch = b.failOnChecksumMismatch;
+    this.scanEvents = b.scanEvents;
     this.forceNewTimeline = b.forceNewTimeline;
     this.clock = b.clock;
     this.pollInterval = b.pollInterval;
@@ -275,6 +278,7 @@ public final class Archiver implements AutoCloseable {
     private int bufferSize = 1 << 20;
     private Mode mode = Mode.ARCHIVE;
     private boolean failOnChecksumMismatch = true;
+    private boolean scanEvents = true;
     private boolean forceNewTimeline;
     private Clock clock = Clock.systemUTC();
     private Duration pollInterval = Duration.ofSeconds(10);
@@ -471,6 +475,12 @@ public final class Archiver implements AutoCloseable {
     /** @param mode archive (default), dry run or shadow */
     public Builder mode(Mode mode) {
       this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /** Benchmarks only: skip the event scan after the header (no CRC, GTID or closed checks). */
+    Builder scanEventsForBenchmark(boolean scan) {
+      this.scanEvents = scan;
       return this;
     }
 
