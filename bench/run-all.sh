@@ -21,6 +21,8 @@ echo "== archive: java -jar archive vs zstd -3 + sha256 (issue 2)"
 bench/archive-vs-stock.sh "$dir" 5
 echo "== scanner overhead (issue 3)"
 java -cp "$core_cp" io.binlogarchive.ScannerThroughput 9
+echo "== scanner inside the pipeline, on and off (issue 3)"
+java -cp "$core_cp" io.binlogarchive.PipelineScannerOverhead "$dir" 5 2>/dev/null | grep -v ' INFO '
 echo "== AES-256-GCM encrypt/decrypt vs openssl (issue 4)"
 java -Xmx2g -cp "$core_cp" io.binlogarchive.AesGcmThroughput
 echo "== S3: pipeline to s3proxy vs plain SDK upload of the compressed file (issue 5)"
