@@ -25,33 +25,26 @@ import org.junit.jupiter.api.io.TempDir;
 @DisplayName("restore and verify of an archive encrypted under an AWS KMS key")
 class RestoreKmsCliTest {
   @RegisterExtension static final S3ProxyServer s3 = new S3ProxyServer();
-  static final String KMS_KEY = "arn:aws:kms:us-east-1:111122223333:key/c1c1c1c1-0000-4000-8000-000000000003";
-
-  static KmsTestServer kms;
 
   @TempDir Path tmp;
   String uri;
 
+  /** The same credentials and KMS stand-in ({@code alias/cli}) as {@link S3CliTest}. */
   @BeforeAll
   static void credentials() throws Exception {
-    kms = new KmsTestServer();
-    kms.createKey(KMS_KEY, "alias/restore");
-    System.setProperty("aws.accessKeyId", S3ProxyServer.ACCESS_KEY);
-    System.setProperty("aws.secretAccessKey", S3ProxyServer.SECRET_KEY);
-    System.setProperty("aws.endpointUrlKms", kms.endpoint().toString());
+    S3CliTest.credentials();
   }
 
   @AfterAll
   static void clear() {
-    S3CliTest.PROPERTIES.forEach(System::clearProperty);
-    kms.close();
+    S3CliTest.clear();
   }
 
   @BeforeEach
   void archiveSampleUnderKms() {
     uri = "s3://" + s3.newBucket() + "/backups/mysql";
     MainTest.Result a = run("archive", "--binlog-dir", MainTest.SAMPLE.toString(), "--to", uri,
-        "--cursor", tmp.resolve("cursor.json").toString(), "--kms-key-id", "alias/restore");
+        "--cursor", tmp.resolve("cursor.json").toString(), "--kms-key-id", "alias/cli");
     assertThat(a.code()).as(a.err()).isZero();
     MainTest.Result b = run("backup", "register", "--from", uri, "--name", "b0", "--file", "mysql-bin.000001",
         "--position", "4");
@@ -67,17 +60,18 @@ class RestoreKmsCliTest {
   @Test
   @DisplayName("restore fetch --kms-key-id writes every archived binlog byte for byte, with KMS Decrypt per file")
   void fetch() throws IOException {
-    int before = kms.calls().size();
+    int before = S3CliTest.kms.calls().size();
     Path dir = tmp.resolve("restore");
     MainTest.Result f = run("restore", "fetch", "--from", uri, "--backup", "b0", "--to-dir", dir.toString(),
-        "--kms-key-id", "alias/restore");
+        "--kms-key-id", "alias/cli");
     assertThat(f.code()).as(f.err()).isZero();
     List<String> names = List.of("mysql-bin.000001", "mysql-bin.000002", "mysql-bin.000003", "mysql-bin.000004");
     for (String name : names) {
       assertThat(Files.readAllBytes(dir.resolve(name))).as(name)
           .isEqualTo(Files.readAllBytes(MainTest.SAMPLE.resolve(name)));
     }
-    assertThat(kms.calls().subList(before, kms.calls().size())).extracting(KmsTestServer.Call::operation)
+    List<KmsTestServer.Call> calls = S3CliTest.kms.calls();
+    assertThat(calls.subList(before, calls.size())).extracting(KmsTestServer.Call::operation)
         .containsOnly("Decrypt")
         .hasSize(names.size());
   }
@@ -85,7 +79,7 @@ class RestoreKmsCliTest {
   @Test
   @DisplayName("verify --full --kms-key-id decodes every artifact against its plaintext SHA-256")
   void verifyFull() {
-    MainTest.Result v = run("verify", "--from", uri, "--full", "--kms-key-id", "alias/restore",
+    MainTest.Result v = run("verify", "--from", uri, "--full", "--kms-key-id", "alias/cli",
         "--state", tmp.resolve("verify.json").toString());
     assertThat(v.code()).as(v.out() + v.err()).isZero();
     assertThat(v.out()).contains("full: downloaded, decoded, SHA-256", "4 file(s) checked",
@@ -95,7 +89,7 @@ class RestoreKmsCliTest {
   @Test
   @DisplayName("--kms-key-id with another key option is a usage error")
   void excludesOtherKeys() {
-    MainTest.Result r = run("verify", "--from", uri, "--kms-key-id", "alias/restore", "--key-file",
+    MainTest.Result r = run("verify", "--from", uri, "--kms-key-id", "alias/cli", "--key-file",
         tmp.resolve("k").toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).startsWith("binlog-archive: --kms-key-id excludes --key-file");
