@@ -81,6 +81,7 @@ public final class ArchiveReader {
   private final int parallelism;
   private final RetryPolicy retryPolicy;
   private final Listener listener;
+  private final UsableSpace usableSpace;
 
   private ArchiveReader(Builder b) {
     this.sink = b.sink;
@@ -90,6 +91,13 @@ public final class ArchiveReader {
     this.parallelism = b.parallelism;
     this.retryPolicy = b.retryPolicy;
     this.listener = b.listener;
+    this.usableSpace = b.usableSpace;
+  }
+
+  /** How many bytes a directory's file system can take; a seam for tests. */
+  @FunctionalInterface
+  interface UsableSpace {
+    long of(Path directory) throws IOException;
   }
 
   /** @return a new builder */
@@ -288,7 +296,7 @@ public final class ArchiveReader {
         need += s.size();
       }
     }
-    long usable = Files.getFileStore(directory).getUsableSpace();
+    long usable = usableSpace.of(directory);
     if (need > usable) {
       throw new ArchiveException("not enough free space in " + directory + ": the restore needs " + need
           + " bytes for " + todo.size() + " binlog(s) but only " + usable + " bytes are usable there;"
@@ -740,6 +748,7 @@ public final class ArchiveReader {
     private int parallelism = Math.min(2, Runtime.getRuntime().availableProcessors());
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private Listener listener = new Listener() {};
+    private UsableSpace usableSpace = dir -> Files.getFileStore(dir).getUsableSpace();
 
     private Builder() {}
 
@@ -791,6 +800,12 @@ public final class ArchiveReader {
      */
     public Builder keyProvider(KeyProvider keys) {
       this.decryption = Transform.aesGcm(Objects.requireNonNull(keys, "keys"));
+      return this;
+    }
+
+    /** For tests: what {@link #fetch} takes as the target directory's usable space. */
+    Builder usableSpace(UsableSpace probe) {
+      this.usableSpace = Objects.requireNonNull(probe, "usableSpace");
       return this;
     }
 

@@ -20,12 +20,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-/** Helpers of the point-in-time recovery proofs: dumps, replays, checksums, the server's clock. */
-final class PitrFixture {
+/**
+ * Helpers of the point-in-time recovery proofs (core's {@code RestorePitrTest}, the runner's CLI
+ * proof): dumps, replays, checksums, the server's clock.
+ */
+public final class PitrFixture {
   private PitrFixture() {}
 
   /** Fails (never skips) when a client tool the proof needs is missing. */
-  static void requireTools() {
+  public static void requireTools() {
     for (String tool : List.of("mariadbd", "mariadb", "mariadb-dump", "mariadb-binlog")) {
       boolean found = false;
       for (String d : (System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/usr/bin").split(":")) {
@@ -40,12 +43,13 @@ final class PitrFixture {
     }
   }
 
-  static List<String> client(MariaDbServer s) {
+  /** @return the {@code mariadb} client command line for {@code s} (root, loopback, no option files) */
+  public static List<String> client(MariaDbServer s) {
     return List.of("mariadb", "--no-defaults", "-h127.0.0.1", "-P" + s.port(), "-uroot");
   }
 
   /** A dump with coordinates: {@code --single-transaction --master-data=2 --gtid}. */
-  static BaseBackup dump(MariaDbServer s, String name, Path file) throws Exception {
+  public static BaseBackup dump(MariaDbServer s, String name, Path file) throws Exception {
     Instant takenAt = Instant.ofEpochSecond(serverSecond(s));
     run(List.of("mariadb-dump", "--no-defaults", "-h127.0.0.1", "-P" + s.port(), "-uroot", "--single-transaction",
         "--master-data=2", "--gtid", "--databases", "shop"), null, file);
@@ -58,12 +62,12 @@ final class PitrFixture {
   }
 
   /** Loads a dump into a server through the {@code mariadb} client. */
-  static void load(MariaDbServer s, Path dump) throws Exception {
+  public static void load(MariaDbServer s, Path dump) throws Exception {
     run(client(s), dump, null);
   }
 
   /** Pipes the replay command into the {@code mariadb} client of {@code s}, with TZ=UTC. */
-  static void replay(FetchResult f, MariaDbServer s, Path work) throws Exception {
+  public static void replay(FetchResult f, MariaDbServer s, Path work) throws Exception {
     ProcessBuilder binlog = new ProcessBuilder(f.replayCommand()).redirectError(work.resolve("binlog.err").toFile());
     binlog.environment().put("TZ", "UTC");
     ProcessBuilder mariadb = new ProcessBuilder(client(s)).redirectError(work.resolve("client.err").toFile())
@@ -76,7 +80,8 @@ final class PitrFixture {
     assertThat(ps.get(1).exitValue()).as("mariadb: %s", Files.readString(work.resolve("client.err"))).isZero();
   }
 
-  static void run(List<String> cmd, Path stdin, Path stdout) throws Exception {
+  /** Runs a tool to completion (at most 120 s), from {@code stdin} and into {@code stdout} if given; it must exit 0. */
+  public static void run(List<String> cmd, Path stdin, Path stdout) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Path err = Files.createTempFile("pitr", ".err");
     pb.redirectError(err.toFile());
@@ -95,7 +100,7 @@ final class PitrFixture {
   }
 
   /** CHECKSUM TABLE of every base table of {@code shop}; a missing table shows as absent. */
-  static Map<String, Long> checksums(MariaDbServer s) throws SQLException {
+  public static Map<String, Long> checksums(MariaDbServer s) throws SQLException {
     Map<String, Long> out = new TreeMap<>();
     try (Connection c = s.connection(); Statement st = c.createStatement()) {
       List<String> tables = new java.util.ArrayList<>();
@@ -115,7 +120,8 @@ final class PitrFixture {
     return out;
   }
 
-  static long serverSecond(MariaDbServer s) throws SQLException {
+  /** @return the server's own {@code UNIX_TIMESTAMP()} */
+  public static long serverSecond(MariaDbServer s) throws SQLException {
     try (Connection c = s.connection(); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT UNIX_TIMESTAMP()")) {
       rs.next();
@@ -123,7 +129,8 @@ final class PitrFixture {
     }
   }
 
-  static String gtidBinlogPos(MariaDbServer s) throws SQLException {
+  /** @return the server's {@code @@gtid_binlog_pos} */
+  public static String gtidBinlogPos(MariaDbServer s) throws SQLException {
     try (Connection c = s.connection(); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT @@gtid_binlog_pos")) {
       rs.next();
@@ -132,7 +139,7 @@ final class PitrFixture {
   }
 
   /** Polls the server's own clock until its second is past {@code second}. */
-  static void awaitServerSecondAfter(MariaDbServer s, long second) throws Exception {
+  public static void awaitServerSecondAfter(MariaDbServer s, long second) throws Exception {
     try (Connection c = s.connection(); Statement st = c.createStatement()) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (System.nanoTime() < deadline) {
@@ -148,7 +155,8 @@ final class PitrFixture {
     throw new IllegalStateException("the server's clock did not pass " + second + " within 10 s");
   }
 
-  static void copyTree(Path from, Path to) throws IOException {
+  /** Copies a directory tree, keeping file attributes. */
+  public static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> walk = Files.walk(from)) {
       for (Path p : (Iterable<Path>) walk::iterator) {
         Path t = to.resolve(from.relativize(p).toString());

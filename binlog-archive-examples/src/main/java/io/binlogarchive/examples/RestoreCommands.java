@@ -37,16 +37,16 @@ final class RestoreCommands {
   static final List<String> USAGE = List.of(
       "  restore plan|fetch --from URI (--backup NAME | --start FILE:POS)",
       "          [--until TIME | --until-gtid SET | --until-position FILE:POS] [--to-dir DIR]",
-      "          [--server-id ID] [KEY] [--parallelism N] [--endpoint URL]",
+      "          [--server-id ID] [KEY] [--parallelism N] [--endpoint URL] [--region R]",
       "  verify  --from URI [--full] [--all] [--state FILE] [--server-id ID] [KEY]",
-      "          KEY: --key-file F [--key-id ID] | --gcp-kms-key NAME [--gcp-kms-endpoint URL]",
+      "          KEY: --key-file F [--key-id ID] | --gcp-kms-key NAME [--gcp-kms-endpoint URL] | --kms-key-id ARN",
       "  prune   --from URI (--keep-backups N | --max-age 7d|36h|PT12H) [--apply] [--server-id ID]",
       "  backup  register --from URI --name N --file F --position P [--gtid SET] [--taken-at TIME]",
       "          [--timeline T] [--server-id ID]",
       "  backup  list --from URI [--server-id ID]");
 
-  private static final Set<String> COMMON = Set.of("--from", "--server-id", "--endpoint", "--key-file", "--key-id",
-      "--gcp-kms-key", "--gcp-kms-endpoint", "--parallelism");
+  private static final Set<String> COMMON = Set.of("--from", "--server-id", "--endpoint", "--region", "--key-file",
+      "--key-id", "--gcp-kms-key", "--gcp-kms-endpoint", "--kms-key-id", "--parallelism");
 
   private RestoreCommands() {}
 
@@ -56,12 +56,52 @@ final class RestoreCommands {
     return s;
   }
 
-  /** The archive a command reads, and the sink to close after. */
-  private record Opened(Targets.Target target, ArchiveReader reader, String serverId) {}
+  /** The archive a command reads, and what to close after: the sink and any KMS client. */
+  private record Opened(Targets.Target target, ArchiveReader reader, String serverId, S3Sinks.Kms kms)
+      implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      try {
+        target.sink().close();
+      } finally {
+        if (kms != null) {
+          kms.close();
+        }
+      }
+    }
+  }
 
+  /**
+   * Opens the archive {@code --from} names, with the key the options give: {@code --key-file},
+   * {@code --gcp-kms-key}, or {@code --kms-key-id} (AWS KMS: credentials and region as for S3, the
+   * endpoint from the SDK's {@code AWS_ENDPOINT_URL_KMS} / {@code aws.endpointUrlKms}, as {@code
+   * archive} does).
+   */
   private static Opened open(Args a, PrintStream err, Function<String, String> env) throws IOException {
+    if (a.has("--kms-key-id") && (a.has("--key-file") || a.has("--key-id") || a.has("--gcp-kms-key"))) {
+      throw new Args.UsageException("--kms-key-id excludes --key-file, --key-id and --gcp-kms-key");
+    }
     io.binlogarchive.KeyProvider keys = Keys.fromArgs(a, "--key-file", env);
     Targets.Target target = Targets.open(a.required("--from"), a);
+    S3Sinks.Kms kms = null;
+    try {
+      if (a.has("--kms-key-id")) {
+        kms = S3Sinks.kms(a);
+        keys = kms.keys();
+      }
+      return open(a, err, target, keys, kms);
+    } catch (IOException | RuntimeException e) {
+      try {
+        new Opened(target, null, null, kms).close();
+      } catch (IOException | RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  private static Opened open(Args a, PrintStream err, Targets.Target target, io.binlogarchive.KeyProvider keys,
+      S3Sinks.Kms kms) throws IOException {
     String serverId = a.get("--server-id");
     if (serverId == null) {
       List<String> ids = ArchiveCatalog.serverIds(target.sink(), target.prefix());
@@ -94,7 +134,7 @@ final class RestoreCommands {
     if (keys != null) {
       b.keyProvider(keys);
     }
-    return new Opened(target, b.build(), serverId);
+    return new Opened(target, b.build(), serverId, kms);
   }
 
   static Instant time(String option, String text) {
@@ -187,7 +227,7 @@ final class RestoreCommands {
       out.println(f.replayShellCommand("mariadb".equals(plan.flavor()) || plan.flavor() == null ? "mariadb" : "mysql"));
       return 0;
     } finally {
-      o.target().sink().close();
+      o.close();
     }
   }
 
@@ -223,7 +263,7 @@ final class RestoreCommands {
       out.println("state: " + state);
       return r.ok() ? 0 : 1;
     } finally {
-      o.target().sink().close();
+      o.close();
     }
   }
 
@@ -259,7 +299,7 @@ final class RestoreCommands {
       }
       return 0;
     } finally {
-      o.target().sink().close();
+      o.close();
     }
   }
 
@@ -281,7 +321,7 @@ final class RestoreCommands {
         }
         return 0;
       } finally {
-        o.target().sink().close();
+        o.close();
       }
     }
     Args a = new Args(argv, 2, valued("--name", "--file", "--position", "--gtid", "--taken-at", "--timeline"), Set.of());
@@ -308,7 +348,7 @@ final class RestoreCommands {
           b.gtid() == null ? "" : " (GTID " + b.gtid() + ")", o.target().uri());
       return 0;
     } finally {
-      o.target().sink().close();
+      o.close();
     }
   }
 }

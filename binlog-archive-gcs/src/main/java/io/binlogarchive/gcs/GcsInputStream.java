@@ -2,13 +2,13 @@ package io.binlogarchive.gcs;
 
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.NotFoundException;
+import io.binlogarchive.TranslatingInputStream;
 import io.binlogarchive.gcs.GcsErrors.Op;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
 /** Reads an object, turning the client's unchecked errors into {@link IOException}s. */
-final class GcsInputStream extends FilterInputStream {
+final class GcsInputStream extends TranslatingInputStream {
   private final String bucket;
   private final String name;
 
@@ -18,34 +18,12 @@ final class GcsInputStream extends FilterInputStream {
     this.name = name;
   }
 
+  /**
+   * Translates in {@link GcsErrors}; an object that disappears mid-read becomes a plain {@link
+   * IOException} saying so, since the open already proved it existed.
+   */
   @Override
-  public int read() throws IOException {
-    try {
-      return super.read();
-    } catch (IOException | RuntimeException e) {
-      throw translate(e);
-    }
-  }
-
-  @Override
-  public int read(byte[] b, int off, int len) throws IOException {
-    try {
-      return super.read(b, off, len);
-    } catch (IOException | RuntimeException e) {
-      throw translate(e);
-    }
-  }
-
-  @Override
-  public long skip(long n) throws IOException {
-    try {
-      return super.skip(n);
-    } catch (IOException | RuntimeException e) {
-      throw translate(e);
-    }
-  }
-
-  private IOException translate(Exception e) {
+  protected IOException translate(Exception e) {
     ArchiveException t = GcsErrors.translate(Op.READ, bucket, name, e);
     if (t instanceof NotFoundException nf) {
       return new IOException(nf.getMessage() + " (deleted while being read)", nf);

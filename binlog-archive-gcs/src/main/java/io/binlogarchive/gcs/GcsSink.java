@@ -13,9 +13,10 @@ import com.google.cloud.storage.Storage.BlobSourceOption;
 import com.google.cloud.storage.Storage.BlobTargetOption;
 import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageClass;
-import io.binlogarchive.ArchiveException;
+import io.binlogarchive.ConditionalCalls;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
+import io.binlogarchive.ObjectKeys;
 import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sink;
@@ -34,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.zip.CRC32C;
 
 /**
@@ -80,13 +80,6 @@ public final class GcsSink implements Sink {
 
   /** The default chunk size: 8 MiB. */
   public static final int DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
-
-  /**
-   * User metadata key that {@link #replace(String, String, byte[])} stores a random id under, so
-   * that a replace whose answer was lost and whose retry was refused can tell its own write from
-   * another writer's. Not reported in {@link StoredObject#metadata()}.
-   */
-  static final String WRITE_ID = "binlog-archive-write-id";
 
   private final Storage storage;
   private final String bucket;
@@ -215,9 +208,8 @@ public final class GcsSink implements Sink {
   /**
    * Uploads {@code content} in one request with {@code ifGenerationMatch=<expectedVersion>}, with
    * this sink's storage class and encryption settings, and checks the size and CRC32C GCS reports
-   * for the new generation. If the client or the retry policy re-sent the request after an
-   * interruption and GCS refused the re-send because the first one had already landed, the object's
-   * write id tells this sink it is its own write, and the replace succeeds.
+   * for the new generation. A refusal of a re-sent request is decided by the object's write id
+   * ({@link ConditionalCalls#ownWriteOrRefuse}), whether the client or the policy re-sent it.
    *
    * @throws IllegalArgumentException if {@code expectedVersion} is not a generation (a positive
    *     decimal number)
@@ -227,11 +219,11 @@ public final class GcsSink implements Sink {
     Objects.requireNonNull(content, "content");
     String name = objectName(key);
     long generation = generation(name, expectedVersion);
-    String writeId = UUID.randomUUID().toString();
+    String writeId = ConditionalCalls.newWriteId();
     BlobInfo.Builder info =
         BlobInfo.newBuilder(BlobId.of(bucket, name))
             .setContentType("application/octet-stream")
-            .setMetadata(Map.of(WRITE_ID, writeId));
+            .setMetadata(Map.of(ConditionalCalls.WRITE_ID, writeId));
     if (storageClass != null) {
       info.setStorageClass(storageClass);
     }
@@ -249,17 +241,8 @@ public final class GcsSink implements Sink {
     try {
       blob = conditionalCall(Op.REPLACE, name, () -> storage.create(blobInfo, content, opts));
     } catch (PreconditionFailedException refused) {
-      Blob now;
-      try {
-        now = getBlob(name);
-      } catch (IOException | RuntimeException e) {
-        refused.addSuppressed(e);
-        throw refused;
-      }
-      if (now == null || now.getMetadata() == null || !writeId.equals(now.getMetadata().get(WRITE_ID))) {
-        throw refused;
-      }
-      blob = now; // our own earlier attempt landed; its answer was lost
+      // our own earlier attempt may have landed, its answer lost
+      blob = ConditionalCalls.ownWriteOrRefuse(refused, writeId, () -> getBlob(name), Blob::getMetadata);
     }
     CRC32C crc = new CRC32C();
     crc.update(content);
@@ -347,11 +330,7 @@ public final class GcsSink implements Sink {
   }
 
   String objectName(String key) {
-    Objects.requireNonNull(key, "key");
-    if (key.isEmpty() || key.startsWith("/") || key.endsWith("/")) {
-      throw new IllegalArgumentException("invalid object key '" + key + "'");
-    }
-    return prefix + key;
+    return ObjectKeys.join(prefix, key);
   }
 
   StoredObject toStoredObject(Blob b) {
@@ -365,9 +344,9 @@ public final class GcsSink implements Sink {
     Instant modified = b.getUpdateTimeOffsetDateTime() == null ? null : b.getUpdateTimeOffsetDateTime().toInstant();
     String key = b.getName().substring(prefix.length());
     Map<String, String> metadata = b.getMetadata();
-    if (metadata != null && metadata.containsKey(WRITE_ID)) {
+    if (metadata != null && metadata.containsKey(ConditionalCalls.WRITE_ID)) {
       metadata = new HashMap<>(metadata);
-      metadata.remove(WRITE_ID);
+      metadata.remove(ConditionalCalls.WRITE_ID);
     }
     String version = b.getGeneration() == null ? null : Long.toString(b.getGeneration());
     return new StoredObject(key, b.getSize() == null ? 0 : b.getSize(), modified, sums, metadata, version);
@@ -381,17 +360,20 @@ public final class GcsSink implements Sink {
 
   /** Runs one client call under the retry policy, translating its errors in {@link GcsErrors}. */
   <T> T call(Op op, String name, GcsCall<T> call) throws IOException {
-    return retry.call(
-        op.verb + " gs://" + bucket + "/" + name,
-        () -> {
-          try {
-            return call.call();
-          } catch (ArchiveException e) {
-            throw e;
-          } catch (IOException | RuntimeException e) {
-            throw GcsErrors.translate(op, bucket, name, e);
-          }
-        });
+    return retry.call(what(op, name), () -> translated(op, name, call));
+  }
+
+  private String what(Op op, String name) {
+    return op.verb + " gs://" + bucket + "/" + name;
+  }
+
+  /** Runs one client call once, translating its errors in {@link GcsErrors}. */
+  private <T> T translated(Op op, String name, GcsCall<T> call) {
+    try {
+      return call.call();
+    } catch (IOException | RuntimeException e) {
+      throw GcsErrors.translate(op, bucket, name, e);
+    }
   }
 
   /**
@@ -399,29 +381,7 @@ public final class GcsSink implements Sink {
    * whatever the policy's retry predicate says: re-sending a refused conditional write cannot help.
    */
   private <T> T conditionalCall(Op op, String name, GcsCall<T> call) throws IOException {
-    PreconditionFailedException[] refused = new PreconditionFailedException[1];
-    T result =
-        call(
-            op,
-            name,
-            () -> {
-              try {
-                return call.call();
-              } catch (ArchiveException e) {
-                throw e;
-              } catch (IOException | RuntimeException e) {
-                ArchiveException t = GcsErrors.translate(op, bucket, name, e);
-                if (t instanceof PreconditionFailedException p) {
-                  refused[0] = p;
-                  return null;
-                }
-                throw t;
-              }
-            });
-    if (refused[0] != null) {
-      throw refused[0];
-    }
-    return result;
+    return ConditionalCalls.retryUnlessRefused(retry, what(op, name), () -> translated(op, name, call));
   }
 
   /** Builds a validated, immutable {@link GcsSink}. */
@@ -453,26 +413,18 @@ public final class GcsSink implements Sink {
      * @return this builder
      */
     public Builder bucket(String bucket) {
-      Objects.requireNonNull(bucket, "bucket");
-      if (bucket.isEmpty() || bucket.contains("/") || bucket.startsWith("gs:")) {
-        throw new IllegalArgumentException("bucket must be a bucket name such as 'my-bucket', got '" + bucket + "'");
-      }
-      this.bucket = bucket;
+      this.bucket = ObjectKeys.bucket(bucket, "gs");
       return this;
     }
 
     /**
      * @param prefix the object name prefix under which keys are stored; a trailing {@code /} is
-     *     added if missing; {@code ""} for the bucket root
+     *     added if missing, leading ones are removed; {@code ""} for the bucket root
      * @return this builder
+     * @throws IllegalArgumentException if the prefix has an empty path segment ({@code a//b})
      */
     public Builder prefix(String prefix) {
-      Objects.requireNonNull(prefix, "prefix");
-      String p = prefix;
-      while (p.startsWith("/")) {
-        p = p.substring(1);
-      }
-      this.prefix = p.isEmpty() || p.endsWith("/") ? p : p + "/";
+      this.prefix = ObjectKeys.prefix(prefix);
       return this;
     }
 

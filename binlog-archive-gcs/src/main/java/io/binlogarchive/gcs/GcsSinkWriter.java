@@ -53,11 +53,6 @@ final class GcsSinkWriter extends SinkWriter {
   }
 
   @Override
-  public void write(int b) throws IOException {
-    write(new byte[] {(byte) b}, 0, 1);
-  }
-
-  @Override
   public void write(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
     WriteChannel ch = openChannel();

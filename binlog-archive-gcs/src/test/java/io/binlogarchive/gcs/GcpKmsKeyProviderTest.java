@@ -1,5 +1,8 @@
 package io.binlogarchive.gcs;
 
+import static io.binlogarchive.StoreTests.decode;
+import static io.binlogarchive.StoreTests.encode;
+import static io.binlogarchive.StoreTests.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -8,16 +11,14 @@ import com.google.cloud.NoCredentials;
 import io.binlogarchive.AesGcmTransform;
 import io.binlogarchive.DataKey;
 import io.binlogarchive.IntegrityException;
-import io.binlogarchive.KeyProvider;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.StaticKeyProvider;
 import io.binlogarchive.StoreException;
+import io.binlogarchive.StoreTests;
 import io.binlogarchive.Transform;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -25,7 +26,6 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -62,27 +62,7 @@ class GcpKmsKeyProviderTest {
         .keyName(key)
         .credentials(GcpKmsTestServer.credentials())
         .endpoint(kms.endpoint())
-        .retryPolicy(GcsTestClients.noSleepRetries(4));
-  }
-
-  static byte[] data(int size, long seed) {
-    byte[] b = new byte[size];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
-
-  static byte[] encrypt(Transform t, byte[] plaintext) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (OutputStream w = t.wrap(out)) {
-      w.write(plaintext);
-    }
-    return out.toByteArray();
-  }
-
-  static byte[] decrypt(Transform t, byte[] artifact) throws IOException {
-    try (InputStream in = t.unwrap(new ByteArrayInputStream(artifact))) {
-      return in.readAllBytes();
-    }
+        .retryPolicy(StoreTests.noSleepRetries(4));
   }
 
   @Nested
@@ -92,13 +72,13 @@ class GcpKmsKeyProviderTest {
     @DisplayName("an artifact encrypted under a KMS-wrapped data key decrypts to the same bytes")
     void roundTrip() throws IOException {
       GcpKmsKeyProvider keys = provider(KEY).build();
-      byte[] plaintext = data(300_000, 1);
+      byte[] plaintext = payload(300_000, 1);
       int encryptsBefore = kms.encrypts();
       int decryptsBefore = kms.decrypts();
 
-      byte[] artifact = encrypt(Transform.aesGcm(keys).segmentSize(4096), plaintext);
+      byte[] artifact = encode(Transform.aesGcm(keys).segmentSize(4096), plaintext);
 
-      assertThat(decrypt(Transform.aesGcm(keys), artifact)).isEqualTo(plaintext);
+      assertThat(decode(Transform.aesGcm(keys), artifact)).isEqualTo(plaintext);
       assertThat(kms.encrypts() - encryptsBefore).as("one Encrypt per artifact").isEqualTo(1);
       assertThat(kms.decrypts() - decryptsBefore).as("one Decrypt per read").isEqualTo(1);
     }
@@ -133,26 +113,26 @@ class GcpKmsKeyProviderTest {
       String key = "projects/p/locations/global/keyRings/r/cryptoKeys/rotating";
       kms.createKey(key);
       GcpKmsKeyProvider keys = provider(key).build();
-      byte[] plaintext = data(10_000, 2);
-      byte[] before = encrypt(Transform.aesGcm(keys), plaintext);
+      byte[] plaintext = payload(10_000, 2);
+      byte[] before = encode(Transform.aesGcm(keys), plaintext);
 
       kms.rotate(key);
-      byte[] after = encrypt(Transform.aesGcm(keys), plaintext);
+      byte[] after = encode(Transform.aesGcm(keys), plaintext);
 
-      assertThat(decrypt(Transform.aesGcm(keys), before)).isEqualTo(plaintext);
-      assertThat(decrypt(Transform.aesGcm(keys), after)).isEqualTo(plaintext);
+      assertThat(decode(Transform.aesGcm(keys), before)).isEqualTo(plaintext);
+      assertThat(decode(Transform.aesGcm(keys), after)).isEqualTo(plaintext);
     }
 
     @Test
     @DisplayName("after moving to a new CryptoKey, artifacts under the old one decrypt when it is listed with unwrapKeyName")
     void movedPrimary() throws IOException {
-      byte[] plaintext = data(5_000, 3);
-      byte[] old = encrypt(Transform.aesGcm(provider(KEY).build()), plaintext);
+      byte[] plaintext = payload(5_000, 3);
+      byte[] old = encode(Transform.aesGcm(provider(KEY).build()), plaintext);
 
       GcpKmsKeyProvider moved = provider(OTHER_KEY).unwrapKeyName(KEY).build();
 
       assertThat(moved.keyNames()).containsExactly(OTHER_KEY, KEY);
-      assertThat(decrypt(Transform.aesGcm(moved), old)).isEqualTo(plaintext);
+      assertThat(decode(Transform.aesGcm(moved), old)).isEqualTo(plaintext);
       try (DataKey k = moved.newDataKey()) {
         assertThat(k.keyId()).isEqualTo(OTHER_KEY);
       }
@@ -161,16 +141,16 @@ class GcpKmsKeyProviderTest {
     @Test
     @DisplayName("wrap() re-encrypts existing key bytes: a static-key artifact rewrapped under KMS decrypts with KMS alone")
     void rewrapFromStaticKey() throws IOException {
-      StaticKeyProvider local = StaticKeyProvider.builder().key("local", data(32, 4)).build();
-      byte[] plaintext = data(20_000, 5);
-      byte[] artifact = encrypt(Transform.aesGcm(local), plaintext);
+      StaticKeyProvider local = StaticKeyProvider.builder().key("local", payload(32, 4)).build();
+      byte[] plaintext = payload(20_000, 5);
+      byte[] artifact = encode(Transform.aesGcm(local), plaintext);
       GcpKmsKeyProvider keys = provider(KEY).build();
       ByteArrayOutputStream rewrapped = new ByteArrayOutputStream();
 
       String keyId = AesGcmTransform.rewrap(new ByteArrayInputStream(artifact), rewrapped, local, keys);
 
       assertThat(keyId).isEqualTo(KEY);
-      assertThat(decrypt(Transform.aesGcm(keys), rewrapped.toByteArray())).isEqualTo(plaintext);
+      assertThat(decode(Transform.aesGcm(keys), rewrapped.toByteArray())).isEqualTo(plaintext);
     }
   }
 
@@ -277,34 +257,34 @@ class GcpKmsKeyProviderTest {
     @DisplayName("503 and 429 answers are retried under the provider's RetryPolicy")
     void retriesUnavailable() throws IOException {
       GcpKmsKeyProvider keys = provider(KEY).build();
-      byte[] plaintext = data(1000, 6);
+      byte[] plaintext = payload(1000, 6);
       kms.failNext(503, 429);
-      byte[] artifact = encrypt(Transform.aesGcm(keys), plaintext);
+      byte[] artifact = encode(Transform.aesGcm(keys), plaintext);
       kms.failNext(503);
-      assertThat(decrypt(Transform.aesGcm(keys), artifact)).isEqualTo(plaintext);
+      assertThat(decode(Transform.aesGcm(keys), artifact)).isEqualTo(plaintext);
     }
 
     @Test
     @DisplayName("dropped connections are retried")
     void retriesDroppedConnections() throws IOException {
       GcpKmsKeyProvider keys = provider(KEY).build();
-      byte[] plaintext = data(1000, 7);
+      byte[] plaintext = payload(1000, 7);
       kms.dropNext(1);
-      byte[] artifact = encrypt(Transform.aesGcm(keys), plaintext);
+      byte[] artifact = encode(Transform.aesGcm(keys), plaintext);
       kms.dropNext(1);
-      assertThat(decrypt(Transform.aesGcm(keys), artifact)).isEqualTo(plaintext);
+      assertThat(decode(Transform.aesGcm(keys), artifact)).isEqualTo(plaintext);
     }
 
     @Test
     @DisplayName("answers whose ciphertext or plaintext fails its CRC32C are discarded and the call retried")
     void crcMismatchIsRetried() throws IOException {
       GcpKmsKeyProvider keys = provider(KEY).build();
-      byte[] plaintext = data(1000, 8);
+      byte[] plaintext = payload(1000, 8);
       int faults = kms.faults();
       kms.corruptNext(1);
-      byte[] artifact = encrypt(Transform.aesGcm(keys), plaintext);
+      byte[] artifact = encode(Transform.aesGcm(keys), plaintext);
       kms.corruptNext(1);
-      assertThat(decrypt(Transform.aesGcm(keys), artifact)).isEqualTo(plaintext);
+      assertThat(decode(Transform.aesGcm(keys), artifact)).isEqualTo(plaintext);
       assertThat(kms.faults() - faults).isEqualTo(2);
     }
 
@@ -364,7 +344,7 @@ class GcpKmsKeyProviderTest {
     GcpKmsKeyProvider keys = provider(KEY).unwrapKeyName(OTHER_KEY).build();
     int first = kms.plaintexts().size();
     StringBuilder text = new StringBuilder().append(keys).append(Transform.aesGcm(keys));
-    byte[] artifact = encrypt(Transform.aesGcm(keys), data(2000, 9));
+    byte[] artifact = encode(Transform.aesGcm(keys), payload(2000, 9));
     byte[] wrapped;
     try (DataKey k = keys.newDataKey()) {
       text.append(k);
@@ -380,7 +360,7 @@ class GcpKmsKeyProviderTest {
     kms.corruptNext(0);
     kms.denyAll(true);
     try {
-      failures.add(catchThrowable(() -> decrypt(Transform.aesGcm(keys), artifact)));
+      failures.add(catchThrowable(() -> decode(Transform.aesGcm(keys), artifact)));
     } finally {
       kms.denyAll(false);
     }

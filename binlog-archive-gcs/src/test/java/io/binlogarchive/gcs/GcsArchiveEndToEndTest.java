@@ -13,19 +13,17 @@ import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.Sink;
 import io.binlogarchive.StaticKeyProvider;
+import io.binlogarchive.StoreTests;
 import io.binlogarchive.StoredObject;
 import io.binlogarchive.Transform;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -108,7 +106,7 @@ class GcsArchiveEndToEndTest {
         .storage(client)
         .bucket(bucket)
         .chunkSize(GcsSink.MIN_CHUNK_SIZE)
-        .retryPolicy(GcsTestClients.noSleepRetries(10))
+        .retryPolicy(StoreTests.noSleepRetries(10))
         .build();
   }
 
@@ -121,7 +119,7 @@ class GcsArchiveEndToEndTest {
             .serverId(SERVER_ID)
             .compression(Transform.zstd(3))
             .cursorFile(tmp.resolve(name + ".cursor.json"))
-            .retryPolicy(GcsTestClients.noSleepRetries(20));
+            .retryPolicy(StoreTests.noSleepRetries(20));
     if (encryption != null) {
       b.encryption(encryption);
     }
@@ -162,21 +160,13 @@ class GcsArchiveEndToEndTest {
       }
       byte[] original = Files.readAllBytes(mariadb.dataDir().resolve(s.file()));
       assertThat(restored).as("restored %s", s.file()).isEqualTo(original);
-      assertThat(s.sha256()).isEqualTo(sha256(original));
+      assertThat(s.sha256()).isEqualTo(StoreTests.sha256(original));
       assertThat(s.size()).isEqualTo(original.length);
     }
     assertThat(catalog.objects(timeline)).extracting(StoredObject::key)
         .as("an artifact and a sidecar per binlog, nothing else")
         .containsExactlyInAnyOrderElementsOf(expectedKeys);
     return sidecars;
-  }
-
-  static String sha256(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   static void assertArchivedAll(RunSummary summary) {
@@ -236,7 +226,7 @@ class GcsArchiveEndToEndTest {
             .keyName(KMS_KEY)
             .credentials(GcpKmsTestServer.credentials())
             .endpoint(kms.endpoint())
-            .retryPolicy(GcsTestClients.noSleepRetries(5))
+            .retryPolicy(StoreTests.noSleepRetries(5))
             .build();
     gcs.createBucket("e2e-kms");
     int encrypts = kms.encrypts();
@@ -266,7 +256,7 @@ class GcsArchiveEndToEndTest {
               .keyName(KMS_KEY)
               .credentials(GcpKmsTestServer.credentials())
               .endpoint(kms.endpoint())
-              .retryPolicy(GcsTestClients.noSleepRetries(5))
+              .retryPolicy(StoreTests.noSleepRetries(5))
               .build();
       faulty.failShare(0.15, 20261114L);
       faulty.dropChunkPuts(4);

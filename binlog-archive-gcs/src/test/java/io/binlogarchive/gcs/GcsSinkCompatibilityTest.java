@@ -3,6 +3,7 @@ package io.binlogarchive.gcs;
 import com.google.cloud.storage.Storage;
 import io.binlogarchive.Sink;
 import io.binlogarchive.SinkCompatibilityKit;
+import io.binlogarchive.StoreTests;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +37,7 @@ class GcsSinkCompatibilityTest extends SinkCompatibilityKit {
         .prefix("archive/")
         .chunkSize(GcsSink.MIN_CHUNK_SIZE * 4)
         .pageSize(10)
-        .retryPolicy(GcsTestClients.noSleepRetries(3))
+        .retryPolicy(StoreTests.noSleepRetries(3))
         .build();
   }
 }

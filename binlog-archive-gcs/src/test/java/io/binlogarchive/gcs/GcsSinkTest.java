@@ -1,5 +1,6 @@
 package io.binlogarchive.gcs;
 
+import static io.binlogarchive.StoreTests.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,12 +11,14 @@ import com.google.cloud.storage.BlobInfo;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageClass;
 import com.google.cloud.storage.StorageException;
+import io.binlogarchive.ConditionalCalls;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.SinkWriter;
 import io.binlogarchive.StoreException;
+import io.binlogarchive.StoreTests;
 import io.binlogarchive.StoredObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,14 +32,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,13 +73,7 @@ class GcsSinkTest {
         .bucket(BUCKET)
         .prefix("p")
         .chunkSize(CHUNK)
-        .retryPolicy(GcsTestClients.noSleepRetries(30));
-  }
-
-  static byte[] payload(int size, long seed) {
-    byte[] b = new byte[size];
-    new Random(seed).nextBytes(b);
-    return b;
+        .retryPolicy(StoreTests.noSleepRetries(30));
   }
 
   static StoredObject put(GcsSink sink, String key, byte[] data) throws IOException {
@@ -238,9 +227,9 @@ class GcsSinkTest {
       assertThat(server.uploads("resumable")).isEqualTo(resumable);
       Blob blob = storage.get(BlobId.of(BUCKET, "p/lease.json"));
       assertThat(v2.version()).isEqualTo(Long.toString(blob.getGeneration()));
-      assertThat(blob.getMetadata()).containsKey(GcsSink.WRITE_ID);
-      assertThat(v2.metadata()).doesNotContainKey(GcsSink.WRITE_ID);
-      assertThat(sink.stat("lease.json").orElseThrow().metadata()).doesNotContainKey(GcsSink.WRITE_ID);
+      assertThat(blob.getMetadata()).containsKey(ConditionalCalls.WRITE_ID);
+      assertThat(v2.metadata()).doesNotContainKey(ConditionalCalls.WRITE_ID);
+      assertThat(sink.stat("lease.json").orElseThrow().metadata()).doesNotContainKey(ConditionalCalls.WRITE_ID);
       assertThat(sink.list("")).singleElement().extracting(StoredObject::version).isEqualTo(v2.version());
     }
 
@@ -452,7 +441,7 @@ class GcsSinkTest {
       assertThat(failure).isNotNull();
       assertThat(RetryPolicy.isRetryableByDefault(failure)).isTrue();
       assertThat(sink.stat("drop/2")).isEmpty();
-      putWithRestarts(sink, "drop/2", data, GcsTestClients.noSleepRetries(5));
+      putWithRestarts(sink, "drop/2", data, StoreTests.noSleepRetries(5));
       assertThat(read(sink, "drop/2")).isEqualTo(data);
     }
 
@@ -463,7 +452,7 @@ class GcsSinkTest {
         GcsSink sink = sinkOn(client(clientAttempts)).prefix("faults-" + clientAttempts).build();
         server.failShare(0.07, 42 + clientAttempts);
         server.dropChunkPuts(4);
-        RetryPolicy restarts = GcsTestClients.noSleepRetries(40);
+        RetryPolicy restarts = StoreTests.noSleepRetries(40);
         List<byte[]> sent = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
           byte[] data = payload(3 * CHUNK + 1000 * i, 100 + i);
@@ -484,52 +473,6 @@ class GcsSinkTest {
         assertThat(sink.list("")).extracting(StoredObject::key).allMatch(k -> k.startsWith("a/")).hasSize(12);
       }
       assertThat(server.droppedConnections()).isPositive();
-    }
-  }
-
-  @Nested
-  @DisplayName("concurrent writers to one key")
-  class SameKey {
-    @Test
-    @DisplayName("with multi-chunk payloads: exactly one wins, the others get ObjectExistsException")
-    void exactlyOneWins() throws Exception {
-      GcsSink sink = sinkOn(client(1)).build();
-      int writers = 4;
-      ExecutorService pool = Executors.newFixedThreadPool(writers);
-      CountDownLatch written = new CountDownLatch(writers);
-      AtomicInteger conflicts = new AtomicInteger();
-      List<Future<byte[]>> results = new ArrayList<>();
-      try {
-        for (int i = 0; i < writers; i++) {
-          byte[] data = payload(3 * CHUNK + i, 200 + i);
-          Callable<byte[]> task =
-              () -> {
-                try (SinkWriter w = sink.create("race", Map.of())) {
-                  w.write(data);
-                  written.countDown();
-                  written.await(60, TimeUnit.SECONDS);
-                  w.commit();
-                  return data;
-                } catch (ObjectExistsException e) {
-                  conflicts.incrementAndGet();
-                  return null;
-                }
-              };
-          results.add(pool.submit(task));
-        }
-        List<byte[]> winners = new ArrayList<>();
-        for (Future<byte[]> f : results) {
-          byte[] d = f.get(120, TimeUnit.SECONDS);
-          if (d != null) {
-            winners.add(d);
-          }
-        }
-        assertThat(winners).hasSize(1);
-        assertThat(conflicts.get()).isEqualTo(writers - 1);
-        assertThat(read(sink, "race")).isEqualTo(winners.get(0));
-      } finally {
-        pool.shutdownNow();
-      }
     }
   }
 
@@ -570,7 +513,7 @@ class GcsSinkTest {
     @Test
     @DisplayName("5xx errors are retryable and retried by the policy")
     void transientIsRetried() throws IOException {
-      GcsSink sink = sinkOn(client(1)).retryPolicy(GcsTestClients.noSleepRetries(200)).build();
+      GcsSink sink = sinkOn(client(1)).retryPolicy(StoreTests.noSleepRetries(200)).build();
       put(sink, "t/1", payload(10, 1));
       server.failShare(0.5, 7);
       for (int i = 0; i < 20; i++) {

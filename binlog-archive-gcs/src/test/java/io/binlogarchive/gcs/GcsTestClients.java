@@ -4,12 +4,11 @@ import com.google.api.gax.retrying.RetrySettings;
 import com.google.cloud.NoCredentials;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
-import io.binlogarchive.RetryPolicy;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.logging.LogManager;
 
-/** Clients for the test server, and a retry policy that never really sleeps. */
+/** Clients for the test server. */
 final class GcsTestClients {
   static {
     // keep the client's java.util.logging output at WARN, as the slf4j-simple config does
@@ -46,15 +45,5 @@ final class GcsTestClients {
         .setRetrySettings(retry)
         .build()
         .getService();
-  }
-
-  /** A policy with many attempts whose waits only count, never sleep. */
-  static RetryPolicy noSleepRetries(int attempts) {
-    return RetryPolicy.builder()
-        .maxAttempts(attempts)
-        .initialBackoff(Duration.ofMillis(1))
-        .maxBackoff(Duration.ofMillis(2))
-        .sleeper(d -> {})
-        .build();
   }
 }

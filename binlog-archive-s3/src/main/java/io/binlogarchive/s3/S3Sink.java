@@ -1,6 +1,7 @@
 package io.binlogarchive.s3;
 
 import io.binlogarchive.ArchiveException;
+import io.binlogarchive.ConditionalCalls;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectKeys;
@@ -24,7 +25,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.Executor;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -84,13 +84,6 @@ public final class S3Sink implements Sink {
 
   /** The user metadata key ({@code x-amz-meta-sha256}) that holds a single-PUT object's SHA-256. */
   static final String SHA256_METADATA = "sha256";
-
-  /**
-   * The user metadata key under which {@link #replace(String, String, byte[])} stores a random id,
-   * so that a replace whose answer was lost, and whose re-sent request was refused, recognises its
-   * own write. Not reported in {@link StoredObject#metadata()}.
-   */
-  static final String WRITE_ID_METADATA = "binlog-archive-write-id";
 
   final S3Client client;
   final String bucket;
@@ -185,7 +178,7 @@ public final class S3Sink implements Sink {
     Map<String, String> checksums = new TreeMap<>();
     Map<String, String> meta = new TreeMap<>(h.metadata() == null ? Map.of() : h.metadata());
     String recorded = meta.remove(SHA256_METADATA);
-    meta.remove(WRITE_ID_METADATA);
+    meta.remove(ConditionalCalls.WRITE_ID);
     String reported = h.checksumSHA256();
     if (reported != null && !reported.isBlank()) {
       if (Sha256.isComposite(reported)) {
@@ -316,9 +309,8 @@ public final class S3Sink implements Sink {
   /**
    * Puts {@code content} with {@code If-Match: "<expectedVersion>"} and {@code
    * x-amz-checksum-sha256}, with this sink's encryption and storage class, in one {@code PutObject}.
-   * If the policy re-sent the request after an interruption and the store refused it because the
-   * first attempt had landed, the object's write id shows it is this call's own write, and the
-   * replace succeeds.
+   * A refusal of a request the policy re-sent is decided by the object's write id ({@link
+   * ConditionalCalls#ownWriteOrRefuse}).
    *
    * @return the new object; its {@code lastModified} is {@code null} unless it had to be asked for
    * @throws IllegalArgumentException if {@code expectedVersion} is blank
@@ -331,7 +323,7 @@ public final class S3Sink implements Sink {
     byte[] digest = Sha256.of(content, 0, content.length);
     String b64 = Sha256.base64(digest);
     String hex = Sha256.hex(digest);
-    String writeId = UUID.randomUUID().toString();
+    String writeId = ConditionalCalls.newWriteId();
     PutObjectRequest.Builder r =
         PutObjectRequest.builder()
             .bucket(bucket)
@@ -340,7 +332,7 @@ public final class S3Sink implements Sink {
             .contentLength((long) content.length)
             .contentType("application/octet-stream")
             .checksumSHA256(b64)
-            .metadata(Map.of(SHA256_METADATA, hex, WRITE_ID_METADATA, writeId));
+            .metadata(Map.of(SHA256_METADATA, hex, ConditionalCalls.WRITE_ID, writeId));
     if (sse != null) {
       r.serverSideEncryption(sse).ssekmsKeyId(kmsKeyId).ssekmsEncryptionContext(kmsEncryptionContext);
     }
@@ -352,19 +344,9 @@ public final class S3Sink implements Sink {
     try {
       resp = conditional("replace", fullKey, expected, () -> client.putObject(request, RequestBody.fromBytes(content)));
     } catch (PreconditionFailedException refused) {
-      HeadObjectResponse h;
-      try {
-        h = head(fullKey, "check");
-      } catch (NotFoundException e) {
-        throw refused;
-      } catch (IOException | RuntimeException e) {
-        refused.addSuppressed(e);
-        throw refused;
-      }
-      if (h.metadata() == null || !writeId.equals(h.metadata().get(WRITE_ID_METADATA))) {
-        throw refused;
-      }
-      // our own earlier attempt landed; its answer was lost
+      // our own earlier attempt may have landed, its answer lost
+      HeadObjectResponse h =
+          ConditionalCalls.ownWriteOrRefuse(refused, writeId, () -> head(fullKey, "check"), HeadObjectResponse::metadata);
       return new StoredObject(key, content.length, h.lastModified(), Map.of("sha256", hex), Map.of(), version(h.eTag()));
     }
     if (resp.checksumSHA256() != null && !Sha256.sameChecksum(resp.checksumSHA256(), b64)) {
@@ -433,26 +415,16 @@ public final class S3Sink implements Sink {
    */
   private <T> T conditional(String operation, String fullKey, String expected, RetryPolicy.IoCall<T> call)
       throws IOException {
-    PreconditionFailedException[] refused = new PreconditionFailedException[1];
-    T result =
-        retryPolicy.call(
-            operation + " s3://" + bucket + "/" + fullKey,
-            () -> {
-              try {
-                return call.call();
-              } catch (SdkException e) {
-                ArchiveException t = S3Errors.translateConditional(e, operation, bucket, fullKey, expected);
-                if (t instanceof PreconditionFailedException p) {
-                  refused[0] = p;
-                  return null;
-                }
-                throw t;
-              }
-            });
-    if (refused[0] != null) {
-      throw refused[0];
-    }
-    return result;
+    return ConditionalCalls.retryUnlessRefused(
+        retryPolicy,
+        operation + " s3://" + bucket + "/" + fullKey,
+        () -> {
+          try {
+            return call.call();
+          } catch (SdkException e) {
+            throw S3Errors.translateConditional(e, operation, bucket, fullKey, expected);
+          }
+        });
   }
 
   /** @return {@code s3://bucket/prefix} */

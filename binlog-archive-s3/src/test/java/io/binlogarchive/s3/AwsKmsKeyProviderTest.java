@@ -1,5 +1,8 @@
 package io.binlogarchive.s3;
 
+import static io.binlogarchive.StoreTests.decode;
+import static io.binlogarchive.StoreTests.encode;
+import static io.binlogarchive.StoreTests.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,10 +11,6 @@ import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.StoreException;
 import io.binlogarchive.Transform;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Random;
@@ -74,10 +73,10 @@ class AwsKmsKeyProviderTest {
   @DisplayName("unwraps a stored blob with Decrypt, naming the recorded key, to the same key bytes")
   void unwrapUsesDecryptWithKeyId() throws Exception {
     AwsKmsKeyProvider keys = provider(ALIAS, Map.of());
-    byte[] data = payload(3 << 20);
-    byte[] sealed = encrypt(Transform.aesGcm(keys), data);
+    byte[] data = payload(3 << 20, 1);
+    byte[] sealed = encode(Transform.aesGcm(keys), data);
     int before = kms.calls().size();
-    assertThat(decrypt(Transform.aesGcm(keys), sealed)).isEqualTo(data);
+    assertThat(decode(Transform.aesGcm(keys), sealed)).isEqualTo(data);
     KmsTestServer.Call call = kms.calls().get(before);
     assertThat(call.operation()).isEqualTo("Decrypt");
     assertThat(call.body().path("KeyId").asText()).isEqualTo(ARN);
@@ -89,7 +88,7 @@ class AwsKmsKeyProviderTest {
     AwsKmsKeyProvider keys = provider(ARN, Map.of());
     byte[] plain = new byte[DataKey.LENGTH];
     new Random(1).nextBytes(plain);
-    byte[] data = payload(10_000);
+    byte[] data = payload(10_000, 2);
     try (DataKey wrapped = keys.wrap(plain)) {
       assertThat(kms.calls().get(kms.calls().size() - 1).operation()).isEqualTo("Encrypt");
       assertThat(wrapped.keyId()).isEqualTo(ARN);
@@ -101,14 +100,14 @@ class AwsKmsKeyProviderTest {
       assertThat(decrypted.operation()).isEqualTo("Decrypt");
       assertThat(decrypted.response().path("Plaintext").asText()).isEqualTo(Base64.getEncoder().encodeToString(plain));
     }
-    assertThat(decrypt(Transform.aesGcm(keys), encrypt(Transform.aesGcm(keys), data))).isEqualTo(data);
+    assertThat(decode(Transform.aesGcm(keys), encode(Transform.aesGcm(keys), data))).isEqualTo(data);
   }
 
   @Test
   @DisplayName("fails with IntegrityException when the blob is read under another encryption context")
   void otherContextIsIntegrityFailure() throws Exception {
-    byte[] sealed = encrypt(Transform.aesGcm(provider(ARN, Map.of("app", "a"))), payload(1000));
-    assertThatThrownBy(() -> decrypt(Transform.aesGcm(provider(ARN, Map.of("app", "b"))), sealed))
+    byte[] sealed = encode(Transform.aesGcm(provider(ARN, Map.of("app", "a"))), payload(1000, 3));
+    assertThatThrownBy(() -> decode(Transform.aesGcm(provider(ARN, Map.of("app", "b"))), sealed))
         .isInstanceOf(IntegrityException.class)
         .hasMessageContaining("InvalidCiphertextException")
         .hasMessageContaining(ARN);
@@ -174,25 +173,5 @@ class AwsKmsKeyProviderTest {
         .hasMessageContaining("client is required")
         .hasMessageContaining("keyId is required");
     assertThatThrownBy(() -> AwsKmsKeyProvider.builder().keyId(" ")).isInstanceOf(IllegalArgumentException.class);
-  }
-
-  static byte[] payload(int n) {
-    byte[] b = new byte[n];
-    new Random(n).nextBytes(b);
-    return b;
-  }
-
-  static byte[] encrypt(Transform t, byte[] data) throws Exception {
-    ByteArrayOutputStream sink = new ByteArrayOutputStream();
-    try (OutputStream out = t.wrap(sink)) {
-      out.write(data);
-    }
-    return sink.toByteArray();
-  }
-
-  static byte[] decrypt(Transform t, byte[] sealed) throws Exception {
-    try (InputStream in = t.unwrap(new ByteArrayInputStream(sealed))) {
-      return in.readAllBytes();
-    }
   }
 }

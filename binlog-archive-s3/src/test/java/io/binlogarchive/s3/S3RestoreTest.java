@@ -4,19 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.ArchiveProblem;
 import io.binlogarchive.ArchiveReader;
-import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogSource;
 import io.binlogarchive.FetchResult;
-import io.binlogarchive.Fixtures;
-import io.binlogarchive.KeyProvider;
+import io.binlogarchive.RestoreFixture;
 import io.binlogarchive.RestorePlan;
 import io.binlogarchive.RestoreTarget;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.StaticKeyProvider;
-import io.binlogarchive.Transform;
 import io.binlogarchive.VerifyOptions;
 import io.binlogarchive.VerifyReport;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -39,17 +33,8 @@ class S3RestoreTest {
     try (S3Client client = S3ProxyServer.client(s3.endpoint(), Duration.ofSeconds(60))) {
       S3Sink sink = S3Sink.builder().client(client).bucket(s3.newBucket()).prefix("archive").executor(parts)
           .retryPolicy(RetryPolicy.none()).build();
-      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 13);
-      byte[] key = new byte[32];
-      new java.util.Random(3).nextBytes(key);
-      KeyProvider keys = StaticKeyProvider.builder().key("k1", key).primary("k1").build();
-      try (Archiver a = Archiver.builder().source(BinlogSource.indexFile(binlogs.resolve("mysql-bin.index"))).sink(sink)
-          .serverId("db1").cursorFile(tmp.resolve("cursor.json")).compression(Transform.zstd(3))
-          .encryption(Transform.aesGcm(keys)).retryPolicy(RetryPolicy.none()).parallelism(2).build()) {
-        assertThat(a.runOnce().failure()).isNull();
-      }
-      ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId("db1").keyProvider(keys)
-          .retryPolicy(RetryPolicy.none()).build();
+      Path binlogs = RestoreFixture.archiveChain(sink, tmp, 13);
+      ArchiveReader reader = RestoreFixture.reader(sink);
       VerifyReport full = reader.verify(VerifyOptions.defaults().withFull());
       assertThat(full.problems()).isEmpty();
       assertThat(full.filesChecked()).isEqualTo(12);
@@ -59,9 +44,7 @@ class S3RestoreTest {
       FetchResult f = reader.fetch(plan, tmp.resolve("restore"));
       assertThat(f.fetched()).isEqualTo(plan.files().size()).isGreaterThan(1);
       assertThat(f.plan().stopPosition()).isGreaterThan(4);
-      for (Path p : f.files()) {
-        assertThat(Files.mismatch(p, binlogs.resolve(p.getFileName().toString()))).isEqualTo(-1L);
-      }
+      RestoreFixture.assertOriginals(f, binlogs);
 
       String victim = plan.files().get(1).artifact().key();
       sink.delete(victim);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.binlogarchive.ArchiveException;
+import io.binlogarchive.ConditionalCalls;
 import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.SinkWriter;
@@ -97,9 +98,9 @@ class S3SinkConditionalWritesTest {
     assertThat(putObjects() - before).isEqualTo(1);
     assertThat(v2.version()).isNotEqualTo(v1.version()).isEqualTo(sink.stat("doc").orElseThrow().version());
     assertThat(v2.checksums()).containsKey("sha256");
-    assertThat(sink.stat("doc").orElseThrow().metadata()).doesNotContainKey(S3Sink.WRITE_ID_METADATA);
+    assertThat(sink.stat("doc").orElseThrow().metadata()).doesNotContainKey(ConditionalCalls.WRITE_ID);
     assertThat(s3.admin().headObject(r -> r.bucket(sink.bucket()).key("p/doc")).metadata())
-        .containsKey(S3Sink.WRITE_ID_METADATA);
+        .containsKey(ConditionalCalls.WRITE_ID);
     assertThat(sink.replace("doc", "\"" + v2.version() + "\"", text("three")).version())
         .as("a quoted expected version is accepted too").isNotEqualTo(v2.version());
   }
