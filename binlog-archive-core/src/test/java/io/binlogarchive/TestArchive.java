@@ -118,11 +118,9 @@ final class TestArchive {
   }
 
   /** A sink that passes everything to another; tests override the calls they intercept. */
-  static class DelegatingSink implements Sink {
-    final Sink delegate;
-
+  static class DelegatingSink extends ForwardingSink {
     DelegatingSink(Sink delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     @Override
@@ -138,31 +136,6 @@ final class TestArchive {
 
     /** Called after a commit succeeded. */
     void afterCommit(String key, StoredObject stored) throws IOException {}
-
-    @Override
-    public Optional<StoredObject> stat(String key) throws IOException {
-      return delegate.stat(key);
-    }
-
-    @Override
-    public InputStream open(String key, long offset) throws IOException {
-      return delegate.open(key, offset);
-    }
-
-    @Override
-    public List<StoredObject> list(String prefix) throws IOException {
-      return delegate.list(prefix);
-    }
-
-    @Override
-    public void delete(String key) throws IOException {
-      delegate.delete(key);
-    }
-
-    @Override
-    public String describe() {
-      return delegate.describe();
-    }
 
     final class DelegatingWriter extends SinkWriter {
       private final String key;

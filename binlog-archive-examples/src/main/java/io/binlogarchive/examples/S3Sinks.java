@@ -1,6 +1,7 @@
 package io.binlogarchive.examples;
 
 import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.ForwardingSink;
 import io.binlogarchive.Sink;
 import io.binlogarchive.SinkWriter;
 import io.binlogarchive.StoredObject;
@@ -136,45 +137,14 @@ final class S3Sinks {
   }
 
   /** The sink plus what the runner created for it: closing it shuts both down. */
-  private static final class OwnedS3Sink implements Sink {
-    private final S3Sink sink;
+  private static final class OwnedS3Sink extends ForwardingSink {
     private final S3Client client;
     private final ExecutorService parts;
 
     OwnedS3Sink(S3Sink sink, S3Client client, ExecutorService parts) {
-      this.sink = sink;
+      super(sink);
       this.client = client;
       this.parts = parts;
-    }
-
-    @Override
-    public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
-      return sink.create(key, metadata);
-    }
-
-    @Override
-    public Optional<StoredObject> stat(String key) throws IOException {
-      return sink.stat(key);
-    }
-
-    @Override
-    public InputStream open(String key, long offset) throws IOException {
-      return sink.open(key, offset);
-    }
-
-    @Override
-    public List<StoredObject> list(String prefix) throws IOException {
-      return sink.list(prefix);
-    }
-
-    @Override
-    public void delete(String key) throws IOException {
-      sink.delete(key);
-    }
-
-    @Override
-    public String describe() {
-      return sink.describe();
     }
 
     @Override
@@ -186,7 +156,7 @@ final class S3Sinks {
 
     @Override
     public String toString() {
-      return sink.toString();
+      return delegate.toString();
     }
   }
 }
