@@ -173,6 +173,21 @@ final class S3Sinks {
     }
 
     @Override
+    public boolean supportsConditionalWrites() {
+      return sink.supportsConditionalWrites();
+    }
+
+    @Override
+    public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
+      return sink.replace(key, expectedVersion, content);
+    }
+
+    @Override
+    public void delete(String key, String expectedVersion) throws IOException {
+      sink.delete(key, expectedVersion);
+    }
+
+    @Override
     public String describe() {
       return sink.describe();
     }
