@@ -208,8 +208,13 @@ final class ArchiveRewrap {
       leftovers.forEach(p -> removed.add(p.objectKey()));
     } else {
       for (ArchiveProblem p : leftovers) {
-        if (removeLeftover(survey, p)) {
-          removed.add(p.objectKey());
+        try {
+          if (removeLeftover(survey, p)) {
+            removed.add(p.objectKey());
+          }
+        } catch (IOException | ArchiveException x) {
+          failures.add(new RewrapResult.Failure(p.timeline(), p.file(), p.objectKey(), "leftover " + p.objectKey()
+              + " of an interrupted rewrap could not be deleted: " + x.getMessage() + "; restores are unaffected"));
         }
       }
       ExecutorService pool = ctx.pool("binlog-archive-rewrap");
