@@ -14,7 +14,10 @@ import java.util.Objects;
  */
 public record ArchiveProblem(Kind kind, String timeline, String file, String objectKey, String message) {
 
-  /** The kinds of problem. Every kind but {@link #NEW_TIMELINE} ends a restorable window. */
+  /**
+   * The kinds of problem. Every kind but {@link #NEW_TIMELINE} and {@link #REWRAP_LEFTOVER} ends a
+   * restorable window.
+   */
   public enum Kind {
     /** Sequence numbers are missing between two archived files. */
     MISSING_FILE,
@@ -29,7 +32,14 @@ public record ArchiveProblem(Kind kind, String timeline, String file, String obj
     /** An artifact's size or checksum differs from its sidecar, or it does not decode. */
     CORRUPT_ARTIFACT,
     /** A timeline begins (RESET MASTER or a new server): restores cannot cross into it. */
-    NEW_TIMELINE
+    NEW_TIMELINE,
+    /**
+     * A second artifact of an archived file, left by an interrupted {@link
+     * ArchiveReader#rewrap key rotation}: either the new artifact, written before the sidecar was
+     * switched to it, or the old one, not yet deleted after the switch. The sidecar names the other,
+     * intact artifact, so restores are unaffected; running the rewrap again finishes the job.
+     */
+    REWRAP_LEFTOVER
   }
 
   /** Validates the fields. */
@@ -38,9 +48,12 @@ public record ArchiveProblem(Kind kind, String timeline, String file, String obj
     Objects.requireNonNull(message, "message");
   }
 
-  /** @return whether this ends a restorable window (everything but {@link Kind#NEW_TIMELINE}) */
+  /**
+   * @return whether this ends a restorable window (everything but {@link Kind#NEW_TIMELINE} and
+   *     {@link Kind#REWRAP_LEFTOVER})
+   */
   public boolean breaksWindow() {
-    return kind != Kind.NEW_TIMELINE;
+    return kind != Kind.NEW_TIMELINE && kind != Kind.REWRAP_LEFTOVER;
   }
 
   /** @return {@code KIND: message} */

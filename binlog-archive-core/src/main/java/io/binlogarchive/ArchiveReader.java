@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,12 +73,21 @@ public final class ArchiveReader {
      * @param problem what is wrong with it, or {@code null}
      */
     default void fileVerified(Sidecar sidecar, ArchiveProblem problem) {}
+
+    /**
+     * An artifact was moved to the new key by {@link #rewrap(KeyProvider, Predicate, boolean)}: its
+     * sidecar names the new artifact and the old one is deleted.
+     *
+     * @param move what moved
+     */
+    default void fileRewrapped(RewrapResult.Move move) {}
   }
 
   private final Sink sink;
   private final ArchiveLayout layout;
   private final String serverId;
   private final Transform decryption;
+  private final KeyProvider keys;
   private final int parallelism;
   private final RetryPolicy retryPolicy;
   private final Listener listener;
@@ -88,6 +98,7 @@ public final class ArchiveReader {
     this.serverId = b.serverId;
     this.layout = new ArchiveLayout(b.prefix, b.serverId);
     this.decryption = b.decryption;
+    this.keys = b.keys;
     this.parallelism = b.parallelism;
     this.retryPolicy = b.retryPolicy;
     this.listener = b.listener;
@@ -571,7 +582,8 @@ public final class ArchiveReader {
       }
     }
     for (ArchiveProblem p : survey.problems) {
-      if (p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT && p.objectKey() != null && !keys.contains(p.objectKey())) {
+      if ((p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT || p.kind() == ArchiveProblem.Kind.REWRAP_LEFTOVER)
+          && p.objectKey() != null && !keys.contains(p.objectKey())) {
         int t = ArchiveLayout.timelineNumber(p.timeline());
         if (t < anchorTimeline || (t == anchorTimeline && BinlogNames.sequence(p.file()) < anchorSeq)) {
           keys.add(p.objectKey());
@@ -604,6 +616,71 @@ public final class ArchiveReader {
     }
     return new PruneResult(apply, policy.toString(), kept, dropped, anchor.entry.timeline + "/" + anchor.entry.file,
         keys, files, freed);
+  }
+
+  // ---- key rotation -------------------------------------------------------------------------
+
+  /**
+   * Moves encrypted artifacts to another key without decrypting anything to storage: for each
+   * selected file whose data key is wrapped under another key id than {@code newKeys}' primary one,
+   * the old artifact is streamed through {@link AesGcmTransform#rewrap} (only the key envelope
+   * changes; every segment is authenticated on the way) into a new object named {@code
+   * <file>.k<N><ext>} (the N-th rewrap of the file, e.g. {@code mysql-bin.000042.k1.zst.aes}), which
+   * is read back with the new key alone (decrypt, decompress, plaintext SHA-256 against the
+   * sidecar); then the sidecar is replaced, conditionally on the version read before, to name it;
+   * then the old artifact is deleted. Up to {@code parallelism} files at a time; memory is bounded
+   * per file whatever its size.
+   *
+   * <p>A crash at any point leaves every file restorable, at worst with one unreferenced artifact
+   * beside it, which {@link #verify(VerifyOptions)} reports as {@link
+   * ArchiveProblem.Kind#REWRAP_LEFTOVER} (not a gap). Running the rewrap again finishes the job: it
+   * adopts a new artifact that reads back under the new key, and deletes old artifacts that their
+   * sidecar no longer names (in every file, selected or not). A file that fails is left as it was
+   * and reported; the others go on.
+   *
+   * @param newKeys the provider the artifacts move to (its {@link KeyProvider#primaryKeyId()}); the
+   *     reader's own {@link Builder#keyProvider(KeyProvider) key provider} unwraps the old keys
+   * @param which which files to consider (e.g. {@code s -> "2025-01".equals(s.artifact().keyId())});
+   *     unencrypted files and files already under the new key are skipped anyway
+   * @param apply {@code false} for a dry run: listings and sidecars are read, nothing is written
+   * @return what was (or would be) moved, and what could not be
+   * @throws ArchiveException when applying without a reader key provider, or on a sink without
+   *     conditional writes ({@link Sink#supportsConditionalWrites()})
+   * @throws IOException if the store cannot be listed
+   */
+  public RewrapResult rewrap(KeyProvider newKeys, Predicate<Sidecar> which, boolean apply) throws IOException {
+    ArchiveReader reader = this;
+    return new ArchiveRewrap(new ArchiveRewrap.Context() {
+      @Override
+      public Sink sink() {
+        return sink;
+      }
+
+      @Override
+      public RetryPolicy retryPolicy() {
+        return retryPolicy;
+      }
+
+      @Override
+      public KeyProvider keys() {
+        return keys;
+      }
+
+      @Override
+      public Listener listener() {
+        return listener;
+      }
+
+      @Override
+      public ArchiveSurvey survey() throws IOException {
+        return reader.survey(null);
+      }
+
+      @Override
+      public ExecutorService pool(String name) {
+        return reader.pool(name);
+      }
+    }).run(newKeys, which, apply);
   }
 
   // ---- source purge ---------------------------------------------------------------------------
@@ -745,6 +822,7 @@ public final class ArchiveReader {
     private String prefix = "";
     private String serverId;
     private Transform decryption;
+    private KeyProvider keys;
     private int parallelism = Math.min(2, Runtime.getRuntime().availableProcessors());
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private Listener listener = new Listener() {};
@@ -800,6 +878,7 @@ public final class ArchiveReader {
      */
     public Builder keyProvider(KeyProvider keys) {
       this.decryption = Transform.aesGcm(Objects.requireNonNull(keys, "keys"));
+      this.keys = keys;
       return this;
     }
 

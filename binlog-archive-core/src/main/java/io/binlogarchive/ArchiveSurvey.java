@@ -190,7 +190,8 @@ final class ArchiveSurvey {
           byFile.put(file, e);
           list.add(e);
         } else {
-          s.problems.add(p);
+          ArchiveProblem leftover = owner == null ? null : ArchiveRewrap.leftover(owner.sidecar, owner.artifact, o);
+          s.problems.add(leftover != null ? leftover : p);
         }
       }
       list.sort(Comparator.comparingLong((Entry e) -> e.sequence).thenComparing(e -> e.file));
@@ -210,8 +211,8 @@ final class ArchiveSurvey {
   void compute() {
     List<ArchiveProblem> extra = new ArrayList<>();
     for (ArchiveProblem p : problems) {
-      if (p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT) {
-        extra.add(p); // orphans beside a sidecar'd file: keep
+      if (p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT || p.kind() == ArchiveProblem.Kind.REWRAP_LEFTOVER) {
+        extra.add(p); // orphans and rewrap leftovers beside a sidecar'd file: keep
       }
     }
     problems.clear();

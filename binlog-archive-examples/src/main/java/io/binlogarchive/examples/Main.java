@@ -47,6 +47,7 @@ public final class Main {
           "  inspect FILE",
           CompareCommand.USAGE,
           String.join("\n", RestoreCommands.USAGE),
+          RewrapCommand.USAGE,
           "Every command takes --verbose (library logs at INFO), --log-format text|json (json: library logs",
           "as one JSON object per line on stdout) and --stats (peak heap and CPU time on exit).",
           "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 status: the archive is stale (--max-age),",
@@ -110,6 +111,7 @@ public final class Main {
         case "verify" -> RestoreCommands.verify(argv, out, err, env);
         case "prune" -> RestoreCommands.prune(argv, out, err, env);
         case "backup" -> RestoreCommands.backup(argv, out, err, env);
+        case "rewrap" -> RewrapCommand.run(argv, out, err, env);
         default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
       };
     } catch (Args.UsageException e) {
