@@ -153,7 +153,7 @@ class RewrapTest {
   void crashBetweenSteps() throws Exception {
     Set<String> replaceFails = Set.of("mysql-bin.000003.json", "mysql-bin.000007.json");
     Set<String> deleteFails = Set.of("mysql-bin.000005.zst.aes", "mysql-bin.000009.zst.aes");
-    Sink crashing = new ConditionalForwardingSink(sink) {
+    Sink crashing = new ForwardingSink(sink) {
       @Override
       public StoredObject replace(String key, String version, byte[] content) throws IOException {
         if (replaceFails.contains(name(key))) {
@@ -251,34 +251,18 @@ class RewrapTest {
     assertThatThrownBy(() -> noKeys.rewrap(keyB, all(), true)).isInstanceOf(ArchiveException.class)
         .hasMessageContaining("no KeyProvider");
     assertThat(noKeys.rewrap(keyB, all(), false).moved()).hasSize(12);
-    assertThatThrownBy(() -> reader(new ForwardingSink(sink), keyA).rewrap(keyB, all(), true))
+    Sink noConditionalWrites = new ForwardingSink(sink) {
+      @Override
+      public boolean supportsConditionalWrites() {
+        return false;
+      }
+    };
+    assertThatThrownBy(() -> reader(noConditionalWrites, keyA).rewrap(keyB, all(), true))
         .isInstanceOf(ArchiveException.class).hasMessageContaining("conditional writes");
   }
 
   static String name(String key) {
     return key.substring(key.lastIndexOf('/') + 1);
-  }
-
-  /** Forwards conditional writes too (the plain {@link ForwardingSink} does not). */
-  static class ConditionalForwardingSink extends ForwardingSink {
-    ConditionalForwardingSink(Sink delegate) {
-      super(delegate);
-    }
-
-    @Override
-    public boolean supportsConditionalWrites() {
-      return delegate.supportsConditionalWrites();
-    }
-
-    @Override
-    public StoredObject replace(String key, String version, byte[] content) throws IOException {
-      return delegate.replace(key, version, content);
-    }
-
-    @Override
-    public void delete(String key, String version) throws IOException {
-      delegate.delete(key, version);
-    }
   }
 
   /**
@@ -288,7 +272,7 @@ class RewrapTest {
    * top-level files in {@code java.io.tmpdir}, and (on Linux) at every file this JVM holds open,
    * except the source binlogs and the shared fixtures.
    */
-  static final class PlaintextWatch extends ConditionalForwardingSink {
+  static final class PlaintextWatch extends ForwardingSink {
     final Path archive;
     final long since;
     final Set<Path> allowed;
