@@ -346,8 +346,18 @@ class RewrapTest {
     synchronized void scan(String when) throws IOException {
       scans++;
       List<Path> candidates = new ArrayList<>();
-      try (Stream<Path> s = Files.walk(archive)) {
-        s.filter(Files::isRegularFile).forEach(candidates::add);
+      for (int attempt = 0; ; attempt++) {
+        // another file's rewrap may delete an object while the tree is walked: walk again
+        List<Path> walked = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(archive)) {
+          s.filter(Files::isRegularFile).forEach(walked::add);
+          candidates.addAll(walked);
+          break;
+        } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException e) {
+          if (attempt >= 20) {
+            throw e;
+          }
+        }
       }
       try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
         s.filter(p -> isNewFile(p)).forEach(candidates::add);
