@@ -3,7 +3,7 @@ package io.binlogarchive;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -22,9 +22,10 @@ final class ArtifactDecoder {
   /** What one decode read. */
   record Result(long artifactBytes, long plaintextBytes) {}
 
-  /** Receives plaintext chunks in order. */
+  /** Receives plaintext chunks in order, on the decode's worker thread. */
   interface Consumer {
-    void accept(byte[] b, int off, int len) throws IOException;
+    /** @param chunk the bytes from its position to its limit; read-only to the consumer, valid during the call */
+    void accept(ByteBuffer chunk) throws IOException;
   }
 
   /**
@@ -34,7 +35,7 @@ final class ArtifactDecoder {
    */
   static List<Transform> transforms(Sidecar s, Transform decryption) {
     List<Transform> t = new ArrayList<>();
-    String codec = s.artifact().codec() == null ? "none" : s.artifact().codec();
+    String codec = codec(s);
     t.add(switch (codec) {
       case "zstd" -> Transform.zstd(3);
       case "gzip" -> Transform.gzip(6);
@@ -55,6 +56,10 @@ final class ArtifactDecoder {
       t.add(decryption);
     }
     return t;
+  }
+
+  private static String codec(Sidecar s) {
+    return s.artifact().codec() == null ? "none" : s.artifact().codec();
   }
 
   /** Marks errors of the store's own stream, so they are not mistaken for corrupt data. */
@@ -111,24 +116,21 @@ final class ArtifactDecoder {
     byte[] plainSha;
     CountingInputStream counted;
     StoreStream raw = new StoreStream(sink.open(key));
-    try (raw; PipelinedDigest hasher = new PipelinedDigest(4, BUFFER, "binlog-archive-sha256-" + s.file())) {
+    try (raw; PlaintextWorker worker = new PlaintextWorker(4, BUFFER, "binlog-archive-decode-" + s.file(), out)) {
       counted = new CountingInputStream(hashArtifact ? new DigestInputStream(raw, artifactDigest) : raw);
       InputStream in = counted;
-      for (int i = transforms.size() - 1; i >= 0; i--) {
+      for (int i = transforms.size() - 1; i >= 1; i--) {
         in = transforms.get(i).unwrap(in);
       }
-      try (InputStream decoded = in) {
+      try (PlaintextChunks chunks = PlaintextChunks.of(in, codec(s), transforms.get(0), BUFFER, "binlog-archive-read-" + s.file())) {
         while (true) {
-          byte[] buf = hasher.take();
-          int n = decoded.readNBytes(buf, 0, buf.length);
+          ByteBuffer buf = worker.take();
+          int n = chunks.fill(buf);
           if (n <= 0) {
-            hasher.release(buf);
+            worker.release(buf);
             break;
           }
-          if (out != null) {
-            out.accept(buf, 0, n);
-          }
-          hasher.submit(buf, n);
+          worker.submit(buf.flip()); // written and hashed there while this thread decodes the next chunk
           plain += n;
         }
         byte[] rest = new byte[1 << 16];
@@ -136,7 +138,7 @@ final class ArtifactDecoder {
           // trailing bytes after the codec's end of frame are hashed and counted too
         }
       }
-      plainSha = hasher.finish();
+      plainSha = worker.finish();
     } catch (IOException e) {
       if (raw.failure != null) {
         throw e;

@@ -19,9 +19,10 @@ import java.util.concurrent.TimeUnit;
  *
  * Archives the binlog (zstd level 3, then zstd 3 + AES-256-GCM) into a temporary local archive,
  * then alternates {@link ArchiveReader#fetch} of that one file (download, decrypt, decompress,
- * SHA-256, write, fsync, rename) with {@code zstd -d -f} of the same {@code .zst} artifact to a
- * file (which also checks zstd's own XXH64), and that plus an fsync of its output (the fetch fsyncs
- * before its rename; {@code zstd -d} alone does not). Prints per-round figures and the medians.
+ * SHA-256, write, rename) with {@code zstd -d -f} of the same {@code .zst} artifact to a file
+ * (which also checks zstd's own XXH64); and a fetch with {@link
+ * ArchiveReader.Builder#syncFetchedFiles(boolean)} with {@code zstd -d} plus an fsync of its
+ * output, the like-for-like durable pair. Prints per-round figures and the medians.
  */
 public final class FetchThroughput {
   private FetchThroughput() {}
@@ -57,6 +58,8 @@ public final class FetchThroughput {
         }
         ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId("bench").keyProvider(keys).parallelism(1)
             .build();
+        ArchiveReader syncing = ArchiveReader.builder().sink(sink).serverId("bench").keyProvider(keys).parallelism(1)
+            .syncFetchedFiles(true).build();
         RestorePlan plan = reader.planFrom(name, 4, RestoreTarget.latest());
         Sidecar sc = plan.files().get(0);
         Path zst = work.resolve("plain.zst");
@@ -66,6 +69,7 @@ public final class FetchThroughput {
         List<Long> fetchNs = new ArrayList<>();
         List<Long> zstdNs = new ArrayList<>();
         List<Long> zstdSyncNs = new ArrayList<>();
+        List<Long> fetchSyncNs = new ArrayList<>();
         Path out = work.resolve("out");
         for (int r = 0; r < rounds + 1; r++) {
           deleteTree(out);
@@ -87,23 +91,32 @@ public final class FetchThroughput {
             ch.force(true);
           }
           long t4 = System.nanoTime();
+          deleteTree(out);
+          long t5 = System.nanoTime();
+          if (syncing.fetch(plan, out).fetched() != 1) {
+            throw new IllegalStateException("expected one fetched file");
+          }
+          long t6 = System.nanoTime();
           if (r > 0) { // round 0 warms the JIT and page cache
             fetchNs.add(t1 - t0);
             zstdNs.add(t3 - t2);
             zstdSyncNs.add(t4 - t2);
+            fetchSyncNs.add(t6 - t5);
           }
-          System.out.printf(Locale.ROOT, "%s round %d: fetch %.1f MB/s, zstd -d %.1f MB/s, zstd -d + fsync %.1f MB/s%n",
+          System.out.printf(Locale.ROOT, "%s round %d: fetch %.1f MB/s, zstd -d %.1f MB/s, fetch --sync %.1f MB/s,"
+                  + " zstd -d + fsync %.1f MB/s%n",
               encrypt ? "zstd+aes" : "zstd", r, size / 1e6 / ((t1 - t0) / 1e9), size / 1e6 / ((t3 - t2) / 1e9),
-              size / 1e6 / ((t4 - t2) / 1e9));
+              size / 1e6 / ((t6 - t5) / 1e9), size / 1e6 / ((t4 - t2) / 1e9));
         }
         double f = size / 1e6 / (median(fetchNs) / 1e9);
         double z = size / 1e6 / (median(zstdNs) / 1e9);
         double zs = size / 1e6 / (median(zstdSyncNs) / 1e9);
+        double fs = size / 1e6 / (median(fetchSyncNs) / 1e9);
         System.out.printf(Locale.ROOT,
-            "RESULT %s: %s %.1f MB (artifact %.1f MB): fetch median %.1f MB/s; zstd -d median %.1f MB/s (ratio %.2fx);"
-                + " zstd -d + fsync median %.1f MB/s (ratio %.2fx)%n",
-            encrypt ? "zstd-3+aes-256-gcm" : "zstd-3", name, size / 1e6, sc.artifact().size() / 1e6, f, z, f / z, zs,
-            f / zs);
+            "RESULT %s: %s %.1f MB (artifact %.1f MB), medians of %d rounds: fetch %.1f MB/s / zstd -d %.1f MB/s"
+                + " = %.2fx; fetch --sync %.1f MB/s / (zstd -d + fsync) %.1f MB/s = %.2fx%n",
+            encrypt ? "zstd-3+aes-256-gcm" : "zstd-3", name, size / 1e6, sc.artifact().size() / 1e6, rounds, f, z,
+            f / z, fs, zs, fs / zs);
       }
     } finally {
       deleteTree(work);

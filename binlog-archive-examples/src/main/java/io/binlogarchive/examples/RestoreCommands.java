@@ -37,7 +37,7 @@ final class RestoreCommands {
   static final List<String> USAGE = List.of(
       "  restore plan|fetch --from URI (--backup NAME | --start FILE:POS)",
       "          [--until TIME | --until-gtid SET | --until-position FILE:POS] [--to-dir DIR]",
-      "          [--server-id ID] [KEY] [--parallelism N] [--endpoint URL] [--region R]",
+      "          [--server-id ID] [KEY] [--parallelism N] [--sync] [--endpoint URL] [--region R]",
       "  verify  --from URI [--full] [--all] [--state FILE] [--server-id ID] [KEY]",
       "          KEY: --key-file F [--key-id ID] | --gcp-kms-key NAME [--gcp-kms-endpoint URL] | --kms-key-id ARN",
       "  prune   --from URI (--keep-backups N | --max-age 7d|36h|PT12H) [--apply] [--server-id ID]",
@@ -115,6 +115,7 @@ final class RestoreCommands {
     }
     ArchiveReader.Builder b = ArchiveReader.builder().sink(target.sink()).prefix(target.prefix()).serverId(serverId)
         .parallelism(a.intValue("--parallelism", 2, 1, 64))
+        .syncFetchedFiles(a.has("--sync"))
         .listener(new ArchiveReader.Listener() {
           @Override
           public void fileFetched(Sidecar s, Path file, boolean reused, Duration d) {
@@ -183,7 +184,7 @@ final class RestoreCommands {
     }
     boolean fetch = argv[1].equals("fetch");
     Args a = new Args(argv, 2, valued("--backup", "--start", "--until", "--until-gtid", "--until-position", "--to-dir"),
-        Set.of());
+        Set.of("--sync"));
     int targets = (a.has("--until") ? 1 : 0) + (a.has("--until-gtid") ? 1 : 0) + (a.has("--until-position") ? 1 : 0);
     if (targets > 1) {
       throw new Args.UsageException("give one of --until, --until-gtid, --until-position");

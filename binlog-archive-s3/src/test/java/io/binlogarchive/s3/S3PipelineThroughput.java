@@ -27,6 +27,12 @@ import software.amazon.awssdk.services.s3.S3Client;
 final class S3PipelineThroughput {
   private S3PipelineThroughput() {}
 
+  /** CPU time of the whole process (client, pipeline and the embedded server alike), in ns. */
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
   /** @param args a binlog file (e.g. from bench/gen-binlogs.sh) and the number of measured rounds */
   public static void main(String[] args) throws Exception {
     Path binlog = Path.of(args[0]);
@@ -51,6 +57,7 @@ final class S3PipelineThroughput {
           S3Sink sink = S3Sink.builder().client(client).bucket(bucket).prefix(prefix).executor(pool)
               .maxPartsInFlight(threads).retryPolicy(RetryPolicy.none()).build();
           Path cursor = work.resolve("cursor-" + round + ".json");
+          long c0 = cpuNanos();
           long t0 = System.nanoTime();
           try (Archiver archiver = Archiver.builder().source(BinlogSource.directory(dir)).sink(sink).serverId("db1")
               .compression(Transform.zstd(3, 2)).cursorFile(cursor).build()) {
@@ -60,8 +67,10 @@ final class S3PipelineThroughput {
             }
           }
           long t1 = System.nanoTime();
+          long c1 = cpuNanos();
           S3UploadThroughput.plainMultipart(client, pool, bucket, prefix + "-plain.zst", compressed, S3Sink.DEFAULT_PART_SIZE);
           long t2 = System.nanoTime();
+          long c2 = cpuNanos();
           // the same job done the plain way: compress the file (zstd -3, 2 workers), then upload it
           java.io.ByteArrayOutputStream zst = new java.io.ByteArrayOutputStream((int) (size / 2));
           try (java.io.OutputStream z = Transform.zstd(3, 2).wrap(zst)) {
@@ -70,11 +79,14 @@ final class S3PipelineThroughput {
           S3UploadThroughput.plainMultipart(client, pool, bucket, prefix + "-twostep.zst", zst.toByteArray(),
               S3Sink.DEFAULT_PART_SIZE);
           long t3 = System.nanoTime();
+          long c3 = cpuNanos();
           double p = size / 1e6 / ((t1 - t0) / 1e9);
           double q = size / 1e6 / ((t2 - t1) / 1e9);
           double r = size / 1e6 / ((t3 - t2) / 1e9);
-          System.out.printf("round %d: pipeline %.0f MB/s of binlog, plain upload of the .zst %.0f MB/s,"
-              + " compress then plain upload %.0f MB/s%n", round, p, q, r);
+          System.out.printf("round %d: pipeline %.0f MB/s of binlog (%.0f ms, %.0f ms CPU), plain upload of the .zst"
+                  + " %.0f MB/s (%.0f ms, %.0f ms CPU), compress then plain upload %.0f MB/s (%.0f ms, %.0f ms CPU)%n",
+              round, p, (t1 - t0) / 1e6, (c1 - c0) / 1e6, q, (t2 - t1) / 1e6, (c2 - c1) / 1e6, r, (t3 - t2) / 1e6,
+              (c3 - c2) / 1e6);
           if (round > 0) {
             pipeline.add(p);
             plain.add(q);
