@@ -22,7 +22,13 @@ import software.amazon.awssdk.services.s3.S3Client;
  * s3proxy on loopback, beside a plain SDK upload of the same file already compressed with zstd -3,
  * in the same run. Prints MB/s of binlog and the ratio.
  *
- * <p>{@code java -Xmx2g -cp ... io.binlogarchive.s3.S3PipelineThroughput BINLOG [rounds]}
+ * <p>{@code java -Xmx2g [-Dlevel=3] [-DpartSize=BYTES] [-DlocalOnly=true] -cp ...
+ * io.binlogarchive.s3.S3PipelineThroughput BINLOG [rounds]}: {@code level} is the zstd level of
+ * both the pipeline and the precompressed reference; {@code localOnly} also times the same
+ * pipeline into a local directory (no upload). Each phase also prints the process CPU time it
+ * took (client, pipeline and the embedded server together), which shows when the machine's cores,
+ * not the pipeline, set the pace. {@code bench/s3-pipeline.sh} runs it, optionally behind a
+ * bandwidth limit on loopback.
  */
 final class S3PipelineThroughput {
   private S3PipelineThroughput() {}
@@ -42,7 +48,9 @@ final class S3PipelineThroughput {
     Files.copy(binlog, dir.resolve("mysql-bin.000001"));
     Files.writeString(dir.resolve("mysql-bin.index"), "./mysql-bin.000001\n./mysql-bin.000002\n");
     long size = Files.size(binlog);
-    byte[] compressed = Zstd.compress(Files.readAllBytes(binlog), 3); // what `zstd -3` would upload
+    int level = Integer.getInteger("level", 3);
+    int partSize = Integer.getInteger("partSize", S3Sink.DEFAULT_PART_SIZE);
+    byte[] compressed = Zstd.compress(Files.readAllBytes(binlog), level); // what `zstd -LEVEL` would upload
     int threads = 4;
     try (S3ProxyServer server = new S3ProxyServer();
         S3Client client = S3ProxyServer.client(server.ensureStarted(), Duration.ofMinutes(5))) {
@@ -55,12 +63,21 @@ final class S3PipelineThroughput {
         for (int round = 0; round <= rounds; round++) { // round 0 warms up
           String prefix = "r" + round;
           S3Sink sink = S3Sink.builder().client(client).bucket(bucket).prefix(prefix).executor(pool)
-              .maxPartsInFlight(threads).retryPolicy(RetryPolicy.none()).build();
+              .maxPartsInFlight(threads).partSize(partSize).retryPolicy(RetryPolicy.none()).build();
+          if (Boolean.getBoolean("localOnly")) {
+            long l0 = System.nanoTime();
+            try (Archiver archiver = Archiver.builder().source(BinlogSource.directory(dir))
+                .sink(io.binlogarchive.FileSystemSink.of(work.resolve("fs-" + round))).serverId("db1")
+                .compression(Transform.zstd(level, 2)).cursorFile(work.resolve("fs-cursor-" + round + ".json")).build()) {
+              archiver.runOnce();
+            }
+            System.out.printf("round %d: pipeline to a local directory %.0f ms%n", round, (System.nanoTime() - l0) / 1e6);
+          }
           Path cursor = work.resolve("cursor-" + round + ".json");
           long c0 = cpuNanos();
           long t0 = System.nanoTime();
           try (Archiver archiver = Archiver.builder().source(BinlogSource.directory(dir)).sink(sink).serverId("db1")
-              .compression(Transform.zstd(3, 2)).cursorFile(cursor).build()) {
+              .compression(Transform.zstd(level, 2)).cursorFile(cursor).build()) {
             RunSummary s = archiver.runOnce();
             if (!s.succeeded() || s.archivedCount() != 1) {
               throw new IllegalStateException("archive failed", s.failure());
@@ -68,16 +85,15 @@ final class S3PipelineThroughput {
           }
           long t1 = System.nanoTime();
           long c1 = cpuNanos();
-          S3UploadThroughput.plainMultipart(client, pool, bucket, prefix + "-plain.zst", compressed, S3Sink.DEFAULT_PART_SIZE);
+          S3UploadThroughput.plainMultipart(client, pool, bucket, prefix + "-plain.zst", compressed, partSize);
           long t2 = System.nanoTime();
           long c2 = cpuNanos();
           // the same job done the plain way: compress the file (zstd -3, 2 workers), then upload it
           java.io.ByteArrayOutputStream zst = new java.io.ByteArrayOutputStream((int) (size / 2));
-          try (java.io.OutputStream z = Transform.zstd(3, 2).wrap(zst)) {
+          try (java.io.OutputStream z = Transform.zstd(level, 2).wrap(zst)) {
             Files.copy(dir.resolve("mysql-bin.000001"), z);
           }
-          S3UploadThroughput.plainMultipart(client, pool, bucket, prefix + "-twostep.zst", zst.toByteArray(),
-              S3Sink.DEFAULT_PART_SIZE);
+          S3UploadThroughput.plainMultipart(client, pool, bucket, prefix + "-twostep.zst", zst.toByteArray(), partSize);
           long t3 = System.nanoTime();
           long c3 = cpuNanos();
           double p = size / 1e6 / ((t1 - t0) / 1e9);
@@ -96,11 +112,13 @@ final class S3PipelineThroughput {
         double pm = S3UploadThroughput.median(pipeline);
         double qm = S3UploadThroughput.median(plain);
         double rm = S3UploadThroughput.median(twoStep);
-        System.out.printf("%s: %.1f MB binlog, %.1f MB compressed; medians of %d rounds (MB/s of binlog):%n"
-                + "  archive pipeline to S3Sink                                  %.0f%n"
-                + "  plain SDK multipart upload of the precompressed file        %.0f  (pipeline / this = %.2f)%n"
-                + "  zstd -3 (2 workers) to memory, then plain multipart upload  %.0f  (pipeline / this = %.2f)%n",
-            binlog, size / 1e6, compressed.length / 1e6, rounds, pm, qm, pm / qm, rm, pm / rm);
+        System.out.printf("%s: %.1f MB binlog, %.1f MB compressed (zstd level %d, %d MiB parts); medians of %d rounds"
+                + " (MB/s of binlog):%n"
+                + "  archive pipeline to S3Sink                                    %.0f%n"
+                + "  plain SDK multipart upload of the precompressed file          %.0f  (pipeline / this = %.2f)%n"
+                + "  zstd -%d (2 workers) to memory, then plain multipart upload    %.0f  (pipeline / this = %.2f)%n",
+            binlog, size / 1e6, compressed.length / 1e6, level, partSize >> 20, rounds, pm, qm, pm / qm, level, rm,
+            pm / rm);
       } finally {
         pool.shutdownNow();
       }
