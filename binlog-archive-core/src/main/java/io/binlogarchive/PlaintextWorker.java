@@ -3,6 +3,8 @@ package io.binlogarchive;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.security.MessageDigest;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -18,12 +20,16 @@ import java.util.concurrent.BlockingQueue;
  * writes them without the JDK copying them out of the heap first.
  */
 final class PlaintextWorker implements AutoCloseable {
+  /** How long a close waits for a thread to stop before leaving its buffers to the garbage collector. */
+  static final long JOIN_MILLIS = 30_000;
+
   private static final ByteBuffer END = ByteBuffer.allocate(0);
 
   private final MessageDigest digest = Digests.sha256();
   private final ArtifactDecoder.Consumer consumer;
   private final BlockingQueue<ByteBuffer> free;
   private final BlockingQueue<ByteBuffer> work;
+  private final List<ByteBuffer> owned = new ArrayList<>();
   private final Thread thread;
   private volatile Throwable failure;
   private boolean finished;
@@ -34,7 +40,9 @@ final class PlaintextWorker implements AutoCloseable {
     free = new ArrayBlockingQueue<>(buffers + 1);
     work = new ArrayBlockingQueue<>(buffers + 1);
     for (int i = 0; i < buffers; i++) {
-      free.add(ByteBuffer.allocateDirect(bufferSize));
+      ByteBuffer b = DirectBuffers.take(bufferSize);
+      owned.add(b);
+      free.add(b);
     }
     thread = new Thread(this::run, name);
     thread.setDaemon(true);
@@ -125,10 +133,23 @@ final class PlaintextWorker implements AutoCloseable {
     throw new IOException("the plaintext worker failed: " + f, f);
   }
 
+  /**
+   * Stops the worker if {@link #finish()} did not run (a failed decode), waits for it, and gives
+   * the buffers back to {@link DirectBuffers}.
+   */
   @Override
   public void close() {
     if (!finished) {
       thread.interrupt();
+    }
+    try {
+      thread.join(JOIN_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!thread.isAlive()) {
+      owned.forEach(DirectBuffers::give);
+      owned.clear();
     }
   }
 }

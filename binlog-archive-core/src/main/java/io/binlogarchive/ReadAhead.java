@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
@@ -22,6 +24,7 @@ final class ReadAhead implements Closeable {
   private final InputStream in;
   private final BlockingQueue<ByteBuffer> free;
   private final BlockingQueue<ByteBuffer> full;
+  private final List<ByteBuffer> owned = new ArrayList<>();
   private final Thread thread;
   private volatile Throwable failure;
   private volatile boolean closed;
@@ -32,7 +35,9 @@ final class ReadAhead implements Closeable {
     this.free = new ArrayBlockingQueue<>(buffers);
     this.full = new ArrayBlockingQueue<>(buffers + 1);
     for (int i = 0; i < buffers; i++) {
-      free.add(ByteBuffer.allocateDirect(bufferSize));
+      ByteBuffer b = DirectBuffers.take(bufferSize);
+      owned.add(b);
+      free.add(b);
     }
     thread = new Thread(this::run, name);
     thread.setDaemon(true);
@@ -112,7 +117,10 @@ final class ReadAhead implements Closeable {
     free.offer(b);
   }
 
-  /** Stops the reader (if it still runs) and closes the stream. */
+  /**
+   * Stops the reader (if it still runs), closes the stream and gives the buffers back to {@link
+   * DirectBuffers}; the consumer must not use a buffer from {@link #next()} afterwards.
+   */
   @Override
   public void close() throws IOException {
     closed = true;
@@ -121,9 +129,13 @@ final class ReadAhead implements Closeable {
       in.close(); // also unblocks a reader waiting on a socket
     } finally {
       try {
-        thread.join();
+        thread.join(PlaintextWorker.JOIN_MILLIS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+      if (!thread.isAlive()) {
+        owned.forEach(DirectBuffers::give);
+        owned.clear();
       }
     }
   }

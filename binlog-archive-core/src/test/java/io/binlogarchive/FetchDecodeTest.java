@@ -220,6 +220,29 @@ class FetchDecodeTest {
     }
 
     @Test
+    @DisplayName("gives its direct buffers back to the pool after a fetch and after a failed decode, so direct memory stays bounded")
+    void buffersComeBack() throws Exception {
+      FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+      RestorePlan plan = archive(sink, null);
+      ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId("db1").parallelism(1).build();
+      reader.fetch(plan, tmp.resolve("restore"));
+      long afterOne = DirectBuffers.retainedBytes();
+      // what one decode holds: the worker's four 1 MiB buffers and the read-ahead's three
+      assertThat(afterOne).isGreaterThanOrEqualTo(4L * ArtifactDecoder.BUFFER + 3L * (ArtifactDecoder.BUFFER / 4));
+      for (int i = 0; i < 5; i++) {
+        FetchResult f = reader.fetch(plan, tmp.resolve("restore-" + i));
+        assertThat(f.fetched()).isEqualTo(3);
+      }
+      assertThat(DirectBuffers.retainedBytes()).isEqualTo(afterOne).isLessThanOrEqualTo(DirectBuffers.RETAINED);
+      ArtifactDecoder.Consumer failing = chunk -> {
+        throw new IOException("No space left on device");
+      };
+      assertThatThrownBy(() -> ArtifactDecoder.decode(sink, plan.files().get(0), null, failing, false))
+          .hasMessageContaining("No space left on device");
+      assertThat(DirectBuffers.retainedBytes()).isEqualTo(afterOne);
+    }
+
+    @Test
     @DisplayName("a write that fails (a full disk) surfaces as that IOException, not as a corrupt artifact")
     void writeFailureIsNotCorruption() throws Exception {
       FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));

@@ -1,0 +1,52 @@
+package io.binlogarchive;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A small JVM-wide pool of direct buffers for the decode path. Direct memory is released only when
+ * the garbage collector notices its buffer is unreachable, which a quiet heap may not do for a
+ * long time: a {@code verify --full} over thousands of files would otherwise lean on the JDK's
+ * emergency {@code System.gc()} (disabled by {@code -XX:+DisableExplicitGC}) to stay under
+ * {@code -XX:MaxDirectMemorySize}. Buffers given back are kept up to {@link #RETAINED} bytes.
+ */
+final class DirectBuffers {
+  static final long RETAINED = 16L << 20;
+
+  /** By capacity. Queues, not sets: a ByteBuffer's equals compares contents, never identity. */
+  private static final ConcurrentMap<Integer, ConcurrentLinkedQueue<ByteBuffer>> FREE = new ConcurrentHashMap<>();
+  private static final AtomicLong RETAINED_BYTES = new AtomicLong();
+
+  private DirectBuffers() {}
+
+  /** @return a cleared direct buffer of exactly {@code size} bytes of capacity */
+  static ByteBuffer take(int size) {
+    ConcurrentLinkedQueue<ByteBuffer> q = FREE.get(size);
+    ByteBuffer b = q == null ? null : q.poll();
+    if (b != null) {
+      RETAINED_BYTES.addAndGet(-size);
+      return b.clear();
+    }
+    return ByteBuffer.allocateDirect(size);
+  }
+
+  /** Gives a buffer back; the caller must not use it afterwards. */
+  static void give(ByteBuffer b) {
+    if (b == null || !b.isDirect() || b.capacity() == 0) {
+      return;
+    }
+    if (RETAINED_BYTES.addAndGet(b.capacity()) <= RETAINED) {
+      FREE.computeIfAbsent(b.capacity(), c -> new ConcurrentLinkedQueue<>()).add(b);
+    } else {
+      RETAINED_BYTES.addAndGet(-b.capacity());
+    }
+  }
+
+  /** For tests: the bytes held by the pool now. */
+  static long retainedBytes() {
+    return RETAINED_BYTES.get();
+  }
+}
