@@ -1,7 +1,11 @@
 package io.binlogarchive.s3;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,6 +15,7 @@ import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
 import org.gaul.s3proxy.blobstore.S3Exceptions;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -18,8 +23,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -38,6 +47,10 @@ import software.amazon.awssdk.services.s3.model.PutObjectResponse;
  * write of the key takes. {@code If-Match} on {@code DeleteObject} is honoured by s3proxy, but
  * checked the same non-atomic way, and the store never sees that condition: a delete racing a
  * replace is not modelled.
+ *
+ * <p>{@link #onDisk(Path)} gives a server whose objects (and multipart uploads in progress) live in
+ * a directory, so that it can be {@link #stop() stopped} abruptly, as in a store outage, and {@link
+ * #restart() restarted} on the same port with everything it had stored.
  */
 public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
   /** The access key id the server accepts. */
@@ -47,6 +60,9 @@ public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback,
   private static final AtomicInteger BUCKETS = new AtomicInteger();
 
   private final boolean authenticate;
+  /** Where an on-disk server keeps its objects; null for the in-memory store. */
+  private final Path root;
+  private BlobStore store;
   private S3Proxy proxy;
   private S3Client admin;
   private URI endpoint;
@@ -64,7 +80,23 @@ public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback,
    *     HTTPS (unsigned payload, checksum checked: 400 BadDigest).
    */
   public S3ProxyServer(boolean authenticate) {
+    this(authenticate, null);
+  }
+
+  private S3ProxyServer(boolean authenticate, Path root) {
     this.authenticate = authenticate;
+    this.root = root;
+  }
+
+  /**
+   * A server that checks signatures and keeps its objects in a directory (s3proxy's {@code
+   * FilesystemNio2BlobStore}), so that {@link #stop()} and {@link #restart()} keep them. It stops
+   * abruptly (no grace period for requests in flight), as a crashed or unreachable store would.
+   *
+   * @param root the directory objects are kept in; created if missing
+   */
+  public static S3ProxyServer onDisk(Path root) {
+    return new S3ProxyServer(true, root);
   }
 
   @Override
@@ -86,16 +118,75 @@ public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback,
 
   /** Starts the server (blocks until it listens). */
   public void start() throws Exception {
-    proxy =
-        S3Proxy.builder()
-            .blobStore(new AtomicIfMatchBlobStore(new TransientNio2BlobStore()))
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(authenticate ? AuthenticationType.AWS_V2_OR_V4 : AuthenticationType.NONE, ACCESS_KEY, SECRET_KEY)
-            .ignoreUnknownHeaders(true)
-            .build();
-    proxy.start();
+    if (root != null) {
+      Files.createDirectories(root);
+    }
+    listen(URI.create("http://127.0.0.1:0"));
     endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
     admin = client(endpoint, Duration.ofSeconds(60));
+  }
+
+  private void listen(URI at) throws Exception {
+    store = root == null ? new TransientNio2BlobStore() : new FilesystemNio2BlobStore(root.toString());
+    S3Proxy.Builder b =
+        S3Proxy.builder()
+            .blobStore(new AtomicIfMatchBlobStore(store))
+            .endpoint(at)
+            .awsAuthentication(authenticate ? AuthenticationType.AWS_V2_OR_V4 : AuthenticationType.NONE, ACCESS_KEY, SECRET_KEY)
+            .ignoreUnknownHeaders(true);
+    if (root != null) {
+      b.stopTimeout(0); // an outage: connections in flight are cut, not drained
+    }
+    proxy = b.build();
+    proxy.start();
+  }
+
+  /**
+   * Stops an {@link #onDisk(Path) on-disk} server's HTTP side at once: requests in flight lose
+   * their connection, new ones are refused. What the store holds stays in its directory.
+   */
+  public void stop() throws Exception {
+    requireOnDisk("stop");
+    if (proxy != null) {
+      proxy.stop();
+      proxy = null;
+    }
+  }
+
+  /**
+   * Starts a {@link #stop() stopped} on-disk server again on the same port, with a new store
+   * instance that reads everything back from the directory (objects, multipart uploads and their
+   * parts).
+   */
+  public void restart() throws Exception {
+    requireOnDisk("restart");
+    if (proxy != null) {
+      throw new IllegalStateException("the server is running");
+    }
+    listen(endpoint);
+  }
+
+  private void requireOnDisk(String what) {
+    if (root == null) {
+      throw new IllegalStateException("cannot " + what + " an in-memory server and keep its objects; use onDisk(Path)");
+    }
+  }
+
+  /**
+   * Reads an object from the blob store itself, not over HTTP, so it also works while the server
+   * is stopped (for checks made at the moment something happens).
+   *
+   * @return the object's bytes, or null if the store holds no such object
+   */
+  public byte[] storedBytes(String bucket, String key) {
+    if (store.blobMetadataIfPresent(bucket, key) == null) {
+      return null;
+    }
+    try (ResponseInputStream<GetObjectResponse> in = store.getBlob(bucket, key)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Starts the server unless it runs (for use outside JUnit); @return its endpoint */
@@ -142,12 +233,26 @@ public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback,
    * @param attemptTimeout how long one HTTP attempt may take
    */
   public static S3Client client(URI endpoint, Duration attemptTimeout) {
-    return S3Client.builder()
-        .endpointOverride(endpoint)
-        .region(Region.US_EAST_1)
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallAttemptTimeout(attemptTimeout))
+    return client(endpoint, attemptTimeout, new ExecutionInterceptor[0]);
+  }
+
+  /**
+   * The same client, with SDK interceptors that see every request (e.g. to act at the moment a
+   * given request is about to be sent).
+   */
+  public static S3Client client(URI endpoint, Duration attemptTimeout, ExecutionInterceptor... interceptors) {
+    S3ClientBuilder b =
+        S3Client.builder()
+            .endpointOverride(endpoint)
+            .region(Region.US_EAST_1)
+            .forcePathStyle(true)
+            .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)));
+    return b.overrideConfiguration(o -> {
+          o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallAttemptTimeout(attemptTimeout);
+          for (ExecutionInterceptor i : interceptors) {
+            o.addExecutionInterceptor(i);
+          }
+        })
         .build();
   }
 
