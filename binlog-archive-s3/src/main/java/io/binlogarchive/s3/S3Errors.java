@@ -195,6 +195,11 @@ final class S3Errors {
     return new IOException(t.getMessage(), t);
   }
 
+  /** @return whether the store says the multipart upload does not exist (any more) */
+  static boolean isNoSuchUpload(SdkException e) {
+    return e instanceof SdkServiceException se && "NoSuchUpload".equals(errorCode(se));
+  }
+
   private static String errorCode(SdkServiceException se) {
     if (se instanceof AwsServiceException ae && ae.awsErrorDetails() != null) {
       String c = ae.awsErrorDetails().errorCode();

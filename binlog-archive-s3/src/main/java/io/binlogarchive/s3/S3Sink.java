@@ -25,7 +25,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -52,7 +56,10 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * writer holds at most about {@code (N + 1) x partSize} bytes. Every part and every single PUT
  * carries its SHA-256 ({@code x-amz-checksum-sha256}), which the store checks on receipt. Commits
  * are conditional ({@code If-None-Match: *}), so an existing object is never overwritten; any
- * failure before a commit, and a {@code close()} without one, aborts the multipart upload.
+ * failure before a commit, and a {@code close()} without one, aborts the multipart upload. An
+ * abort that fails (the store is unreachable) is remembered and sent again before the sink's next
+ * upload and by {@link #close()}, so an outage leaves no billed parts behind once the store is back;
+ * only a process that ends first leaves them to a lifecycle rule (see the module README).
  *
  * <p>Every store call goes through the sink's {@link RetryPolicy}; configure the client's own
  * retries off ({@code RetryMode}/{@code retryStrategy} with one attempt) so the two do not
@@ -73,6 +80,9 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * <p>Instances are immutable and thread-safe; each {@link SinkWriter} is used by one thread.
  */
 public final class S3Sink implements Sink {
+  private static final Logger log = LoggerFactory.getLogger(S3Sink.class);
+  /** At most this many failed aborts are remembered; beyond it they are left to a lifecycle rule. */
+  static final int MAX_UNABORTED = 1000;
   /** The smallest part size S3 accepts (for every part but the last). */
   public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -98,6 +108,9 @@ public final class S3Sink implements Sink {
   final StorageClass storageClass;
   final RetryPolicy retryPolicy;
   final int listPageSize;
+  /** Multipart uploads whose abort failed: {fullKey, uploadId}. */
+  private final ConcurrentLinkedQueue<String[]> unaborted = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger unabortedCount = new AtomicInteger();
 
   private S3Sink(Builder b) {
     this.client = b.client;
@@ -132,7 +145,8 @@ public final class S3Sink implements Sink {
 
   /**
    * Starts writing an object. Nothing is sent until the first part is full or {@link
-   * SinkWriter#commit()} is called.
+   * SinkWriter#commit()} is called, except for multipart uploads whose abort failed earlier: each
+   * is aborted again here, once (see the class description).
    *
    * @param key the object key below the sink's prefix
    * @param metadata user metadata: keys of lowercase letters, digits, {@code -}, {@code _} and
@@ -143,7 +157,76 @@ public final class S3Sink implements Sink {
   @Override
   public SinkWriter create(String key, Map<String, String> metadata) {
     String fullKey = fullKey(key);
-    return new S3SinkWriter(this, key, fullKey, checkMetadata(key, metadata));
+    Map<String, String> checked = checkMetadata(key, metadata);
+    abortUnaborted();
+    return new S3SinkWriter(this, key, fullKey, checked);
+  }
+
+  /**
+   * Sends one {@code AbortMultipartUpload}; an upload that is already gone counts as aborted.
+   *
+   * @throws IOException (an {@link ArchiveException}) if the store refuses or cannot be reached
+   */
+  void abortMultipart(String fullKey, String uploadId) throws IOException {
+    try {
+      client.abortMultipartUpload(r -> r.bucket(bucket).key(fullKey).uploadId(uploadId));
+    } catch (SdkException e) {
+      ArchiveException t = S3Errors.translate(e, "abort multipart upload", bucket, fullKey);
+      if (t instanceof NotFoundException || S3Errors.isNoSuchUpload(e)) {
+        return; // already gone
+      }
+      throw t;
+    }
+  }
+
+  /** Remembers an upload whose abort failed, to abort it again before the next upload. */
+  void abortLater(String fullKey, String uploadId, Exception why) {
+    if (unabortedCount.incrementAndGet() > MAX_UNABORTED) {
+      unabortedCount.decrementAndGet();
+      log.warn("could not abort multipart upload {} of s3://{}/{}, and {} others wait for an abort already; a lifecycle"
+          + " rule for incomplete uploads will remove it: {}", uploadId, bucket, fullKey, MAX_UNABORTED, why.getMessage());
+      return;
+    }
+    unaborted.add(new String[] {fullKey, uploadId});
+    log.warn("could not abort multipart upload {} of s3://{}/{}; it is aborted again before the next upload: {}",
+        uploadId, bucket, fullKey, why.getMessage());
+  }
+
+  /** Tries each remembered abort once; keeps those that fail again. Never throws. */
+  private void abortUnaborted() {
+    for (int n = unabortedCount.get(); n > 0; n--) {
+      String[] u = unaborted.poll();
+      if (u == null) {
+        return;
+      }
+      try {
+        abortMultipart(u[0], u[1]);
+        unabortedCount.decrementAndGet();
+        log.info("aborted multipart upload {} of s3://{}/{}, left behind by an earlier failure", u[1], bucket, u[0]);
+      } catch (IOException | RuntimeException e) {
+        unaborted.add(u);
+        return; // the store is still unreachable: the next upload tries again
+      }
+    }
+  }
+
+  /** @return how many multipart uploads wait to be aborted again (for tests) */
+  int unabortedUploads() {
+    return unabortedCount.get();
+  }
+
+  /**
+   * Tries once more to abort multipart uploads whose abort failed earlier (a warning names each
+   * one that is still left, for a lifecycle rule to remove). The client stays open: it is the
+   * caller's.
+   */
+  @Override
+  public void close() {
+    abortUnaborted();
+    for (String[] u : unaborted) {
+      log.warn("multipart upload {} of s3://{}/{} could not be aborted; a lifecycle rule for incomplete uploads will"
+          + " remove it", u[1], bucket, u[0]);
+    }
   }
 
   /**

@@ -2,7 +2,6 @@ package io.binlogarchive.s3;
 
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
-import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.SinkWriter;
 import io.binlogarchive.StoreException;
@@ -23,8 +22,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -44,7 +41,6 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * on the executor and touch only the thread-safe fields.
  */
 final class S3SinkWriter extends SinkWriter {
-  private static final Logger log = LoggerFactory.getLogger(S3SinkWriter.class);
   private static final int INITIAL_BUFFER = 64 * 1024;
 
   private enum State {
@@ -448,7 +444,7 @@ final class S3SinkWriter extends SinkWriter {
               } catch (SdkException e) {
                 ArchiveException t = S3Errors.translate(e, "complete multipart upload", sink.bucket, fullKey);
                 boolean lostResponse = t instanceof ObjectExistsException
-                    || t instanceof StoreException se && !se.isRetryable() && "NoSuchUpload".equals(errorCode(e));
+                    || t instanceof StoreException se && !se.isRetryable() && S3Errors.isNoSuchUpload(e);
                 if (attempt > 1 && lostResponse && isOurMultipart(composite, expectedEtag)) {
                   // an earlier attempt whose response was lost had already completed the upload
                   return null;
@@ -496,13 +492,6 @@ final class S3SinkWriter extends SinkWriter {
     } catch (IOException | RuntimeException e) {
       return false;
     }
-  }
-
-  private static String errorCode(SdkException e) {
-    if (e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException ae && ae.awsErrorDetails() != null) {
-      return ae.awsErrorDetails().errorCode();
-    }
-    return null;
   }
 
   /**
@@ -561,21 +550,12 @@ final class S3SinkWriter extends SinkWriter {
       sink.retryPolicy.call(
           "abort multipart upload " + where,
           () -> {
-            try {
-              sink.client.abortMultipartUpload(r -> r.bucket(sink.bucket).key(fullKey).uploadId(id));
-              return null;
-            } catch (SdkException e) {
-              ArchiveException t = S3Errors.translate(e, "abort multipart upload", sink.bucket, fullKey);
-              if (t instanceof NotFoundException || "NoSuchUpload".equals(errorCode(e))) {
-                return null; // already gone
-              }
-              throw t;
-            }
+            sink.abortMultipart(fullKey, id);
+            return null;
           });
     } catch (IOException | RuntimeException e) {
-      log.warn(
-          "could not abort multipart upload {} of {}; a lifecycle rule for incomplete uploads will remove it: {}",
-          id, where, e.getMessage());
+      // e.g. the store is unreachable: the sink aborts it again before its next upload
+      sink.abortLater(fullKey, id, e);
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();

@@ -210,6 +210,30 @@ class S3SinkFaultTest {
   }
 
   @Test
+  @DisplayName("aborts an upload again before its next upload when the first abort could not reach the store")
+  void failedAbortIsRetried() throws IOException {
+    java.util.concurrent.atomic.AtomicBoolean storeDown = new java.util.concurrent.atomic.AtomicBoolean();
+    proxy.plan(r -> r.isAbortMultipart() && storeDown.get() ? Fault.RESET_BEFORE : Fault.NONE);
+    byte[] data = payload(2 * PART, 5);
+    try (SinkWriter w = sink.create("left", Map.of())) {
+      w.write(data, 0, data.length); // the first part goes out, so the multipart upload exists
+      storeDown.set(true);
+      w.abort();
+    }
+    assertThat(proxy.count(Request::isAbortMultipart)).as("abort attempts").isEqualTo(ATTEMPTS);
+    assertThat(s3.uploads(bucket)).extracting(u -> u.key()).containsExactly("p/left");
+    assertThat(sink.unabortedUploads()).isEqualTo(1);
+
+    storeDown.set(false);
+    put("next", payload(10, 6));
+
+    assertThat(s3.uploads(bucket)).isEmpty();
+    assertThat(sink.unabortedUploads()).isZero();
+    assertThat(exists("left")).isFalse();
+    assertThat(stored("next")).isEqualTo(payload(10, 6));
+  }
+
+  @Test
   @DisplayName("gives up on a persistent 503 after the policy's attempts, each one a real request")
   void persistentThrottling() {
     proxy.plan(r -> r.isPutObject() ? Fault.SLOW_DOWN : Fault.NONE);
