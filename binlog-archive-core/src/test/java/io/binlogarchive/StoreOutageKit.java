@@ -69,10 +69,10 @@ public abstract class StoreOutageKit {
     List<String> uploadsLeft() throws Exception;
 
     /**
-     * @return whether an abandoned upload stays behind by design (GCS resumable sessions: no
-     *     object, no way to cancel one short of expiry); then every one left must belong to an
-     *     artifact that is archived now. Otherwise (S3 multipart uploads, which are billed until
-     *     aborted) none may be left.
+     * @return whether an abandoned upload stays behind by design (GCS resumable sessions, which
+     *     {@code GcsSink} forgets rather than cancels: no object, discarded by GCS after a week);
+     *     then every one left must belong to an artifact that is archived now. Otherwise (S3
+     *     multipart uploads, whose parts are billed until aborted) none may be left.
      */
     default boolean abandonsUploadsByDesign() {
       return false;

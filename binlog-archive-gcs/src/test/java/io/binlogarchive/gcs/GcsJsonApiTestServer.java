@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.zip.CRC32C;
 import java.util.zip.GZIPInputStream;
 
@@ -60,6 +61,11 @@ import java.util.zip.GZIPInputStream;
  * resumable chunk uploads (after part of the chunk is persisted), lost responses of finalising
  * requests, corruption of an upload's bytes, and access denial (403).
  *
+ * <p>Outage: {@link #stop()} closes the port at once (requests in flight lose their connection) and
+ * {@link #restart()} listens again on the same port with everything the server held (objects and
+ * upload sessions, as GCS keeps a session for a week); an upload hook can hold a resumable upload's
+ * request until the server has stopped.
+ *
  * <p>Public only so that other modules' tests (the examples' command-line tests, through this
  * module's test-jar) can start it; it is test code, not part of the library.
  */
@@ -67,8 +73,11 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
   static final int CHUNK_GRANULARITY = 256 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpServer http;
-  private final ExecutorService executor;
+  private volatile HttpServer http;
+  private volatile ExecutorService executor;
+  private volatile int port;
+  /** Sees each resumable upload request's object name; true means drop it without acting on it. */
+  private volatile Predicate<String> uploadHook;
   private final Object lock = new Object();
   private final Map<String, NavigableMap<String, StoredObj>> buckets = new HashMap<>();
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
@@ -120,10 +129,7 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
     }
   }
 
-  private GcsJsonApiTestServer(HttpServer http, ExecutorService executor) {
-    this.http = http;
-    this.executor = executor;
-  }
+  private GcsJsonApiTestServer() {}
 
   /**
    * Starts a server on a free port of 127.0.0.1.
@@ -132,24 +138,60 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
    * @throws IOException if no port can be bound
    */
   public static GcsJsonApiTestServer start() throws IOException {
-    HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-    ExecutorService executor =
+    GcsJsonApiTestServer server = new GcsJsonApiTestServer();
+    server.listen(0);
+    return server;
+  }
+
+  private synchronized void listen(int onPort) throws IOException {
+    HttpServer h = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 64);
+    ExecutorService e =
         Executors.newCachedThreadPool(
             r -> {
               Thread t = new Thread(r, "gcs-test-server");
               t.setDaemon(true);
               return t;
             });
-    GcsJsonApiTestServer server = new GcsJsonApiTestServer(http, executor);
-    http.createContext("/", server::handle);
-    http.setExecutor(executor);
-    http.start();
-    return server;
+    h.createContext("/", this::handle);
+    h.setExecutor(e);
+    h.start();
+    http = h;
+    executor = e;
+    port = h.getAddress().getPort();
+  }
+
+  /**
+   * Stops listening at once, as in an outage: requests in flight lose their connection (handlers
+   * are interrupted), new ones are refused. Objects and sessions are kept for {@link #restart()}.
+   */
+  synchronized void stop() {
+    if (http != null) {
+      http.stop(0);
+      executor.shutdownNow();
+      http = null;
+    }
+  }
+
+  /** Listens again on the same port after {@link #stop()}, with everything the server held. */
+  synchronized void restart() throws IOException {
+    if (http != null) {
+      throw new IllegalStateException("the server is running");
+    }
+    listen(port);
+  }
+
+  /**
+   * @param hook told the object name of every resumable upload request before the server acts on it
+   *     (it may block); if it returns true the request is dropped unanswered, as by a server that
+   *     stopped meanwhile
+   */
+  void onUpload(Predicate<String> hook) {
+    uploadHook = hook;
   }
 
   /** @return the base URL for {@code StorageOptions.http().setHost(...)} */
   public String endpoint() {
-    return "http://127.0.0.1:" + http.getAddress().getPort();
+    return "http://127.0.0.1:" + port;
   }
 
   /**
@@ -243,6 +285,27 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
     }
   }
 
+  /** @return an object's bytes straight from the server's state (also while stopped), or null */
+  byte[] objectBytes(String bucket, String name) {
+    synchronized (lock) {
+      StoredObj o = buckets.getOrDefault(bucket, new TreeMap<>()).get(name);
+      return o == null ? null : o.data().clone();
+    }
+  }
+
+  /** @return the object names of upload sessions that were never finalised, for {@code bucket} */
+  List<String> unfinishedSessionNames(String bucket) {
+    List<String> names = new ArrayList<>();
+    for (Session s : sessions.values()) {
+      synchronized (s) {
+        if (s.result == null && s.bucket.equals(bucket)) {
+          names.add(s.meta.path("name").asText());
+        }
+      }
+    }
+    return names;
+  }
+
   /** @return bytes persisted by upload sessions that were never finalised, for {@code bucket} */
   List<Long> unfinishedSessionSizes(String bucket) {
     List<Long> sizes = new ArrayList<>();
@@ -259,8 +322,7 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
   /** Stops the server and its threads. */
   @Override
   public void close() {
-    http.stop(0);
-    executor.shutdownNow();
+    stop();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -434,6 +496,10 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
     Session s = sessions.get(id);
     if (s == null) {
       throw new Reply(404, "notFound", "No such upload session");
+    }
+    Predicate<String> hook = uploadHook;
+    if (hook != null && hook.test(s.meta.path("name").asText())) {
+      throw new Drop();
     }
     String range = ex.getRequestHeaders().getFirst("Content-Range");
     if (range == null || !range.startsWith("bytes ")) {
