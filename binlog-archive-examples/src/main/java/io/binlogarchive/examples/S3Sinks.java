@@ -138,20 +138,27 @@ final class S3Sinks {
 
   /** The sink plus what the runner created for it: closing it shuts both down. */
   private static final class OwnedS3Sink extends ForwardingSink {
+    private final S3Sink sink;
     private final S3Client client;
     private final ExecutorService parts;
 
     OwnedS3Sink(S3Sink sink, S3Client client, ExecutorService parts) {
       super(sink);
+      this.sink = sink;
       this.client = client;
       this.parts = parts;
     }
 
     @Override
     public void close() {
-      // writers are finished (committed or aborted) before the runner closes the sink
-      parts.shutdownNow();
-      client.close();
+      // writers are finished (committed or aborted) before the runner closes the sink; the sink
+      // gets a last chance to abort multipart uploads whose abort failed, while the client is open
+      try {
+        sink.close();
+      } finally {
+        parts.shutdownNow();
+        client.close();
+      }
     }
 
     @Override
