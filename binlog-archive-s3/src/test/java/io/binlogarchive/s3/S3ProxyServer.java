@@ -156,7 +156,8 @@ public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback,
   /**
    * Starts a {@link #stop() stopped} on-disk server again on the same port, with a new store
    * instance that reads everything back from the directory (objects, multipart uploads and their
-   * parts).
+   * parts). Clients of the old server may hold pooled connections that died with it: their first
+   * request can fail once ({@code NoHttpResponseException}), as against a real restarted store.
    */
   public void restart() throws Exception {
     requireOnDisk("restart");
@@ -164,6 +165,10 @@ public final class S3ProxyServer implements BeforeAllCallback, AfterAllCallback,
       throw new IllegalStateException("the server is running");
     }
     listen(endpoint);
+    // a new admin client: the old one's pooled connections died with the server (and it has no
+    // retries to get past a stale one)
+    admin.close();
+    admin = client(endpoint, Duration.ofSeconds(60));
   }
 
   private void requireOnDisk(String what) {
