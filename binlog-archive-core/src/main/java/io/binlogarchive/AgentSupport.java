@@ -46,6 +46,15 @@ final class AgentSupport {
     }
   }
 
+  /** Removes what killed uploads left under {@code prefix}; a failure is logged and the run goes on. */
+  static void removeStaleParts(FileSystemSink fs, String prefix) {
+    try {
+      fs.removeStaleParts(prefix, FileSystemSink.STALE_PART_AGE);
+    } catch (IOException | RuntimeException e) {
+      LOG.atWarn().log("cannot remove stale temporary files under {} in {}: {}", prefix, fs.describe(), e.toString());
+    }
+  }
+
   /** @return how long until the next rotation check is due; the poll interval decides on errors */
   static Duration rotateIfDue(BinlogRotator rotator) {
     try {
