@@ -67,6 +67,14 @@ final class PartFiles {
 
   private PartFiles() {}
 
+  /** What a sweep did with one stale-looking part file. */
+  private enum Sweep {
+    REMOVED,
+    KEPT,
+    /** Kept: the file system refuses locks, so nothing proves its writer is gone. */
+    NO_LOCKS
+  }
+
   /** One part file being written: open, locked where the file system allows, registered. */
   static final class Part {
     final Path path;
@@ -175,6 +183,7 @@ final class PartFiles {
   static int sweep(Path root, Path start, String prefix, Duration olderThan) throws IOException {
     Instant cutoff = Instant.now().minus(olderThan);
     int[] removed = new int[1];
+    int[] unlockable = new int[1];
     Files.walkFileTree(start, new SimpleFileVisitor<>() {
       @Override
       public FileVisitResult visitFile(Path p, BasicFileAttributes a) throws IOException {
@@ -183,8 +192,14 @@ final class PartFiles {
           return FileVisitResult.CONTINUE;
         }
         String key = root.relativize(p.resolveSibling(m.group(1))).toString().replace('\\', '/');
-        if (key.startsWith(prefix) && a.lastModifiedTime().toInstant().isBefore(cutoff)
-            && !LIVE.contains(identity(p, a)) && removeIfAbandoned(p, cutoff)) {
+        if (!key.startsWith(prefix) || !a.lastModifiedTime().toInstant().isBefore(cutoff)
+            || LIVE.contains(identity(p, a))) {
+          return FileVisitResult.CONTINUE;
+        }
+        Sweep outcome = removeIfAbandoned(p, cutoff);
+        if (outcome == Sweep.NO_LOCKS) {
+          unlockable[0]++;
+        } else if (outcome == Sweep.REMOVED) {
           removed[0]++;
           LOG.atInfo()
               .addKeyValue("part_file", root.relativize(p).toString())
@@ -205,31 +220,39 @@ final class PartFiles {
         throw e;
       }
     });
+    if (unlockable[0] > 0) {
+      LOG.atWarn().log("kept {} stale temporary file(s) under {}: the file system refuses locks, so nothing proves"
+          + " their writers are gone", unlockable[0], start);
+    }
     return removed[0];
   }
 
-  /** Deletes {@code p} if no process holds its lock and it is still stale once the lock is ours. */
-  private static boolean removeIfAbandoned(Path p, Instant cutoff) throws IOException {
+  /**
+   * Deletes {@code p} if no process holds its lock and it is still stale once the lock is ours.
+   *
+   * @return what became of it
+   */
+  private static Sweep removeIfAbandoned(Path p, Instant cutoff) throws IOException {
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
       FileLock lock;
       try {
         lock = ch.tryLock();
       } catch (OverlappingFileLockException e) {
-        return false; // held in this JVM through another path
+        return Sweep.KEPT; // held in this JVM through another path
       } catch (IOException e) {
         LOG.atDebug().log("kept {}: cannot lock it to prove its writer is gone ({})", p, e.toString());
-        return false;
+        return Sweep.NO_LOCKS;
       }
       if (lock == null) {
-        return false; // its writer in another process is alive
+        return Sweep.KEPT; // its writer in another process is alive
       }
       if (!Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
-        return false;
+        return Sweep.KEPT;
       }
       Files.delete(p);
-      return true;
+      return Sweep.REMOVED;
     } catch (NoSuchFileException e) {
-      return false;
+      return Sweep.KEPT;
     }
   }
 
