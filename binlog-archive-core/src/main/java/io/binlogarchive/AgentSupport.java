@@ -18,17 +18,20 @@ final class AgentSupport {
   static RunSummary standbyUnlessLeaseHeld(Archiver a) {
     long t0 = System.nanoTime();
     Throwable why;
+    String holder = null;
     try {
       if (a.lease.tryAcquire()) {
         return null;
       }
+      holder = holder(a.lease).orElse(null);
       why = new LeaseUnavailableException("another agent holds the lease " + a.lease.key() + " in "
-          + a.sink.describe() + (holder(a.lease).map(h -> " (" + h + ")").orElse("")) + "; standing by");
+          + a.sink.describe() + (holder == null ? "" : " (" + holder + ")") + "; standing by");
       LOG.atDebug().addKeyValue("lease_holder", a.lease.holderId()).log(why.getMessage());
     } catch (IOException | RuntimeException e) {
       why = e;
       LOG.atWarn().log("cannot check the lease {}: {}", a.lease.key(), e.toString());
     }
+    a.listener.standingBy(a.lease.key(), holder);
     Optional<Cursor> cursor;
     try {
       cursor = a.cursorStore.load();
@@ -43,6 +46,15 @@ final class AgentSupport {
       return lease.currentHolder().map(StoreLease.Holder::holder);
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
+    }
+  }
+
+  /** Removes what killed uploads left under {@code prefix}; a failure is logged and the run goes on. */
+  static void removeStaleParts(FileSystemSink fs, String prefix) {
+    try {
+      fs.removeStaleParts(prefix, FileSystemSink.STALE_PART_AGE);
+    } catch (IOException | RuntimeException e) {
+      LOG.atWarn().log("cannot remove stale temporary files under {} in {}: {}", prefix, fs.describe(), e.toString());
     }
   }
 

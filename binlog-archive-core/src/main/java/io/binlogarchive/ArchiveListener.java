@@ -86,6 +86,19 @@ public interface ArchiveListener {
   default void cursorCommitted(Cursor cursor) {}
 
   /**
+   * This agent does not archive in this run because it does not hold the archive's {@link
+   * StoreLease} (see {@link Archiver.Builder#lease(StoreLease)}): another agent holds it, or the
+   * lease could not be checked. No other event of the run follows. A {@link Archiver#start()
+   * started} agent reports this on every poll while it stands by; its next run as the holder
+   * starts with {@link #runStarted(int)} as usual.
+   *
+   * @param leaseKey the lease object's key
+   * @param holder the id of the agent that holds the lease, or {@code null} if it could not be read
+   *     (the lease was released meanwhile, or the store cannot be reached)
+   */
+  default void standingBy(String leaseKey, String holder) {}
+
+  /**
    * A run ends.
    *
    * @param summary what it did

@@ -71,6 +71,8 @@ public final class Archiver implements AutoCloseable {
   private boolean wakeupPending;
   private Thread agent;
   private boolean closed;
+  /** When stale temporary files were last removed (guarded by this); the first run is due. */
+  private long partsSweptAt = System.nanoTime() - FileSystemSink.STALE_PART_AGE.toNanos();
 
   private Archiver(Builder b, CursorStore cursorStore) {
     this.source = b.source;
@@ -114,6 +116,11 @@ public final class Archiver implements AutoCloseable {
    * stops at the first file that fails (after retries) or is not yet closed; files before it stay
    * committed.
    *
+   * <p>In {@link Mode#ARCHIVE} on a {@link FileSystemSink} (not one wrapped in another sink), the
+   * first run and then a run at most every 15 minutes first removes the temporary files that killed
+   * uploads left in this server's archive, once they have gone 15 minutes unmodified (see {@link
+   * FileSystemSink#removeStaleParts(String, Duration)}). An agent standing by for the lease does not.
+   *
    * @return what the run did; {@link RunSummary#failure()} holds the error that stopped it
    * @throws IllegalStateException if the archiver is closed
    */
@@ -126,6 +133,11 @@ public final class Archiver implements AutoCloseable {
       if (standby != null) {
         return standby;
       }
+    }
+    if (mode == Mode.ARCHIVE && sink instanceof FileSystemSink fs
+        && System.nanoTime() - partsSweptAt >= FileSystemSink.STALE_PART_AGE.toNanos()) {
+      partsSweptAt = System.nanoTime();
+      AgentSupport.removeStaleParts(fs, layout.root() + "/");
     }
     if (rotator != null) {
       rotationDue = AgentSupport.rotateIfDue(rotator);

@@ -6,12 +6,15 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -19,8 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * A sink in a local directory (a mounted volume, an NFS share, or a staging area). Objects are
@@ -28,12 +29,21 @@ import java.util.stream.Stream;
  *
  * <p>An object is written to a hidden temporary file in its final directory, fsynced, then linked
  * to its final name with {@code link(2)} (which fails if the name exists, so nothing is ever
- * overwritten), and the directory is fsynced. A crash leaves at most a hidden {@code .*.part} file,
- * which listings ignore. User metadata is not kept: the sidecars hold everything the archive
- * needs.
+ * overwritten), and the directory is fsynced. An aborted upload removes its temporary file and
+ * the directories it created, if they are empty again. A killed writer leaves a hidden {@code
+ * .<name>.<uuid>.part} file, which listings ignore and {@link #removeStaleParts(String, Duration)}
+ * removes (an {@link Archiver} does so in its own archive, see there). User metadata is not kept:
+ * the sidecars hold everything the archive needs.
  */
 public final class FileSystemSink implements Sink {
-  private static final String PART_SUFFIX = ".part";
+  private static final String PART_SUFFIX = PartFiles.SUFFIX;
+  /**
+   * How long a temporary file must have gone unmodified before an {@link Archiver} removes it: far
+   * beyond the gap between two writes of a live writer (seconds even when throttled), beyond any
+   * clock skew between a host and its NFS server that leaves the host usable, yet short enough that
+   * a crash loop does not pile up more than a quarter of an hour of uploads.
+   */
+  static final Duration STALE_PART_AGE = Duration.ofMinutes(15);
   private final Path root;
 
   private FileSystemSink(Path root) {
@@ -75,10 +85,40 @@ public final class FileSystemSink implements Sink {
   @Override
   public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
     Path target = resolve(key);
-    Files.createDirectories(target.getParent());
-    Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + PART_SUFFIX);
-    FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    return new FsWriter(key, target, tmp, ch);
+    return new FsWriter(key, target, PartFiles.create(root, target));
+  }
+
+  /**
+   * Removes the temporary files of uploads whose writers were killed (a crash or {@code kill -9}
+   * mid-upload), below the objects whose keys start with {@code prefix}, and then their directories
+   * if that leaves them empty. Each removal is logged at INFO with {@code part_file}, {@code bytes}
+   * and {@code modified_at}.
+   *
+   * <p>A file is removed only if it has not been modified for {@code olderThan} and no writer holds
+   * it: writers in this JVM are known, and a writer in another process holds a lock on its file that
+   * dies with it. Where the file system has no locks, nothing is removed. Safe to call at any time,
+   * from any number of processes, beside live writers.
+   *
+   * @param prefix a key prefix ({@code ""} for the whole sink)
+   * @param olderThan how long a file must have gone unmodified, at least one minute (an {@link
+   *     Archiver} uses 15 minutes)
+   * @return how many files were removed
+   * @throws IllegalArgumentException if {@code olderThan} is below one minute
+   * @throws IOException if the directory cannot be walked or a file not removed
+   */
+  public int removeStaleParts(String prefix, Duration olderThan) throws IOException {
+    Objects.requireNonNull(prefix, "prefix");
+    if (Objects.requireNonNull(olderThan, "olderThan").compareTo(Duration.ofMinutes(1)) < 0) {
+      throw new IllegalArgumentException("olderThan must be at least one minute, got " + olderThan);
+    }
+    Path start = start(prefix);
+    return Files.isDirectory(start) ? PartFiles.sweep(root, start, prefix, olderThan) : 0;
+  }
+
+  /** @return the deepest directory that holds every key starting with {@code prefix} */
+  private Path start(String prefix) {
+    int slash = prefix.lastIndexOf('/');
+    return slash < 0 ? root : root.resolve(prefix.substring(0, slash));
   }
 
   @Override
@@ -110,33 +150,42 @@ public final class FileSystemSink implements Sink {
 
   @Override
   public List<StoredObject> list(String prefix) throws IOException {
-    int slash = prefix.lastIndexOf('/');
-    Path start = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+    Path start = start(prefix);
     if (!Files.isDirectory(start)) {
       return List.of();
     }
     List<StoredObject> out = new ArrayList<>();
-    try (Stream<Path> walk = Files.walk(start)) {
-      for (Path p : (Iterable<Path>) walk::iterator) {
+    Files.walkFileTree(start, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path p, BasicFileAttributes a) throws IOException {
         String name = p.getFileName().toString();
-        if (name.startsWith(".") && name.endsWith(PART_SUFFIX)) {
-          continue;
-        }
         String key = root.relativize(p).toString().replace('\\', '/');
-        if (!key.startsWith(prefix)) {
-          continue;
+        if (name.startsWith(".") && name.endsWith(PART_SUFFIX) || !key.startsWith(prefix)) {
+          return FileVisitResult.CONTINUE;
         }
-        BasicFileAttributes a;
-        try {
-          a = Files.readAttributes(p, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-          continue;
+        BasicFileAttributes target = a;
+        if (a.isSymbolicLink()) {
+          try {
+            target = Files.readAttributes(p, BasicFileAttributes.class);
+          } catch (NoSuchFileException e) {
+            return FileVisitResult.CONTINUE;
+          }
         }
-        if (a.isRegularFile()) {
-          out.add(new StoredObject(key, a.size(), a.lastModifiedTime().toInstant(), Map.of(), Map.of(), version(a)));
+        if (target.isRegularFile()) {
+          out.add(new StoredObject(key, target.size(), target.lastModifiedTime().toInstant(), Map.of(), Map.of(),
+              version(target)));
         }
+        return FileVisitResult.CONTINUE;
       }
-    }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE; // deleted, or an aborted upload's empty directory removed, while we walked
+        }
+        throw e;
+      }
+    });
     out.sort(Comparator.comparing(StoredObject::key));
     return out;
   }
@@ -167,19 +216,18 @@ public final class FileSystemSink implements Sink {
     Path target = resolve(key);
     return ConditionalWrites.locked(root, () -> {
       requireVersion(key, expectedVersion, "replace");
-      Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + PART_SUFFIX);
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      PartFiles.Part tmp = PartFiles.create(root, target);
+      try {
         ByteBuffer buf = ByteBuffer.wrap(content);
         while (buf.hasRemaining()) {
-          ch.write(buf);
+          tmp.channel.write(buf);
         }
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        tmp.channel.force(true);
+        Files.move(tmp.path, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      } catch (IOException e) {
-        Files.deleteIfExists(tmp);
+        tmp.release();
+      } catch (IOException | RuntimeException e) {
+        tmp.discard();
         throw e;
       }
       FsSync.directory(target.getParent());
@@ -230,18 +278,18 @@ public final class FileSystemSink implements Sink {
   private final class FsWriter extends SinkWriter {
     private final String key;
     private final Path target;
-    private final Path tmp;
+    private final PartFiles.Part tmp;
     private final FileChannel ch;
     private final MessageDigest sha256 = Digests.sha256();
     private long size;
     private boolean committed;
     private boolean aborted;
 
-    FsWriter(String key, Path target, Path tmp, FileChannel ch) {
+    FsWriter(String key, Path target, PartFiles.Part tmp) {
       this.key = key;
       this.target = target;
       this.tmp = tmp;
-      this.ch = ch;
+      this.ch = tmp.channel;
     }
 
     @Override
@@ -276,8 +324,7 @@ public final class FileSystemSink implements Sink {
       }
       try {
         ch.force(true);
-        ch.close();
-        Files.createLink(target, tmp);
+        Files.createLink(target, tmp.path); // still locked: a sweep cannot take the file away first
       } catch (FileAlreadyExistsException e) {
         abort();
         throw new ObjectExistsException(key, "object " + key + " already exists in " + describe());
@@ -286,7 +333,8 @@ public final class FileSystemSink implements Sink {
         throw new IOException("cannot commit " + key + " in " + root + ": " + e.getMessage(), e);
       }
       committed = true;
-      Files.deleteIfExists(tmp);
+      tmp.release();
+      Files.deleteIfExists(tmp.path);
       FsSync.directory(target.getParent());
       String hex = HexFormat.of().formatHex(sha256.digest());
       BasicFileAttributes attrs = Files.readAttributes(target, BasicFileAttributes.class);
@@ -300,16 +348,7 @@ public final class FileSystemSink implements Sink {
         return;
       }
       aborted = true;
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // the temporary file is deleted below either way
-      }
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // a leftover hidden .part file is ignored by listings
-      }
+      tmp.discard();
     }
 
     @Override

@@ -67,6 +67,11 @@ final class SafeListener implements ArchiveListener {
   }
 
   @Override
+  public void standingBy(String leaseKey, String holder) {
+    guard("standingBy", () -> delegate.standingBy(leaseKey, holder));
+  }
+
+  @Override
   public void runFinished(RunSummary summary) {
     guard("runFinished", () -> delegate.runFinished(summary));
   }

@@ -71,4 +71,34 @@ class ArchiverAgentTest {
       }
     }
   }
+
+  @Test
+  @DisplayName("stands by while another agent holds the lease, telling its listener who holds it on every poll,"
+      + " even when the listener throws")
+  void reportsStandingBy() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 3);
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+    String key = StoreLease.keyFor("", "db1");
+    LinkedBlockingQueue<String> standby = new LinkedBlockingQueue<>();
+    try (Archiver holder = Archiver.builder().source(BinlogSource.directory(binlogs)).sink(sink).serverId("db1")
+            .cursorFile(tmp.resolve("a.cursor.json"))
+            .lease(StoreLease.builder(sink, key).holderId("agent-A").build()).build();
+        Archiver standbyAgent = Archiver.builder().source(BinlogSource.directory(binlogs)).sink(sink).serverId("db1")
+            .cursorFile(tmp.resolve("b.cursor.json")).pollInterval(Duration.ofMillis(20))
+            .lease(StoreLease.builder(sink, key).holderId("agent-B").build())
+            .listener(new ArchiveListener() {
+              @Override
+              public void standingBy(String leaseKey, String holderId) {
+                standby.add(leaseKey + " held by " + holderId);
+                throw new IllegalStateException("a listener bug");
+              }
+            }).build()) {
+      assertThat(holder.runOnce().succeeded()).isTrue();
+      standbyAgent.start();
+      assertThat(standby.poll(30, TimeUnit.SECONDS)).isEqualTo("db1/lease.json held by agent-A");
+      assertThat(standby.poll(30, TimeUnit.SECONDS)).as("the agent polls on after the listener threw")
+          .isEqualTo("db1/lease.json held by agent-A");
+      assertThat(standbyAgent.cursor()).isEmpty();
+    }
+  }
 }

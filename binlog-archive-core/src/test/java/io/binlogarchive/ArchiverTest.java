@@ -67,6 +67,34 @@ class ArchiverTest {
     }
   }
 
+  @Test
+  @DisplayName("removes the stale temporary files of killed uploads in its own archive, and only those, before it archives")
+  void removesStaleParts() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 3);
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+    Path dir = sink.root().resolve("prod/db1/t0001/binlog");
+    Files.createDirectories(dir);
+    Path stale = dir.resolve(".mysql-bin.000001.zst." + java.util.UUID.randomUUID() + ".part");
+    Path fresh = dir.resolve(".mysql-bin.000002.zst." + java.util.UUID.randomUUID() + ".part");
+    Path otherServer = sink.root().resolve("prod/db2/t0001/binlog/.mysql-bin.000001.zst." + java.util.UUID.randomUUID()
+        + ".part");
+    Files.createDirectories(otherServer.getParent());
+    java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(java.time.Duration.ofMinutes(16)));
+    for (Path p : List.of(stale, fresh, otherServer)) {
+      Files.write(p, new byte[1000]);
+      Files.setLastModifiedTime(p, p == fresh
+          ? java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofMinutes(14)))
+          : old);
+    }
+    try (Archiver archiver = builder(binlogs, sink).build()) {
+      assertThat(archiver.runOnce().succeeded()).isTrue();
+    }
+    assertThat(stale).as("unmodified for 16 minutes").doesNotExist();
+    assertThat(fresh).as("unmodified for 14 minutes").exists();
+    assertThat(otherServer).as("another server's archive").exists();
+  }
+
   /** Every visible object in the sink with the SHA-256 of its bytes, and each file's modification time. */
   static Map<String, String> state(FileSystemSink sink) throws IOException {
     Map<String, String> m = new java.util.TreeMap<>(TestArchive.snapshot(sink, ""));
@@ -336,6 +364,7 @@ class ArchiverTest {
       }
       assertThat(written.get()).as("compressed bytes went to the sink's writers").isPositive();
       assertThat(TestArchive.allFiles(fs.root())).as("no object, no temporary file").isEmpty();
+      assertThat(FileSystemSinkTest.directoriesBelow(fs.root())).as("no directory").isEmpty();
       assertThat(fs.list("")).isEmpty();
       assertThat(tmp.resolve("cursor.json")).doesNotExist();
       assertThat(tmp.resolve("cursor.json.tmp")).doesNotExist();
@@ -353,6 +382,7 @@ class ArchiverTest {
         assertThat(s.failure()).isInstanceOf(InvalidBinlogException.class).hasMessageContaining("mysql-bin.000003");
       }
       assertThat(TestArchive.allFiles(fs.root())).isEmpty();
+      assertThat(FileSystemSinkTest.directoriesBelow(fs.root())).isEmpty();
     }
   }
 

@@ -99,8 +99,34 @@ class CrashSafetyTest {
     Outcome last = ep.run(KillPoint.NEVER);
     assertThat(last.killed).isFalse();
     ep.checkComplete("final run, seed " + SEED + ": " + log);
+    removeLeftovers(episodes);
     assertThat(killedAfter).as("kinds of kill points: %s", log)
         .contains("write", "commit", "committed", "cursor-commit", "cursor-committed", "exit");
+  }
+
+  /**
+   * The killed children's temporary files, once old enough, are removed by a sweep (their locks died
+   * with them), after which no file but the archive's objects is left.
+   */
+  void removeLeftovers(int episodes) throws IOException {
+    int leftovers = 0;
+    int removed = 0;
+    for (int i = 0; i <= episodes; i++) {
+      FileSystemSink sink = FileSystemSink.of(tmp.resolve("episode-" + i).resolve("archive"));
+      Set<String> visible = TestArchive.snapshot(sink, "").keySet();
+      for (String f : TestArchive.allFiles(sink.root())) {
+        if (!visible.contains(f)) {
+          leftovers++;
+          Files.setLastModifiedTime(sink.root().resolve(f),
+              java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(1))));
+        }
+      }
+      removed += sink.removeStaleParts("", java.time.Duration.ofMinutes(15));
+      assertThat(TestArchive.allFiles(sink.root())).as("episode %d after the sweep", i)
+          .containsExactlyInAnyOrderElementsOf(visible);
+    }
+    System.out.println("crash leftovers: " + leftovers + " temporary file(s), " + removed + " removed by the sweep");
+    assertThat(removed).isEqualTo(leftovers);
   }
 
   /** Where the parent stops reading and kills the child. */

@@ -235,6 +235,11 @@ final class AgentOptions implements AutoCloseable {
     }
 
     @Override
+    public void standingBy(String leaseKey, String holder) {
+      all.forEach(l -> l.standingBy(leaseKey, holder));
+    }
+
+    @Override
     public void runFinished(RunSummary summary) {
       all.forEach(l -> l.runFinished(summary));
     }

@@ -116,6 +116,7 @@ class WatchCliTest {
           .containsEntry("binlog_archive_lag_bytes{server=\"default\"}", 0.0)
           .containsEntry("binlog_archive_cursor_sequence{server=\"default\"}", 4.0)
           .containsEntry("binlog_archive_failures_total{server=\"default\"}", 0.0)
+          .containsEntry("binlog_archive_standby{server=\"default\"}", 0.0)
           .containsKey("binlog_archive_last_archived_age_seconds{server=\"default\"}");
       assertThat(m.get("binlog_archive_runs_total{outcome=\"success\",server=\"default\"}")).isGreaterThanOrEqualTo(1.0);
       assertThat(m.get("binlog_archive_last_archived_age_seconds{server=\"default\"}")).isBetween(0.0, 3600.0);

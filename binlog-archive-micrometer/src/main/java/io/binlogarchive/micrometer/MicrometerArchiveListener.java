@@ -43,6 +43,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <tr><td>{@code binlog.archive.lag.files} / {@code binlog.archive.lag.bytes} gauges</td><td>closed binlogs not yet archived, behind the newest closed one</td></tr>
  *   <tr><td>{@code binlog.archive.last.archived.age} gauge, seconds</td><td>since the last file was archived (since start if none yet)</td></tr>
  *   <tr><td>{@code binlog.archive.cursor.sequence} gauge</td><td>sequence of the last committed file</td></tr>
+ *   <tr><td>{@code binlog.archive.standby} gauge</td><td>1 while this agent stands by for the store lease (another agent archives), 0 once it runs as the holder</td></tr>
  * </table>
  */
 public final class MicrometerArchiveListener implements ArchiveListener, MeterBinder {
@@ -52,6 +53,7 @@ public final class MicrometerArchiveListener implements ArchiveListener, MeterBi
   private final AtomicInteger lagFiles = new AtomicInteger();
   private final AtomicLong lagBytes = new AtomicLong();
   private final AtomicLong cursorSequence = new AtomicLong(-1);
+  private final AtomicInteger standby = new AtomicInteger();
   private final AtomicReference<Double> throughput = new AtomicReference<>(0.0);
   private final AtomicReference<Instant> lastArchived;
   private volatile Counter filesArchived;
@@ -110,11 +112,23 @@ public final class MicrometerArchiveListener implements ArchiveListener, MeterBi
         .tags(tags).baseUnit("seconds").description("seconds since the last file was archived").register(r);
     Gauge.builder("binlog.archive.cursor.sequence", cursorSequence, AtomicLong::get).tags(tags)
         .description("sequence number of the last committed binlog").register(r);
+    Gauge.builder("binlog.archive.standby", standby, AtomicInteger::get).tags(tags)
+        .description("1 while this agent stands by because another agent holds the store lease, else 0").register(r);
   }
 
   /** @return seconds since the last file was archived, or since this listener was created */
   public double secondsSinceLastArchived() {
     return Duration.between(lastArchived.get(), clock.instant()).toMillis() / 1000.0;
+  }
+
+  @Override
+  public void runStarted(int candidates) {
+    standby.set(0);
+  }
+
+  @Override
+  public void standingBy(String leaseKey, String holder) {
+    standby.set(1);
   }
 
   @Override
@@ -175,6 +189,7 @@ public final class MicrometerArchiveListener implements ArchiveListener, MeterBi
 
   @Override
   public void runFinished(RunSummary summary) {
+    standby.set(0);
     if (runsOk != null) {
       (summary.succeeded() ? runsOk : runsFailed).increment();
     }
