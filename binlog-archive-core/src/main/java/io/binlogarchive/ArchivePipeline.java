@@ -135,7 +135,9 @@ final class ArchivePipeline {
       while (!inFlight.isEmpty() || (!stop && !a.stopRequested() && next < todo.size())) {
         while (!stop && !a.stopRequested() && next < todo.size() && inFlight.size() < a.parallelism) {
           BinlogFile f = todo.get(next++);
-          inFlight.add(pool.submit(() -> archiveOne(f, timeline)));
+          // A newer closed binlog means the server finished with this one, whatever its header says
+          boolean newerClosed = todo.get(todo.size() - 1).sequence() > f.sequence();
+          inFlight.add(pool.submit(() -> archiveOne(f, timeline, newerClosed)));
           inFlightFiles.add(f);
         }
         Future<FileResult> head = inFlight.poll();
@@ -177,18 +179,7 @@ final class ArchivePipeline {
           default -> a.listener.fileSkipped(r);
         }
         if (r.status() == FileResult.Status.NOT_CLOSED) {
-          stop = true;
-          BinlogFile newest = todo.get(todo.size() - 1);
-          if (newest.sequence() > r.file().sequence()) {
-            // Newer binlogs are closed, so the server is no longer writing this one: it crashed
-            // while writing it. Waiting would stall the archive for ever; say so loudly.
-            state.failure = new InvalidBinlogException(
-                r.file().name() + " still has the in-use flag set although newer binlogs up to " + newest.name()
-                    + " are closed: the server crashed while writing it. It was not archived and the run stops"
-                    + " here; inspect it (binlog-archive inspect) and archive or remove it by hand.");
-            state.failedFile = r.file();
-            a.listener.fileFailed(r.file(), state.failure);
-          }
+          stop = true; // the newest closed file, still marked in use: taken by a later run
           continue;
         }
         if (a.mode == Archiver.Mode.ARCHIVE
@@ -346,7 +337,11 @@ final class ArchivePipeline {
 
   // ---- one file ------------------------------------------------------------------------------
 
-  FileResult archiveOne(BinlogFile f, String timeline) throws IOException {
+  /**
+   * @param newerClosed whether a newer binlog than {@code f} is closed: then the server no longer
+   *     writes {@code f}, and an in-use flag on it was left by a crash (see {@link #upload})
+   */
+  FileResult archiveOne(BinlogFile f, String timeline, boolean newerClosed) throws IOException {
     long t0 = System.nanoTime();
     a.listener.fileStarted(f);
     String sidecarKey = a.layout.sidecarKey(timeline, f.name());
@@ -355,13 +350,14 @@ final class ArchivePipeline {
         return new FileResult(f, FileResult.Status.ALREADY_ARCHIVED,
             "a sidecar exists (a real run compares its SHA-256 with the local file)", null, 0, since(t0));
       }
-      return plan(f, t0);
+      return plan(f, newerClosed, t0);
     }
     Optional<Sidecar> existing = readSidecar(sidecarKey);
     if (existing.isPresent()) {
       return compareWithArchived(f, existing.get(), sidecarKey, t0);
     }
-    FileResult uploaded = a.retryPolicy.call("archive " + f.name(), () -> upload(f, timeline, t0), this::retrying);
+    FileResult uploaded =
+        a.retryPolicy.call("archive " + f.name(), () -> upload(f, timeline, newerClosed, t0), this::retrying);
     if (uploaded.status() == FileResult.Status.ARCHIVED) {
       // retried on its own: a failure here must not upload the artifact again
       writeSidecar(sidecarKey, uploaded.sidecar());
@@ -370,12 +366,12 @@ final class ArchivePipeline {
     return uploaded;
   }
 
-  private FileResult plan(BinlogFile f, long t0) throws IOException {
+  private FileResult plan(BinlogFile f, boolean newerClosed, long t0) throws IOException {
     try (InputStream in = openLocal(f)) {
       byte[] head = in.readNBytes(4096);
       BinlogScanner scanner = new BinlogScanner(f.name(), a.failOnChecksumMismatch);
       scanner.update(head, 0, head.length);
-      if (scanner.inUse()) {
+      if (scanner.inUse() && !newerClosed) {
         return new FileResult(f, FileResult.Status.NOT_CLOSED, "in-use flag set", null, 0, since(t0));
       }
     }
@@ -436,7 +432,16 @@ final class ArchivePipeline {
     }
   }
 
-  private FileResult upload(BinlogFile f, String timeline, long t0) throws IOException {
+  /**
+   * Stores one binlog. A file whose FORMAT_DESCRIPTION_EVENT still carries the in-use flag is
+   * refused while it is the newest closed file: during a rotation MariaDB clears the old file's
+   * flag only after the new file is in the index. Once a newer binlog is closed too, the flag can
+   * only have been left by a crash: the server recovers at restart before it opens its next binlog
+   * and never writes the crashed file again (MariaDB 10.11 leaves it byte for byte as the crash
+   * did, flag set, no ROTATE, perhaps ending inside an event). Such a file is archived as it is,
+   * and its sidecar describes its complete events only ({@link BinlogScanner#finishCrashed()}).
+   */
+  private FileResult upload(BinlogFile f, String timeline, boolean newerClosed, long t0) throws IOException {
     String ext = extension();
     String artifactKey = a.layout.artifactKey(timeline, f.name(), ext);
     MessageDigest plainDigest = Digests.sha256();
@@ -446,13 +451,20 @@ final class ArchivePipeline {
     try (InputStream in = openLocal(f)) {
       int n = in.readNBytes(buf, 0, buf.length);
       scanner.update(buf, 0, n);
-      if (scanner.inUse()) {
+      boolean crashed = scanner.inUse() && newerClosed;
+      if (scanner.inUse() && !crashed) {
         LOG.atInfo()
             .addKeyValue("binlog_filename", f.name())
-            .log("{} still has the in-use flag set (the server is writing it, or crashed while writing it);"
-                + " not archived", f.name());
+            .log("{} still has the in-use flag set (the server is writing it, or finishing a rotation);"
+                + " not archived yet", f.name());
         return new FileResult(f, FileResult.Status.NOT_CLOSED,
             "in-use flag set in the FORMAT_DESCRIPTION_EVENT", null, n, since(t0));
+      }
+      if (crashed) {
+        LOG.atWarn()
+            .addKeyValue("binlog_filename", f.name())
+            .log("{} still has the in-use flag set although newer binlogs are closed: the server crashed while"
+                + " writing it and will not write it again; archiving it as the crash left it", f.name());
       }
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("binlog-file", f.name());
@@ -479,8 +491,8 @@ final class ArchivePipeline {
             out.write(buf, 0, n);
             plainSize += n;
           }
-          info = a.scanEvents ? scanner.finish() : null;
-          if (info != null && !info.closed()) {
+          info = !a.scanEvents ? null : crashed ? scanner.finishCrashed() : scanner.finish();
+          if (info != null && !info.closed() && !crashed) {
             throw new InvalidBinlogException(
                 f.name() + ": ends at offset " + info.endPosition()
                     + " without a ROTATE or STOP event: the file is truncated or still being written; not archived");

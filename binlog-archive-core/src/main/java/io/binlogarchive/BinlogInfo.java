@@ -20,7 +20,8 @@ import java.util.TreeMap;
  * @param serverVersion the server version from the FORMAT_DESCRIPTION_EVENT
  * @param binlogVersion the binlog format version (4)
  * @param checksumAlgorithm {@code crc32} or {@code none}
- * @param inUse whether the in-use flag was still set (the file was copied while open)
+ * @param inUse whether the in-use flag was still set (the file was copied while open, or a server
+ *     crash left it so: see {@link BinlogScanner}'s crashed-file scan)
  * @param closed in-use flag cleared and the last event is ROTATE or STOP
  * @param firstEventTime timestamp of the first event
  * @param lastEventTime timestamp of the last event
@@ -41,7 +42,8 @@ import java.util.TreeMap;
  * @param compressedTransactionCount number of TRANSACTION_PAYLOAD events
  * @param unknownEventCount events of types the scanner does not know (skipped)
  * @param checksumFailures events whose CRC32 did not match (only when configured to warn)
- * @param endPosition offset just past the last event (the file's length)
+ * @param endPosition offset just past the last complete event: the file's length, except in a file
+ *     a server crash cut inside an event
  * @param unparsedGtidEventCount MySQL tagged GTID events (and tagged-format PREVIOUS_GTIDS events)
  *     the scanner counted but did not decode; when non-zero the GTID fields are incomplete
  */

@@ -172,11 +172,18 @@ public final class BinlogScanner {
   private long lastGtidServer = -1;
   private boolean previousIsMariaDbList;
   private boolean previousUnparsed;
+  // the last GTID added and the event it came from, so a crashed file's unfinished transaction can
+  // be taken out again
+  private String lastAddedSource;
+  private long lastAddedSequence;
+  private long lastAddedAt = -1;
 
   // the transaction (event group) being read
   private boolean groupOpen;
   private boolean groupFromGtid;
   private boolean groupSawBegin;
+  private boolean groupSawStatement;
+  private long groupStart;
   private Instant groupPreciseCommit;
   private long groupLastTimestamp;
 
@@ -545,7 +552,7 @@ public final class BinlogScanner {
         System.arraycopy(b, 1, lastGtidUuid, 0, 16);
         lastUuidSource = uuid(b, 1);
       }
-      gtids.add(lastUuidSource, gno, gno);
+      addGtid(lastUuidSource, gno);
     }
     Instant precise = null;
     if (captureFill >= 42 + 7 && b[25] == 2) {
@@ -572,8 +579,15 @@ public final class BinlogScanner {
       lastGtidServer = eventServerId;
       lastDomainSource = GtidSet.mariaDbSource(domain, eventServerId);
     }
-    gtids.add(lastDomainSource, seq, seq);
+    addGtid(lastDomainSource, seq);
     openGroup(null, true);
+  }
+
+  private void addGtid(String source, long seq) {
+    gtids.add(source, seq, seq);
+    lastAddedSource = source;
+    lastAddedSequence = seq;
+    lastAddedAt = eventStart;
   }
 
   private void readPreviousGtids() {
@@ -670,6 +684,8 @@ public final class BinlogScanner {
       }
     } else if (queryLen == 6 && queryStart + 6 <= captureFill && matches(capture, (int) queryStart, "COMMIT")) {
       closeGroup();
+    } else {
+      groupSawStatement = true;
     }
   }
 
@@ -688,6 +704,8 @@ public final class BinlogScanner {
     groupOpen = true;
     groupFromGtid = fromGtid;
     groupSawBegin = false;
+    groupSawStatement = false;
+    groupStart = eventStart;
     groupPreciseCommit = preciseCommit;
     groupLastTimestamp = eventTimestamp;
   }
@@ -765,9 +783,30 @@ public final class BinlogScanner {
    * @throws IllegalStateException if called twice or after a failure
    */
   public BinlogInfo finish() {
+    return finish(false);
+  }
+
+  /**
+   * Ends the scan of a binlog that the server crashed while writing and will never write again
+   * (its in-use flag is still set and newer binlogs are closed). Such a file ends where the crash
+   * cut it: without ROTATE or STOP, possibly inside an event, possibly inside a transaction. MariaDB
+   * leaves it exactly so after crash recovery, and recovery rolls back a transaction whose commit
+   * (XID or COMMIT) is not in the file. So the result describes the complete events only: {@link
+   * BinlogInfo#endPosition()} is where the last complete event ends (the file may be longer), and a
+   * last transaction without its commit is neither counted nor timed, nor is its GTID in {@link
+   * BinlogInfo#gtids()} (the recovered server gives that GTID to its next transaction).
+   *
+   * @return what the file's complete events hold
+   * @throws InvalidBinlogException if the file has no complete FORMAT_DESCRIPTION_EVENT
+   */
+  BinlogInfo finishCrashed() {
+    return finish(true);
+  }
+
+  private BinlogInfo finish(boolean crashed) {
     checkUsable();
     try {
-      BinlogInfo info = result();
+      BinlogInfo info = result(crashed);
       finished = true;
       return info;
     } catch (RuntimeException e) {
@@ -776,9 +815,28 @@ public final class BinlogScanner {
     }
   }
 
-  private BinlogInfo result() {
+  private BinlogInfo result(boolean crashed) {
     if (position < 4) {
       throw new InvalidBinlogException(fileName + ": truncated: " + position + " bytes, shorter than the 4-byte magic");
+    }
+    long end = position;
+    boolean dropLastGtid = false;
+    if (crashed && fdeComplete) {
+      if (headerFill != 0) {
+        end = position - headerFill;
+      } else if (payloadRemaining != 0 || trailerRemaining != 0) {
+        end = eventStart;
+        eventCount--; // counted when its header arrived; the rest never did
+      }
+      headerFill = 0;
+      payloadRemaining = 0;
+      trailerRemaining = 0;
+      if (groupOpen && (groupSawBegin || !groupSawStatement)) {
+        // no commit in the file: recovery rolled the transaction back
+        groupOpen = false;
+        transactionCount--;
+        dropLastGtid = lastAddedAt == groupStart; // anonymous and tagged GTID events add none
+      }
     }
     if (headerFill != 0) {
       throw new InvalidBinlogException(fileName + ": truncated: the file ends at offset " + position
@@ -792,6 +850,12 @@ public final class BinlogScanner {
       throw new InvalidBinlogException(fileName + ": truncated: no events after the magic bytes");
     }
     closeGroup();
+    GtidSet added = gtids.build();
+    if (dropLastGtid) {
+      GtidSet.Builder last = new GtidSet.Builder(1, 1);
+      last.add(lastAddedSource, lastAddedSequence, lastAddedSequence);
+      added = added.subtract(last.build());
+    }
     if (checksumFailures > 0) {
       // one line per file, not per event: a corrupt file can hold millions of events
       Logger log = LoggerFactory.getLogger(BinlogScanner.class);
@@ -816,14 +880,14 @@ public final class BinlogScanner {
         firstCommitTime,
         lastCommitTime,
         previous,
-        gtids.build().toString(),
+        added.toString(),
         new ArrayList<>(serverIds),
         eventCount,
         transactionCount,
         compressedTransactionCount,
         unknownEventCount,
         checksumFailures,
-        position,
+        end,
         unparsedGtidEventCount);
   }
 

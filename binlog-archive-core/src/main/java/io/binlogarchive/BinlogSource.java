@@ -7,7 +7,9 @@ import javax.sql.DataSource;
 
 /**
  * Lists a server's binary logs in order and says which are closed. The active (newest) file is
- * never handed out; the archiver also refuses a file whose header still carries the in-use flag.
+ * never handed out; the archiver also waits while the newest closed file's header still carries the
+ * in-use flag (a rotation in progress). Once a newer file is closed, a flag left set means the server
+ * crashed while writing that file, and it is archived as the crash left it.
  */
 public interface BinlogSource {
 

@@ -45,13 +45,18 @@ public record FetchResult(
    * The replay command's arguments, for {@link ProcessBuilder}: {@code mariadb-binlog} (or {@code
    * mysqlbinlog}) with {@code --start-position} (first file) and {@code --stop-datetime} (in UTC:
    * run it with {@code TZ=UTC}, see {@link #replayEnvironment()}) or {@code --stop-position} (last
-   * file), then the files. Pipe its output into {@code mariadb} / {@code mysql}.
+   * file), then the files. Pipe its output into {@code mariadb} / {@code mysql}. When a MariaDB file
+   * before the last was left by a server crash, {@code --loose-skip-gtid-strict-mode} is added (see the
+   * operations guide, "Server crashes").
    *
    * @return the command
    */
   public List<String> replayCommand() {
     List<String> cmd = new ArrayList<>();
     cmd.add(plan.replayTool());
+    if (replaysCrashedFile()) {
+      cmd.add("--loose-skip-gtid-strict-mode"); // older mariadb-binlog has no such check, nor option
+    }
     if (plan.startPosition() > 4) {
       cmd.add("--start-position=" + plan.startPosition());
     }
@@ -65,6 +70,27 @@ public record FetchResult(
       cmd.add(f.toString());
     }
     return cmd;
+  }
+
+  /**
+   * Whether a MariaDB file before the last was left by a server crash (its sidecar records the
+   * in-use flag). Such a file may end inside a transaction that recovery rolled back; {@code
+   * mariadb-binlog} ends it with {@code ROLLBACK}, but the recovered server gave its GTID to the next
+   * transaction, and {@code mariadb-binlog}'s own GTID order check (on by default in 10.11) stops
+   * at that repeat. The target server still checks GTIDs as it applies them.
+   */
+  private boolean replaysCrashedFile() {
+    if (!"mariadb-binlog".equals(plan.replayTool())) {
+      return false;
+    }
+    List<Sidecar> sidecars = plan.files();
+    for (int i = 0; i < sidecars.size() - 1; i++) {
+      BinlogInfo info = sidecars.get(i).binlog();
+      if (info != null && info.inUse()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** @return {@code TZ=UTC}: the environment {@code --stop-datetime} is written for */

@@ -483,21 +483,23 @@ class ArchiverTest {
   }
 
   @Test
-  @DisplayName("fails loudly, naming the file, when an in-use file is followed by closed ones (a crashed server's file)")
-  void crashedInUseFails() throws Exception {
+  @DisplayName("archives an in-use file as it is once a newer binlog is closed (a crashed server's file), recording the flag in its sidecar")
+  void crashedInUseArchived() throws Exception {
     Path binlogs = Fixtures.copyChain(tmp.resolve("inuse-crashed"), 5);
     setInUseFlag(binlogs.resolve("mysql-bin.000002"));
-    try (Archiver archiver = builder(binlogs, FileSystemSink.of(tmp.resolve("a2"))).build()) {
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("a2"));
+    try (Archiver archiver = builder(binlogs, sink).build()) {
       RunSummary s = archiver.runOnce();
-      assertThat(s.succeeded()).isFalse();
-      assertThat(s.failedFile().name()).isEqualTo("mysql-bin.000002");
-      assertThat(s.failure()).isInstanceOf(InvalidBinlogException.class)
-          .hasMessageContaining("mysql-bin.000002 still has the in-use flag set")
-          .hasMessageContaining("crashed");
-      assertThat(archiver.cursor()).get().extracting(Cursor::lastSyncedFile).isEqualTo("mysql-bin.000001");
+      assertThat(s.failure()).isNull();
+      assertThat(s.results()).extracting(FileResult::status).containsOnly(FileResult.Status.ARCHIVED).hasSize(4);
+      assertThat(archiver.cursor()).get().extracting(Cursor::lastSyncedFile).isEqualTo("mysql-bin.000004");
     }
+    Sidecar crashed = TestArchive.sidecars(sink, "").stream().filter(x -> x.file().equals("mysql-bin.000002"))
+        .findFirst().orElseThrow();
+    assertThat(crashed.binlog().inUse()).isTrue();
+    assertThat(crashed.binlog().closed()).isFalse();
+    assertThat(TestArchive.decode(sink, crashed)).isEqualTo(Files.readAllBytes(binlogs.resolve("mysql-bin.000002")));
   }
-
 
   @Test
   @DisplayName("records in the sidecar the id of the key that wrapped each artifact, even when the provider is configured by an alias")

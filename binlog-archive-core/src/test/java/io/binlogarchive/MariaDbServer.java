@@ -23,12 +23,13 @@ import org.mariadb.jdbc.MariaDbDataSource;
 public final class MariaDbServer implements AutoCloseable {
   private final Path dir;
   private final int port;
-  private final Process process;
+  private final List<String> command;
+  private volatile Process process;
 
-  private MariaDbServer(Path dir, int port, Process process) {
+  private MariaDbServer(Path dir, int port, List<String> command) {
     this.dir = dir;
     this.port = port;
-    this.process = process;
+    this.command = List.copyOf(command);
   }
 
   /**
@@ -52,10 +53,45 @@ public final class MariaDbServer implements AutoCloseable {
         "--binlog-format=ROW", "--max-binlog-size=1M", "--gtid-strict-mode=1", "--character-set-server=utf8mb4",
         "--collation-server=utf8mb4_general_ci", "--innodb-buffer-pool-size=32M"));
     cmd.addAll(List.of(extraArgs));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
-    MariaDbServer server = new MariaDbServer(dir, port, p);
-    server.awaitReady();
+    MariaDbServer server = new MariaDbServer(dir, port, cmd);
+    server.launch();
     return server;
+  }
+
+  private void launch() throws IOException, InterruptedException {
+    process = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile())).start();
+    awaitReady();
+  }
+
+  /**
+   * Kills {@code mariadbd} with SIGKILL, as a crash would: nothing is flushed or closed.
+   *
+   * @return the exit value (137: killed by signal 9)
+   */
+  public int kill() throws InterruptedException {
+    Process p = process;
+    p.destroyForcibly(); // SIGKILL on Linux
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("mariadbd " + p.pid() + " did not die within 30 s of SIGKILL");
+    }
+    return p.exitValue();
+  }
+
+  /**
+   * Starts {@code mariadbd} again on the same data directory, port and options, after {@link #kill()};
+   * it runs its crash recovery before it accepts connections.
+   */
+  public void restart() throws IOException, InterruptedException {
+    if (process.isAlive()) {
+      throw new IllegalStateException("mariadbd " + process.pid() + " is still running");
+    }
+    launch();
+  }
+
+  /** @return the server's error log */
+  public Path errorLog() {
+    return dir.resolve("err.log");
   }
 
   private void awaitReady() throws IOException, InterruptedException {
