@@ -66,6 +66,31 @@ final class AesGcmDecryptingStream extends InputStream {
     return n;
   }
 
+  /**
+   * Like {@link #read(byte[], int, int)} into a buffer: one copy from the decrypted segment, for
+   * a reader that fills direct buffers ({@link ReadAhead}).
+   *
+   * @return bytes copied, or -1 at the end of the stream
+   */
+  int read(java.nio.ByteBuffer dst) throws IOException {
+    if (closed) {
+      throw new IOException("read from a closed decrypting stream");
+    }
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    while (pos == limit) {
+      if (done) {
+        return -1;
+      }
+      nextSegment();
+    }
+    int n = Math.min(dst.remaining(), limit - pos);
+    dst.put(pt, pos, n);
+    pos += n;
+    return n;
+  }
+
   @Override
   public int available() {
     return limit - pos;

@@ -51,11 +51,18 @@ final class ReadAhead implements Closeable {
       while (!closed) {
         b = free.take().clear();
         while (b.hasRemaining()) {
-          int n = in.read(staging, 0, Math.min(staging.length, b.remaining()));
+          int n;
+          if (in instanceof AesGcmDecryptingStream aes) {
+            n = aes.read(b); // straight from the decrypted segment, without the staging copy
+          } else {
+            n = in.read(staging, 0, Math.min(staging.length, b.remaining()));
+            if (n > 0) {
+              b.put(staging, 0, n);
+            }
+          }
           if (n < 0) {
             break;
           }
-          b.put(staging, 0, n);
         }
         boolean ended = b.hasRemaining(); // the stream ended before the buffer was full
         ByteBuffer done = b;
