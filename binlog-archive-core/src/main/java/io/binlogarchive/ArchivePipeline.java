@@ -440,6 +440,9 @@ final class ArchivePipeline {
    * and never writes the crashed file again (MariaDB 10.11 leaves it byte for byte as the crash
    * did, flag set, no ROTATE, perhaps ending inside an event). Such a file is archived as it is,
    * and its sidecar describes its complete events only ({@link BinlogScanner#finishCrashed()}).
+   * MySQL instead truncates the crashed binlog to its last complete transaction at restart and
+   * clears the flag: a closed file that ends between transactions without a ROTATE or STOP is
+   * archived as it is too, with a warning. One that ends inside a transaction is refused.
    */
   private FileResult upload(BinlogFile f, String timeline, boolean newerClosed, long t0) throws IOException {
     String ext = extension();
@@ -493,9 +496,20 @@ final class ArchivePipeline {
           }
           info = !a.scanEvents ? null : crashed ? scanner.finishCrashed() : scanner.finish();
           if (info != null && !info.closed() && !crashed) {
-            throw new InvalidBinlogException(
-                f.name() + ": ends at offset " + info.endPosition()
-                    + " without a ROTATE or STOP event: the file is truncated or still being written; not archived");
+            if (scanner.endedInsideTransaction()) {
+              throw new InvalidBinlogException(
+                  f.name() + ": ends at offset " + info.endPosition() + " without a ROTATE or STOP event, inside a"
+                      + " transaction: the file is truncated; not archived");
+            }
+            // The in-use flag is clear, newer binlogs exist and the file ends between two
+            // transactions: what MySQL's crash recovery leaves when it truncates the crashed
+            // binlog to its last complete transaction and clears the flag. The server will not
+            // write it again.
+            LOG.atWarn()
+                .addKeyValue("binlog_filename", f.name())
+                .log("{} ends at offset {} between transactions without a ROTATE or STOP event although newer"
+                    + " binlogs exist: the server's crash recovery truncated it; archiving it as it is", f.name(),
+                    info.endPosition());
           }
         }
         String plainSha = Digests.hex(plainDigest.digest());

@@ -183,6 +183,8 @@ public final class BinlogScanner {
   private boolean groupFromGtid;
   private boolean groupSawBegin;
   private boolean groupSawStatement;
+  /** Set by the finish: the file ended after a transaction's GTID or BEGIN but before its commit. */
+  private boolean endedInsideTransaction;
   private long groupStart;
   private Instant groupPreciseCommit;
   private long groupLastTimestamp;
@@ -451,8 +453,10 @@ public final class BinlogScanner {
         closeGroup();
       }
       case TRANSACTION_PAYLOAD_EVENT -> {
+        // the whole transaction, its commit included, compressed in one event
         compressedTransactionCount++;
         groupEvent();
+        closeGroup();
       }
       case STOP_EVENT, ROTATE_EVENT, FORMAT_DESCRIPTION_EVENT, HEARTBEAT_LOG_EVENT, HEARTBEAT_LOG_EVENT_V2,
           MARIADB_BINLOG_CHECKPOINT_EVENT -> {
@@ -799,6 +803,15 @@ public final class BinlogScanner {
    * @return what the file's complete events hold
    * @throws InvalidBinlogException if the file has no complete FORMAT_DESCRIPTION_EVENT
    */
+  /**
+   * After a finish: whether the file ended inside a transaction (after its GTID or BEGIN, before
+   * its commit). A file that ends between transactions without a ROTATE or STOP is what MySQL's
+   * crash recovery leaves: it truncates the crashed binlog to its last complete transaction.
+   */
+  boolean endedInsideTransaction() {
+    return endedInsideTransaction;
+  }
+
   BinlogInfo finishCrashed() {
     return finish(true);
   }
@@ -849,6 +862,7 @@ public final class BinlogScanner {
     if (!sawFormatDescription || !fdeComplete) {
       throw new InvalidBinlogException(fileName + ": truncated: no events after the magic bytes");
     }
+    endedInsideTransaction = groupOpen && (groupSawBegin || !groupSawStatement);
     closeGroup();
     GtidSet added = gtids.build();
     if (dropLastGtid) {

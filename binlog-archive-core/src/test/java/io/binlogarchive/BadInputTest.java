@@ -173,17 +173,45 @@ class BadInputTest {
   }
 
   @Test
-  @DisplayName("a binlog cut at an event boundary (no ROTATE or STOP at its end) stops the run at that file")
+  @DisplayName("a binlog cut at an event boundary inside a transaction (no ROTATE or STOP at its end) stops the run at that file")
   void truncatedAtEventBoundary() throws IOException {
     Path f = binlogs.resolve("mysql-bin.000004");
-    long[] events = eventStarts(Files.readAllBytes(f));
-    long cut = events[events.length / 2];
+    byte[] b = Files.readAllBytes(f);
+    long[] events = eventStarts(b);
+    long cut = -1;
+    for (int i = events.length / 2; i < events.length - 1 && cut < 0; i++) {
+      if ((b[(int) events[i] + 4] & 0xff) == BinlogScanner.MARIADB_GTID_EVENT) {
+        cut = events[i + 1]; // after a transaction's GTID event, before its commit
+      }
+    }
+    assertThat(cut).as("a GTID event in the second half of the fixture").isPositive();
     truncate(f, cut);
     RunSummary s = run(1);
     assertThat(s.failure()).isInstanceOf(InvalidBinlogException.class)
         .hasMessageContaining("mysql-bin.000004")
-        .hasMessageContaining("ends at offset " + cut + " without a ROTATE or STOP event");
+        .hasMessageContaining("ends at offset " + cut + " without a ROTATE or STOP event, inside a transaction");
     assertArchivedExactly(3);
+  }
+
+  @Test
+  @DisplayName("a closed binlog cut after its last commit, flag clear (what MySQL's crash recovery leaves), is archived as it is; its sidecar says it was not closed")
+  void recoveredByServer() throws IOException {
+    Path f = binlogs.resolve("mysql-bin.000004");
+    byte[] b = Files.readAllBytes(f);
+    long[] events = eventStarts(b);
+    long last = events[events.length - 1];
+    assertThat(b[(int) last + 4] & 0xff).as("the fixture ends with a ROTATE").isEqualTo(BinlogScanner.ROTATE_EVENT);
+    truncate(f, last); // MySQL truncates to the last complete transaction and clears the in-use flag
+    RunSummary s = run(1);
+    assertThat(s.failure()).isNull();
+    assertArchivedExactly(13 - 1);
+    Sidecar recovered = TestArchive.sidecars(sink, "").stream().filter(x -> x.file().equals("mysql-bin.000004"))
+        .findFirst().orElseThrow();
+    assertThat(recovered.binlog().closed()).isFalse();
+    assertThat(recovered.binlog().inUse()).isFalse();
+    assertThat(recovered.binlog().endPosition()).isEqualTo(last);
+    assertThat(recovered.size()).isEqualTo(last);
+    assertThat(recovered.binlog().gtids()).isEqualTo(BinlogScanner.scan(Fixtures.chain().resolve("mysql-bin.000004")).gtids());
   }
 
   @Test

@@ -84,7 +84,7 @@ class BinlogScannerCrashedFileTest {
     return s.finishCrashed();
   }
 
-  private static int u32(byte[] b, int i) {
+  static int u32(byte[] b, int i) {
     return (b[i] & 0xff) | (b[i + 1] & 0xff) << 8 | (b[i + 2] & 0xff) << 16 | (b[i + 3] & 0xff) << 24;
   }
 }
