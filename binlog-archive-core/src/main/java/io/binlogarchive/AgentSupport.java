@@ -26,7 +26,8 @@ final class AgentSupport {
       holder = holder(a.lease).orElse(null);
       why = new LeaseUnavailableException("another agent holds the lease " + a.lease.key() + " in "
           + a.sink.describe() + (holder == null ? "" : " (" + holder + ")") + "; standing by");
-      LOG.atDebug().addKeyValue("lease_holder", a.lease.holderId()).log(why.getMessage());
+      LOG.atDebug().addKeyValue("lease_holder", holder).addKeyValue("agent", a.lease.holderId())
+          .log(why.getMessage());
     } catch (IOException | RuntimeException e) {
       why = e;
       LOG.atWarn().log("cannot check the lease {}: {}", a.lease.key(), e.toString());
