@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,7 +39,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -111,6 +115,10 @@ public final class S3Sink implements Sink {
   /** Multipart uploads whose abort failed: {fullKey, uploadId}. */
   private final ConcurrentLinkedQueue<String[]> unaborted = new ConcurrentLinkedQueue<>();
   private final AtomicInteger unabortedCount = new AtomicInteger();
+  /** Keys whose CreateMultipartUpload went unanswered: the store may hold an upload we never heard of. */
+  private final Set<String> suspectKeys = ConcurrentHashMap.newKeySet();
+  /** Keys a writer of this sink is writing now, with how many writers. */
+  private final ConcurrentHashMap<String, Integer> activeKeys = new ConcurrentHashMap<>();
 
   private S3Sink(Builder b) {
     this.client = b.client;
@@ -159,7 +167,51 @@ public final class S3Sink implements Sink {
     String fullKey = fullKey(key);
     Map<String, String> checked = checkMetadata(key, metadata);
     abortUnaborted();
+    abortOrphans();
+    activeKeys.merge(fullKey, 1, Integer::sum);
     return new S3SinkWriter(this, key, fullKey, checked);
+  }
+
+  /** A writer of {@code fullKey} has committed or given up. */
+  void writerDone(String fullKey) {
+    activeKeys.computeIfPresent(fullKey, (k, n) -> n == 1 ? null : n - 1);
+  }
+
+  /**
+   * A CreateMultipartUpload of {@code fullKey} failed without an answer from the store (a dropped
+   * connection, a timeout): the store may have created an upload whose id never reached us.
+   */
+  void suspectOrphan(String fullKey) {
+    suspectKeys.add(fullKey);
+  }
+
+  /**
+   * For each key whose CreateMultipartUpload went unanswered and that no writer of this sink is
+   * writing now, lists the key's multipart uploads and aborts them: none can be a live upload of
+   * this sink, and an upload started by a lost request would otherwise stay until a lifecycle rule
+   * removes it. (A second archiver writing the same keys at the same moment, which the store lease
+   * exists to prevent, would see its upload fail and be retried.) Never throws: a key whose listing
+   * or abort fails is tried again later.
+   */
+  void abortOrphans() {
+    for (String key : suspectKeys) {
+      if (activeKeys.containsKey(key)) {
+        continue;
+      }
+      try {
+        ListMultipartUploadsResponse r = client.listMultipartUploads(b -> b.bucket(bucket).prefix(key));
+        for (MultipartUpload u : r.uploads()) {
+          if (key.equals(u.key())) {
+            abortMultipart(key, u.uploadId());
+            log.info("aborted multipart upload {} of s3://{}/{}: the answer to its CreateMultipartUpload was lost",
+                u.uploadId(), bucket, key);
+          }
+        }
+        suspectKeys.remove(key);
+      } catch (IOException | SdkException | ArchiveException e) {
+        return; // the store is unreachable again: the next upload or commit tries again
+      }
+    }
   }
 
   /**
@@ -192,8 +244,13 @@ public final class S3Sink implements Sink {
         uploadId, bucket, fullKey, why.getMessage());
   }
 
-  /** Tries each remembered abort once; keeps those that fail again. Never throws. */
-  private void abortUnaborted() {
+  /**
+   * Tries each remembered abort once; keeps those that fail again. Never throws. Called before
+   * each upload and after each commit: right after an outage the first call may meet a pooled
+   * connection the restarted store has dropped, and the commit that follows proves the store is
+   * back, so the last file of a run still retries what is left.
+   */
+  void abortUnaborted() {
     for (int n = unabortedCount.get(); n > 0; n--) {
       String[] u = unaborted.poll();
       if (u == null) {
@@ -223,6 +280,11 @@ public final class S3Sink implements Sink {
   @Override
   public void close() {
     abortUnaborted();
+    abortOrphans();
+    for (String key : suspectKeys) {
+      log.warn("s3://{}/{} may hold a multipart upload whose CreateMultipartUpload answer was lost; a lifecycle rule"
+          + " for incomplete uploads will remove it", bucket, key);
+    }
     for (String[] u : unaborted) {
       log.warn("multipart upload {} of s3://{}/{} could not be aborted; a lifecycle rule for incomplete uploads will"
           + " remove it", u[1], bucket, u[0]);

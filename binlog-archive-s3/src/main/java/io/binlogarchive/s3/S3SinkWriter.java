@@ -57,6 +57,7 @@ final class S3SinkWriter extends SinkWriter {
   private final String where;
 
   private volatile State state = State.OPEN;
+  private boolean released;
   private byte[] buffer;
   private int buffered;
   private long size;
@@ -253,6 +254,9 @@ final class S3SinkWriter extends SinkWriter {
                 try {
                   return sink.client.createMultipartUpload(request);
                 } catch (SdkException e) {
+                  if (!(e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException)) {
+                    sink.suspectOrphan(fullKey); // no answer: the store may have started an upload anyway
+                  }
                   throw S3Errors.translate(e, "start multipart upload", sink.bucket, fullKey);
                 }
               });
@@ -320,6 +324,7 @@ final class S3SinkWriter extends SinkWriter {
       if (state == State.OPEN) {
         abortUpload(State.FAILED);
       }
+      release();
       throw e;
     }
     state = State.COMMITTED;
@@ -327,6 +332,9 @@ final class S3SinkWriter extends SinkWriter {
     synchronized (freeBuffers) {
       freeBuffers.clear();
     }
+    release();
+    sink.abortUnaborted(); // the store just took a commit: a good moment for aborts an outage left
+    sink.abortOrphans();
     return result;
   }
 
@@ -518,6 +526,14 @@ final class S3SinkWriter extends SinkWriter {
     abortUpload(State.ABORTED);
   }
 
+  /** Tells the sink this writer no longer writes its key (once). */
+  private void release() {
+    if (!released) {
+      released = true;
+      sink.writerDone(fullKey);
+    }
+  }
+
   /** Waits for parts in flight, then aborts the multipart upload (if one was started). Never throws. */
   private void abortUpload(State next) {
     state = next;
@@ -528,6 +544,7 @@ final class S3SinkWriter extends SinkWriter {
     String id = uploadId;
     uploadId = null;
     if (id == null) {
+      release();
       return;
     }
     // Parts still uploading could otherwise land after the abort and keep storage alive. They
@@ -557,6 +574,7 @@ final class S3SinkWriter extends SinkWriter {
       // e.g. the store is unreachable: the sink aborts it again before its next upload
       sink.abortLater(fullKey, id, e);
     } finally {
+      release();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }

@@ -118,9 +118,10 @@ class S3SinkFaultTest {
     Plan transientFaults =
         Plan.seeded(20261122L, 0.25, r -> !r.isCreateMultipart(),
             Fault.SLOW_DOWN, Fault.INTERNAL_ERROR, Fault.RESET_BEFORE, Fault.RESET_AFTER, Fault.DELAY);
-    // A lost CreateMultipartUpload response would orphan an upload (see README): only faults the
-    // store never saw are injected there.
-    Plan createFaults = Plan.seeded(7L, 0.25, Request::isCreateMultipart, Fault.SLOW_DOWN, Fault.RESET_BEFORE);
+    // RESET_AFTER on a CreateMultipartUpload starts an upload whose id never reaches the sink:
+    // the sink finds it by listing the key's uploads and aborts it.
+    Plan createFaults =
+        Plan.seeded(7L, 0.25, Request::isCreateMultipart, Fault.SLOW_DOWN, Fault.RESET_BEFORE, Fault.RESET_AFTER);
     proxy.plan(
         r -> {
           if (r.isUploadPart() && r.target().contains("/big-1?") && r.target().contains("partNumber=3&") && r.attempt() == 1) {
@@ -230,6 +231,38 @@ class S3SinkFaultTest {
     assertThat(s3.uploads(bucket)).isEmpty();
     assertThat(sink.unabortedUploads()).isZero();
     assertThat(exists("left")).isFalse();
+    assertThat(stored("next")).isEqualTo(payload(10, 6));
+  }
+
+  @Test
+  @DisplayName("an upload started by a CreateMultipartUpload whose answer was lost is found and aborted once the object is committed")
+  void lostCreateAnswerIsAborted() throws IOException {
+    proxy.plan(r -> r.isCreateMultipart() && r.attempt() == 1 ? Fault.RESET_AFTER : Fault.NONE);
+    byte[] data = payload(2 * PART + 10, 7);
+    put("obj", data);
+    assertThat(proxy.count(Request::isCreateMultipart)).as("the lost create and the one that answered").isEqualTo(2);
+    assertThat(s3.uploads(bucket)).as("uploads left in the store").isEmpty();
+    assertThat(stored("obj")).isEqualTo(data);
+  }
+
+  @Test
+  @DisplayName("a remembered abort that fails again before the next upload is retried after that upload's commit")
+  void failedAbortIsRetriedAfterCommit() throws IOException {
+    java.util.concurrent.atomic.AtomicInteger abortsToFail = new java.util.concurrent.atomic.AtomicInteger(ATTEMPTS);
+    proxy.plan(r -> r.isAbortMultipart() && abortsToFail.getAndDecrement() > 0 ? Fault.RESET_BEFORE : Fault.NONE);
+    byte[] data = payload(2 * PART, 5);
+    try (SinkWriter w = sink.create("left", Map.of())) {
+      w.write(data, 0, data.length);
+      w.abort(); // every attempt of the policy fails
+    }
+    assertThat(sink.unabortedUploads()).isEqualTo(1);
+    abortsToFail.set(1); // the store is back, but the first request after it fails (a dropped pooled connection)
+
+    put("next", payload(10, 6));
+
+    assertThat(proxy.count(Request::isAbortMultipart)).as("abort attempts").isEqualTo(ATTEMPTS + 2);
+    assertThat(s3.uploads(bucket)).isEmpty();
+    assertThat(sink.unabortedUploads()).isZero();
     assertThat(stored("next")).isEqualTo(payload(10, 6));
   }
 
