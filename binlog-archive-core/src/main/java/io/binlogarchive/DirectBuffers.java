@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class DirectBuffers {
   static final long RETAINED = 16L << 20;
+  /** How long a stage's close waits for its thread before leaving its buffers to the garbage collector. */
+  static final long JOIN_MILLIS = 30_000;
 
   /** By capacity. Queues, not sets: a ByteBuffer's equals compares contents, never identity. */
   private static final ConcurrentMap<Integer, ConcurrentLinkedQueue<ByteBuffer>> FREE = new ConcurrentHashMap<>();
@@ -42,6 +44,42 @@ final class DirectBuffers {
       FREE.computeIfAbsent(b.capacity(), c -> new ConcurrentLinkedQueue<>()).add(b);
     } else {
       RETAINED_BYTES.addAndGet(-b.capacity());
+    }
+  }
+
+  /**
+   * Takes {@code n} buffers of {@code size} bytes for a stage of the decode: each goes to the
+   * stage's {@code owned} list (to give back at the end) and its {@code free} queue.
+   */
+  static void takeInto(int n, int size, java.util.List<ByteBuffer> owned, java.util.Queue<ByteBuffer> free) {
+    for (int i = 0; i < n; i++) {
+      ByteBuffer b = take(size);
+      owned.add(b);
+      free.add(b);
+    }
+  }
+
+  /** Starts a stage's daemon thread. */
+  static Thread startDaemon(Runnable body, String name) {
+    Thread t = new Thread(body, name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /**
+   * Waits (at most {@link #JOIN_MILLIS}) for a stage's thread to end, then gives its buffers
+   * back; a thread that does not end keeps them, for the garbage collector.
+   */
+  static void giveBackAfter(Thread t, java.util.List<ByteBuffer> owned) {
+    try {
+      t.join(JOIN_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!t.isAlive()) {
+      owned.forEach(DirectBuffers::give);
+      owned.clear();
     }
   }
 

@@ -20,9 +20,6 @@ import java.util.concurrent.BlockingQueue;
  * writes them without the JDK copying them out of the heap first.
  */
 final class PlaintextWorker implements AutoCloseable {
-  /** How long a close waits for a thread to stop before leaving its buffers to the garbage collector. */
-  static final long JOIN_MILLIS = 30_000;
-
   private static final ByteBuffer END = ByteBuffer.allocate(0);
 
   private final MessageDigest digest = Digests.sha256();
@@ -39,14 +36,8 @@ final class PlaintextWorker implements AutoCloseable {
     this.consumer = consumer;
     free = new ArrayBlockingQueue<>(buffers + 1);
     work = new ArrayBlockingQueue<>(buffers + 1);
-    for (int i = 0; i < buffers; i++) {
-      ByteBuffer b = DirectBuffers.take(bufferSize);
-      owned.add(b);
-      free.add(b);
-    }
-    thread = new Thread(this::run, name);
-    thread.setDaemon(true);
-    thread.start();
+    DirectBuffers.takeInto(buffers, bufferSize, owned, free);
+    thread = DirectBuffers.startDaemon(this::run, name);
   }
 
   private void run() {
@@ -142,14 +133,6 @@ final class PlaintextWorker implements AutoCloseable {
     if (!finished) {
       thread.interrupt();
     }
-    try {
-      thread.join(JOIN_MILLIS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (!thread.isAlive()) {
-      owned.forEach(DirectBuffers::give);
-      owned.clear();
-    }
+    DirectBuffers.giveBackAfter(thread, owned);
   }
 }

@@ -34,14 +34,8 @@ final class ReadAhead implements Closeable {
     this.in = in;
     this.free = new ArrayBlockingQueue<>(buffers);
     this.full = new ArrayBlockingQueue<>(buffers + 1);
-    for (int i = 0; i < buffers; i++) {
-      ByteBuffer b = DirectBuffers.take(bufferSize);
-      owned.add(b);
-      free.add(b);
-    }
-    thread = new Thread(this::run, name);
-    thread.setDaemon(true);
-    thread.start();
+    DirectBuffers.takeInto(buffers, bufferSize, owned, free);
+    thread = DirectBuffers.startDaemon(this::run, name);
   }
 
   private void run() {
@@ -135,15 +129,7 @@ final class ReadAhead implements Closeable {
     try {
       in.close(); // also unblocks a reader waiting on a socket
     } finally {
-      try {
-        thread.join(PlaintextWorker.JOIN_MILLIS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      if (!thread.isAlive()) {
-        owned.forEach(DirectBuffers::give);
-        owned.clear();
-      }
+      DirectBuffers.giveBackAfter(thread, owned);
     }
   }
 }
