@@ -147,6 +147,12 @@ final class ArtifactDecoder {
         throw e;
       }
       throw new IntegrityException("artifact " + key + " of " + s.file() + " does not decode: " + e.getMessage(), e);
+    } catch (IntegrityException e) {
+      // the decryption's own (a failed tag names the segment and key id, not the object)
+      if (e.getMessage() != null && e.getMessage().contains(key)) {
+        throw e;
+      }
+      throw new IntegrityException("artifact " + key + " of " + s.file() + " does not decrypt: " + e.getMessage(), e);
     }
     long artifactBytes = counted.count();
     String artifactSha = hashArtifact ? Digests.hex(artifactDigest.digest()) : null;

@@ -243,6 +243,28 @@ class FetchDecodeTest {
     }
 
     @Test
+    @DisplayName("a tampered encrypted artifact fails the fetch naming the object, the binlog and the failed segment; nothing is renamed into place")
+    void tamperedEncryptedArtifact() throws Exception {
+      KeyProvider keys = StaticKeyProvider.builder().key("k1", new byte[32]).primary("k1").build();
+      FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+      RestorePlan plan = archive(sink, Transform.aesGcm(keys));
+      Sidecar victim = plan.files().get(1);
+      Path object = sink.root().resolve(victim.artifact().key());
+      byte[] b = Files.readAllBytes(object);
+      b[b.length / 2] ^= 0x01;
+      Files.write(object, b);
+      ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId("db1").keyProvider(keys)
+          .retryPolicy(RetryPolicy.none()).build();
+      Path dir = tmp.resolve("restore");
+      assertThatThrownBy(() -> reader.fetch(plan, dir))
+          .isInstanceOf(IntegrityException.class)
+          .hasMessageContaining(victim.artifact().key())
+          .hasMessageContaining(victim.file())
+          .hasMessageContaining("authentication failed for segment");
+      assertThat(dir.resolve(victim.file())).doesNotExist();
+    }
+
+    @Test
     @DisplayName("a write that fails (a full disk) surfaces as that IOException, not as a corrupt artifact")
     void writeFailureIsNotCorruption() throws Exception {
       FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
