@@ -42,7 +42,15 @@ public record ArchiveProblem(Kind kind, String timeline, String file, String obj
     REWRAP_LEFTOVER
   }
 
-  /** Validates the fields. */
+  /**
+   * Validates the fields.
+   *
+   * @param kind what kind of problem; not null
+   * @param timeline the timeline it is in, or {@code null}
+   * @param file the binlog file it concerns, or {@code null}
+   * @param objectKey the object it concerns (missing, corrupt, orphaned), or {@code null}
+   * @param message a sentence saying what is wrong and what it means for restores; not null
+   */
   public ArchiveProblem {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(message, "message");

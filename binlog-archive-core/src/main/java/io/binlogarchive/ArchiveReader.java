@@ -841,19 +841,28 @@ public final class ArchiveReader {
 
     private Builder() {}
 
-    /** @param sink where the archive lives (required) */
+    /**
+     * @param sink where the archive lives (required)
+     * @return this builder
+     */
     public Builder sink(Sink sink) {
       this.sink = Objects.requireNonNull(sink, "sink");
       return this;
     }
 
-    /** @param prefix the archive's key prefix (default none) */
+    /**
+     * @param prefix the archive's key prefix (default none)
+     * @return this builder
+     */
     public Builder prefix(String prefix) {
       this.prefix = ArchiveLayout.normalizePrefix(Objects.requireNonNull(prefix, "prefix"));
       return this;
     }
 
-    /** @param serverId the server's archive name (required) */
+    /**
+     * @param serverId the server's archive name (required)
+     * @return this builder
+     */
     public Builder serverId(String serverId) {
       new ArchiveLayout("", Objects.requireNonNull(serverId, "serverId"));
       this.serverId = serverId;
@@ -862,6 +871,7 @@ public final class ArchiveReader {
 
     /**
      * @param n files fetched or verified at once, and sidecars read at once, 1 to 64 (default 2)
+     * @return this builder
      */
     public Builder parallelism(int n) {
       if (n < 1 || n > 64) {
@@ -871,13 +881,19 @@ public final class ArchiveReader {
       return this;
     }
 
-    /** @param policy how failed store calls (and whole-file fetches) are retried */
+    /**
+     * @param policy how failed store calls (and whole-file fetches) are retried
+     * @return this builder
+     */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy");
       return this;
     }
 
-    /** @param l told of progress */
+    /**
+     * @param l told of progress
+     * @return this builder
+     */
     public Builder listener(Listener l) {
       this.listener = Objects.requireNonNull(l, "listener");
       return this;
@@ -886,6 +902,7 @@ public final class ArchiveReader {
     /**
      * @param keys unwraps the data keys of encrypted artifacts ({@link Transform#aesGcm(KeyProvider)});
      *     needed only when the archive is encrypted, and must know every key id it uses
+     * @return this builder
      */
     public Builder keyProvider(KeyProvider keys) {
       this.decryption = Transform.aesGcm(Objects.requireNonNull(keys, "keys"));
@@ -902,6 +919,7 @@ public final class ArchiveReader {
      * of the fetch's speed on a local disk, see BENCHMARKS.md).
      *
      * @param sync fsync fetched files
+     * @return this builder
      */
     public Builder syncFetchedFiles(boolean sync) {
       this.syncFetchedFiles = sync;

@@ -314,6 +314,7 @@ public final class Archiver implements AutoCloseable {
      *
      * @param maxAge the oldest a transaction may get in the active binlog, at least 1 s
      * @param dataSource the caller's pool, for {@code SHOW MASTER STATUS} and {@code FLUSH BINARY LOGS}
+     * @return this builder
      */
     public Builder rotateWhenOlderThan(Duration maxAge, javax.sql.DataSource dataSource) {
       Objects.requireNonNull(maxAge, "maxAge");
@@ -328,6 +329,7 @@ public final class Archiver implements AutoCloseable {
     /**
      * @param bytesPerSecond the most the archiver uploads per second, all files in flight together
      *     (default unlimited), so archiving never starves the database host's network
+     * @return this builder
      */
     public Builder maxUploadBytesPerSecond(long bytesPerSecond) {
       if (bytesPerSecond < 1024) {
@@ -343,6 +345,7 @@ public final class Archiver implements AutoCloseable {
      * to lower. (Codec state, e.g. zstd windows, is native memory and not counted.)
      *
      * @param bytes the budget, positive
+     * @return this builder
      */
     public Builder memoryBudget(long bytes) {
       if (bytes <= 0) {
@@ -359,6 +362,7 @@ public final class Archiver implements AutoCloseable {
      *
      * @param dataSource the caller's pool
      * @param onProblem warn and go on, or refuse to build
+     * @return this builder
      */
     public Builder preflight(javax.sql.DataSource dataSource, Preflight.OnProblem onProblem) {
       this.preflightDataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -373,13 +377,18 @@ public final class Archiver implements AutoCloseable {
      * on {@link Archiver#close()}.
      *
      * @param lease a lease on this archive's store
+     * @return this builder
      */
     public Builder lease(StoreLease lease) {
       this.lease = Objects.requireNonNull(lease, "lease");
       return this;
     }
 
-    /** @param interval how often a {@link Archiver#start() started} archiver looks for closed binlogs (default 10 s) */
+    /**
+     * @param interval how often a {@link Archiver#start() started} archiver looks for closed binlogs
+     *     (default 10 s)
+     * @return this builder
+     */
     public Builder pollInterval(Duration interval) {
       Objects.requireNonNull(interval, "pollInterval");
       if (interval.isNegative() || interval.isZero()) {
@@ -389,13 +398,19 @@ public final class Archiver implements AutoCloseable {
       return this;
     }
 
-    /** @param source where the binlogs are listed (required) */
+    /**
+     * @param source where the binlogs are listed (required)
+     * @return this builder
+     */
     public Builder source(BinlogSource source) {
       this.source = Objects.requireNonNull(source, "source");
       return this;
     }
 
-    /** @param sink where the archive lives (required) */
+    /**
+     * @param sink where the archive lives (required)
+     * @return this builder
+     */
     public Builder sink(Sink sink) {
       this.sink = Objects.requireNonNull(sink, "sink");
       return this;
@@ -404,19 +419,26 @@ public final class Archiver implements AutoCloseable {
     /**
      * @param store the cursor store; the archiver takes ownership and closes it (this or {@link
      *     #cursorFile(Path)} is required)
+     * @return this builder
      */
     public Builder cursorStore(CursorStore store) {
       this.cursorStore = Objects.requireNonNull(store, "cursorStore");
       return this;
     }
 
-    /** @param file a JSON cursor file, locked while the archiver is open */
+    /**
+     * @param file a JSON cursor file, locked while the archiver is open
+     * @return this builder
+     */
     public Builder cursorFile(Path file) {
       this.cursorFile = Objects.requireNonNull(file, "cursorFile");
       return this;
     }
 
-    /** @param prefix key prefix in the sink, e.g. {@code prod/mysql} (default none) */
+    /**
+     * @param prefix key prefix in the sink, e.g. {@code prod/mysql} (default none)
+     * @return this builder
+     */
     public Builder prefix(String prefix) {
       this.prefix = ArchiveLayout.normalizePrefix(Objects.requireNonNull(prefix, "prefix"));
       return this;
@@ -425,6 +447,7 @@ public final class Archiver implements AutoCloseable {
     /**
      * @param serverId names this server's archive, e.g. its {@code @@server_uuid} or a host name
      *     (required; letters, digits and {@code . _ : -})
+     * @return this builder
      */
     public Builder serverId(String serverId) {
       new ArchiveLayout("", Objects.requireNonNull(serverId, "serverId"));
@@ -432,31 +455,47 @@ public final class Archiver implements AutoCloseable {
       return this;
     }
 
-    /** @param compression {@link Transform#zstd(int)} (default level 3), {@link Transform#gzip(int)} or {@link Transform#none()} */
+    /**
+     * @param compression {@link Transform#zstd(int)} (default level 3), {@link Transform#gzip(int)} or
+     *     {@link Transform#none()}
+     * @return this builder
+     */
     public Builder compression(Transform compression) {
       this.compression = Objects.requireNonNull(compression, "compression");
       return this;
     }
 
-    /** @param encryption an encrypting transform applied after compression, or null for none */
+    /**
+     * @param encryption an encrypting transform applied after compression, or null for none
+     * @return this builder
+     */
     public Builder encryption(Transform encryption) {
       this.encryption = encryption;
       return this;
     }
 
-    /** @param verifier the proof required before the sidecar is written (default store checksums) */
+    /**
+     * @param verifier the proof required before the sidecar is written (default store checksums)
+     * @return this builder
+     */
     public Builder verifier(Verifier verifier) {
       this.verifier = Objects.requireNonNull(verifier, "verifier");
       return this;
     }
 
-    /** @param policy how failed store calls and uploads are retried */
+    /**
+     * @param policy how failed store calls and uploads are retried
+     * @return this builder
+     */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy");
       return this;
     }
 
-    /** @param listener told of every file and cursor event */
+    /**
+     * @param listener told of every file and cursor event
+     * @return this builder
+     */
     public Builder listener(ArchiveListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;
@@ -466,6 +505,7 @@ public final class Archiver implements AutoCloseable {
      * @param n files in flight at once, 1 to 64 (default 1); the cursor still commits in order. This
      *     is also the pipeline's queue bound: a file is opened only when a slot is free, so at most
      *     {@code n} files (and {@code n} read buffers) are in memory, however far behind the archive is
+     * @return this builder
      */
     public Builder parallelism(int n) {
       if (n < 1 || n > 64) {
@@ -475,7 +515,10 @@ public final class Archiver implements AutoCloseable {
       return this;
     }
 
-    /** @param bytes read buffer per file in flight, 4 KiB to 16 MiB (default 1 MiB) */
+    /**
+     * @param bytes read buffer per file in flight, 4 KiB to 16 MiB (default 1 MiB)
+     * @return this builder
+     */
     public Builder bufferSize(int bytes) {
       if (bytes < 4096 || bytes > 16 << 20) {
         throw new IllegalArgumentException("bufferSize must be 4 KiB..16 MiB, got " + bytes);
@@ -484,7 +527,10 @@ public final class Archiver implements AutoCloseable {
       return this;
     }
 
-    /** @param mode archive (default), dry run or shadow */
+    /**
+     * @param mode archive (default), dry run or shadow
+     * @return this builder
+     */
     public Builder mode(Mode mode) {
       this.mode = Objects.requireNonNull(mode, "mode");
       return this;
@@ -496,7 +542,10 @@ public final class Archiver implements AutoCloseable {
       return this;
     }
 
-    /** @param fail fail a file on an event CRC32 mismatch (default) or only count it in the sidecar */
+    /**
+     * @param fail fail a file on an event CRC32 mismatch (default) or only count it in the sidecar
+     * @return this builder
+     */
     public Builder failOnChecksumMismatch(boolean fail) {
       this.failOnChecksumMismatch = fail;
       return this;
@@ -505,13 +554,18 @@ public final class Archiver implements AutoCloseable {
     /**
      * Starts a new timeline for the next file even though the sequence did not go backwards, e.g.
      * after a server was rebuilt under the same binlog names. The old timeline stays intact.
+     *
+     * @return this builder
      */
     public Builder newTimeline() {
       this.forceNewTimeline = true;
       return this;
     }
 
-    /** @param clock the clock for sidecar and cursor times */
+    /**
+     * @param clock the clock for sidecar and cursor times
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;

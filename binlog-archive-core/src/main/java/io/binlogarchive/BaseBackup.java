@@ -36,7 +36,25 @@ public record BaseBackup(
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,200}");
 
-  /** Validates the fields. */
+  /**
+   * Validates the fields.
+   *
+   * @param name the backup's name, not null: 1 to 200 letters, digits and {@code . _ : -}, not
+   *     starting with a dot
+   * @param file the binlog file that was being written when the backup was taken, not null: a
+   *     binlog name like {@code mysql-bin.000042} ({@code MASTER_LOG_FILE} of {@code mariadb-dump
+   *     --master-data})
+   * @param position the byte position in {@code file} the backup includes everything before ({@code
+   *     MASTER_LOG_POS}), at least 4
+   * @param gtid the GTID state the backup includes, or {@code null}: MySQL's executed set ({@code
+   *     uuid:1-100}) or MariaDB's position ({@code 0-1-100}, from {@code gtid_slave_pos} / {@code
+   *     gtid_binlog_pos}); a blank string is taken as {@code null}
+   * @param takenAt when the backup's snapshot was taken, or {@code null} if unknown
+   * @param timeline the archive timeline {@code file} belongs to, e.g. {@code t0001}, or {@code
+   *     null} to let the reader find it (the newest timeline holding the file)
+   * @throws IllegalArgumentException if the name, file, position, GTID state or timeline is
+   *     malformed
+   */
   public BaseBackup {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(file, "file");

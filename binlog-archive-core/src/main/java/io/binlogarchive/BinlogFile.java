@@ -12,7 +12,14 @@ import java.util.Objects;
  */
 public record BinlogFile(String name, Path path, long sequence) implements Comparable<BinlogFile> {
 
-  /** Validates the fields. */
+  /**
+   * Validates the fields.
+   *
+   * @param name the file name, e.g. {@code mysql-bin.000042}; not null
+   * @param path where to read it; not null
+   * @param sequence the numeric suffix (42), not negative; order is by this number, never by string
+   * @throws IllegalArgumentException if {@code sequence} is negative
+   */
   public BinlogFile {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(path, "path");

@@ -31,6 +31,7 @@ public final class ConditionalCalls {
    * ends it at once, whatever the policy's retry predicate says, since re-sending a refused
    * conditional write cannot help.
    *
+   * @param <T> the call's result type
    * @param policy how other failures are retried
    * @param what the call, for logs and errors, e.g. {@code "replace gs://b/k"}
    * @param call the call; it throws the library's translated errors
@@ -62,6 +63,8 @@ public final class ConditionalCalls {
    * Decides a refused replace: looks the object up, and if it carries {@code writeId} the refusal
    * answered a re-send of this very replace, whose first attempt landed.
    *
+   * @param <T> the backend's description of the object, as {@code lookup} returns it (e.g. S3's {@code
+   *     HeadObjectResponse}, a GCS {@code Blob})
    * @param refused the refusal
    * @param writeId the id the replace stored under {@link #WRITE_ID}
    * @param lookup reads the object's current state; {@code null} or {@link NotFoundException} when

@@ -23,7 +23,17 @@ public record Cursor(
     @JsonProperty("timeline") String timeline,
     @JsonProperty("committed_at") Instant committedAt) {
 
-  /** Validates the fields. */
+  /**
+   * Validates the fields.
+   *
+   * @param lastSyncedFile name of the newest file archived in order, e.g. {@code mysql-bin.000042};
+   *     not null
+   * @param sequence its numeric sequence
+   * @param sha256Checksum SHA-256 of its plaintext bytes (hex); not null
+   * @param lastTimestamp time of its last event (may be {@code null} if unknown)
+   * @param timeline the archive timeline it belongs to; not null
+   * @param committedAt when this cursor was written
+   */
   public Cursor {
     Objects.requireNonNull(lastSyncedFile, "last_synced_file");
     Objects.requireNonNull(sha256Checksum, "sha256_checksum");

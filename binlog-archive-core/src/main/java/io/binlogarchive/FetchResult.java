@@ -36,7 +36,18 @@ public record FetchResult(
   private static final DateTimeFormatter DATETIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
 
-  /** Copies the list. */
+  /**
+   * Copies the list.
+   *
+   * @param plan the plan fetched (for a GTID target, with its stop position filled in)
+   * @param directory the target directory
+   * @param files the fetched binlogs, in replay order
+   * @param fetched how many were downloaded in this call
+   * @param reused how many were already there, complete and verified (not downloaded again)
+   * @param bytesDownloaded artifact bytes downloaded
+   * @param bytesWritten plaintext bytes written
+   * @param duration how long the fetch took
+   */
   public FetchResult {
     files = List.copyOf(files);
   }

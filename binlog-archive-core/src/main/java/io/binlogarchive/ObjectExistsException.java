@@ -7,6 +7,7 @@ package io.binlogarchive;
  */
 public class ObjectExistsException extends ArchiveException {
   private static final long serialVersionUID = 1L;
+  /** The key of the existing object. */
   private final String key;
 
   /**

@@ -58,7 +58,14 @@ public final class Preflight {
    * @param findings the failed checks; empty when all is well
    */
   public record Report(String server, String serverIdentity, Duration binlogRetention, List<Finding> findings) {
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @param server {@code MySQL <version>} or {@code MariaDB <version>}
+     * @param serverIdentity {@code server_uuid} (MySQL) or {@code server_id} (MariaDB)
+     * @param binlogRetention how long the server keeps binlogs ({@link Duration#ZERO} if forever)
+     * @param findings the failed checks; empty when all is well
+     */
     public Report {
       findings = List.copyOf(findings);
     }

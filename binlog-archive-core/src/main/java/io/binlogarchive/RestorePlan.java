@@ -48,7 +48,27 @@ public record RestorePlan(
     List<RestoreWindow> windows,
     List<ArchiveProblem> problems) {
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param timeline the timeline replayed
+   * @param backup the base backup's name, or {@code null} for an explicit start
+   * @param startFile the first file
+   * @param startPosition where replay starts in it
+   * @param startGtids the GTID state at the start, or {@code null} if unknown
+   * @param target the target
+   * @param files the sidecars of the files to replay, in order
+   * @param totalBytes their plaintext size
+   * @param stopDatetime replay stops at the first event at or after this time (the target second
+   *     plus one), or {@code null}
+   * @param stopPosition replay stops at this position of the last file, or -1 for its end (or not yet
+   *     known for a GTID target)
+   * @param stopAfterGtid a GTID target: replay stops after the transaction that completes it, or
+   *     {@code null}
+   * @param flavor {@code mariadb} or {@code mysql}
+   * @param windows every restorable window of the archive
+   * @param problems every gap and problem the sidecars and listings show
+   */
   public RestorePlan {
     files = List.copyOf(files);
     windows = List.copyOf(windows);

@@ -140,6 +140,7 @@ public final class RetryPolicy {
   /**
    * Runs {@code call}, retrying transient failures.
    *
+   * @param <T> the call's result type
    * @param what a short description for logs and errors, e.g. {@code "upload mysql-bin.000042"}
    * @param call the call
    * @return its result
@@ -152,6 +153,7 @@ public final class RetryPolicy {
   /**
    * Runs {@code call}, retrying transient failures and telling {@code observer} before each wait.
    *
+   * @param <T> the call's result type
    * @param what a short description for logs and errors
    * @param call the call
    * @param observer told of each retry
@@ -228,7 +230,10 @@ public final class RetryPolicy {
 
     private Builder() {}
 
-    /** @param n attempts in all, at least 1 */
+    /**
+     * @param n attempts in all, at least 1
+     * @return this builder
+     */
     public Builder maxAttempts(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("maxAttempts must be at least 1, got " + n);
@@ -237,19 +242,28 @@ public final class RetryPolicy {
       return this;
     }
 
-    /** @param d the wait after the first failure (before jitter), positive */
+    /**
+     * @param d the wait after the first failure (before jitter), positive
+     * @return this builder
+     */
     public Builder initialBackoff(Duration d) {
       this.initialBackoff = positive(d, "initialBackoff");
       return this;
     }
 
-    /** @param d the longest wait between attempts, positive */
+    /**
+     * @param d the longest wait between attempts, positive
+     * @return this builder
+     */
     public Builder maxBackoff(Duration d) {
       this.maxBackoff = positive(d, "maxBackoff");
       return this;
     }
 
-    /** @param m growth factor of the backoff, at least 1 */
+    /**
+     * @param m growth factor of the backoff, at least 1
+     * @return this builder
+     */
     public Builder multiplier(double m) {
       if (!(m >= 1.0)) {
         throw new IllegalArgumentException("multiplier must be at least 1, got " + m);
@@ -258,31 +272,46 @@ public final class RetryPolicy {
       return this;
     }
 
-    /** @param d the total time budget across all attempts, positive */
+    /**
+     * @param d the total time budget across all attempts, positive
+     * @return this builder
+     */
     public Builder maxElapsed(Duration d) {
       this.maxElapsed = positive(d, "maxElapsed");
       return this;
     }
 
-    /** @param p which errors are worth another attempt */
+    /**
+     * @param p which errors are worth another attempt
+     * @return this builder
+     */
     public Builder retryOn(Predicate<Throwable> p) {
       this.retryOn = Objects.requireNonNull(p, "retryOn");
       return this;
     }
 
-    /** @param c the clock that measures the budget */
+    /**
+     * @param c the clock that measures the budget
+     * @return this builder
+     */
     public Builder clock(Clock c) {
       this.clock = Objects.requireNonNull(c, "clock");
       return this;
     }
 
-    /** @param s what waits between attempts */
+    /**
+     * @param s what waits between attempts
+     * @return this builder
+     */
     public Builder sleeper(Sleeper s) {
       this.sleeper = Objects.requireNonNull(s, "sleeper");
       return this;
     }
 
-    /** @param r uniform randomness in [0, 1) for the jitter */
+    /**
+     * @param r uniform randomness in [0, 1) for the jitter
+     * @return this builder
+     */
     public Builder random(DoubleSupplier r) {
       this.random = Objects.requireNonNull(r, "random");
       return this;

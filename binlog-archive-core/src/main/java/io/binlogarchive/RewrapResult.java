@@ -34,7 +34,24 @@ public record RewrapResult(
     int notSelected,
     Duration duration) {
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param applied whether anything was written ({@code false} for a dry run)
+   * @param targetKeyId the key id the artifacts move to (the new provider's primary key id); not
+   *     null
+   * @param moved every artifact moved (or to move), in archive order
+   * @param leftoversRemoved superseded artifacts of earlier, interrupted rewraps that were deleted
+   *     (or would be): the old artifact of a file whose sidecar already names its rewrapped one
+   * @param failures files that could not be moved; each is left as it was (its sidecar still names
+   *     an intact artifact), at most with a new artifact beside it that a re-run adopts
+   * @param problems selected files that cannot be moved because the archive is damaged there
+   *     (missing or corrupt artifact, unreadable sidecar): found by listing, nothing was attempted
+   * @param alreadyOnTarget selected encrypted files already under {@code targetKeyId}
+   * @param notEncrypted selected files stored without client-side encryption (nothing to rewrap)
+   * @param notSelected files the predicate left out
+   * @param duration how long it took
+   */
   public RewrapResult {
     Objects.requireNonNull(targetKeyId, "targetKeyId");
     moved = List.copyOf(moved);

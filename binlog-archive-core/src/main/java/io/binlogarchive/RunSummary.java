@@ -16,7 +16,15 @@ import java.util.Optional;
 public record RunSummary(
     List<FileResult> results, Optional<Cursor> cursor, Throwable failure, BinlogFile failedFile, Duration duration) {
 
-  /** Copies the list. */
+  /**
+   * Copies the list.
+   *
+   * @param results one entry per file handled, in sequence order
+   * @param cursor the cursor after the run (empty if none was ever committed)
+   * @param failure the error that stopped the run, or null
+   * @param failedFile the file that failed, or null
+   * @param duration the run's wall time
+   */
   public RunSummary {
     results = List.copyOf(results);
   }

@@ -8,6 +8,7 @@ package io.binlogarchive;
  */
 public class StoreException extends ArchiveException {
   private static final long serialVersionUID = 1L;
+  /** Whether trying the same call again may succeed. */
   private final boolean retryable;
 
   /**

@@ -381,7 +381,11 @@ public final class StoreLease implements AutoCloseable {
       this.key = Objects.requireNonNull(key, "key");
     }
 
-    /** @param id unique per agent (default {@code <hostname>/<pid>}); an agent restarted with the same id takes its lease back at once */
+    /**
+     * @param id unique per agent (default {@code <hostname>/<pid>}); an agent restarted with the same id
+     *     takes its lease back at once
+     * @return this builder
+     */
     public Builder holderId(String id) {
       if (Objects.requireNonNull(id, "holderId").isBlank()) {
         throw new IllegalArgumentException("holderId must not be blank");
@@ -390,7 +394,11 @@ public final class StoreLease implements AutoCloseable {
       return this;
     }
 
-    /** @param ttl how long a lease stays valid without renewal (default 60 s); a standby waits this long before taking over */
+    /**
+     * @param ttl how long a lease stays valid without renewal (default 60 s); a standby waits this long
+     *     before taking over
+     * @return this builder
+     */
     public Builder ttl(Duration ttl) {
       Objects.requireNonNull(ttl, "ttl");
       if (ttl.toMillis() < 100) {
@@ -400,31 +408,46 @@ public final class StoreLease implements AutoCloseable {
       return this;
     }
 
-    /** @param interval how often the holder renews (default ttl / 3) */
+    /**
+     * @param interval how often the holder renews (default ttl / 3)
+     * @return this builder
+     */
     public Builder renewInterval(Duration interval) {
       this.renewInterval = Objects.requireNonNull(interval, "renewInterval");
       return this;
     }
 
-    /** @param on whether a heartbeat thread renews the lease (default true; tests call {@link #renew()}) */
+    /**
+     * @param on whether a heartbeat thread renews the lease (default true; tests call {@link #renew()})
+     * @return this builder
+     */
     public Builder heartbeat(boolean on) {
       this.heartbeat = on;
       return this;
     }
 
-    /** @param clock the clock for the document's informational times */
+    /**
+     * @param clock the clock for the document's informational times
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** @param nanoTime the monotonic clock that measures expiry (default {@link System#nanoTime()}) */
+    /**
+     * @param nanoTime the monotonic clock that measures expiry (default {@link System#nanoTime()})
+     * @return this builder
+     */
     public Builder nanoTime(LongSupplier nanoTime) {
       this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
       return this;
     }
 
-    /** @param onLost told (once per loss) why the lease was lost; must not block */
+    /**
+     * @param onLost told (once per loss) why the lease was lost; must not block
+     * @return this builder
+     */
     public Builder onLost(Consumer<String> onLost) {
       this.onLost = Objects.requireNonNull(onLost, "onLost");
       return this;

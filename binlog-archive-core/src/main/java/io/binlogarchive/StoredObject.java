@@ -28,7 +28,20 @@ public record StoredObject(
     Map<String, String> metadata,
     String version) {
 
-  /** Validates and copies the maps. */
+  /**
+   * Validates and copies the maps.
+   *
+   * @param key the object key; not null
+   * @param size its size in bytes
+   * @param lastModified when the store last wrote it (may be {@code null} if unknown)
+   * @param checksums checksums the store reports, by algorithm ({@code sha256}, {@code md5}, {@code
+   *     crc32c}, ...), hex or the store's own encoding as documented by the sink; may be empty, and
+   *     {@code null} is taken as empty
+   * @param metadata user metadata stored with the object; {@code null} is taken as empty
+   * @param version an opaque token for {@link Sink#replace(String, String, byte[])} and {@link
+   *     Sink#delete(String, String)} (see the record's description); {@code null} if the sink has no
+   *     conditional writes
+   */
   public StoredObject {
     Objects.requireNonNull(key, "key");
     checksums = Map.copyOf(checksums == null ? Map.of() : checksums);

@@ -34,7 +34,18 @@ public interface Verifier {
       long plaintextSize,
       String plaintextSha256,
       List<Transform> transforms) {
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param sink where it went; not null
+     * @param key the artifact's key; not null
+     * @param stored what the store reported at commit; not null
+     * @param artifactSize bytes written to the store
+     * @param artifactSha256 SHA-256 of those bytes (hex)
+     * @param plaintextSize bytes of the binlog
+     * @param plaintextSha256 SHA-256 of the binlog (hex)
+     * @param transforms the transforms applied, innermost (compression) first
+     */
     public Upload {
       Objects.requireNonNull(sink, "sink");
       Objects.requireNonNull(key, "key");
