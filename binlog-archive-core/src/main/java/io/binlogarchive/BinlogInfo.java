@@ -44,8 +44,10 @@ import java.util.TreeMap;
  * @param checksumFailures events whose CRC32 did not match (only when configured to warn)
  * @param endPosition offset just past the last complete event: the file's length, except in a file
  *     a server crash cut inside an event
- * @param unparsedGtidEventCount MySQL tagged GTID events (and tagged-format PREVIOUS_GTIDS events)
- *     the scanner counted but did not decode; when non-zero the GTID fields are incomplete
+ * @param unparsedGtidEventCount GTID_TAGGED_LOG_EVENT and PREVIOUS_GTIDS events the scanner counted
+ *     but did not decode because they use an encoding newer than MySQL 8.3 to 9.x write (tagged
+ *     GTIDs in the known encoding are decoded into the GTID fields); when non-zero the GTID fields
+ *     are incomplete
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BinlogInfo(
@@ -96,7 +98,7 @@ public record BinlogInfo(
       return Optional.of("the files come from different server flavours (" + previous.flavor() + ", then " + next.flavor() + ")");
     }
     if (previous.unparsedGtidEventCount() > 0 || next.unparsedGtidEventCount() > 0) {
-      return Optional.of("cannot verify: a file holds tagged GTID events the scanner does not decode");
+      return Optional.of("cannot verify: a file holds GTID events in an encoding the scanner does not decode");
     }
     if (previous.previousGtids() == null || next.previousGtids() == null || previous.gtids() == null) {
       return Optional.of("cannot verify: a file has no "

@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  *       cleared, as both servers do. A mismatch throws {@link IntegrityException} or, when
  *       configured to warn, is logged and counted in {@link BinlogInfo#checksumFailures()};
  *   <li>GTID events: MySQL GTID_LOG_EVENT (33), ANONYMOUS_GTID_LOG_EVENT (34),
- *       PREVIOUS_GTIDS_LOG_EVENT (35), MariaDB GTID_EVENT (162) and GTID_LIST_EVENT (163); QUERY
+ *       PREVIOUS_GTIDS_LOG_EVENT (35, in the untagged and the MySQL 8.3+ tagged format),
+ *       GTID_TAGGED_LOG_EVENT (42, MySQL 8.3+: a transaction with a tagged GTID {@code uuid:tag:N};
+ *       see {@link TaggedGtidCodec}), MariaDB GTID_EVENT (162) and GTID_LIST_EVENT (163); QUERY
  *       events only as far as needed to recognise {@code BEGIN} and {@code COMMIT}; XID events.
  * </ul>
  *
@@ -54,20 +56,22 @@ import org.slf4j.LoggerFactory;
  * <h2>Documented limits</h2>
  *
  * <ul>
- *   <li>MySQL 8.4+ tagged GTID events (42) and PREVIOUS_GTIDS events in the tagged format use a
- *       serialization format that no fixture here exercises; they are counted in {@link
- *       BinlogInfo#unparsedGtidEventCount()} (a tagged GTID event still counts as a transaction)
- *       and their GTIDs are missing from the result; {@link BinlogInfo#continuityProblem} then
- *       refuses to vouch for the file.
+ *   <li>Tagged GTIDs are decoded as MySQL 8.3 to 9.x write them (serialization format version 1,
+ *       PREVIOUS_GTIDS format 1). A GTID_TAGGED_LOG_EVENT of another serialization version or with
+ *       fields a reader must understand but this one does not know, and a PREVIOUS_GTIDS event of an
+ *       unknown format, are counted in {@link BinlogInfo#unparsedGtidEventCount()} (such a GTID
+ *       event still counts as a transaction) and their GTIDs are missing from the result; {@link
+ *       BinlogInfo#continuityProblem} then refuses to vouch for the file.
  *   <li>MariaDB encrypted binlogs (START_ENCRYPTION_EVENT, 164) are rejected with {@link
  *       InvalidBinlogException}: the events after it are not readable without the key.
  *   <li>Events of unknown types are skipped and counted in {@link BinlogInfo#unknownEventCount()}.
  *   <li>Memory is bounded: at most {@value #MAX_GTID_SOURCES} distinct GTID sources (UUIDs, tags,
  *       MariaDB domain-server pairs), {@value #MAX_GTID_INTERVALS} GTID intervals and {@value
  *       #MAX_SERVER_IDS} server ids per file, a FORMAT_DESCRIPTION_EVENT of at most {@value
- *       #MAX_FDE_BODY} bytes and a PREVIOUS_GTIDS event of at most {@value #MAX_PREVIOUS_GTIDS_BODY}
- *       bytes; beyond these the scan fails with {@link InvalidBinlogException}. Buffers grow only
- *       with bytes actually received, never with a size a file declares.
+ *       #MAX_FDE_BODY} bytes, a PREVIOUS_GTIDS event of at most {@value #MAX_PREVIOUS_GTIDS_BODY}
+ *       bytes and a GTID_TAGGED_LOG_EVENT of at most {@value #MAX_TAGGED_GTID_BODY} bytes; beyond
+ *       these the scan fails with {@link InvalidBinlogException}. Buffers grow only with bytes
+ *       actually received, never with a size a file declares.
  *   <li>Event timestamps of 0 (written by some servers for artificial events) are ignored for the
  *       first/last event times.
  * </ul>
@@ -107,6 +111,8 @@ public final class BinlogScanner {
   static final int MAX_FDE_BODY = 4096;
   static final int MAX_PREVIOUS_GTIDS_BODY = 2 << 20;
   private static final int MAX_GTID_LIST_BODY = 4 + 16 * MAX_GTID_SOURCES;
+  /** A real GTID_TAGGED_LOG_EVENT body is under 200 bytes; a larger one is not written by any server. */
+  static final int MAX_TAGGED_GTID_BODY = 1024;
   private static final int QUERY_PREFIX = 512;
   private static final int INITIAL_CAPTURE = 256;
 
@@ -168,6 +174,9 @@ public final class BinlogScanner {
   private String lastUuidSource;
   private String lastDomainSource;
   private final byte[] lastGtidUuid = new byte[16];
+  private String lastTaggedSource;
+  private byte[] lastTaggedUuid;
+  private String lastTag;
   private long lastGtidDomain = -1;
   private long lastGtidServer = -1;
   private boolean previousIsMariaDbList;
@@ -390,6 +399,7 @@ public final class BinlogScanner {
         case MARIADB_GTID_EVENT -> captureLimit = 16;
         case QUERY_EVENT -> captureLimit = QUERY_PREFIX;
         case PREVIOUS_GTIDS_LOG_EVENT -> captureLimit = wholeBody(payload, MAX_PREVIOUS_GTIDS_BODY);
+        case GTID_TAGGED_LOG_EVENT -> captureLimit = wholeBody(payload, MAX_TAGGED_GTID_BODY);
         case MARIADB_GTID_LIST_EVENT -> captureLimit = wholeBody(payload, MAX_GTID_LIST_BODY);
         case MARIADB_START_ENCRYPTION_EVENT -> throw invalid(
             "START_ENCRYPTION_EVENT: encrypted MariaDB binlogs (encrypt_binlog=ON) cannot be scanned");
@@ -411,7 +421,9 @@ public final class BinlogScanner {
   private int wholeBody(long payload, int cap) {
     if (payload > cap) {
       throw invalid(typeName(eventType) + " declares " + payload + " bytes, more than the scanner's limit of " + cap
-          + " (at most " + MAX_GTID_SOURCES + " GTID sources and " + MAX_GTID_INTERVALS + " intervals)");
+          + (eventType == GTID_TAGGED_LOG_EVENT
+              ? " (a real one is under 200)"
+              : " (at most " + MAX_GTID_SOURCES + " GTID sources and " + MAX_GTID_INTERVALS + " intervals)"));
     }
     return (int) payload;
   }
@@ -440,10 +452,7 @@ public final class BinlogScanner {
     long payload = eventSize - HEADER_LEN - eventTrailerLen;
     switch (type) {
       case GTID_LOG_EVENT, ANONYMOUS_GTID_LOG_EVENT -> readMysqlGtid(type, payload);
-      case GTID_TAGGED_LOG_EVENT -> {
-        unparsedGtidEventCount++;
-        openGroup(null, true);
-      }
+      case GTID_TAGGED_LOG_EVENT -> readTaggedGtid();
       case MARIADB_GTID_EVENT -> readMariaDbGtid(payload);
       case PREVIOUS_GTIDS_LOG_EVENT -> readPreviousGtids();
       case MARIADB_GTID_LIST_EVENT -> readGtidList();
@@ -568,6 +577,32 @@ public final class BinlogScanner {
     openGroup(precise, true);
   }
 
+  private void readTaggedGtid() {
+    TaggedGtidCodec.TaggedGtid g = TaggedGtidCodec.decodeEvent(capture, captureFill);
+    if (g == null) {
+      // a newer serialization than MySQL 8.3 to 9.x write: see the class comment
+      unparsedGtidEventCount++;
+      openGroup(null, true);
+      return;
+    }
+    if (g.tag().isEmpty()) {
+      if (lastUuidSource == null || !Arrays.equals(g.uuid(), lastGtidUuid)) {
+        System.arraycopy(g.uuid(), 0, lastGtidUuid, 0, 16);
+        lastUuidSource = uuid(g.uuid(), 0);
+      }
+      addGtid(lastUuidSource, g.gno());
+    } else {
+      if (lastTaggedSource == null || !g.tag().equals(lastTag) || !Arrays.equals(g.uuid(), lastTaggedUuid)) {
+        lastTaggedUuid = g.uuid();
+        lastTag = g.tag();
+        lastTaggedSource = uuid(g.uuid(), 0) + ":" + g.tag();
+      }
+      addGtid(lastTaggedSource, g.gno());
+    }
+    long micros = g.immediateCommitMicros();
+    openGroup(micros == 0 ? null : Instant.EPOCH.plus(micros, ChronoUnit.MICROS), true);
+  }
+
   private void readMariaDbGtid(long payload) {
     // seq_no(8) domain_id(4) flags2(1) ...
     if (payload < 13) {
@@ -603,25 +638,42 @@ public final class BinlogScanner {
     if (len < 8) {
       throw invalid("PREVIOUS_GTIDS_LOG_EVENT is " + len + " bytes long; it needs at least 8");
     }
-    long count = s64(b, 0);
-    if ((count >>> 56) != 0) {
-      // MySQL 8.3+ tagged format: not decoded (see the class comment)
+    // number of sources; MySQL 8.3+ puts a format in the top byte: 0 untagged, 1 tagged, where the
+    // count moves to bits 8..55 and each UUID is followed by its tag (sql/rpl_gtid_set.cc)
+    long word = s64(b, 0);
+    long format = word >>> 56;
+    boolean tagged = format == 1;
+    if (format > 1) {
+      // a format newer than MySQL 9.x writes: not decoded (see the class comment)
       unparsedGtidEventCount++;
       previousUnparsed = true;
       return;
     }
+    long count = tagged ? (word >>> 8) & 0xffff_ffff_ffffL : word;
     if (count > MAX_GTID_SOURCES) {
       throw invalid("PREVIOUS_GTIDS_LOG_EVENT lists " + count + " server UUIDs, more than the limit of " + MAX_GTID_SOURCES);
     }
     GtidSet.Builder set = new GtidSet.Builder(MAX_GTID_SOURCES, MAX_GTID_INTERVALS);
     int p = 8;
     for (long i = 0; i < count; i++) {
-      if (len - p < 24) {
+      if (len - p < (tagged ? 25 : 24)) {
         throw invalid("PREVIOUS_GTIDS_LOG_EVENT ends inside the entry of UUID number " + (i + 1));
       }
       String uuid = uuid(b, p);
-      long intervals = s64(b, p + 16);
-      p += 24;
+      p += 16;
+      if (tagged) {
+        TaggedGtidCodec.Reader r = new TaggedGtidCodec.Reader(b, p, len);
+        String tag = r.tag("the tag of UUID number " + (i + 1));
+        p = r.position();
+        if (!tag.isEmpty()) {
+          uuid = uuid + ":" + tag;
+        }
+        if (len - p < 8) {
+          throw invalid("PREVIOUS_GTIDS_LOG_EVENT ends inside the entry of " + uuid);
+        }
+      }
+      long intervals = s64(b, p);
+      p += 8;
       if (intervals < 0 || intervals > (len - p) / 16) {
         throw invalid("PREVIOUS_GTIDS_LOG_EVENT declares " + Long.toUnsignedString(intervals) + " intervals for " + uuid
             + " but has room for " + (len - p) / 16);
@@ -848,7 +900,7 @@ public final class BinlogScanner {
         // no commit in the file: recovery rolled the transaction back
         groupOpen = false;
         transactionCount--;
-        dropLastGtid = lastAddedAt == groupStart; // anonymous and tagged GTID events add none
+        dropLastGtid = lastAddedAt == groupStart; // anonymous and undecoded tagged GTID events add none
       }
     }
     if (headerFill != 0) {

@@ -71,8 +71,20 @@ final class GtidStopFinder {
           state = GtidState.plus(state, gtid, maria);
           reached = GtidState.reached(state, target, maria);
         } else if (type == MYSQL_TAGGED_GTID) {
-          throw new ArchiveException(file + " holds tagged GTIDs (MySQL 8.4), which a GTID target cannot be found among;"
-              + " restore to a time or position instead");
+          // the body and its checksum, if any: the codec needs the body's exact length
+          if (rest > BinlogScanner.MAX_TAGGED_GTID_BODY + 4) {
+            throw new InvalidBinlogException(file + " has a GTID_TAGGED_LOG_EVENT of " + size + " bytes at offset " + pos
+                + ", more than the scanner's limit");
+          }
+          byte[] tagged = in.readNBytes((int) rest);
+          if (tagged.length != rest) {
+            throw new InvalidBinlogException(file + " ends inside the event at offset " + pos);
+          }
+          rest = 0;
+          TaggedGtidCodec.TaggedGtid g = decodeTagged(file, pos, tagged);
+          String source = uuid(g.uuid(), 0) + (g.tag().isEmpty() ? "" : ":" + g.tag());
+          state = GtidState.plus(state, GtidSet.parse(source + ":" + g.gno()), maria);
+          reached = GtidState.reached(state, target, maria);
         }
         try {
           in.skipNBytes(rest);
@@ -87,6 +99,34 @@ final class GtidStopFinder {
     }
     throw new ArchiveException("no transaction of " + file.getFileName() + " completes GTID [" + target
         + "]; the file ends at GTID state [" + GtidState.text(state, maria) + "]");
+  }
+
+  /**
+   * Decodes a tagged GTID event's body, which ends with a 4-byte checksum or, in a binlog written
+   * with {@code binlog_checksum=NONE}, does not: the message's own size field tells which.
+   */
+  private static TaggedGtidCodec.TaggedGtid decodeTagged(Path file, long pos, byte[] bodyAndChecksum) {
+    TaggedGtidCodec.TaggedGtid g = null;
+    IllegalArgumentException first = null;
+    for (int len : new int[] {bodyAndChecksum.length - 4, bodyAndChecksum.length}) {
+      if (len < 0) {
+        continue;
+      }
+      try {
+        g = TaggedGtidCodec.decodeEvent(bodyAndChecksum, len);
+        break;
+      } catch (IllegalArgumentException e) {
+        first = first == null ? e : first;
+      }
+    }
+    if (g == null && first != null) {
+      throw new InvalidBinlogException(file + ": invalid GTID_TAGGED_LOG_EVENT at offset " + pos + ": " + first.getMessage());
+    }
+    if (g == null) {
+      throw new ArchiveException(file + " holds a GTID_TAGGED_LOG_EVENT at offset " + pos + " in an encoding newer than"
+          + " MySQL 9.x writes, among which a GTID target cannot be found; restore to a time or position instead");
+    }
+    return g;
   }
 
   private static long u32(byte[] b, int i) {

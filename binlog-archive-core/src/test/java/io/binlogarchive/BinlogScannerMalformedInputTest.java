@@ -164,7 +164,7 @@ class BinlogScannerMalformedInputTest {
   }
 
   @Test
-  @DisplayName("counts tagged GTID events (42) as undecoded transactions")
+  @DisplayName("counts a type-42 event whose body is not a known serialization (a 5.7 anonymous GTID body) as an undecoded transaction")
   void taggedGtid() {
     byte[] d = fixture("mysql-bin.checksum-crc32");
     List<Integer> events = BinlogFixtures.eventOffsets(d);

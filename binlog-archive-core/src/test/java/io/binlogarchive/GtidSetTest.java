@@ -61,6 +61,20 @@ class GtidSetTest {
     }
 
     @Test
+    @DisplayName("unites, subtracts and compares tagged GTIDs apart from the untagged ones of the same UUID")
+    void tagArithmetic() {
+      GtidSet start = GtidSet.parse(A + ":1-13:tag1:1-2");
+      GtidSet end = start.union(GtidSet.parse(A + ":tag1:3-5," + B + ":tag1:1"));
+      assertThat(end).hasToString(A + ":1-13:tag1:1-5," + B + ":tag1:1");
+      assertThat(end.subtract(start)).hasToString(A + ":tag1:3-5," + B + ":tag1:1");
+      assertThat(end.subtract(GtidSet.parse(A + ":1-13:3-5"))).hasToString(A + ":tag1:1-5," + B + ":tag1:1");
+      assertThat(end.containsAll(GtidSet.parse(A + ":tag1:1-5"))).isTrue();
+      assertThat(end.containsAll(GtidSet.parse(A + ":tag1:6"))).isFalse();
+      assertThat(end.containsAll(GtidSet.parse(A + ":14"))).isFalse();
+      assertThat(GtidSet.parse(A + ":tag1:1-5")).isNotEqualTo(GtidSet.parse(A + ":1-5"));
+    }
+
+    @Test
     @DisplayName("knows subsets")
     void containsAll() {
       GtidSet big = GtidSet.parse(A + ":1-100," + B + ":1-3");
