@@ -1,0 +1,5 @@
+/**
+ * Wire-level pieces shared by the replication client and server: packet framing and the
+ * protocol's integer and string encodings. No compatibility promise.
+ */
+package io.binlogarchive.replication.internal;
