@@ -46,8 +46,22 @@ public final class AesGcmTransform implements Transform {
   private final int segmentSize;
   private final String innerCodec;
   private final SecureRandom random;
+  /** What the reader's sidecar says the header must hold, or null to accept any header. */
+  private final Expected expected;
+
+  /**
+   * What a sidecar records about an artifact's header: the key id (always checked) and the inner
+   * codec (checked when the header names one). {@code object} names the artifact in errors.
+   */
+  record Expected(String object, String keyId, String codec) {}
 
   AesGcmTransform(KeyProvider keys, int segmentSize, String innerCodec, SecureRandom random) {
+    this(keys, segmentSize, innerCodec, random, null);
+  }
+
+  private AesGcmTransform(KeyProvider keys, int segmentSize, String innerCodec, SecureRandom random,
+      Expected expected) {
+    this.expected = expected;
     this.keys = Objects.requireNonNull(keys, "keys");
     AesGcmHeader.checkSegmentSize(segmentSize);
     if (innerCodec != null) {
@@ -68,7 +82,7 @@ public final class AesGcmTransform implements Transform {
    * @return a copy of this transform writing segments of that size
    */
   public AesGcmTransform segmentSize(int bytes) {
-    return new AesGcmTransform(keys, bytes, innerCodec, random);
+    return new AesGcmTransform(keys, bytes, innerCodec, random, expected);
   }
 
   /**
@@ -86,7 +100,16 @@ public final class AesGcmTransform implements Transform {
     if (codecId.isEmpty()) {
       throw new IllegalArgumentException("inner codec id must not be empty");
     }
-    return new AesGcmTransform(keys, segmentSize, codecId, random);
+    return new AesGcmTransform(keys, segmentSize, codecId, random, expected);
+  }
+
+  /**
+   * A copy whose {@link #unwrap(InputStream)} first checks the header against what the sidecar
+   * records, before any key is unwrapped: a mismatch is an {@link IntegrityException} naming the
+   * object.
+   */
+  AesGcmTransform expecting(Expected e) {
+    return new AesGcmTransform(keys, segmentSize, innerCodec, random, Objects.requireNonNull(e, "expected"));
   }
 
   /** @return {@code aes-256-gcm} */
@@ -166,7 +189,7 @@ public final class AesGcmTransform implements Transform {
   public InputStream unwrap(InputStream in) throws IOException {
     Objects.requireNonNull(in, "in");
     try {
-      Opened opened = open(in, keys, innerCodec);
+      Opened opened = open(in, keys, innerCodec, expected);
       LOG.debug(
           "decrypting artifact under key id '{}', segment size {}",
           opened.header.keyId,
@@ -199,6 +222,12 @@ public final class AesGcmTransform implements Transform {
    */
   public static String rewrap(InputStream encrypted, OutputStream out, KeyProvider from, KeyProvider to)
       throws IOException {
+    return rewrap(encrypted, out, from, to, null);
+  }
+
+  /** {@link #rewrap(InputStream, OutputStream, KeyProvider, KeyProvider)}, refusing a header that disagrees with its sidecar. */
+  static String rewrap(InputStream encrypted, OutputStream out, KeyProvider from, KeyProvider to, Expected expected)
+      throws IOException {
     Objects.requireNonNull(encrypted, "encrypted");
     Objects.requireNonNull(out, "out");
     Objects.requireNonNull(from, "from");
@@ -206,6 +235,7 @@ public final class AesGcmTransform implements Transform {
     Opened opened;
     String newKeyId;
     AesGcmHeader header = AesGcmHeader.read(encrypted);
+    check(header, expected);
     try (DataKey old = from.unwrap(header.keyId, header.wrappedKey)) {
       opened = openWith(encrypted, old, header);
       try (DataKey moved = to.wrap(old.plaintext())) {
@@ -246,9 +276,10 @@ public final class AesGcmTransform implements Transform {
     return newKeyId;
   }
 
-  private static Opened open(InputStream in, KeyProvider keys, String expectedCodec)
+  private static Opened open(InputStream in, KeyProvider keys, String expectedCodec, Expected expected)
       throws IOException {
     AesGcmHeader header = AesGcmHeader.read(in);
+    check(header, expected);
     if (expectedCodec != null && !expectedCodec.equals(header.codec)) {
       throw new IntegrityException(
           "encrypted artifact header names inner codec '" + header.codec + "', expected '"
@@ -256,6 +287,22 @@ public final class AesGcmTransform implements Transform {
     }
     try (DataKey key = keys.unwrap(header.keyId, header.wrappedKey)) {
       return openWith(in, key, header);
+    }
+  }
+
+  /** Refuses a header that disagrees with its sidecar, before any key provider is asked. */
+  static void check(AesGcmHeader header, Expected expected) {
+    if (expected == null) {
+      return;
+    }
+    if (!header.keyId.equals(expected.keyId())) {
+      throw new IntegrityException("artifact " + expected.object() + ": its sidecar records key id "
+          + (expected.keyId() == null ? "none" : "'" + expected.keyId() + "'") + " but its encrypted header names '"
+          + header.keyId + "'; the sidecar or the artifact was replaced");
+    }
+    if (!header.codec.isEmpty() && expected.codec() != null && !header.codec.equals(expected.codec())) {
+      throw new IntegrityException("artifact " + expected.object() + ": its sidecar records codec '" + expected.codec()
+          + "' but its authenticated header names '" + header.codec + "'; the sidecar or the artifact was replaced");
     }
   }
 

@@ -557,7 +557,12 @@ final class ArchivePipeline {
     // exactly this binlog; never overwrite it.
     Verifier.ReadBack rb;
     try {
-      rb = Verifier.ReadBack.of(a.sink, artifactKey, a.transforms);
+      rb = Verifier.ReadBack.of(a.sink, artifactKey, f.name(), a.transforms, plainSize);
+    } catch (ArtifactDecoder.Oversized e) {
+      throw new ChainBreakException(
+          "artifact " + artifactKey + " exists without a sidecar and holds different content (more than "
+              + plainSize + " bytes) than local " + f.path() + " (" + plainSize + " bytes, SHA-256 " + plainSha
+              + "); it was left untouched.", e);
     } catch (IOException | ArchiveException e) {
       throw new ChainBreakException(
           "artifact " + artifactKey + " exists without a sidecar and cannot be read back as " + f.name() + " ("

@@ -93,6 +93,7 @@ public final class ArchiveReader {
   private final Listener listener;
   private final UsableSpace usableSpace;
   private final boolean syncFetchedFiles;
+  private final boolean allowUnencrypted;
 
   private ArchiveReader(Builder b) {
     this.sink = b.sink;
@@ -105,6 +106,7 @@ public final class ArchiveReader {
     this.listener = b.listener;
     this.usableSpace = b.usableSpace;
     this.syncFetchedFiles = b.syncFetchedFiles;
+    this.allowUnencrypted = b.allowUnencrypted;
   }
 
   /** How many bytes a directory's file system can take; a seam for tests. */
@@ -286,7 +288,9 @@ public final class ArchiveReader {
    * @param directory the target directory (created if missing)
    * @return the files and the replay command; for a GTID target, the plan with its stop position
    * @throws ArchiveException if there is not enough free space
-   * @throws IntegrityException if an artifact does not match its sidecar (nothing is renamed)
+   * @throws IntegrityException if an artifact does not match its sidecar or decodes to more bytes than
+   *     it declares (decoding stops there; nothing is renamed), or, for a reader with a key provider,
+   *     an artifact is not encrypted (unless {@link Builder#allowUnencrypted(boolean)})
    * @throws IOException if the store or the directory fails
    */
   public FetchResult fetch(RestorePlan plan, Path directory) throws IOException {
@@ -299,6 +303,9 @@ public final class ArchiveReader {
     for (Sidecar s : plan.files()) {
       if (!BinlogNames.isPlainFileName(s.file())) {
         throw new IntegrityException("sidecar of " + s.artifact().key() + " names an unsafe file '" + s.file() + "'");
+      }
+      if (refusesUnencrypted(s)) {
+        throw ArtifactDecoder.unencrypted(s); // before anything is downloaded or written
       }
       Path p = directory.resolve(s.file());
       paths.add(p);
@@ -401,7 +408,7 @@ public final class ArchiveReader {
             return failed[0];
           }
         };
-        ArtifactDecoder.Result res = ArtifactDecoder.decode(sink, s, decryption, out, false);
+        ArtifactDecoder.Result res = ArtifactDecoder.decode(sink, s, decryption, allowUnencrypted, out, false);
         if (flusher != null) {
           flusher.finish();
           ch.force(true);
@@ -429,7 +436,8 @@ public final class ArchiveReader {
    * Walks the whole archive: every sidecar present and valid, every artifact present with the size
    * (and store checksum) its sidecar records, or with {@link VerifyOptions#full()} downloaded,
    * decoded and matching its plaintext SHA-256; sequence and GTID continuity; timelines. With a
-   * state file, objects verified before and unchanged since are not checked again.
+   * state file, objects verified before and unchanged since are not checked again. A reader with a
+   * key provider reports unencrypted artifacts as corrupt unless {@link Builder#allowUnencrypted(boolean)}.
    *
    * @param options what to check
    * @return files and bytes checked, every problem with its object, and the restorable windows
@@ -465,10 +473,17 @@ public final class ArchiveReader {
           continue;
         }
         bytes += e.artifact.size();
+        if (refusesUnencrypted(e.sidecar)) {
+          ArchiveProblem p = new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
+              e.artifact.key(), ArtifactDecoder.unencrypted(e.sidecar).getMessage());
+          survey.markCorrupt(e, p);
+          listener.fileVerified(e.sidecar, p);
+          continue;
+        }
         if (options.full()) {
           decodes.put(e, pool.submit(() -> {
             try {
-              ArtifactDecoder.decode(sink, e.sidecar, decryption, null);
+              ArtifactDecoder.decode(sink, e.sidecar, decryption, allowUnencrypted, null, true);
               return null;
             } catch (IntegrityException | NotFoundException x) {
               return new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file, e.artifact.key(),
@@ -503,6 +518,11 @@ public final class ArchiveReader {
         .log("verified {}: {} file(s) checked, {} unchanged, {} problem(s)", layout.root(), checked, unchanged,
             report.problems().size());
     return report;
+  }
+
+  /** Whether this reader holds a key, does not allow unencrypted artifacts, and {@code s} is one. */
+  private boolean refusesUnencrypted(Sidecar s) {
+    return decryption != null && !allowUnencrypted && s.artifact().cipher() == null;
   }
 
   private static void remember(VerifyState state, ArchiveSurvey.Entry e, boolean full) {
@@ -838,6 +858,7 @@ public final class ArchiveReader {
     private Listener listener = new Listener() {};
     private UsableSpace usableSpace = dir -> Files.getFileStore(dir).getUsableSpace();
     private boolean syncFetchedFiles;
+    private boolean allowUnencrypted;
 
     private Builder() {}
 
@@ -923,6 +944,28 @@ public final class ArchiveReader {
      */
     public Builder syncFetchedFiles(boolean sync) {
       this.syncFetchedFiles = sync;
+      return this;
+    }
+
+    /**
+     * Whether a reader with a {@link #keyProvider(KeyProvider) key provider} accepts artifacts that
+     * are not encrypted (default {@code false}). By default such a reader refuses them: {@link
+     * #fetch} fails with an {@link IntegrityException} naming the object and the binlog before
+     * anything is downloaded, and {@link #verify(VerifyOptions)} reports each as {@link
+     * ArchiveProblem.Kind#CORRUPT_ARTIFACT}. Whoever can write to the store could otherwise swap an
+     * encrypted artifact and its sidecar for an unencrypted pair holding a binlog of their own, which
+     * a restore would replay. Allow it only for an archive that turned encryption on midway. Without
+     * a key provider this setting changes nothing: unencrypted artifacts are read, encrypted ones
+     * fail.
+     *
+     * <p>Whatever this says, an encrypted artifact's header must name the key id (and codec) its
+     * sidecar records, or it is refused as an {@link IntegrityException} naming the object.
+     *
+     * @param allow accept unencrypted artifacts although a key provider is set
+     * @return this builder
+     */
+    public Builder allowUnencrypted(boolean allow) {
+      this.allowUnencrypted = allow;
       return this;
     }
 

@@ -393,8 +393,8 @@ final class ArchiveRewrap {
     }
     Verifier.ReadBack rb;
     try {
-      rb = call("read back " + newKey, () -> Verifier.ReadBack.of(sink, newKey, ArtifactDecoder.transforms(s,
-          Transform.aesGcm(onlyNew))));
+      rb = call("read back " + newKey, () -> Verifier.ReadBack.of(sink, newKey, s.file(),
+          ArtifactDecoder.transforms(s, to.primaryKeyId(), Transform.aesGcm(onlyNew), false), s.size()));
     } catch (IntegrityException | NotFoundException x) {
       if (resumed) {
         LOG.atInfo().addKeyValue("binlog_filename", s.file()).log("{} exists but does not decode under key id '{}'"
@@ -444,7 +444,8 @@ final class ArchiveRewrap {
       ArchivePipeline.HashingOutputStream out = new ArchivePipeline.HashingOutputStream(writer);
       String keyId;
       try {
-        keyId = AesGcmTransform.rewrap(in, out, ctx.keys(), to);
+        keyId = AesGcmTransform.rewrap(in, out, ctx.keys(), to,
+            new AesGcmTransform.Expected(oldKey, s.artifact().keyId(), s.artifact().codec()));
       } catch (IntegrityException x) {
         throw new IntegrityException("artifact " + oldKey + " of " + s.file() + " cannot be rewrapped: "
             + x.getMessage() + "; nothing was written", x);

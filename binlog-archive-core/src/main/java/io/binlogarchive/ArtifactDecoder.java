@@ -29,11 +29,29 @@ final class ArtifactDecoder {
   }
 
   /**
-   * The transforms that wrote the artifact, innermost (compression) first.
+   * The transforms that wrote the artifact, innermost (compression) first, for a reader that does
+   * not accept unencrypted artifacts when it holds a key.
    *
    * @param decryption the transform that decrypts the sidecar's cipher, or null if none is configured
    */
   static List<Transform> transforms(Sidecar s, Transform decryption) {
+    return transforms(s, s.artifact().keyId(), decryption, false);
+  }
+
+  /**
+   * The transforms that wrote the artifact, innermost (compression) first. A reader holding a key
+   * ({@code decryption} not null) refuses an artifact its sidecar says is unencrypted unless {@code
+   * allowUnencrypted}: otherwise whoever can write to the store could swap an encrypted file and its
+   * sidecar for an unencrypted pair of a modified binlog. The decryption checks the artifact's header
+   * against {@code keyId} (and the sidecar's codec) before any key is unwrapped.
+   *
+   * @param keyId the key id the artifact's header must name (the sidecar's, or the new one after a rewrap)
+   * @param decryption the transform that decrypts the sidecar's cipher, or null if none is configured
+   * @param allowUnencrypted accept unencrypted artifacts although {@code decryption} is set
+   * @throws IntegrityException for an unencrypted artifact that is not allowed
+   * @throws ArchiveException for a codec or cipher this library cannot read, or a missing key provider
+   */
+  static List<Transform> transforms(Sidecar s, String keyId, Transform decryption, boolean allowUnencrypted) {
     List<Transform> t = new ArrayList<>();
     String codec = codec(s);
     t.add(switch (codec) {
@@ -44,18 +62,31 @@ final class ArtifactDecoder {
           + "', which this library cannot decode");
     });
     String cipher = s.artifact().cipher();
-    if (cipher != null) {
-      if (decryption == null) {
-        throw new ArchiveException("artifact " + s.artifact().key() + " is encrypted (" + cipher + ", key id "
-            + s.artifact().keyId() + "); give the reader a KeyProvider that holds that key");
+    if (cipher == null) {
+      if (decryption != null && !allowUnencrypted) {
+        throw unencrypted(s);
       }
-      if (!decryption.id().equals(cipher)) {
-        throw new ArchiveException("artifact " + s.artifact().key() + " is encrypted with " + cipher
-            + ", which this library cannot decrypt (it reads " + decryption.id() + ")");
-      }
-      t.add(decryption);
+      return t;
     }
+    if (decryption == null) {
+      throw new ArchiveException("artifact " + s.artifact().key() + " is encrypted (" + cipher + ", key id "
+          + s.artifact().keyId() + "); give the reader a KeyProvider that holds that key");
+    }
+    if (!decryption.id().equals(cipher)) {
+      throw new ArchiveException("artifact " + s.artifact().key() + " is encrypted with " + cipher
+          + ", which this library cannot decrypt (it reads " + decryption.id() + ")");
+    }
+    t.add(decryption instanceof AesGcmTransform aes
+        ? aes.expecting(new AesGcmTransform.Expected(s.artifact().key(), keyId, codec)) : decryption);
     return t;
+  }
+
+  /** The refusal of an unencrypted artifact by a reader that holds a key. */
+  static IntegrityException unencrypted(Sidecar s) {
+    return new IntegrityException("artifact " + s.artifact().key() + " of " + s.file() + " is not encrypted, but"
+        + " this reader holds a key and accepts only encrypted artifacts: the archive may have been tampered"
+        + " with; if it really was written partly without encryption, allow that explicitly"
+        + " (ArchiveReader.Builder.allowUnencrypted, --allow-unencrypted)");
   }
 
   private static String codec(Sidecar s) {
@@ -100,35 +131,97 @@ final class ArtifactDecoder {
    * @throws IOException if the store cannot be read
    */
   static Result decode(Sink sink, Sidecar s, Transform decryption, Consumer out) throws IOException {
-    return decode(sink, s, decryption, out, true);
+    return decode(sink, s, decryption, false, out, true);
+  }
+
+  /** {@link #decode(Sink, Sidecar, Transform, boolean, Consumer, boolean)} refusing unencrypted artifacts. */
+  static Result decode(Sink sink, Sidecar s, Transform decryption, Consumer out, boolean hashArtifact)
+      throws IOException {
+    return decode(sink, s, decryption, false, out, hashArtifact);
   }
 
   /**
+   * @param allowUnencrypted accept an unencrypted artifact although {@code decryption} is set
    * @param hashArtifact also hash the stored bytes and compare with the sidecar's artifact SHA-256
    *     (verification does; a fetch relies on the plaintext SHA-256, which proves what it writes)
    */
-  static Result decode(Sink sink, Sidecar s, Transform decryption, Consumer out, boolean hashArtifact)
-      throws IOException {
-    List<Transform> transforms = transforms(s, decryption);
+  static Result decode(Sink sink, Sidecar s, Transform decryption, boolean allowUnencrypted, Consumer out,
+      boolean hashArtifact) throws IOException {
+    List<Transform> transforms = transforms(s, s.artifact().keyId(), decryption, allowUnencrypted);
     String key = s.artifact().key();
+    Decoded d = read(sink, key, s.file(), transforms, s.size(), out, hashArtifact);
+    if (d.artifactBytes() != s.artifact().size() || (d.artifactSha256() != null && s.artifact().sha256() != null
+        && !d.artifactSha256().equalsIgnoreCase(s.artifact().sha256()))) {
+      throw new IntegrityException("artifact " + key + " holds " + d.artifactBytes() + " bytes"
+          + (d.artifactSha256() == null ? "" : " with SHA-256 " + d.artifactSha256()) + "; its sidecar says "
+          + s.artifact().size() + " bytes with SHA-256 " + s.artifact().sha256());
+    }
+    if (d.plaintextBytes() != s.size() || !d.plaintextSha256().equalsIgnoreCase(s.sha256())) {
+      throw new IntegrityException("artifact " + key + " decodes to " + d.plaintextBytes() + " bytes with SHA-256 "
+          + d.plaintextSha256() + ", not the " + s.size() + " bytes with SHA-256 " + s.sha256()
+          + " its sidecar records for " + s.file());
+    }
+    return new Result(d.artifactBytes(), d.plaintextBytes());
+  }
+
+  /**
+   * What {@link #read} found.
+   *
+   * @param artifactSha256 hex, or null when the stored bytes were not hashed
+   * @param plaintextSha256 hex
+   */
+  record Decoded(long artifactBytes, String artifactSha256, long plaintextBytes, String plaintextSha256) {}
+
+  /**
+   * The one decode of the read side (fetch, full verify, read-back, rewrap): downloads {@code key},
+   * decrypts and decompresses it, hands the plaintext to {@code out} (may be null) and hashes it.
+   * Decoding stops at {@code declaredSize + 1} bytes of plaintext: an artifact that inflates beyond
+   * the size its sidecar (or the local binlog) declares fails with an {@link IntegrityException}
+   * naming the object and {@code file}, and {@code out} never receives more than {@code
+   * declaredSize} bytes, so a small decompression bomb cannot fill a disk.
+   *
+   * @param file the binlog's name, for errors
+   * @param transforms innermost (compression) first
+   * @param declaredSize the binlog's size as declared; no more is decoded
+   * @throws IntegrityException if the artifact does not decode, or decodes to more than {@code declaredSize}
+   * @throws NotFoundException if the artifact does not exist
+   * @throws IOException if the store cannot be read, or {@code out} failed
+   */
+  static Decoded read(Sink sink, String key, String file, List<Transform> transforms, long declaredSize,
+      Consumer out, boolean hashArtifact) throws IOException {
+    if (declaredSize < 0) {
+      throw new IntegrityException("artifact " + key + " of " + file + ": its sidecar declares a negative size ("
+          + declaredSize + " bytes)");
+    }
     MessageDigest artifactDigest = hashArtifact ? Digests.sha256() : null;
     long plain = 0;
     byte[] plainSha;
     CountingInputStream counted;
     StoreStream raw = new StoreStream(sink.open(key));
-    try (raw; PlaintextWorker worker = new PlaintextWorker(4, BUFFER, "binlog-archive-decode-" + s.file(), out)) {
+    try (raw; PlaintextWorker worker = new PlaintextWorker(4, BUFFER, "binlog-archive-decode-" + file, out)) {
       counted = new CountingInputStream(hashArtifact ? new DigestInputStream(raw, artifactDigest) : raw);
       InputStream in = counted;
       for (int i = transforms.size() - 1; i >= 1; i--) {
         in = transforms.get(i).unwrap(in);
       }
-      try (PlaintextChunks chunks = PlaintextChunks.of(in, codec(s), transforms.get(0), BUFFER, "binlog-archive-read-" + s.file())) {
+      try (PlaintextChunks chunks = PlaintextChunks.of(in, transforms.get(0).id(), transforms.get(0), BUFFER,
+          "binlog-archive-read-" + file)) {
         while (true) {
           ByteBuffer buf = worker.take();
+          long room = declaredSize - plain + 1; // one byte more than declared proves a lie, and is never handed on
+          if (room < buf.remaining()) {
+            buf.limit((int) room);
+          }
           int n = chunks.fill(buf);
           if (n <= 0) {
             worker.release(buf);
             break;
+          }
+          if (plain + n > declaredSize) {
+            worker.release(buf);
+            throw new Oversized("artifact " + key + " of " + file + " decodes to more than the "
+                + declaredSize + " bytes declared for " + file + "; decoding stopped there and nothing beyond"
+                + " them was kept (a decompression bomb, or a sidecar that does not belong to this artifact)");
           }
           worker.submit(buf.flip()); // written and hashed there while this thread decodes the next chunk
           plain += n;
@@ -146,28 +239,25 @@ final class ArtifactDecoder {
       if (out instanceof FailureAware f && f.failed()) {
         throw e;
       }
-      throw new IntegrityException("artifact " + key + " of " + s.file() + " does not decode: " + e.getMessage(), e);
+      throw new IntegrityException("artifact " + key + " of " + file + " does not decode: " + e.getMessage(), e);
     } catch (IntegrityException e) {
       // the decryption's own (a failed tag names the segment and key id, not the object)
       if (e.getMessage() != null && e.getMessage().contains(key)) {
         throw e;
       }
-      throw new IntegrityException("artifact " + key + " of " + s.file() + " does not decrypt: " + e.getMessage(), e);
+      throw new IntegrityException("artifact " + key + " of " + file + " does not decrypt: " + e.getMessage(), e);
     }
-    long artifactBytes = counted.count();
-    String artifactSha = hashArtifact ? Digests.hex(artifactDigest.digest()) : null;
-    if (artifactBytes != s.artifact().size()
-        || (artifactSha != null && s.artifact().sha256() != null && !artifactSha.equalsIgnoreCase(s.artifact().sha256()))) {
-      throw new IntegrityException("artifact " + key + " holds " + artifactBytes + " bytes"
-          + (artifactSha == null ? "" : " with SHA-256 " + artifactSha) + "; its sidecar says " + s.artifact().size()
-          + " bytes with SHA-256 " + s.artifact().sha256());
+    return new Decoded(counted.count(), hashArtifact ? Digests.hex(artifactDigest.digest()) : null, plain,
+        Digests.hex(plainSha));
+  }
+
+  /** An artifact decodes to more bytes than declared; decoding stopped one byte past the declared size. */
+  static final class Oversized extends IntegrityException {
+    private static final long serialVersionUID = 1L;
+
+    Oversized(String message) {
+      super(message);
     }
-    String plainHex = Digests.hex(plainSha);
-    if (plain != s.size() || !plainHex.equalsIgnoreCase(s.sha256())) {
-      throw new IntegrityException("artifact " + key + " decodes to " + plain + " bytes with SHA-256 " + plainHex
-          + ", not the " + s.size() + " bytes with SHA-256 " + s.sha256() + " its sidecar records for " + s.file());
-    }
-    return new Result(artifactBytes, plain);
   }
 
   /** A consumer that can say its own write failed (a full disk is not a corrupt artifact). */
