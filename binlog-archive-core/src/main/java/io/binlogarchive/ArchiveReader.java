@@ -460,6 +460,14 @@ public final class ArchiveReader {
         if (e.sidecarObject == null) {
           continue;
         }
+        if (e.usable() && refusesUnencrypted(e.sidecar)) { // whatever an earlier run without the key recorded
+          checked++;
+          ArchiveProblem p = new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
+              e.artifact.key(), ArtifactDecoder.unencrypted(e.sidecar).getMessage());
+          survey.markCorrupt(e, p);
+          listener.fileVerified(e.sidecar, p);
+          continue;
+        }
         if (e.sidecar != null && e.problem == null && old.verified(e.sidecarObject, e.artifact, options.full())) {
           unchanged++;
           next.items.put(e.sidecarObject.key(), old.items.get(e.sidecarObject.key()));
@@ -473,13 +481,6 @@ public final class ArchiveReader {
           continue;
         }
         bytes += e.artifact.size();
-        if (refusesUnencrypted(e.sidecar)) {
-          ArchiveProblem p = new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
-              e.artifact.key(), ArtifactDecoder.unencrypted(e.sidecar).getMessage());
-          survey.markCorrupt(e, p);
-          listener.fileVerified(e.sidecar, p);
-          continue;
-        }
         if (options.full()) {
           decodes.put(e, pool.submit(() -> {
             try {

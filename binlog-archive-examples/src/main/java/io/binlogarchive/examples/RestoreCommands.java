@@ -37,9 +37,10 @@ final class RestoreCommands {
   static final List<String> USAGE = List.of(
       "  restore plan|fetch --from URI (--backup NAME | --start FILE:POS)",
       "          [--until TIME | --until-gtid SET | --until-position FILE:POS] [--to-dir DIR]",
-      "          [--server-id ID] [KEY] [--parallelism N] [--sync] [--endpoint URL] [--region R]",
-      "  verify  --from URI [--full] [--all] [--state FILE] [--server-id ID] [KEY]",
+      "          [--server-id ID] [KEY [--allow-unencrypted]] [--parallelism N] [--sync] [--endpoint URL] [--region R]",
+      "  verify  --from URI [--full] [--all] [--state FILE] [--server-id ID] [KEY [--allow-unencrypted]]",
       "          KEY: --key-file F [--key-id ID] | --gcp-kms-key NAME [--gcp-kms-endpoint URL] | --kms-key-id ARN",
+      "          with a KEY, unencrypted artifacts are refused unless --allow-unencrypted",
       "  prune   --from URI (--keep-backups N | --max-age 7d|36h|PT12H) [--apply] [--server-id ID]",
       "  backup  register --from URI --name N --file F --position P [--gtid SET] [--taken-at TIME]",
       "          [--timeline T] [--server-id ID]",
@@ -47,6 +48,12 @@ final class RestoreCommands {
 
   private static final Set<String> COMMON = Set.of("--from", "--server-id", "--endpoint", "--region", "--key-file",
       "--key-id", "--gcp-kms-key", "--gcp-kms-endpoint", "--kms-key-id", "--parallelism");
+
+  /**
+   * Lets a reader given a key accept unencrypted artifacts (an archive that turned encryption on
+   * midway); without it they are refused, so no one who can write to the store can swap in one.
+   */
+  static final String ALLOW_UNENCRYPTED = "--allow-unencrypted";
 
   private RestoreCommands() {}
 
@@ -116,6 +123,7 @@ final class RestoreCommands {
     ArchiveReader.Builder b = ArchiveReader.builder().sink(target.sink()).prefix(target.prefix()).serverId(serverId)
         .parallelism(a.intValue("--parallelism", 2, 1, 64))
         .syncFetchedFiles(a.has("--sync"))
+        .allowUnencrypted(a.has(ALLOW_UNENCRYPTED))
         .listener(new ArchiveReader.Listener() {
           @Override
           public void fileFetched(Sidecar s, Path file, boolean reused, Duration d) {
@@ -184,7 +192,7 @@ final class RestoreCommands {
     }
     boolean fetch = argv[1].equals("fetch");
     Args a = new Args(argv, 2, valued("--backup", "--start", "--until", "--until-gtid", "--until-position", "--to-dir"),
-        Set.of("--sync"));
+        Set.of("--sync", ALLOW_UNENCRYPTED));
     int targets = (a.has("--until") ? 1 : 0) + (a.has("--until-gtid") ? 1 : 0) + (a.has("--until-position") ? 1 : 0);
     if (targets > 1) {
       throw new Args.UsageException("give one of --until, --until-gtid, --until-position");
@@ -236,7 +244,7 @@ final class RestoreCommands {
 
   static int verify(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
       throws IOException {
-    Args a = new Args(argv, 1, valued("--state"), Set.of("--full", "--all"));
+    Args a = new Args(argv, 1, valued("--state"), Set.of("--full", "--all", ALLOW_UNENCRYPTED));
     Opened o = open(a, err, env);
     try {
       Path state = a.has("--state") ? Path.of(a.get("--state")) : defaultState(o.target(), o.serverId());
