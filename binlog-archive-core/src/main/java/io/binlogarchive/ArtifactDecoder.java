@@ -29,16 +29,6 @@ final class ArtifactDecoder {
   }
 
   /**
-   * The transforms that wrote the artifact, innermost (compression) first, for a reader that does
-   * not accept unencrypted artifacts when it holds a key.
-   *
-   * @param decryption the transform that decrypts the sidecar's cipher, or null if none is configured
-   */
-  static List<Transform> transforms(Sidecar s, Transform decryption) {
-    return transforms(s, s.artifact().keyId(), decryption, false);
-  }
-
-  /**
    * The transforms that wrote the artifact, innermost (compression) first. A reader holding a key
    * ({@code decryption} not null) refuses an artifact its sidecar says is unencrypted unless {@code
    * allowUnencrypted}: otherwise whoever can write to the store could swap an encrypted file and its
@@ -122,18 +112,6 @@ final class ArtifactDecoder {
     }
   }
 
-  /**
-   * Decodes the artifact of {@code s}, hands every plaintext chunk to {@code out} (may be null),
-   * and proves sizes and SHA-256s match the sidecar.
-   *
-   * @throws IntegrityException if the artifact does not decode or does not match its sidecar
-   * @throws NotFoundException if the artifact does not exist
-   * @throws IOException if the store cannot be read
-   */
-  static Result decode(Sink sink, Sidecar s, Transform decryption, Consumer out) throws IOException {
-    return decode(sink, s, decryption, false, out, true);
-  }
-
   /** {@link #decode(Sink, Sidecar, Transform, boolean, Consumer, boolean)} refusing unencrypted artifacts. */
   static Result decode(Sink sink, Sidecar s, Transform decryption, Consumer out, boolean hashArtifact)
       throws IOException {
@@ -141,9 +119,16 @@ final class ArtifactDecoder {
   }
 
   /**
+   * Decodes the artifact of {@code s} through {@link #read}, hands every plaintext chunk to {@code
+   * out} (may be null), and proves sizes and SHA-256s match the sidecar.
+   *
    * @param allowUnencrypted accept an unencrypted artifact although {@code decryption} is set
    * @param hashArtifact also hash the stored bytes and compare with the sidecar's artifact SHA-256
    *     (verification does; a fetch relies on the plaintext SHA-256, which proves what it writes)
+   * @throws IntegrityException if the artifact does not decode, decodes to more than the sidecar's
+   *     size, does not match its sidecar, or is unencrypted and not allowed
+   * @throws NotFoundException if the artifact does not exist
+   * @throws IOException if the store cannot be read
    */
   static Result decode(Sink sink, Sidecar s, Transform decryption, boolean allowUnencrypted, Consumer out,
       boolean hashArtifact) throws IOException {
