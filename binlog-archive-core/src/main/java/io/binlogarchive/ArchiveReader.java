@@ -923,7 +923,8 @@ public final class ArchiveReader {
 
     /**
      * @param keys unwraps the data keys of encrypted artifacts ({@link Transform#aesGcm(KeyProvider)});
-     *     needed only when the archive is encrypted, and must know every key id it uses
+     *     needed only when the archive is encrypted, and must know every key id it uses. With it the
+     *     reader refuses unencrypted artifacts unless {@link #allowUnencrypted(boolean)}
      * @return this builder
      */
     public Builder keyProvider(KeyProvider keys) {
