@@ -562,7 +562,6 @@ final class S3SinkWriter extends SinkWriter {
     // interrupted caller skips the wait but still gets the abort call (with the flag cleared, so
     // the SDK sends it).
     boolean interrupted = Thread.interrupted();
-    int unfinished = 0;
     long deadline = System.nanoTime() + sink.abortWait.toNanos();
     for (CompletableFuture<Part> f : parts) {
       if (interrupted) {
@@ -575,13 +574,15 @@ final class S3SinkWriter extends SinkWriter {
       } catch (ExecutionException e) {
         // already recorded; the upload is being aborted anyway
       } catch (TimeoutException e) {
-        unfinished++;
+        // counted below
       }
     }
+    long unfinished = parts.stream().filter(f -> !f.isDone()).count();
     if (unfinished > 0) {
-      LOG.warn("gave up after {} waiting for {} part upload(s) of {} (multipart upload {}) to end; aborting the upload"
-          + " now, and again before the sink's next upload in case a part lands after the abort", sink.abortWait,
-          unfinished, where, id);
+      LOG.warn("{} waiting for {} part upload(s) of {} (multipart upload {}) to end; aborting the upload now, and"
+          + " again before the sink's next upload in case a part lands after the abort",
+          interrupted ? "interrupted while" : "gave up after " + sink.abortWait.toMillis() + " ms", unfinished, where,
+          id);
     }
     try {
       sink.retryPolicy.call(
