@@ -61,8 +61,8 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * writer holds at most about {@code (N + 1) x partSize} bytes. Every part and every single PUT
  * carries its SHA-256 ({@code x-amz-checksum-sha256}), which the store checks on receipt. Commits
  * are conditional ({@code If-None-Match: *}), so an existing object is never overwritten; any
- * failure before a commit, and a {@code close()} without one, aborts the multipart upload (after
- * waiting, at most {@linkplain Builder#abortWait(java.time.Duration) abortWait}, for its parts in flight). An
+ * failure before a commit, and a {@code close()} without one, aborts the multipart upload, after
+ * waiting at most {@linkplain Builder#abortWait(Duration) abortWait} for its parts in flight. An
  * abort that fails (the store is unreachable) is remembered and sent again before the sink's next
  * upload and by {@link #close()}, so an outage leaves no billed parts behind once the store is back;
  * only a process that ends first leaves them to a lifecycle rule (see the module README).
