@@ -319,7 +319,11 @@ public final class Main {
       Throwable agentError = null;
       try {
         java.util.concurrent.CompletableFuture<Void> agent = archiver.start();
-        agent.whenComplete((v, e) -> done.countDown()); // an agent ended by an Error runs no more
+        agent.whenComplete((v, e) -> {
+          if (e != null) {
+            done.countDown(); // an agent ended by an Error runs no more; a closed one leaves the exit to the hook
+          }
+        });
         done.await();
         if (agent.isDone()) {
           try {
