@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * {@link #runOnce()} may be called repeatedly (by a scheduler), but not concurrently.
  */
 public final class Archiver implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
 
   /** What a run does with each file. */
   public enum Mode {
@@ -68,6 +70,8 @@ public final class Archiver implements AutoCloseable {
   private final ArchivePipeline pipeline;
   private final AtomicBoolean stopRequested = new AtomicBoolean();
   private final Object wakeup = new Object();
+  /** Completed when the started agent's loop ends; see {@link #start()}. */
+  private final CompletableFuture<Void> agentStopped = new CompletableFuture<>();
   private boolean wakeupPending;
   private Thread agent;
   private boolean closed;
@@ -151,9 +155,18 @@ public final class Archiver implements AutoCloseable {
    * in the caller, or after a rotation). A failed run is logged and reported to the listener; the
    * next one starts after the interval. {@link #close()} stops it gracefully.
    *
+   * <p>An {@link Error} (out of memory, a class that cannot be loaded, a failed assertion), whether
+   * a sink, the source or the listener throws it, ends the agent instead: it is logged, the listener
+   * hears it ({@link ArchiveListener#fileFailed} for the file it stopped, then {@link
+   * ArchiveListener#runFinished} with the error as the summary's failure), and the returned future
+   * completes exceptionally with it. The agent does not go on in a JVM that may be broken; the
+   * caller decides whether to exit or {@link #close()} and build a new archiver.
+   *
+   * @return completes normally when the agent stops after {@link #close()}, exceptionally with the
+   *     error that ended it otherwise; completing or cancelling it does not stop the agent
    * @throws IllegalStateException if already started or closed
    */
-  public synchronized void start() {
+  public synchronized CompletableFuture<Void> start() {
     if (closed) {
       throw new IllegalStateException("archiver is closed");
     }
@@ -164,6 +177,7 @@ public final class Archiver implements AutoCloseable {
     t.setDaemon(true);
     agent = t;
     t.start();
+    return agentStopped.copy();
   }
 
   /** Asks a started archiver to run now instead of waiting for the poll interval. */
@@ -175,36 +189,72 @@ public final class Archiver implements AutoCloseable {
   }
 
   private void agentLoop() {
-    Logger log = LoggerFactory.getLogger(Archiver.class);
-    DirectoryWatch watch = DirectoryWatch.start(source, this::wakeUp);
-    try {
+    Throwable fatal = null;
+    try (DirectoryWatch watch = DirectoryWatch.start(source, this::wakeUp)) {
       while (!stopRequested.get()) {
-        try {
-          runOnce();
-        } catch (RuntimeException e) {
-          log.error("archive run failed: {}", e.toString());
-        }
-        synchronized (wakeup) {
-          Duration due = rotationDue;
-          long deadline = System.nanoTime()
-              + (due != null && due.compareTo(pollInterval) < 0 ? due.toNanos() : pollInterval.toNanos());
-          while (!wakeupPending && !stopRequested.get()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-              break;
-            }
-            try {
-              TimeUnit.NANOSECONDS.timedWait(wakeup, left);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              return;
-            }
-          }
-          wakeupPending = false;
+        fatal = runReportingErrors();
+        if (fatal != null || !awaitNextRun()) {
+          break;
         }
       }
+    } catch (RuntimeException | Error e) {
+      fatal = e; // the watch could not start, or the wait itself failed
     } finally {
-      watch.close();
+      if (fatal == null) {
+        agentStopped.complete(null);
+      } else {
+        LOG.error("archive agent stopped by {}; no further runs until the archiver is built again", fatal.toString(),
+            fatal);
+        agentStopped.completeExceptionally(fatal);
+      }
+    }
+  }
+
+  /**
+   * One run of the agent. A run that fails with an exception is logged (the pipeline already told
+   * the listener) and the agent goes on; an {@link Error} ends the agent.
+   *
+   * @return the error that must end the agent, or null
+   */
+  private Throwable runReportingErrors() {
+    try {
+      RunSummary s = runOnce();
+      // a file's error: the pipeline told the listener (fileFailed, runFinished) and logged it
+      return s.failure() instanceof Error e ? e : null;
+    } catch (RuntimeException e) {
+      LOG.error("archive run failed: {}", e.toString());
+      return null;
+    } catch (Error e) {
+      // thrown past the pipeline, e.g. by the listener or the cursor store: the run never finished
+      try {
+        listener.runFinished(new RunSummary(List.of(), Optional.empty(), e, null, Duration.ZERO));
+      } catch (RuntimeException | Error again) {
+        e.addSuppressed(again);
+      }
+      return e;
+    }
+  }
+
+  /** @return false if interrupted (the agent ends), true when the next run is due */
+  private boolean awaitNextRun() {
+    synchronized (wakeup) {
+      Duration due = rotationDue;
+      long deadline = System.nanoTime()
+          + (due != null && due.compareTo(pollInterval) < 0 ? due.toNanos() : pollInterval.toNanos());
+      while (!wakeupPending && !stopRequested.get()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(wakeup, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      wakeupPending = false;
+      return true;
     }
   }
 

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -75,16 +76,23 @@ public final class StoreLease implements AutoCloseable {
   private final LongSupplier nanoTime;
   private final Consumer<String> onLost;
   private final Object heartbeatMonitor = new Object();
+  /**
+   * Held for every store call of this lease and the state it reads and updates, so renewal,
+   * acquisition and release never interleave. Nobody waits for it who must not: {@link
+   * #tryAcquire()} only tries it, and {@link #isHeld()} and {@link #currentHolder()} never take it.
+   */
+  private final ReentrantLock storeCalls = new ReentrantLock();
 
-  // guarded by this
+  // guarded by storeCalls
   private String version;
   private long generation;
   private Instant acquiredAt;
   private String observedVersion;
   private long observedSince;
+  // guarded by this (never held across a store call)
   private Thread heartbeatThread;
-  private boolean closed;
-  // read without the lock by isHeld()
+  private volatile boolean closed;
+  // written under storeCalls, read without it by isHeld()
   private volatile boolean held;
   private volatile long fenceDeadline;
 
@@ -141,13 +149,31 @@ public final class StoreLease implements AutoCloseable {
   /**
    * Acquires the lease if it is free, released, or expired (seen unrenewed for a whole ttl); returns
    * at once either way. Call it periodically while standing by: the expiry is measured between
-   * calls.
+   * calls. It never waits for another call of this lease that is talking to the store (a renewal
+   * on the heartbeat thread, say): while one is, it answers {@link #isHeld()} without a store call.
    *
    * @return whether this agent holds the lease after the call
    * @throws IOException if the store cannot be reached
    * @throws IllegalStateException if closed
    */
-  public synchronized boolean tryAcquire() throws IOException {
+  public boolean tryAcquire() throws IOException {
+    if (closed) {
+      throw new IllegalStateException("lease " + key + " is closed");
+    }
+    if (isHeld()) {
+      return true;
+    }
+    if (!storeCalls.tryLock()) {
+      return isHeld(); // a renewal or release is under way: its outcome decides, the next call looks again
+    }
+    try {
+      return acquire();
+    } finally {
+      storeCalls.unlock();
+    }
+  }
+
+  private boolean acquire() throws IOException {
     if (closed) {
       throw new IllegalStateException("lease " + key + " is closed");
     }
@@ -206,8 +232,13 @@ public final class StoreLease implements AutoCloseable {
    * @return whether the lease is still held
    * @throws IOException if the store cannot be reached (the lease stays held until its ttl runs out)
    */
-  public synchronized boolean renew() throws IOException {
-    return renew(true);
+  public boolean renew() throws IOException {
+    storeCalls.lock();
+    try {
+      return renew(true);
+    } finally {
+      storeCalls.unlock();
+    }
   }
 
   private boolean renew(boolean mayAdopt) throws IOException {
@@ -276,7 +307,8 @@ public final class StoreLease implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    synchronized (this) {
+    storeCalls.lock();
+    try {
       if (held) {
         held = false;
         try {
@@ -286,6 +318,8 @@ public final class StoreLease implements AutoCloseable {
           LOG.info("lease {} was no longer ours on release: {}", key, e.getMessage());
         }
       }
+    } finally {
+      storeCalls.unlock();
     }
   }
 
@@ -300,11 +334,13 @@ public final class StoreLease implements AutoCloseable {
         .addKeyValue("lease_holder", holderId)
         .addKeyValue("lease_generation", gen)
         .log("lease {} {}: this agent ({}) archives now", key, how, holderId);
-    if (heartbeat && heartbeatThread == null) {
-      Thread t = new Thread(this::heartbeatLoop, "binlog-archive-lease");
-      t.setDaemon(true);
-      heartbeatThread = t;
-      t.start();
+    synchronized (this) {
+      if (heartbeat && heartbeatThread == null && !closed) {
+        Thread t = new Thread(this::heartbeatLoop, "binlog-archive-lease");
+        t.setDaemon(true);
+        heartbeatThread = t;
+        t.start();
+      }
     }
   }
 
@@ -330,10 +366,8 @@ public final class StoreLease implements AutoCloseable {
           return;
         }
       }
-      synchronized (this) {
-        if (closed) {
-          return;
-        }
+      if (closed) {
+        return;
       }
       try {
         if (held) {

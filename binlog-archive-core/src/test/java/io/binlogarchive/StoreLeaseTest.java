@@ -3,13 +3,19 @@ package io.binlogarchive;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -88,6 +94,47 @@ class StoreLeaseTest {
       assertThat(b.tryAcquire()).isFalse();
       a.close();
       assertThat(b.tryAcquire()).isTrue();
+    }
+  }
+
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a guard only
+  @DisplayName("answers tryAcquire and its status from another thread at once while a renewal's store call hangs")
+  void hungRenewalBlocksNobody() throws Exception {
+    CountDownLatch renewing = new CountDownLatch(1);
+    CountDownLatch storeAnswers = new CountDownLatch(1);
+    Sink hangsOnReplace = new ForwardingSink(FileSystemSink.of(tmp.resolve("a"))) {
+      @Override
+      public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
+        renewing.countDown();
+        try {
+          storeAnswers.await();
+        } catch (InterruptedException e) {
+          throw new InterruptedIOException("interrupted while replacing " + key);
+        }
+        return super.replace(key, expectedVersion, content);
+      }
+    };
+    List<String> lost = new ArrayList<>();
+    try (StoreLease a = lease(hangsOnReplace, "A", lost)) {
+      assertThat(a.tryAcquire()).isTrue(); // a create: the replace is not involved
+      FutureTask<Boolean> renewal = new FutureTask<>(a::renew);
+      Thread heartbeat = new Thread(renewal, "renewal");
+      heartbeat.setDaemon(true);
+      heartbeat.start();
+      renewing.await(); // the renewal is inside its store call, and stays there
+
+      assertThat(a.tryAcquire()).isTrue();
+      assertThat(a.isHeld()).isTrue();
+      assertThat(a.currentHolder()).get().extracting(StoreLease.Holder::holder).isEqualTo("A");
+      advance(Duration.ofSeconds(10)); // the renewal now hangs past the ttl: the holder fences itself
+      assertThat(a.isHeld()).isFalse();
+      assertThat(a.tryAcquire()).as("answers without waiting for the renewal").isFalse();
+
+      storeAnswers.countDown();
+      assertThat(renewal.get()).as("renewed, but too late to count").isFalse();
+      assertThat(a.tryAcquire()).as("taken back once the renewal ended").isTrue();
+      assertThat(lost).singleElement().asString().contains("not renewed within its ttl");
     }
   }
 

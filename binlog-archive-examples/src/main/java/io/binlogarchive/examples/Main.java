@@ -270,6 +270,7 @@ public final class Main {
    * next one follows (the metrics and health line show it). The main thread waits for {@code
    * --max-runs} runs, or forever; SIGTERM or SIGINT runs the shutdown hook, which closes the
    * archiver gracefully: no new file starts, files in flight finish, the cursor stays consistent.
+   * An {@link Error} that ends the agent (see {@link Archiver#start()}) ends the wait: exit code 1.
    */
   static final class Watch implements ArchiveListener {
     private final int maxRuns;
@@ -302,7 +303,7 @@ public final class Main {
       }
     }
 
-    /** @return 0, or 1 when the last run failed */
+    /** @return 0, or 1 when the last run failed or an Error ended the agent */
     int run(Archiver archiver) throws IOException {
       Thread hook = new Thread(() -> {
         err.println("binlog-archive: stopping: files in flight finish, no new file starts");
@@ -315,9 +316,22 @@ public final class Main {
         }
       }, "binlog-archive-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
+      Throwable agentError = null;
       try {
-        archiver.start();
+        java.util.concurrent.CompletableFuture<Void> agent = archiver.start();
+        agent.whenComplete((v, e) -> {
+          if (e != null) {
+            done.countDown(); // an agent ended by an Error runs no more; a closed one leaves the exit to the hook
+          }
+        });
         done.await();
+        if (agent.isDone()) {
+          try {
+            agent.get();
+          } catch (java.util.concurrent.ExecutionException e) {
+            agentError = e.getCause();
+          }
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
@@ -328,6 +342,10 @@ public final class Main {
         }
       }
       archiver.close();
+      if (agentError != null) {
+        err.println("binlog-archive: the agent stopped: " + agentError);
+        return 1;
+      }
       return lastSucceeded ? 0 : 1;
     }
   }

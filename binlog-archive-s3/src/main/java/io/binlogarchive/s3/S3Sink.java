@@ -15,6 +15,7 @@ import io.binlogarchive.TranslatingInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -60,7 +61,8 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * writer holds at most about {@code (N + 1) x partSize} bytes. Every part and every single PUT
  * carries its SHA-256 ({@code x-amz-checksum-sha256}), which the store checks on receipt. Commits
  * are conditional ({@code If-None-Match: *}), so an existing object is never overwritten; any
- * failure before a commit, and a {@code close()} without one, aborts the multipart upload. An
+ * failure before a commit, and a {@code close()} without one, aborts the multipart upload, after
+ * waiting at most {@linkplain Builder#abortWait(Duration) abortWait} for its parts in flight. An
  * abort that fails (the store is unreachable) is remembered and sent again before the sink's next
  * upload and by {@link #close()}, so an outage leaves no billed parts behind once the store is back;
  * only a process that ends first leaves them to a lifecycle rule (see the module README).
@@ -85,6 +87,8 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  */
 public final class S3Sink implements Sink {
   private static final Logger log = LoggerFactory.getLogger(S3Sink.class);
+  /** How long an aborting writer waits for its parts in flight unless {@link Builder#abortWait} says otherwise. */
+  static final Duration DEFAULT_ABORT_WAIT = Duration.ofMinutes(5);
   /** At most this many failed aborts are remembered; beyond it they are left to a lifecycle rule. */
   static final int MAX_UNABORTED = 1000;
   /** The smallest part size S3 accepts (for every part but the last). */
@@ -112,6 +116,7 @@ public final class S3Sink implements Sink {
   final StorageClass storageClass;
   final RetryPolicy retryPolicy;
   final int listPageSize;
+  final Duration abortWait;
   /** Multipart uploads whose abort failed: {fullKey, uploadId}. */
   private final ConcurrentLinkedQueue<String[]> unaborted = new ConcurrentLinkedQueue<>();
   private final AtomicInteger unabortedCount = new AtomicInteger();
@@ -134,6 +139,7 @@ public final class S3Sink implements Sink {
     this.storageClass = b.storageClass;
     this.retryPolicy = b.retryPolicy;
     this.listPageSize = b.listPageSize;
+    this.abortWait = b.abortWait;
   }
 
   /** @return a builder; {@link Builder#client(S3Client)} and {@link Builder#bucket(String)} are required */
@@ -233,15 +239,35 @@ public final class S3Sink implements Sink {
 
   /** Remembers an upload whose abort failed, to abort it again before the next upload. */
   void abortLater(String fullKey, String uploadId, Exception why) {
-    if (unabortedCount.incrementAndGet() > MAX_UNABORTED) {
-      unabortedCount.decrementAndGet();
+    if (!remember(fullKey, uploadId)) {
       log.warn("could not abort multipart upload {} of s3://{}/{}, and {} others wait for an abort already; a lifecycle"
           + " rule for incomplete uploads will remove it: {}", uploadId, bucket, fullKey, MAX_UNABORTED, why.getMessage());
       return;
     }
-    unaborted.add(new String[] {fullKey, uploadId});
     log.warn("could not abort multipart upload {} of s3://{}/{}; it is aborted again before the next upload: {}",
         uploadId, bucket, fullKey, why.getMessage());
+  }
+
+  /**
+   * Remembers an upload that was aborted while some of its parts were still on their way, to abort
+   * it again before the next upload: a part that lands after an abort may keep storage alive.
+   */
+  void abortAgain(String fullKey, String uploadId) {
+    if (!remember(fullKey, uploadId)) {
+      log.warn("multipart upload {} of s3://{}/{} was aborted with parts still on their way, and {} others wait for an"
+          + " abort already; a lifecycle rule for incomplete uploads will remove what is left", uploadId, bucket,
+          fullKey, MAX_UNABORTED);
+    }
+  }
+
+  /** @return false if {@link #MAX_UNABORTED} uploads are remembered already (nothing is added) */
+  private boolean remember(String fullKey, String uploadId) {
+    if (unabortedCount.incrementAndGet() > MAX_UNABORTED) {
+      unabortedCount.decrementAndGet();
+      return false;
+    }
+    unaborted.add(new String[] {fullKey, uploadId});
+    return true;
   }
 
   /**
@@ -706,6 +732,7 @@ public final class S3Sink implements Sink {
     private boolean requireEncryption;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private int listPageSize = 1000;
+    private Duration abortWait = DEFAULT_ABORT_WAIT;
 
     private Builder() {}
 
@@ -867,6 +894,22 @@ public final class S3Sink implements Sink {
         throw new IllegalArgumentException("listPageSize must be between 1 and 1000, got " + keys);
       }
       this.listPageSize = keys;
+      return this;
+    }
+
+    /**
+     * @param wait how long an aborting writer waits for its part uploads still on the wire before it
+     *     aborts the multipart upload anyway (default 5 minutes); zero aborts at once. A writer that
+     *     gives up logs a warning naming the object and the upload id, and the sink aborts that
+     *     upload again before its next upload, in case a part lands after the abort
+     * @return this builder
+     */
+    public Builder abortWait(Duration wait) {
+      Objects.requireNonNull(wait, "abortWait");
+      if (wait.isNegative()) {
+        throw new IllegalArgumentException("abortWait must not be negative, got " + wait);
+      }
+      this.abortWait = wait;
       return this;
     }
 
