@@ -58,7 +58,7 @@ public final class FileSystemSink implements Sink {
   public static FileSystemSink of(Path root) {
     Path abs = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
     try {
-      Files.createDirectories(abs);
+      FsSync.createDirectories(abs);
     } catch (IOException e) {
       throw new StoreException("cannot create archive directory " + abs + ": " + e.getMessage(), false, e);
     }

@@ -150,9 +150,9 @@ final class PartFiles {
         while (!existed.equals(root) && (CREATED.containsKey(existed) || !Files.isDirectory(existed))) {
           existed = existed.getParent();
         }
-        Files.createDirectories(dir);
         FileChannel ch;
         try {
+          FsSync.createDirectories(dir); // each new level fsynced into its parent (a new timeline's too)
           ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (NoSuchFileException e) {
           if (attempt == CREATE_ATTEMPTS) {
