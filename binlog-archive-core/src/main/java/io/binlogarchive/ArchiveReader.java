@@ -9,10 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -361,7 +357,7 @@ public final class ArchiveReader {
         Duration.ofNanos(System.nanoTime() - t0));
   }
 
-  private static boolean alreadyFetched(Path p, Sidecar s) throws IOException {
+  static boolean alreadyFetched(Path p, Sidecar s) throws IOException {
     if (!Files.isRegularFile(p) || Files.size(p) != s.size()) {
       return false;
     }
@@ -717,89 +713,32 @@ public final class ArchiveReader {
   // ---- source purge ---------------------------------------------------------------------------
 
   /**
-   * Purges binlogs from the source server, through the caller's {@link DataSource}, but only up to
-   * the last file that is archived and verified: the end of the newest timeline's last window in
-   * {@code verified} (a report of this archive), provided the server still lists that file with
-   * the size its sidecar records. Issues {@code PURGE BINARY LOGS TO '<next file>'}, which keeps
-   * the next file and everything after it.
+   * Purges binlogs from the source server, through the caller's {@link DataSource}, but only files
+   * whose local bytes are proven equal to the archive: each must lie in the newest timeline's last
+   * window of {@code verified}, a report of a <em>full</em> verify (its artifact decoded to the
+   * SHA-256 its sidecar records), the server must list it with the size its sidecar records, and
+   * its local file in {@code binlogDir}, read now, must have that SHA-256. Issues {@code PURGE
+   * BINARY LOGS TO '<next file>'}, which keeps the next file and everything after it: the purge
+   * stops before the first file whose local copy is missing or differs (logged as a warning naming
+   * it), and never goes past the end of the verified window.
    *
    * @param dataSource a connection to the source server, with the privilege to purge
-   * @param verified a recent {@link #verify(VerifyOptions)} report of this archive
+   * @param binlogDir the directory that holds the server's binlogs (the files {@code SHOW BINARY
+   *     LOGS} names)
+   * @param verified a recent {@link #verify(VerifyOptions)} report of this archive, with {@link
+   *     VerifyOptions#full()}
    * @param apply {@code false} to only return the statement
    * @return the statement issued (or that would be), or empty if nothing may be purged
-   * @throws ArchiveException if the server's files disagree with the archive
-   * @throws IOException if the store or the server fails
+   * @throws ArchiveException if the report is metadata-only, or the server's files disagree with the
+   *     archive
+   * @throws IOException if the store, the server or a local file cannot be read
    */
-  public Optional<String> purgeSource(DataSource dataSource, VerifyReport verified, boolean apply) throws IOException {
+  public Optional<String> purgeSource(DataSource dataSource, Path binlogDir, VerifyReport verified, boolean apply)
+      throws IOException {
     Objects.requireNonNull(dataSource, "dataSource");
+    Objects.requireNonNull(binlogDir, "binlogDir");
     Objects.requireNonNull(verified, "verified");
-    if (verified.windows().isEmpty()) {
-      return Optional.empty();
-    }
-    ArchiveSurvey survey = survey(null);
-    if (survey.timelines.isEmpty()) {
-      return Optional.empty();
-    }
-    String newest = survey.timelines.get(survey.timelines.size() - 1);
-    RestoreWindow window = null;
-    for (RestoreWindow w : verified.windows()) {
-      if (w.timeline().equals(newest)) {
-        window = w;
-      }
-    }
-    if (window == null) {
-      return Optional.empty();
-    }
-    Map<String, Long> archived = new LinkedHashMap<>();
-    for (ArchiveSurvey.Entry e : survey.entries.get(newest)) {
-      if (e.usable()) {
-        archived.put(e.file, e.sidecar.size());
-      }
-    }
-    List<String[]> server = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SHOW BINARY LOGS")) {
-      while (rs.next()) {
-        server.add(new String[] {rs.getString(1), rs.getString(2)});
-      }
-    } catch (SQLException e) {
-      throw new IOException("cannot list the source server's binlogs: " + e.getMessage(), e);
-    }
-    int last = -1;
-    for (int i = 0; i < server.size(); i++) {
-      if (server.get(i)[0].equals(window.lastFile())) {
-        last = i;
-      }
-    }
-    if (last < 0 || last == server.size() - 1) {
-      return Optional.empty();
-    }
-    long lastSeq = BinlogNames.sequence(window.lastFile());
-    long firstSeq = BinlogNames.sequence(window.firstFile());
-    for (int i = 0; i <= last; i++) {
-      String name = server.get(i)[0];
-      long seq = BinlogNames.sequence(name);
-      Long size = archived.get(name);
-      if (seq < firstSeq || seq > lastSeq || size == null || size != Long.parseLong(server.get(i)[1])) {
-        throw new ArchiveException("will not purge the source: its binlog " + name + " (" + server.get(i)[1]
-            + " bytes) is not in the verified window " + window + (size == null ? "" : " with that size (archived: "
-            + size + " bytes)"));
-      }
-    }
-    String next = server.get(last + 1)[0];
-    if (!next.matches("[A-Za-z0-9._-]+")) {
-      throw new ArchiveException("will not purge the source: unexpected binlog name '" + next + "'");
-    }
-    String sql = "PURGE BINARY LOGS TO '" + next + "'";
-    if (apply) {
-      try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
-        st.execute(sql);
-      } catch (SQLException e) {
-        throw new IOException("cannot purge the source server's binlogs (" + sql + "): " + e.getMessage(), e);
-      }
-      LOG.atInfo().log("purged source binlogs before {} (archived and verified up to {})", next, window.lastFile());
-    }
-    return Optional.of(sql);
+    return SourcePurge.run(survey(null), dataSource, binlogDir, verified, apply);
   }
 
   // ---- plumbing -------------------------------------------------------------------------------

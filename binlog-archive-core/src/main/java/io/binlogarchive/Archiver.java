@@ -122,7 +122,8 @@ public final class Archiver implements AutoCloseable {
    *
    * <p>In {@link Mode#ARCHIVE} on a {@link FileSystemSink} (not one wrapped in another sink), the
    * first run and then a run at most every 15 minutes first removes the temporary files that killed
-   * uploads left in this server's archive, once they have gone 15 minutes unmodified (see {@link
+   * uploads left in this server's archive, as soon as no writer holds them (where the file system
+   * refuses locks, once they have gone 15 minutes unmodified; see {@link
    * FileSystemSink#removeStaleParts(String, Duration)}). An agent standing by for the lease does not.
    *
    * @return what the run did; {@link RunSummary#failure()} holds the error that stopped it

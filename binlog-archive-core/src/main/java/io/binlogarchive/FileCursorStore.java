@@ -27,7 +27,7 @@ final class FileCursorStore implements CursorStore {
 
   static FileCursorStore open(Path file) throws IOException {
     Path abs = file.toAbsolutePath().normalize();
-    Files.createDirectories(abs.getParent());
+    FsSync.createDirectories(abs.getParent());
     Path lockFile = abs.resolveSibling(abs.getFileName() + ".lock");
     FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;

@@ -38,10 +38,10 @@ import java.util.Optional;
 public final class FileSystemSink implements Sink {
   private static final String PART_SUFFIX = PartFiles.SUFFIX;
   /**
-   * How long a temporary file must have gone unmodified before an {@link Archiver} removes it: far
-   * beyond the gap between two writes of a live writer (seconds even when throttled), beyond any
-   * clock skew between a host and its NFS server that leaves the host usable, yet short enough that
-   * a crash loop does not pile up more than a quarter of an hour of uploads.
+   * Where the file system refuses locks, how long a temporary file must have gone unmodified before
+   * an {@link Archiver} removes it: far beyond the gap between two writes of a live writer (seconds
+   * even when throttled) and beyond any clock skew between a host and its NFS server that leaves the
+   * host usable. Also how often an archiver sweeps. Where locks work, age plays no part.
    */
   static final Duration STALE_PART_AGE = Duration.ofMinutes(15);
   private final Path root;
@@ -58,7 +58,7 @@ public final class FileSystemSink implements Sink {
   public static FileSystemSink of(Path root) {
     Path abs = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
     try {
-      Files.createDirectories(abs);
+      FsSync.createDirectories(abs);
     } catch (IOException e) {
       throw new StoreException("cannot create archive directory " + abs + ": " + e.getMessage(), false, e);
     }
@@ -94,14 +94,15 @@ public final class FileSystemSink implements Sink {
    * if that leaves them empty. Each removal is logged at INFO with {@code part_file}, {@code bytes}
    * and {@code modified_at}.
    *
-   * <p>A file is removed only if it has not been modified for {@code olderThan} and no writer holds
-   * it: writers in this JVM are known, and a writer in another process holds a lock on its file that
-   * dies with it. Where the file system has no locks, nothing is removed. Safe to call at any time,
-   * from any number of processes, beside live writers.
+   * <p>A file is removed as soon as no writer holds it, whatever its age: writers in this JVM are
+   * known, and a writer in another process holds a lock on its file that dies with it. So an agent
+   * restarted in a crash loop removes what its killed predecessor left. Only where the file system
+   * refuses locks does age decide: a file is removed there once it has not been modified for {@code
+   * olderThan}. Safe to call at any time, from any number of processes, beside live writers.
    *
    * @param prefix a key prefix ({@code ""} for the whole sink)
-   * @param olderThan how long a file must have gone unmodified, at least one minute (an {@link
-   *     Archiver} uses 15 minutes)
+   * @param olderThan where the file system refuses locks, how long a file must have gone unmodified,
+   *     at least one minute (an {@link Archiver} uses 15 minutes)
    * @return how many files were removed
    * @throws IllegalArgumentException if {@code olderThan} is below one minute
    * @throws IOException if the directory cannot be walked or a file not removed

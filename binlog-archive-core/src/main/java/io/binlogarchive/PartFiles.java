@@ -30,20 +30,23 @@ import org.slf4j.LoggerFactory;
  * <p>A part file is live while its writer holds it: from creation until its writer is done it is
  * registered in this JVM (by file identity, so a second path to the same directory does not hide
  * it), and its writer holds an exclusive lock on it, which other processes see and which dies with
- * a killed process. A sweep removes a part file only if all of these hold:
+ * a killed process. A sweep removes a part file as soon as its writer is gone, whatever its age:
  *
  * <ul>
- *   <li>it has not been modified for the given age (a live writer keeps writing to it; this also
- *       protects writers that hold no lock, e.g. an older release of this library during an upgrade);
- *   <li>it is not registered in this JVM (it is never even opened then: closing any channel on a
- *       file drops this process's locks on it);
- *   <li>its lock can be taken, so no process holds it. Where the file system does not support locks,
- *       the file is kept.
+ *   <li>a part file registered in this JVM is never touched (it is never even opened: closing any
+ *       channel on a file drops this process's locks on it); registration and the sweep's check
+ *       share one monitor, so a writer in this JVM is registered before any sweep here sees it;
+ *   <li>otherwise its lock is taken: if that succeeds no process holds it, and it is removed;
+ *   <li>only where the file system refuses locks does age decide: the file is removed once it has
+ *       gone unmodified for the given age (a live writer keeps writing to it), else kept.
  * </ul>
  *
- * <p>Should a writer nevertheless lose its part file (a file system that grants locks without
- * enforcing them across hosts, and a writer frozen for longer than the age), its commit fails, since
- * the object is published by linking the part file: nothing is lost or published truncated.
+ * <p>A writer in another process takes its lock right after creating its part file; should a sweep
+ * take the lock first and remove the file, the writer finds its lock refused or its file gone and
+ * starts over under a new name. Should a writer nevertheless lose its part file (a file system that
+ * grants locks without enforcing them across hosts, or one without locks and a writer frozen for
+ * longer than the age), its commit fails, since the object is published by linking the part file:
+ * nothing is lost or published truncated.
  *
  * <p>A writer also removes, when it aborts, the directories it created for its object if they are
  * empty again; a sweep does the same for the directories of the part files it removes. A writer that
@@ -71,7 +74,7 @@ final class PartFiles {
   private enum Sweep {
     REMOVED,
     KEPT,
-    /** Kept: the file system refuses locks, so nothing proves its writer is gone. */
+    /** Kept: the file system refuses locks and the file is younger than the age. */
     NO_LOCKS
   }
 
@@ -143,16 +146,16 @@ final class PartFiles {
    */
   static Part create(Path root, Path target) throws IOException {
     Path dir = target.getParent();
-    Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + SUFFIX);
     for (int attempt = 1; ; attempt++) {
+      Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + SUFFIX);
       synchronized (CREATED) {
         Path existed = dir;
         while (!existed.equals(root) && (CREATED.containsKey(existed) || !Files.isDirectory(existed))) {
           existed = existed.getParent();
         }
-        Files.createDirectories(dir);
         FileChannel ch;
         try {
+          FsSync.createDirectories(dir); // each new level fsynced into its parent (a new timeline's too)
           ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (NoSuchFileException e) {
           if (attempt == CREATE_ATTEMPTS) {
@@ -160,15 +163,27 @@ final class PartFiles {
           }
           continue; // another process's abort or a sweep removed the directory, empty, just now
         }
-        Object id = identity(tmp, Files.readAttributes(tmp, BasicFileAttributes.class));
+        Object id;
+        try {
+          id = identity(tmp, Files.readAttributes(tmp, BasicFileAttributes.class));
+          if (!lockOwn(ch, tmp, id)) {
+            ch.close(); // a sweep in another process took it between our create and our lock: start over
+            if (attempt == CREATE_ATTEMPTS) {
+              throw new IOException("cannot keep a temporary file for " + target + ": a sweep in another process"
+                  + " removed it " + attempt + " times in a row");
+            }
+            continue;
+          }
+        } catch (IOException | RuntimeException e) {
+          ch.close();
+          if (e instanceof NoSuchFileException && attempt < CREATE_ATTEMPTS) {
+            continue;
+          }
+          throw e;
+        }
         LIVE.add(id);
         for (Path d = dir; !d.equals(existed); d = d.getParent()) {
           CREATED.merge(d, 1, Integer::sum);
-        }
-        try {
-          ch.tryLock();
-        } catch (IOException | OverlappingFileLockException e) {
-          // no locks here: the age and the registration still protect the file
         }
         return new Part(tmp, ch, existed, id);
       }
@@ -176,7 +191,30 @@ final class PartFiles {
   }
 
   /**
-   * Removes stale part files below {@code start} whose object keys start with {@code prefix}.
+   * Locks a new part file for its writer.
+   *
+   * @return false if a sweep in another process holds its lock or has removed it; true if it is
+   *     ours (locked, or on a file system without locks, where age protects it)
+   */
+  private static boolean lockOwn(FileChannel ch, Path tmp, Object id) throws IOException {
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (IOException | OverlappingFileLockException e) {
+      return true; // no locks here: the registration and the age protect the file
+    }
+    if (lock == null) {
+      return false;
+    }
+    try {
+      return identity(tmp, Files.readAttributes(tmp, BasicFileAttributes.class)).equals(id);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Removes abandoned part files below {@code start} whose object keys start with {@code prefix}.
    *
    * @return how many were removed
    */
@@ -192,11 +230,13 @@ final class PartFiles {
           return FileVisitResult.CONTINUE;
         }
         String key = root.relativize(p.resolveSibling(m.group(1))).toString().replace('\\', '/');
-        if (!key.startsWith(prefix) || !a.lastModifiedTime().toInstant().isBefore(cutoff)
-            || LIVE.contains(identity(p, a))) {
+        if (!key.startsWith(prefix)) {
           return FileVisitResult.CONTINUE;
         }
-        Sweep outcome = removeIfAbandoned(p, cutoff);
+        Sweep outcome;
+        synchronized (CREATED) { // a writer in this JVM registers its part before we can look at it
+          outcome = LIVE.contains(identity(p, a)) ? Sweep.KEPT : removeIfAbandoned(p, cutoff);
+        }
         if (outcome == Sweep.NO_LOCKS) {
           unlockable[0]++;
         } else if (outcome == Sweep.REMOVED) {
@@ -205,7 +245,7 @@ final class PartFiles {
               .addKeyValue("part_file", root.relativize(p).toString())
               .addKeyValue("bytes", a.size())
               .addKeyValue("modified_at", a.lastModifiedTime().toInstant())
-              .log("removed the stale temporary file {} of an upload that was never committed or aborted"
+              .log("removed the temporary file {} of an upload that was never committed or aborted"
                   + " (its writer was killed)", p);
           removeEmptyDirectories(p.getParent(), root);
         }
@@ -221,14 +261,15 @@ final class PartFiles {
       }
     });
     if (unlockable[0] > 0) {
-      LOG.atWarn().log("kept {} stale temporary file(s) under {}: the file system refuses locks, so nothing proves"
-          + " their writers are gone", unlockable[0], start);
+      LOG.atWarn().log("kept {} temporary file(s) under {}: the file system refuses locks, so only age shows"
+          + " their writers are gone, and they were modified less than {} ago", unlockable[0], start, olderThan);
     }
     return removed[0];
   }
 
   /**
-   * Deletes {@code p} if no process holds its lock and it is still stale once the lock is ours.
+   * Deletes {@code p} if no process holds its lock, whatever its age; where the file system refuses
+   * locks, only if it has not been modified since {@code cutoff}.
    *
    * @return what became of it
    */
@@ -240,14 +281,15 @@ final class PartFiles {
       } catch (OverlappingFileLockException e) {
         return Sweep.KEPT; // held in this JVM through another path
       } catch (IOException e) {
+        if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+          Files.delete(p);
+          return Sweep.REMOVED;
+        }
         LOG.atDebug().log("kept {}: cannot lock it to prove its writer is gone ({})", p, e.toString());
         return Sweep.NO_LOCKS;
       }
       if (lock == null) {
         return Sweep.KEPT; // its writer in another process is alive
-      }
-      if (!Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
-        return Sweep.KEPT;
       }
       Files.delete(p);
       return Sweep.REMOVED;

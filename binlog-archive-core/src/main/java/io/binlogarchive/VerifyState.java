@@ -85,7 +85,7 @@ final class VerifyState {
 
   void save(Path file) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
+    FsSync.createDirectories(dir);
     Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
     byte[] json = Json.MAPPER.writeValueAsBytes(new Doc(VERSION, archive, items));
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

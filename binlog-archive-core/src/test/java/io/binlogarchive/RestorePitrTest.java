@@ -258,11 +258,12 @@ class RestorePitrTest {
   @DisplayName("the source is purged only up to the last archived and verified file")
   void purgeSource() throws Exception {
     ArchiveReader reader = reader(plain, false);
-    VerifyReport report = reader.verify(VerifyOptions.defaults());
+    VerifyReport report = reader.verify(VerifyOptions.defaults().withFull());
     String last = report.windows().get(report.windows().size() - 1).lastFile();
     List<String> logs = source.binaryLogs();
     String next = logs.get(logs.indexOf(last) + 1);
-    assertThat(reader.purgeSource(source.dataSource(), report, false)).contains("PURGE BINARY LOGS TO '" + next + "'");
+    assertThat(reader.purgeSource(source.dataSource(), source.indexFile().getParent(), report, false))
+        .contains("PURGE BINARY LOGS TO '" + next + "'");
     assertThat(source.binaryLogs()).isEqualTo(logs);
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The behaviour every {@link Sink} must have. A sink module extends this class, implements {@link
@@ -75,16 +77,20 @@ public abstract class SinkCompatibilityKit {
 
   StoredObject put(String key, byte[] data) throws IOException {
     try (SinkWriter w = sink.create(key, Map.of())) {
-      // write in uneven slices, as a compressor would
-      int off = 0;
-      int step = 1;
-      while (off < data.length) {
-        int n = Math.min(step, data.length - off);
-        w.write(data, off, n);
-        off += n;
-        step = step * 7 % 1_000_003 + 1;
-      }
+      writeSlices(w, data);
       return w.commit();
+    }
+  }
+
+  /** Writes in uneven slices, as a compressor would. */
+  static void writeSlices(SinkWriter w, byte[] data) throws IOException {
+    int off = 0;
+    int step = 1;
+    while (off < data.length) {
+      int n = Math.min(step, data.length - off);
+      w.write(data, off, n);
+      off += n;
+      step = step * 7 % 1_000_003 + 1;
     }
   }
 
@@ -268,6 +274,102 @@ public abstract class SinkCompatibilityKit {
       } finally {
         pool.shutdownNow();
       }
+    }
+  }
+
+  @Nested
+  @DisplayName("an artifact stored without its sidecar (a crash between the two), which the archiver adopts")
+  class Adoption {
+    static final String KEY = "ad/artifact";
+    @TempDir Path tmp;
+
+    @Test
+    @DisplayName("is kept when a writer sends the same bytes again: every write is taken, the commit fails with"
+        + " ObjectExistsException")
+    void sameBytes() throws IOException {
+      byte[] data = payload(multiPartSize(), 11);
+      existsAtCommit(data, data);
+    }
+
+    @Test
+    @DisplayName("is kept when a writer sends other bytes: every write is taken, the commit fails with"
+        + " ObjectExistsException")
+    void otherBytes() throws IOException {
+      existsAtCommit(payload(multiPartSize(), 11), payload(multiPartSize() + 1, 12));
+    }
+
+    /** What the archiver's adoption relies on: the existing object is found at commit, untouched. */
+    void existsAtCommit(byte[] first, byte[] second) throws IOException {
+      StoredObject stored = put(KEY, first);
+      try (SinkWriter w = sink.create(KEY, Map.of())) {
+        writeSlices(w, second);
+        assertThatThrownBy(w::commit).isInstanceOf(ObjectExistsException.class).hasMessageContaining(KEY);
+      }
+      assertThat(sink.list("ad/")).singleElement().satisfies(o -> {
+        assertThat(o.key()).isEqualTo(KEY);
+        assertThat(o.size()).isEqualTo(first.length);
+      });
+      if (stored.version() != null) {
+        assertThat(sink.stat(KEY).orElseThrow().version()).isEqualTo(stored.version());
+      }
+      assertThat(sha256(read(KEY, 0))).isEqualTo(sha256(first));
+    }
+
+    Archiver archiver(Path binlogs) throws IOException {
+      // uncompressed, so the artifacts (1-2 MB) take a sink's chunked or multi-part path where it has one
+      return Archiver.builder().source(BinlogSource.indexFile(binlogs.resolve("mysql-bin.index"))).sink(sink)
+          .prefix("adopt").serverId("db1").compression(Transform.none()).cursorFile(tmp.resolve("cursor.json"))
+          .retryPolicy(RetryPolicy.none()).build();
+    }
+
+    @Test
+    @DisplayName("is adopted by the archiver when it holds exactly the local binlog: kept as it is, its sidecar written")
+    void archiverAdoptsMatchingArtifact() throws Exception {
+      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 3);
+      Sidecar first;
+      try (Archiver a = archiver(binlogs)) {
+        RunSummary s = a.runOnce();
+        assertThat(s.failure()).isNull();
+        first = s.results().get(0).sidecar();
+      }
+      String sidecarKey = first.artifact().key().replaceFirst("mysql-bin\\.000001.*$", "mysql-bin.000001.json");
+      StoredObject artifact = sink.stat(first.artifact().key()).orElseThrow();
+      sink.delete(sidecarKey);
+      java.nio.file.Files.delete(tmp.resolve("cursor.json"));
+
+      try (Archiver a = archiver(binlogs)) {
+        RunSummary s = a.runOnce();
+        assertThat(s.failure()).isNull();
+        assertThat(s.results().get(0).status()).isEqualTo(FileResult.Status.ARCHIVED);
+        assertThat(s.results().get(0).sidecar().sha256()).isEqualTo(first.sha256());
+      }
+      StoredObject after = sink.stat(first.artifact().key()).orElseThrow();
+      assertThat(after.size()).isEqualTo(artifact.size());
+      if (artifact.version() != null) {
+        assertThat(after.version()).as("the artifact was kept, not written again").isEqualTo(artifact.version());
+      }
+      assertThat(sink.stat(sidecarKey)).isPresent();
+    }
+
+    @Test
+    @DisplayName("halts the archiver with a chain break, untouched, when it holds other bytes")
+    void archiverHaltsOnOtherArtifact() throws Exception {
+      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 3);
+      String artifactKey = "adopt/db1/t0001/binlog/mysql-bin.000001" + Transform.none().extension();
+      byte[] other = java.nio.file.Files.readAllBytes(binlogs.resolve("mysql-bin.000002"));
+      StoredObject planted = put(artifactKey, other);
+
+      try (Archiver a = archiver(binlogs)) {
+        RunSummary s = a.runOnce();
+        assertThat(s.failure()).isInstanceOf(ChainBreakException.class).hasMessageContaining(artifactKey)
+            .hasMessageContaining("left untouched");
+        assertThat(s.failedFile().name()).isEqualTo("mysql-bin.000001");
+      }
+      assertThat(sha256(read(artifactKey, 0))).isEqualTo(sha256(other));
+      if (planted.version() != null) {
+        assertThat(sink.stat(artifactKey).orElseThrow().version()).isEqualTo(planted.version());
+      }
+      assertThat(sink.stat("adopt/db1/t0001/binlog/mysql-bin.000001.json")).isEmpty();
     }
   }
 

@@ -16,6 +16,7 @@ import com.google.cloud.storage.StorageClass;
 import io.binlogarchive.ConditionalCalls;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
+import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.ObjectKeys;
 import io.binlogarchive.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
@@ -46,8 +47,9 @@ import java.util.zip.CRC32C;
  * {@link SinkWriter#commit()} sends the final request that makes the object exist; an aborted or
  * abandoned writer never finalises its session, so nothing appears under the object's name (GCS
  * discards unfinished sessions after a week). Every object is created with {@code
- * ifGenerationMatch=0}, so an existing object is never overwritten ({@link
- * io.binlogarchive.ObjectExistsException}).
+ * ifGenerationMatch=0}, so an existing object is never overwritten: whether GCS refuses the
+ * session when it is created or the upload when it is finalised, the writer's commit throws {@link
+ * io.binlogarchive.ObjectExistsException}.
  *
  * <p>Proof: the writer computes CRC32C and MD5 of every byte while streaming. The client sends
  * the CRC32C with the final request so GCS itself refuses a corrupted upload, and after
@@ -128,7 +130,14 @@ public final class GcsSink implements Sink {
     }
     BlobInfo blobInfo = info.build();
     BlobWriteOption[] opts = options.toArray(BlobWriteOption[]::new);
-    WriteChannel channel = call(Op.CREATE, name, () -> storage.writer(blobInfo, opts));
+    WriteChannel channel;
+    try {
+      channel = call(Op.CREATE, name, () -> storage.writer(blobInfo, opts));
+    } catch (ObjectExistsException e) {
+      // 412 when the session is created: the object exists. As on every sink, that surfaces at
+      // commit, so the caller can stream its bytes, then find and adopt (or refuse) the object.
+      return GcsSinkWriter.existing(this, key, name, e);
+    }
     channel.setChunkSize(chunkSize);
     return new GcsSinkWriter(this, key, name, channel);
   }
