@@ -326,6 +326,7 @@ public final class AwsKmsKeyProvider implements KeyProvider {
     private String keyId;
     private final List<String> unwrapOnly = new ArrayList<>();
     private Map<String, String> context = Map.of();
+    private boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -386,8 +387,21 @@ public final class AwsKmsKeyProvider implements KeyProvider {
     }
 
     /**
+     * @param allow if true, the client may use a plain {@code http://} endpoint that is not a
+     *     loopback address (e.g. from {@code AWS_ENDPOINT_URL_KMS}); by default {@link #build()}
+     *     refuses one, since data keys would cross the network unencrypted (see {@link
+     *     io.binlogarchive.Endpoints})
+     * @return this builder
+     */
+    public Builder allowInsecureEndpoint(boolean allow) {
+      this.allowInsecureEndpoint = allow;
+      return this;
+    }
+
+    /**
      * @return the provider
-     * @throws IllegalStateException naming every missing setting
+     * @throws IllegalStateException naming every missing setting, and a plain http endpoint of the
+     *     client that is not a loopback address unless allowed
      */
     public AwsKmsKeyProvider build() {
       List<String> problems = new ArrayList<>();
@@ -397,6 +411,7 @@ public final class AwsKmsKeyProvider implements KeyProvider {
       if (keyId == null) {
         problems.add("keyId is required");
       }
+      S3Sink.endpointProblem(client, "the KMS client", allowInsecureEndpoint).ifPresent(problems::add);
       Set<String> ids = new LinkedHashSet<>();
       if (keyId != null) {
         ids.add(keyId);
