@@ -64,7 +64,7 @@ public final class Main {
     this(out, err, System::getenv);
   }
 
-  /** @param env the environment ({@code GOOGLE_OAUTH_ACCESS_TOKEN}); tests pass their own */
+  /** @param env the environment ({@code GOOGLE_OAUTH_ACCESS_TOKEN}, {@code BINLOG_ARCHIVE_JDBC_PASSWORD}); tests pass their own */
   Main(PrintStream out, PrintStream err, Function<String, String> env) {
     this.out = out;
     this.err = err;
@@ -231,7 +231,7 @@ public final class Main {
       b.pollInterval(Duration.ofSeconds(watch));
     }
     try (AgentOptions agent = AgentOptions.apply(a, b, target, serverId, new Progress(err),
-            w == null ? ArchiveListener.NONE : w, err);
+            w == null ? ArchiveListener.NONE : w, err, env);
         Archiver archiver = b.build()) {
       if (w != null) {
         return w.run(archiver);
