@@ -75,6 +75,18 @@ class InsecureEndpointCliTest {
   }
 
   @Test
+  @DisplayName("refuses a remote http AWS_ENDPOINT_URL_KMS set in the environment of a runner process")
+  void refusedAwsKmsEndpointFromEnvironmentVariable() throws Exception {
+    Process p = ChildJvm.builder(Map.of("AWS_ENDPOINT_URL_KMS", REMOTE), "verify", "--from",
+        "file://" + tmp.resolve("archive"), "--kms-key-id", "alias/k", "--region", "us-east-1")
+        .redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(output).isEqualTo(1);
+    assertThat(output).contains("refusing the plain http endpoint " + REMOTE, "the KMS client",
+        "--allow-insecure-endpoint");
+  }
+
+  @Test
   @DisplayName("accepts a remote http endpoint with --allow-insecure-endpoint, and a loopback one without")
   void allowed() throws Exception {
     try (Sink s = S3Sinks.open("bucket", args("--endpoint", REMOTE, "--allow-insecure-endpoint"))) {
