@@ -352,6 +352,9 @@ public final class Archiver implements AutoCloseable {
     private javax.sql.DataSource preflightDataSource;
     private Preflight.OnProblem preflightOnProblem;
     private StoreLease lease;
+    // what the last build() handed over: an archiver owns (and closes) its cursor store and lease
+    private CursorStore ownedStore;
+    private StoreLease ownedLease;
 
     private Builder() {}
 
@@ -627,6 +630,9 @@ public final class Archiver implements AutoCloseable {
      * @throws IllegalArgumentException listing every missing or conflicting setting
      * @throws IOException if the cursor file cannot be opened
      * @throws ArchiveException if another archiver holds the cursor
+     * @throws IllegalStateException if the {@link #cursorStore(CursorStore) cursor store} or {@link
+     *     #lease(StoreLease) lease} was already handed to an archiver this builder built: each
+     *     archiver owns its own
      */
     public Archiver build() throws IOException {
       List<String> problems = new ArrayList<>();
@@ -664,12 +670,28 @@ public final class Archiver implements AutoCloseable {
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("invalid archiver settings: " + String.join("; ", problems));
       }
+      List<String> owned = new ArrayList<>();
+      if (cursorStore != null && cursorStore == ownedStore) {
+        owned.add("cursorStore");
+      }
+      if (lease != null && lease == ownedLease) {
+        owned.add("lease");
+      }
+      if (!owned.isEmpty()) {
+        throw new IllegalStateException("cannot build a second archiver from this builder: its "
+            + String.join(" and ", owned) + " belong to the archiver built before (which closes them); give"
+            + " this builder new ones (" + String.join(", ", owned.stream().map(o -> o + "(...)").toList())
+            + ") or use cursorFile, which each archiver opens for itself");
+      }
       if (preflightDataSource != null) {
         AgentSupport.preflight(preflightDataSource, preflightOnProblem,
             (rotateAfter == null ? Duration.ZERO : rotateAfter).plus(pollInterval).plus(retryPolicy.maxElapsed()));
       }
       CursorStore store = cursorStore != null ? cursorStore : CursorStore.file(cursorFile);
-      return new Archiver(this, store);
+      Archiver built = new Archiver(this, store);
+      ownedStore = cursorStore;
+      ownedLease = lease;
+      return built;
     }
   }
 }

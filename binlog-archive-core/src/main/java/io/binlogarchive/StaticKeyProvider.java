@@ -158,7 +158,8 @@ public final class StaticKeyProvider implements KeyProvider {
 
   /**
    * Collects keys; {@link #build()} reads the files and variables and reports every problem at
-   * once. Not thread-safe.
+   * once. A builder can build several times; each provider holds the same keys (files and
+   * variables are read again). Not thread-safe.
    */
   public static final class Builder {
     private final List<Source> sources = new ArrayList<>();
@@ -178,7 +179,9 @@ public final class StaticKeyProvider implements KeyProvider {
     public Builder key(String keyId, byte[] key) {
       Objects.requireNonNull(key, "key");
       byte[] copy = key.clone();
-      sources.add(new Source(checkId(keyId), "the key bytes given", () -> copy));
+      // build() zeroes what a loader returns: hand out a fresh copy each time, so that a builder
+      // can build again (one configuration for the archiver and the reader)
+      sources.add(new Source(checkId(keyId), "the key bytes given", copy::clone));
       return this;
     }
 

@@ -96,10 +96,10 @@ public final class StoreLease implements AutoCloseable {
   private volatile boolean held;
   private volatile long fenceDeadline;
 
-  private StoreLease(Builder b) {
+  private StoreLease(Builder b, String holderId) {
     this.sink = b.sink;
     this.key = b.key;
-    this.holderId = b.holderId;
+    this.holderId = holderId;
     this.ttl = b.ttl;
     this.renewInterval = b.renewInterval != null ? b.renewInterval : ttl.dividedBy(3);
     this.heartbeat = b.heartbeat;
@@ -400,9 +400,10 @@ public final class StoreLease implements AutoCloseable {
 
   /** Builds a {@link StoreLease}. */
   public static final class Builder {
+    private static final java.util.concurrent.atomic.AtomicLong BUILT = new java.util.concurrent.atomic.AtomicLong();
     private final Sink sink;
     private final String key;
-    private String holderId = defaultHolderId();
+    private String holderId;
     private Duration ttl = Duration.ofSeconds(60);
     private Duration renewInterval;
     private boolean heartbeat = true;
@@ -416,8 +417,9 @@ public final class StoreLease implements AutoCloseable {
     }
 
     /**
-     * @param id unique per agent (default {@code <hostname>/<pid>}); an agent restarted with the same id
-     *     takes its lease back at once
+     * @param id unique per agent (default {@code <hostname>/<pid>/<n>}, {@code n} counting the leases
+     *     this process built, so that two leases never share a default id); an agent restarted with
+     *     the same id takes its lease back at once, and so do two leases given the same id
      * @return this builder
      */
     public Builder holderId(String id) {
@@ -505,7 +507,7 @@ public final class StoreLease implements AutoCloseable {
       if (problems.length() > 0) {
         throw new IllegalArgumentException("invalid lease settings: " + problems.substring(0, problems.length() - 2));
       }
-      return new StoreLease(this);
+      return new StoreLease(this, holderId != null ? holderId : defaultHolderId() + "/" + BUILT.incrementAndGet());
     }
 
     private static String defaultHolderId() {

@@ -43,6 +43,32 @@ class ArchiverTest {
   }
 
   @Test
+  @DisplayName("a builder used twice builds a second working archiver, but never hands one lease to two archivers")
+  void builderReuse() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 13);
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+    Archiver.Builder b = builder(binlogs, sink);
+    try (Archiver first = b.build()) {
+      assertThat(first.runOnce().archivedCount()).isEqualTo(12);
+    }
+    try (Archiver second = b.build()) {
+      RunSummary s = second.runOnce();
+      assertThat(s.failure()).isNull();
+      assertThat(s.archivedCount()).isZero();
+      assertThat(second.cursor()).get().extracting(Cursor::lastSyncedFile).isEqualTo("mysql-bin.000012");
+    }
+    StoreLease lease = StoreLease.builder(sink, StoreLease.keyFor("prod", "db1")).heartbeat(false).build();
+    try (Archiver withLease = b.lease(lease).build()) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(b::build)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("lease")
+          .hasMessageContaining("archiver built before");
+      assertThat(withLease.runOnce().failure()).isNull();
+      assertThat(lease.isHeld()).as("the refused build left the first archiver's lease alone").isTrue();
+    }
+  }
+
+  @Test
   @DisplayName("archives every closed binlog but the active one, in order, and moves the cursor to the last")
   void archivesChain() throws Exception {
     Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 13);

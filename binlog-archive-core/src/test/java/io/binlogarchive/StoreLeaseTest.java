@@ -139,6 +139,20 @@ class StoreLeaseTest {
   }
 
   @Test
+  @DisplayName("two leases built from one builder with the default holder id are two agents: the second stands by")
+  void builderReuse() throws Exception {
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("a"));
+    StoreLease.Builder b = StoreLease.builder(sink, KEY).ttl(Duration.ofSeconds(10)).heartbeat(false).nanoTime(nanos::get);
+    try (StoreLease a = b.build(); StoreLease c = b.build()) {
+      assertThat(c.holderId()).isNotEqualTo(a.holderId());
+      assertThat(a.tryAcquire()).isTrue();
+      assertThat(c.tryAcquire()).isFalse();
+      assertThat(a.isHeld()).isTrue();
+      assertThat(c.currentHolder()).get().extracting(StoreLease.Holder::holder).isEqualTo(a.holderId());
+    }
+  }
+
+  @Test
   @DisplayName("cannot be built on a sink without conditional writes")
   void needsConditionalWrites() {
     Sink plain = new ForwardingSink(FileSystemSink.of(tmp.resolve("a"))) {

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
@@ -31,10 +32,10 @@ import javax.sql.DataSource;
  * bandwidth and memory limits, a lease, Prometheus metrics, and a health line per run.
  */
 final class AgentOptions implements AutoCloseable {
-  static final Set<String> VALUED = Set.of("--max-binlog-age", "--jdbc-url", "--preflight", "--metrics-port",
-      "--metrics-bind", "--max-upload-rate", "--memory-budget", "--lease-ttl", "--lease-holder");
+  static final Set<String> VALUED = Set.of("--max-binlog-age", "--jdbc-url", "--jdbc-password-file", "--preflight",
+      "--metrics-port", "--metrics-bind", "--max-upload-rate", "--memory-budget", "--lease-ttl", "--lease-holder");
   static final String USAGE = String.join("\n",
-      "          [--jdbc-url URL [--max-binlog-age SECONDS] [--preflight warn|refuse]]",
+      "          [--jdbc-url URL [--jdbc-password-file F] [--max-binlog-age SECONDS] [--preflight warn|refuse]]",
       "          [--max-upload-rate BYTES_PER_S] [--memory-budget BYTES] [--metrics-port N [--metrics-bind ADDR]]",
       "          [--lease-ttl SECONDS [--lease-holder ID]]");
 
@@ -56,10 +57,11 @@ final class AgentOptions implements AutoCloseable {
    *
    * @param progress told of every event first
    * @param last told of every event after the metrics and the health line
+   * @param env where the {@code --jdbc-url} password may be ({@value UrlDataSource#PASSWORD_ENV})
    */
   static AgentOptions apply(Args a, Archiver.Builder b, Targets.Target target, String serverId, ArchiveListener progress,
-      ArchiveListener last, PrintStream err) throws IOException {
-    DataSource ds = a.has("--jdbc-url") ? new UrlDataSource(a.get("--jdbc-url")) : null;
+      ArchiveListener last, PrintStream err, Function<String, String> env) throws IOException {
+    DataSource ds = UrlDataSource.fromArgs(a, env, err);
     if (a.has("--max-binlog-age")) {
       if (ds == null) {
         throw new Args.UsageException("--max-binlog-age needs --jdbc-url (it runs FLUSH BINARY LOGS)");

@@ -6,10 +6,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** A small {@code --flag value} parser: unknown flags and missing values are usage errors. */
+/**
+ * A small {@code --flag value} parser: unknown flags and missing values are usage errors. Every
+ * command that takes {@code --endpoint} also takes the switch {@value #ALLOW_INSECURE_ENDPOINT}.
+ */
 final class Args {
   private final Map<String, String> values = new LinkedHashMap<>();
   private final List<String> positional = new ArrayList<>();
+
+  /** Allows plain-http endpoints that are not loopback addresses (refused by default). */
+  static final String ALLOW_INSECURE_ENDPOINT = "--allow-insecure-endpoint";
 
   static final class UsageException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -30,7 +36,7 @@ final class Args {
           name = a.substring(0, eq);
           inline = a.substring(eq + 1);
         }
-        if (switches.contains(name)) {
+        if (switches.contains(name) || name.equals(ALLOW_INSECURE_ENDPOINT) && valued.contains("--endpoint")) {
           values.put(name, "true");
         } else if (valued.contains(name)) {
           if (inline == null) {
@@ -67,6 +73,11 @@ final class Args {
 
   boolean has(String name) {
     return values.containsKey(name);
+  }
+
+  /** @return whether {@value #ALLOW_INSECURE_ENDPOINT} was given */
+  boolean allowInsecureEndpoint() {
+    return has(ALLOW_INSECURE_ENDPOINT);
   }
 
   int intValue(String name, int fallback, int min, int max) {

@@ -33,7 +33,8 @@ final class CloudSinks {
       options.setHost(endpoint).setProjectId("test").setCredentials(NoCredentials.getInstance());
     }
     Storage storage = options.build().getService();
-    GcsSink.Builder b = GcsSink.builder().storage(storage).bucket(bucket).retryPolicy(RetryPolicy.defaults());
+    GcsSink.Builder b = GcsSink.builder().storage(storage).bucket(bucket).retryPolicy(RetryPolicy.defaults())
+        .allowInsecureEndpoint(args.allowInsecureEndpoint());
     if (args.has("--kms-key-name")) {
       b.kmsKeyName(args.get("--kms-key-name"));
     }

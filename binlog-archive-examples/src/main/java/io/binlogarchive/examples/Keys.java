@@ -39,7 +39,7 @@ final class Keys {
       return fromFile(a.get(fileOption), a.get("--key-id"));
     }
     if (a.has("--gcp-kms-key")) {
-      return gcpKms(a.get("--gcp-kms-key"), a.get("--gcp-kms-endpoint"), env);
+      return gcpKms(a.get("--gcp-kms-key"), a.get("--gcp-kms-endpoint"), a.allowInsecureEndpoint(), env);
     }
     return null;
   }
@@ -62,10 +62,11 @@ final class Keys {
   /**
    * Client-side envelope encryption under a Cloud KMS CryptoKey. Credentials: the access token in
    * {@value #ACCESS_TOKEN_ENV} if set; otherwise none for a plain {@code http://} endpoint (an
-   * emulator or test server); otherwise Google Application Default Credentials.
+   * emulator or test server); otherwise Google Application Default Credentials. A plain {@code
+   * http://} endpoint that is not a loopback address needs {@code allowInsecure}.
    */
-  static KeyProvider gcpKms(String keyName, String endpoint, Function<String, String> env) {
-    GcpKmsKeyProvider.Builder b = GcpKmsKeyProvider.builder();
+  static KeyProvider gcpKms(String keyName, String endpoint, boolean allowInsecure, Function<String, String> env) {
+    GcpKmsKeyProvider.Builder b = GcpKmsKeyProvider.builder().allowInsecureEndpoint(allowInsecure);
     URI ep = null;
     try {
       b.keyName(keyName);

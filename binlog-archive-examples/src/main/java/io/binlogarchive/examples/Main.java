@@ -50,6 +50,8 @@ public final class Main {
           RewrapCommand.USAGE,
           "Every command takes --verbose (library logs at INFO), --log-format text|json (json: library logs",
           "as one JSON object per line on stdout) and --stats (peak heap and CPU time on exit).",
+          "Every command with --endpoint takes --allow-insecure-endpoint: without it, a plain http:// endpoint",
+          "(--endpoint, --gcp-kms-endpoint, --to-gcp-kms-endpoint, AWS_ENDPOINT_URL_KMS) must be a loopback address.",
           "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 status: the archive is stale (--max-age),",
           "4 compare: the two sides differ.",
           "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix");
@@ -62,7 +64,7 @@ public final class Main {
     this(out, err, System::getenv);
   }
 
-  /** @param env the environment ({@code GOOGLE_OAUTH_ACCESS_TOKEN}); tests pass their own */
+  /** @param env the environment ({@code GOOGLE_OAUTH_ACCESS_TOKEN}, {@code BINLOG_ARCHIVE_JDBC_PASSWORD}); tests pass their own */
   Main(PrintStream out, PrintStream err, Function<String, String> env) {
     this.out = out;
     this.err = err;
@@ -229,7 +231,7 @@ public final class Main {
       b.pollInterval(Duration.ofSeconds(watch));
     }
     try (AgentOptions agent = AgentOptions.apply(a, b, target, serverId, new Progress(err),
-            w == null ? ArchiveListener.NONE : w, err);
+            w == null ? ArchiveListener.NONE : w, err, env);
         Archiver archiver = b.build()) {
       if (w != null) {
         return w.run(archiver);

@@ -113,7 +113,7 @@ final class RewrapCommand {
       throw new Args.UsageException("--to-gcp-kms-endpoint goes with --to-gcp-kms-key");
     }
     return file ? Keys.fromFile(a.get("--to-key-file"), a.get("--to-key-id"))
-        : Keys.gcpKms(a.get("--to-gcp-kms-key"), a.get("--to-gcp-kms-endpoint"), env);
+        : Keys.gcpKms(a.get("--to-gcp-kms-key"), a.get("--to-gcp-kms-endpoint"), a.allowInsecureEndpoint(), env);
   }
 
   private static String name(String key) {

@@ -72,7 +72,8 @@ final class S3Sinks {
           .bucket(bucket)
           .executor(parts)
           .maxPartsInFlight(PART_THREADS)
-          .retryPolicy(RetryPolicy.defaults());
+          .retryPolicy(RetryPolicy.defaults())
+          .allowInsecureEndpoint(args.allowInsecureEndpoint());
       if (args.has("--sse-kms-key-id")) {
         b.sseKms(args.get("--sse-kms-key-id"));
       }
@@ -91,7 +92,13 @@ final class S3Sinks {
    */
   static Kms kms(Args args) {
     KmsClient client = KmsClient.builder().region(region(args)).build();
-    return new Kms(AwsKmsKeyProvider.builder().client(client).keyId(args.get("--kms-key-id")).build(), client);
+    try {
+      return new Kms(AwsKmsKeyProvider.builder().client(client).keyId(args.get("--kms-key-id"))
+          .allowInsecureEndpoint(args.allowInsecureEndpoint()).build(), client);
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
   }
 
   /** A KMS key provider and the client the runner owns for it. */

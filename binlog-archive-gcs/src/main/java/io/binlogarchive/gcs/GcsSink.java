@@ -14,6 +14,7 @@ import com.google.cloud.storage.Storage.BlobTargetOption;
 import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageClass;
 import io.binlogarchive.ConditionalCalls;
+import io.binlogarchive.Endpoints;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
@@ -26,6 +27,7 @@ import io.binlogarchive.StoredObject;
 import io.binlogarchive.gcs.GcsErrors.Op;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.channels.Channels;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -404,6 +406,7 @@ public final class GcsSink implements Sink {
     private StorageClass storageClass;
     private byte[] customerKey;
     private RetryPolicy retry = RetryPolicy.defaults();
+    private boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -510,8 +513,20 @@ public final class GcsSink implements Sink {
     }
 
     /**
+     * @param allow if true, the client may use a plain {@code http://} host that is not a loopback
+     *     address; by default {@link #build()} refuses one, since tokens and data would cross the
+     *     network unencrypted (see {@link io.binlogarchive.Endpoints})
+     * @return this builder
+     */
+    public Builder allowInsecureEndpoint(boolean allow) {
+      this.allowInsecureEndpoint = allow;
+      return this;
+    }
+
+    /**
      * @return the sink
-     * @throws IllegalArgumentException naming every missing or conflicting setting
+     * @throws IllegalArgumentException naming every missing or conflicting setting, and a plain
+     *     http host of the client that is not a loopback address unless allowed
      */
     public GcsSink build() {
       List<String> all = new ArrayList<>();
@@ -520,6 +535,13 @@ public final class GcsSink implements Sink {
       }
       if (bucket == null) {
         all.add("bucket is required");
+      }
+      if (storage != null && storage.getOptions() != null && storage.getOptions().getHost() != null) {
+        String insecure = Endpoints.transportProblem(
+            URI.create(storage.getOptions().getHost()), "the Storage client", allowInsecureEndpoint);
+        if (insecure != null) {
+          all.add(insecure);
+        }
       }
       if (kmsKeyName != null && customerKey != null) {
         all.add("kmsKeyName and customerSuppliedKey cannot both be set: GCS accepts one kind of key per object");

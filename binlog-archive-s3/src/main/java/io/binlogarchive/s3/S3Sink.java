@@ -2,6 +2,7 @@ package io.binlogarchive.s3;
 
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.ConditionalCalls;
+import io.binlogarchive.Endpoints;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectKeys;
@@ -34,6 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -618,6 +620,12 @@ public final class S3Sink implements Sink {
     return full;
   }
 
+  /** The {@link Endpoints} rule for an SDK client's endpoint override (explicit or from the environment). */
+  static Optional<String> endpointProblem(SdkClient client, String what, boolean allowInsecure) {
+    return client == null ? Optional.empty() : Optional.ofNullable(Endpoints.transportProblem(
+        client.serviceClientConfiguration().endpointOverride().orElse(null), what, allowInsecure));
+  }
+
   static Map<String, String> checkMetadata(String key, Map<String, String> metadata) {
     Map<String, String> out = new LinkedHashMap<>();
     if (metadata == null) {
@@ -733,6 +741,7 @@ public final class S3Sink implements Sink {
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private int listPageSize = 1000;
     private Duration abortWait = DEFAULT_ABORT_WAIT;
+    private boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -914,8 +923,20 @@ public final class S3Sink implements Sink {
     }
 
     /**
+     * @param allow if true, the client may use a plain {@code http://} endpoint that is not a
+     *     loopback address; by default {@link #build()} refuses one, since request signatures and
+     *     data would cross the network unencrypted (see {@link io.binlogarchive.Endpoints})
+     * @return this builder
+     */
+    public Builder allowInsecureEndpoint(boolean allow) {
+      this.allowInsecureEndpoint = allow;
+      return this;
+    }
+
+    /**
      * @return the sink
-     * @throws IllegalStateException naming every missing or conflicting setting
+     * @throws IllegalStateException naming every missing or conflicting setting, and a plain http
+     *     endpoint of the client that is not a loopback address unless allowed
      */
     public S3Sink build() {
       List<String> problems = new ArrayList<>();
@@ -934,6 +955,7 @@ public final class S3Sink implements Sink {
       if (singlePutThreshold > partSize) {
         problems.add("singlePutThreshold " + singlePutThreshold + " exceeds partSize " + partSize);
       }
+      endpointProblem(client, "the S3 client", allowInsecureEndpoint).ifPresent(problems::add);
       if (!problems.isEmpty()) {
         throw new IllegalStateException("invalid S3Sink configuration: " + String.join("; ", problems));
       }
