@@ -1,0 +1,100 @@
+package io.binlogarchive;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * Writes files of the read side (fetched binlogs, verify state) into directories other local users
+ * may be able to write to: temporary files get unpredictable names and are created exclusively
+ * without following links, and a link planted under a final name is refused, never followed or
+ * silently replaced.
+ */
+final class LocalFiles {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int ATTEMPTS = 16;
+
+  private LocalFiles() {}
+
+  /** A new, empty temporary file, open for writing, that no one else created. */
+  record Temp(Path path, FileChannel channel) {}
+
+  /**
+   * Creates {@code .<name>.<random>.part} in {@code directory} exclusively ({@code CREATE_NEW},
+   * never through a link), trying other random names if one is taken.
+   */
+  static Temp createTemp(Path directory, String name) throws IOException {
+    byte[] suffix = new byte[8];
+    FileAlreadyExistsException last = null;
+    for (int i = 0; i < ATTEMPTS; i++) {
+      RANDOM.nextBytes(suffix);
+      Path p = directory.resolve("." + name + "." + HexFormat.of().formatHex(suffix) + ".part");
+      try {
+        return new Temp(p, FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+            LinkOption.NOFOLLOW_LINKS));
+      } catch (FileAlreadyExistsException e) {
+        last = e;
+      }
+    }
+    throw new IOException("cannot create a temporary file for " + name + " in " + directory + ": " + ATTEMPTS
+        + " random names were all taken", last);
+  }
+
+  /**
+   * Fails if {@code file} exists as anything but a regular file (a symbolic link above all),
+   * without following it.
+   *
+   * @throws ArchiveException naming the file and what it is
+   */
+  static void requireNoLink(Path file) throws IOException {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return;
+    }
+    if (a.isRegularFile()) {
+      return;
+    }
+    String what = a.isSymbolicLink() ? "a symbolic link (to " + Files.readSymbolicLink(file) + ")"
+        : a.isDirectory() ? "a directory" : "not a regular file";
+    throw new ArchiveException("refusing to write " + file + ": it is " + what + ", which is never followed or"
+        + " replaced; remove it (someone else may have planted it) and try again");
+  }
+
+  /**
+   * Renames {@code temp} to {@code target} atomically, replacing a regular file there but never a
+   * link or anything else ({@link #requireNoLink}). The rename itself never follows a link either.
+   */
+  static void moveIntoPlace(Path temp, Path target) throws IOException {
+    requireNoLink(target);
+    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Creates {@code directory} (and missing parents) readable and writable by its owner only
+   * ({@code rwx------}) where the file system has POSIX permissions; an existing directory is left
+   * as it is.
+   */
+  static void createPrivateDirectories(Path directory) throws IOException {
+    if (Files.isDirectory(directory)) {
+      return;
+    }
+    if (directory.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      Files.createDirectories(directory,
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } else {
+      Files.createDirectories(directory);
+    }
+  }
+}
