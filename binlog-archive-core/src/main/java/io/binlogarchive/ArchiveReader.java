@@ -219,6 +219,26 @@ public final class ArchiveReader {
   }
 
   /**
+   * Plans a restore without a named start: from the newest registered base backup that precedes
+   * {@code target} (taken at or before a time target; starting at or before a position target;
+   * whose GTID state does not yet hold a GTID target; the newest of all for {@link
+   * RestoreTarget#latest()}), or, when no base backup is registered, from the beginning of the
+   * first archived file of the newest timeline (of an older timeline if the target lies there).
+   * {@link RestorePlan#startChoice()} says which.
+   *
+   * @param target where to stop
+   * @return the plan
+   * @throws ArchiveException if base backups are registered but none precedes the target (the
+   *     message names them), or the target lies outside the chosen start's window
+   * @throws NotFoundException if the archive holds no binlog, or the chosen start file is not in it
+   * @throws IOException if the store fails
+   */
+  public RestorePlan plan(RestoreTarget target) throws IOException {
+    Objects.requireNonNull(target, "target");
+    return RestorePlanner.planFromNewestStart(survey(null), baseBackups(), target);
+  }
+
+  /**
    * Plans a restore from a base backup's coordinates (registered or not).
    *
    * @param backup the start
@@ -384,7 +404,7 @@ public final class ArchiveReader {
       }
       resolved = new RestorePlan(plan.timeline(), plan.backup(), plan.startFile(), plan.startPosition(),
           plan.startGtids(), plan.target(), plan.files(), plan.totalBytes(), plan.stopDatetime(), stop,
-          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems());
+          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems(), plan.startChoice());
     }
     return new FetchResult(resolved, directory, paths, todo.size(), reused, counts[0], counts[1],
         Duration.ofNanos(System.nanoTime() - t0));
