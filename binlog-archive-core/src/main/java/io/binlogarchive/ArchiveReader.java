@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -346,6 +347,10 @@ public final class ArchiveReader {
         todo.add(s);
         need += s.size();
       }
+    }
+    int swept = LocalFiles.sweepTemps(directory, todo.stream().map(Sidecar::file).collect(Collectors.toSet()));
+    if (swept > 0) {
+      LOG.atInfo().log("deleted {} temporary file(s) an interrupted fetch left in {}", swept, directory);
     }
     long usable = usableSpace.of(directory);
     if (need > usable) {

@@ -2,6 +2,9 @@ package io.binlogarchive;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -13,6 +16,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Writes files of the read side (fetched binlogs, verify state) into directories other local users
@@ -23,6 +29,7 @@ import java.util.HexFormat;
 final class LocalFiles {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int ATTEMPTS = 16;
+  private static final Pattern TEMP = Pattern.compile("\\.(.+)\\.[0-9a-f]{16}\\.part");
 
   private LocalFiles() {}
 
@@ -31,7 +38,8 @@ final class LocalFiles {
 
   /**
    * Creates {@code .<name>.<random>.part} in {@code directory} exclusively ({@code CREATE_NEW},
-   * never through a link), trying other random names if one is taken.
+   * never through a link), trying other random names if one is taken. The file is locked while
+   * its channel is open (where the file system has locks), so {@link #sweepTemps} leaves it alone.
    */
   static Temp createTemp(Path directory, String name) throws IOException {
     byte[] suffix = new byte[8];
@@ -39,15 +47,53 @@ final class LocalFiles {
     for (int i = 0; i < ATTEMPTS; i++) {
       RANDOM.nextBytes(suffix);
       Path p = directory.resolve("." + name + "." + HexFormat.of().formatHex(suffix) + ".part");
+      FileChannel ch;
       try {
-        return new Temp(p, FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-            LinkOption.NOFOLLOW_LINKS));
+        ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
       } catch (FileAlreadyExistsException e) {
         last = e;
+        continue;
       }
+      try {
+        ch.tryLock();
+      } catch (IOException | UnsupportedOperationException e) {
+        // no locks here: the file is simply not protected from a concurrent sweep
+      }
+      return new Temp(p, ch);
     }
     throw new IOException("cannot create a temporary file for " + name + " in " + directory + ": " + ATTEMPTS
         + " random names were all taken", last);
+  }
+
+  /**
+   * Deletes the temporary files of {@link #createTemp} for {@code names} that a killed process left
+   * in {@code directory}: regular files (links and others are left alone) whose lock can be taken,
+   * so none still being written, in this process or another.
+   *
+   * @return how many were deleted
+   */
+  static int sweepTemps(Path directory, Set<String> names) throws IOException {
+    int deleted = 0;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+      for (Path p : entries) {
+        Matcher m = TEMP.matcher(p.getFileName().toString());
+        if (!m.matches() || !names.contains(m.group(1))
+            || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        // read and write: opening a FIFO swapped in meanwhile this way does not block (Linux)
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE,
+            LinkOption.NOFOLLOW_LINKS); FileLock lock = ch.tryLock()) {
+          if (lock != null) {
+            Files.delete(p);
+            deleted++;
+          }
+        } catch (IOException | OverlappingFileLockException | UnsupportedOperationException e) {
+          // held by a fetch of this process, gone already, or not lockable here: left alone
+        }
+      }
+    }
+    return deleted;
   }
 
   /**

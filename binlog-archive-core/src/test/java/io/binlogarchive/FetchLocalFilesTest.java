@@ -101,6 +101,24 @@ class FetchLocalFilesTest {
   }
 
   @Test
+  @DisplayName("temporary files a killed fetch left are deleted; one still being written, and planted links, are not")
+  void leftoversOfAKilledFetchAreSwept() throws IOException {
+    Path dir = Files.createDirectory(tmp.resolve("restore"));
+    Path leftover = Files.writeString(dir.resolve(".mysql-bin.000001.0123456789abcdef.part"), "partial");
+    Path link = Files.createSymbolicLink(dir.resolve(".mysql-bin.000002.fedcba9876543210.part"), victim);
+    Path other = Files.writeString(dir.resolve(".notes.0123456789abcdef.part"), "not ours");
+    LocalFiles.Temp writing = LocalFiles.createTemp(dir, "mysql-bin.000003");
+    try (var ch = writing.channel()) {
+      reader(sink, 2).fetch(plan, dir);
+      assertThat(Files.exists(writing.path())).isTrue();
+    }
+    assertThat(Files.exists(leftover)).isFalse();
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(Files.readString(victim)).isEqualTo(VICTIM_TEXT);
+    assertThat(Files.readString(other)).isEqualTo("not ours");
+  }
+
+  @Test
   @DisplayName("a missing target directory is created readable by its owner only (rwx------)")
   void newDirectoryIsOwnerOnly() throws IOException {
     assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
