@@ -190,7 +190,7 @@ class FetchLocalFilesTest {
               } catch (InterruptedException e) {
                 heldInterrupted.countDown(); // swallowed: the worker goes on as if nothing happened
               }
-              while (inFetch(caller) && !joiningWorkers(caller)) {
+              while (inCall(caller, "fetch") && !joiningWorkers(caller)) {
                 Thread.onSpinWait();
               }
             }
@@ -202,10 +202,7 @@ class FetchLocalFilesTest {
 
     Throwable thrown = catchThrowable(() -> reader(holding, 2).fetch(plan, dir));
     List<String> atThrow = listing(dir);
-    boolean workersAlive = fetchWorkers().anyMatch(Thread::isAlive);
-    for (Thread t : fetchWorkers().toList()) {
-      t.join();
-    }
+    boolean workersAlive = joinWorkers("binlog-archive-fetch-");
 
     assertThat(thrown).isInstanceOf(IntegrityException.class).hasMessageContaining(bad.artifact().key());
     assertThat(heldInterrupted.getCount()).isZero(); // file 2 was in flight when the failure was seen
@@ -223,13 +220,60 @@ class FetchLocalFilesTest {
     assertThat(Files.isSymbolicLink(planted)).isTrue();
   }
 
-  static Stream<Thread> fetchWorkers() {
-    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("binlog-archive-fetch-"));
+  /**
+   * The sidecar reads of a verify's survey: the first fails (a store error), the second is held
+   * (ignoring the interrupt) until the survey has either returned (the old code) or waits for its
+   * workers (the fix).
+   */
+  @Test
+  @DisplayName("after a verify's survey failed, none of its sidecar readers is still running")
+  void failedSurveyLeavesNoWorkerBehind() throws Exception {
+    String failing = plan.files().get(0).artifact().key().replaceAll("\\.zst$", ".json");
+    String held = plan.files().get(1).artifact().key().replaceAll("\\.zst$", ".json");
+    Thread caller = Thread.currentThread();
+    CountDownLatch heldInterrupted = new CountDownLatch(1);
+    Sink holding = new ForwardingSink(sink) {
+      @Override
+      public InputStream open(String key, long offset) throws IOException {
+        if (key.equals(failing)) {
+          throw new IOException("store unavailable for " + key);
+        }
+        if (key.equals(held)) {
+          try {
+            new CountDownLatch(1).await(); // until the survey stops its workers
+          } catch (InterruptedException e) {
+            heldInterrupted.countDown(); // swallowed
+          }
+          while (inCall(caller, "survey") && !joiningWorkers(caller)) {
+            Thread.onSpinWait();
+          }
+        }
+        return super.open(key, offset);
+      }
+    };
+
+    Throwable thrown = catchThrowable(() -> reader(holding, 2).verify(VerifyOptions.defaults()));
+    boolean workersAlive = joinWorkers("binlog-archive-read-");
+
+    assertThat(thrown).isInstanceOf(IOException.class).hasMessageContaining("store unavailable for " + failing);
+    assertThat(heldInterrupted.getCount()).isZero();
+    assertThat(workersAlive).isFalse();
   }
 
-  static boolean inFetch(Thread t) {
+  /** @return whether a thread whose name starts with {@code prefix} was alive; then waits for them all */
+  static boolean joinWorkers(String prefix) throws InterruptedException {
+    List<Thread> workers = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(prefix))
+        .toList();
+    boolean alive = workers.stream().anyMatch(Thread::isAlive);
+    for (Thread t : workers) {
+      t.join();
+    }
+    return alive;
+  }
+
+  static boolean inCall(Thread t, String method) {
     return t.isAlive() && Arrays.stream(t.getStackTrace())
-        .anyMatch(f -> f.getClassName().equals(ArchiveReader.class.getName()) && f.getMethodName().equals("fetch"));
+        .anyMatch(f -> f.getClassName().equals(ArchiveReader.class.getName()) && f.getMethodName().equals(method));
   }
 
   static boolean joiningWorkers(Thread t) {
