@@ -512,10 +512,13 @@ public final class ArchiveReader {
    * Walks the whole archive: every sidecar present and valid, every artifact present with the size
    * (and store checksum) its sidecar records, or with {@link VerifyOptions#full()} downloaded,
    * decoded and matching its plaintext SHA-256; sequence and GTID continuity; timelines. With a
-   * state file, objects verified before and unchanged since are not checked again.
+   * state file, objects verified before and unchanged since are not checked again; it is written
+   * like a fetched file (random temporary name, created exclusively, never through a link). When
+   * this method returns or throws, every thread it started has ended.
    *
    * @param options what to check
    * @return files and bytes checked, every problem with its object, and the restorable windows
+   * @throws ArchiveException if the state file is a symbolic link (or not a regular file)
    * @throws IOException if the store cannot be listed or read
    */
   public VerifyReport verify(VerifyOptions options) throws IOException {
