@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -152,8 +150,8 @@ class FetchLocalFilesTest {
   }
 
   /**
-   * File 1's artifact is tampered with; file 2 is in flight when the fetch sees that: its store
-   * stream holds file 2 back (ignoring the interrupt, like a socket read) until the fetch has
+   * File 1's artifact is tampered with; file 2 is in flight when the fetch sees that: the store
+   * holds file 2's download back (ignoring the interrupt, like a socket read) until the fetch has
    * noticed the failure and either left (the old code: file 2 would then be renamed after fetch
    * threw) or waits for its workers (the fix). Then the listing must not change any more.
    */
@@ -174,29 +172,17 @@ class FetchLocalFilesTest {
     Sink holding = new ForwardingSink(sink) {
       @Override
       public InputStream open(String key, long offset) throws IOException {
-        InputStream in = super.open(key, offset);
-        if (!key.equals(heldKey)) {
-          return in;
-        }
-        return new FilterInputStream(in) {
-          private boolean held;
-
-          @Override
-          public void close() throws IOException {
-            if (!held) {
-              held = true;
-              try {
-                new CountDownLatch(1).await(); // until the fetch stops its workers
-              } catch (InterruptedException e) {
-                heldInterrupted.countDown(); // swallowed: the worker goes on as if nothing happened
-              }
-              while (inCall(caller, "fetch") && !joiningWorkers(caller)) {
-                Thread.onSpinWait();
-              }
-            }
-            super.close();
+        if (key.equals(heldKey)) {
+          try {
+            new CountDownLatch(1).await(); // until the fetch stops its workers
+          } catch (InterruptedException e) {
+            heldInterrupted.countDown(); // swallowed: the worker goes on as if nothing happened
           }
-        };
+          while (inCall(caller, "fetch") && !joiningWorkers(caller)) {
+            Thread.onSpinWait();
+          }
+        }
+        return super.open(key, offset);
       }
     };
 
