@@ -224,13 +224,15 @@ public final class ArchiveReader {
    * {@code target} (taken at or before a time target; starting at or before a position target;
    * whose GTID state does not yet hold a GTID target; the newest of all for {@link
    * RestoreTarget#latest()}), or, when no base backup is registered, from the beginning of the
-   * first archived file of the newest timeline (of an older timeline if the target lies there).
-   * {@link RestorePlan#startChoice()} says which.
+   * first archived file of the newest timeline (of an older timeline if the target lies there). A
+   * backup whose start file is not a restorable file of the archive (not archived yet) is passed
+   * over. {@link RestorePlan#startChoice()} says which, and what was passed over.
    *
    * @param target where to stop
    * @return the plan
-   * @throws ArchiveException if base backups are registered but none precedes the target (the
-   *     message names them), or the target lies outside the chosen start's window
+   * @throws ArchiveException if base backups are registered but none precedes the target and
+   *     starts at an archived file (the message names them), or the target lies outside the chosen
+   *     start's window
    * @throws NotFoundException if the archive holds no binlog, or the chosen start file is not in it
    * @throws IOException if the store fails
    */

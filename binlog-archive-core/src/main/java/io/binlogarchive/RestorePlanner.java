@@ -114,35 +114,41 @@ final class RestorePlanner {
 
   /**
    * Plans from the newest of {@code backups} (oldest first) that precedes the target or, with none
-   * registered, from the first archived file of a timeline; the plan says which.
+   * registered, from the first archived file of a timeline; the plan says which. A backup whose
+   * start file is not (or not yet) a restorable file of the archive is passed over, and the plan
+   * says so.
    */
   static RestorePlan planFromNewestStart(ArchiveSurvey survey, List<BaseBackup> backups, RestoreTarget target) {
     if (backups.isEmpty()) {
       return planFromFirstFile(survey, target);
     }
-    List<String> later = new ArrayList<>();
+    List<String> passed = new ArrayList<>();
     for (int i = backups.size() - 1; i >= 0; i--) {
       BaseBackup b = backups.get(i);
-      String after = startsAfter(survey, b, target);
+      ArchiveSurvey.Entry e;
+      try {
+        e = findStart(survey, b, "base backup " + b.name());
+      } catch (NotFoundException x) {
+        passed.add(b.name() + " (its start " + b.file() + " is not a restorable file of the archive)");
+        continue;
+      }
+      String after = startsAfter(e.sidecar.binlog(), b, target);
       if (after == null) {
         return plan(survey, b.name(), b, target).withStartChoice("base backup " + b.name()
-            + ", the newest registered one before the target");
+            + ", the newest registered one before the target"
+            + (passed.isEmpty() ? "" : "; passed over: " + String.join("; ", passed)));
       }
-      later.add(b.name() + " " + after);
+      passed.add(b.name() + " " + after);
     }
-    throw new ArchiveException("cannot choose a start for " + target + ": every registered base backup starts after"
-        + " it (" + String.join("; ", later) + "); name a start file and position instead");
+    throw new ArchiveException("cannot choose a start for " + target + ": no registered base backup precedes it and"
+        + " starts at an archived file (" + String.join("; ", passed) + "); name a start file and position instead");
   }
 
-  /** @return why {@code b} does not precede the target (it starts after it), or null if it does or cannot tell */
-  private static String startsAfter(ArchiveSurvey survey, BaseBackup b, RestoreTarget target) {
-    ArchiveSurvey.Entry e;
-    try {
-      e = findStart(survey, b, "base backup " + b.name());
-    } catch (NotFoundException x) {
-      e = null;
-    }
-    BinlogInfo info = e == null ? null : e.sidecar.binlog();
+  /**
+   * @param info the sidecar's binlog facts of the backup's start file
+   * @return why {@code b} does not precede the target (it starts after it), or null if it does or cannot tell
+   */
+  private static String startsAfter(BinlogInfo info, BaseBackup b, RestoreTarget target) {
     switch (target.kind()) {
       case TIME -> {
         Instant t = target.time();

@@ -74,13 +74,27 @@ class RestoreStartChoiceTest {
   }
 
   @Test
+  @DisplayName("passes over a backup whose start file is not archived yet (the active binlog), and says so")
+  void backupOfUnarchivedFileIsPassedOver() throws IOException {
+    registerTwoBackups();
+    reader.registerBaseBackup(new BaseBackup("newest", "mysql-bin.000004", 4, null,
+        Instant.parse("2026-11-22T03:53:40Z"), null));
+
+    RestorePlan plan = reader.plan(RestoreTarget.latest());
+
+    assertThat(plan.backup()).isEqualTo("late");
+    assertThat(plan.startChoice()).isEqualTo("base backup late, the newest registered one before the target;"
+        + " passed over: newest (its start mysql-bin.000004 is not a restorable file of the archive)");
+  }
+
+  @Test
   @DisplayName("fails naming the backups when every registered one starts after the target")
   void everyBackupAfterTarget() throws IOException {
     registerTwoBackups();
 
     assertThatThrownBy(() -> reader.plan(RestoreTarget.time(Instant.parse("2026-11-22T03:00:00Z"))))
         .isInstanceOf(ArchiveException.class)
-        .hasMessageContaining("every registered base backup starts after it")
+        .hasMessageContaining("no registered base backup precedes it")
         .hasMessageContaining("late (taken at 2026-11-22T03:53:33Z)")
         .hasMessageContaining("early (taken at 2026-11-22T03:53:27Z)");
   }
