@@ -2,28 +2,36 @@ package io.binlogarchive;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -210,6 +218,28 @@ public final class ArchiveReader {
   }
 
   /**
+   * Plans a restore without a named start: from the newest registered base backup that precedes
+   * {@code target} (taken at or before a time target; starting at or before a position target;
+   * whose GTID state does not yet hold a GTID target; the newest of all for {@link
+   * RestoreTarget#latest()}), or, when no base backup is registered, from the beginning of the
+   * first archived file of the newest timeline (of an older timeline if the target lies there). A
+   * backup whose start file is not a restorable file of the archive (not archived yet) is passed
+   * over. {@link RestorePlan#startChoice()} says which, and what was passed over.
+   *
+   * @param target where to stop
+   * @return the plan
+   * @throws ArchiveException if base backups are registered but none precedes the target and
+   *     starts at an archived file (the message names them), or the target lies outside the chosen
+   *     start's window
+   * @throws NotFoundException if the archive holds no binlog, or the chosen start file is not in it
+   * @throws IOException if the store fails
+   */
+  public RestorePlan plan(RestoreTarget target) throws IOException {
+    Objects.requireNonNull(target, "target");
+    return RestorePlanner.planFromNewestStart(survey(null), baseBackups(), target);
+  }
+
+  /**
    * Plans a restore from a base backup's coordinates (registered or not).
    *
    * @param backup the start
@@ -257,7 +287,7 @@ public final class ArchiveReader {
         return cached != null ? cached : readSidecar(o.key());
       }, pool);
     } finally {
-      pool.shutdownNow();
+      joinWorkers(pool);
     }
   }
 
@@ -280,18 +310,26 @@ public final class ArchiveReader {
    * before it reached the disk is fetched again. Checks first that the directory's file system has
    * room for what must be downloaded.
    *
+   * <p>The directory may be writable by others: each temporary file gets an unpredictable name and
+   * is created exclusively, never through a symbolic link, and a symbolic link (or anything but a
+   * regular file) under a final name fails the fetch, naming it, instead of being followed or
+   * replaced. A missing directory is created readable by its owner only ({@code rwx------}) where
+   * the file system has POSIX permissions. When this method returns or throws, every thread it
+   * started has ended: after a failure nothing more is renamed into the directory.
+   *
    * @param plan a plan of this archive
-   * @param directory the target directory (created if missing)
+   * @param directory the target directory (created, owner-only, if missing)
    * @return the files and the replay command; for a GTID target, the plan with its stop position
-   * @throws ArchiveException if there is not enough free space
+   * @throws ArchiveException if there is not enough free space, or a final name is a symbolic link
    * @throws IntegrityException if an artifact does not match its sidecar or decodes to more bytes than
-   *     it declares (decoding stops there; nothing is renamed), or, for a reader with a key provider,
-   *     an artifact is not encrypted (unless {@link Builder#allowUnencrypted(boolean)})
+   *     it declares (decoding stops there; that file is not renamed, nor any file not yet renamed when
+   *     the failure was seen), or, for a reader with a key provider, an artifact is not encrypted
+   *     (unless {@link Builder#allowUnencrypted(boolean)})
    * @throws IOException if the store or the directory fails
    */
   public FetchResult fetch(RestorePlan plan, Path directory) throws IOException {
     long t0 = System.nanoTime();
-    Files.createDirectories(directory);
+    LocalFiles.createPrivateDirectories(directory);
     List<Path> paths = new ArrayList<>();
     List<Sidecar> todo = new ArrayList<>();
     int reused = 0;
@@ -304,6 +342,7 @@ public final class ArchiveReader {
         throw ArtifactDecoder.unencrypted(s); // before anything is downloaded or written
       }
       Path p = directory.resolve(s.file());
+      LocalFiles.requireNoLink(p);
       paths.add(p);
       long t1 = System.nanoTime();
       if (alreadyFetched(p, s)) {
@@ -314,6 +353,10 @@ public final class ArchiveReader {
         need += s.size();
       }
     }
+    int swept = LocalFiles.sweepTemps(directory, todo.stream().map(Sidecar::file).collect(Collectors.toSet()));
+    if (swept > 0) {
+      LOG.atInfo().log("deleted {} temporary file(s) an interrupted fetch left in {}", swept, directory);
+    }
     long usable = usableSpace.of(directory);
     if (need > usable) {
       throw new ArchiveException("not enough free space in " + directory + ": the restore needs " + need
@@ -321,19 +364,39 @@ public final class ArchiveReader {
           + " free some space or fetch to another directory");
     }
     long[] counts = new long[2];
+    AtomicBoolean failed = new AtomicBoolean();
+    AtomicReference<Throwable> firstFailure = new AtomicReference<>();
     ExecutorService pool = pool("binlog-archive-fetch");
     try {
       List<Future<ArtifactDecoder.Result>> futures = new ArrayList<>();
       for (Sidecar s : todo) {
-        futures.add(pool.submit(() -> fetchOne(s, directory)));
+        futures.add(pool.submit(() -> {
+          try {
+            return fetchOne(s, directory, failed);
+          } catch (IOException | RuntimeException | Error e) {
+            if (!(e instanceof Dropped)) {
+              firstFailure.compareAndSet(null, e);
+            }
+            failed.set(true); // the files still in flight are dropped, not renamed
+            throw e;
+          }
+        }));
       }
       for (Future<ArtifactDecoder.Result> f : futures) {
         ArtifactDecoder.Result r = await(f);
         counts[0] += r.artifactBytes();
         counts[1] += r.plaintextBytes();
       }
+    } catch (IOException | RuntimeException | Error e) {
+      failed.set(true);
+      joinWorkers(pool);
+      Throwable first = firstFailure.get();
+      if (e instanceof Dropped && first != null) {
+        await(CompletableFuture.failedFuture(first)); // the failure that stopped the others
+      }
+      throw e;
     } finally {
-      pool.shutdownNow();
+      joinWorkers(pool);
     }
     RestorePlan resolved = plan;
     if (plan.target().kind() == RestoreTarget.Kind.GTID) {
@@ -351,7 +414,7 @@ public final class ArchiveReader {
       }
       resolved = new RestorePlan(plan.timeline(), plan.backup(), plan.startFile(), plan.startPosition(),
           plan.startGtids(), plan.target(), plan.files(), plan.totalBytes(), plan.stopDatetime(), stop,
-          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems());
+          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems(), plan.startChoice());
     }
     return new FetchResult(resolved, directory, paths, todo.size(), reused, counts[0], counts[1],
         Duration.ofNanos(System.nanoTime() - t0));
@@ -362,7 +425,7 @@ public final class ArchiveReader {
       return false;
     }
     MessageDigest d = Digests.sha256();
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       ByteBuffer buf = ByteBuffer.allocate(1 << 20);
       while (ch.read(buf) > 0) {
         buf.flip();
@@ -373,13 +436,18 @@ public final class ArchiveReader {
     return Digests.hex(d.digest()).equalsIgnoreCase(s.sha256());
   }
 
-  private ArtifactDecoder.Result fetchOne(Sidecar s, Path directory) throws IOException {
+  /** @param dropRest set once another file of the fetch failed: this one is then not renamed into place */
+  private ArtifactDecoder.Result fetchOne(Sidecar s, Path directory, AtomicBoolean dropRest) throws IOException {
+    if (dropRest.get()) {
+      throw new Dropped("not fetching " + s.file() + " into " + directory + ": another file of the fetch failed");
+    }
     long t0 = System.nanoTime();
     Path target = directory.resolve(s.file());
-    Path tmp = directory.resolve("." + s.file() + ".part");
+    Path[] tmp = new Path[1];
     ArtifactDecoder.Result r = retryPolicy.call("fetch " + s.artifact().key(), () -> {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING);
+      LocalFiles.Temp temp = LocalFiles.createTemp(directory, s.file());
+      tmp[0] = temp.path();
+      try (FileChannel ch = temp.channel();
           BackgroundFlusher flusher = syncFetchedFiles ? new BackgroundFlusher(ch, "binlog-archive-flush-" + s.file()) : null) {
         boolean[] failed = {false};
         ArtifactDecoder.FailureAware out = new ArtifactDecoder.FailureAware() {
@@ -411,11 +479,19 @@ public final class ArchiveReader {
         }
         return res;
       } catch (IOException | RuntimeException e) {
-        Files.deleteIfExists(tmp);
+        Files.deleteIfExists(temp.path());
         throw e;
       }
     });
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try {
+      if (dropRest.get()) {
+        throw new Dropped("not renaming " + s.file() + " into " + directory + ": another file of the fetch failed");
+      }
+      LocalFiles.moveIntoPlace(tmp[0], target);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp[0]);
+      throw e;
+    }
     if (syncFetchedFiles) {
       FsSync.directory(directory);
     }
@@ -426,22 +502,38 @@ public final class ArchiveReader {
     return r;
   }
 
+  /** A file of a fetch left out because another one failed. */
+  private static final class Dropped extends InterruptedIOException {
+    private static final long serialVersionUID = 1L;
+
+    Dropped(String message) {
+      super(message);
+    }
+  }
+
   // ---- verify ---------------------------------------------------------------------------------
 
   /**
    * Walks the whole archive: every sidecar present and valid, every artifact present with the size
    * (and store checksum) its sidecar records, or with {@link VerifyOptions#full()} downloaded,
    * decoded and matching its plaintext SHA-256; sequence and GTID continuity; timelines. With a
-   * state file, objects verified before and unchanged since are not checked again. A reader with a
-   * key provider reports unencrypted artifacts as corrupt unless {@link Builder#allowUnencrypted(boolean)}.
+   * state file, objects verified before and unchanged since are not checked again; it is written
+   * like a fetched file (random temporary name, created exclusively, never through a link). A reader
+   * with a key provider reports unencrypted artifacts as corrupt unless
+   * {@link Builder#allowUnencrypted(boolean)}. When this method returns or throws, every thread it
+   * started has ended.
    *
    * @param options what to check
    * @return files and bytes checked, every problem with its object, and the restorable windows
+   * @throws ArchiveException if the state file is a symbolic link (or not a regular file)
    * @throws IOException if the store cannot be listed or read
    */
   public VerifyReport verify(VerifyOptions options) throws IOException {
     long t0 = System.nanoTime();
     String archiveId = sink.describe() + "#" + layout.root();
+    if (options.stateFile() != null) {
+      LocalFiles.requireNoLink(options.stateFile()); // before the work, not when saving after it
+    }
     VerifyState old = options.stateFile() == null || options.recheckAll()
         ? VerifyState.empty(archiveId) : VerifyState.load(options.stateFile(), archiveId);
     ArchiveSurvey survey = survey(old);
@@ -503,7 +595,7 @@ public final class ArchiveReader {
         listener.fileVerified(e.sidecar, p);
       }
     } finally {
-      pool.shutdownNow();
+      joinWorkers(pool);
     }
     survey.compute();
     if (options.stateFile() != null) {
@@ -744,12 +836,59 @@ public final class ArchiveReader {
   // ---- plumbing -------------------------------------------------------------------------------
 
   private ExecutorService pool(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return Executors.newFixedThreadPool(parallelism, r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    return new WorkerPool(parallelism, name);
+  }
+
+  /** A fixed pool of daemon threads that remembers them, so {@link #joinWorkers} can wait for each to end. */
+  private static final class WorkerPool extends ThreadPoolExecutor {
+    final List<Thread> threads = Collections.synchronizedList(new ArrayList<>());
+
+    WorkerPool(int size, String name) {
+      super(size, size, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>());
+      AtomicInteger n = new AtomicInteger();
+      setThreadFactory(r -> {
+        Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+        t.setDaemon(true);
+        threads.add(t);
+        return t;
+      });
+    }
+  }
+
+  /**
+   * Stops a pool's workers (interrupting them) and waits until every one has ended, however long
+   * that takes: a read-side call never returns or throws while its threads still touch the store
+   * or the local disk. An interrupt of the caller is kept for after the wait.
+   */
+  static void joinWorkers(ExecutorService pool) {
+    pool.shutdownNow();
+    boolean interrupted = false;
+    long waited = 0;
+    while (true) {
+      try {
+        if (pool.awaitTermination(10, TimeUnit.SECONDS)) {
+          break;
+        }
+        waited += 10;
+        LOG.atWarn().log("still waiting for the workers of {} to end after {} s", pool, waited);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (pool instanceof WorkerPool w) {
+      for (Thread t : List.copyOf(w.threads)) {
+        while (t.isAlive()) { // terminated already: each thread is only leaving its run method
+          try {
+            t.join();
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static <T> T await(Future<T> f) throws IOException {

@@ -249,7 +249,7 @@ final class ArchiveRewrap {
           }
         }
       } finally {
-        pool.shutdownNow();
+        ArchiveReader.joinWorkers(pool);
       }
     }
     RewrapResult result = new RewrapResult(apply, target, moved, removed, failures, problems, onTarget, plain,

@@ -67,9 +67,15 @@ final class BackgroundFlusher implements AutoCloseable {
     }
   }
 
+  /** Stops the helper and waits (at most {@link DirectBuffers#JOIN_MILLIS}) for it to end. */
   @Override
   public void close() {
     done = true;
     thread.interrupt();
+    try {
+      thread.join(DirectBuffers.JOIN_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -40,6 +40,16 @@ final class FsSync {
   }
 
   static List<Path> createDirectories(Path dir, DirectorySync sync) throws IOException {
+    return createDirectories(dir, sync, new java.nio.file.attribute.FileAttribute<?>[0]);
+  }
+
+  /** As {@link #createDirectories(Path)}, creating each new level with {@code attrs} (e.g. owner-only). */
+  static List<Path> createDirectories(Path dir, java.nio.file.attribute.FileAttribute<?>... attrs) throws IOException {
+    return createDirectories(dir, FsSync::directory, attrs);
+  }
+
+  private static List<Path> createDirectories(Path dir, DirectorySync sync,
+      java.nio.file.attribute.FileAttribute<?>[] attrs) throws IOException {
     Path abs = dir.toAbsolutePath().normalize();
     if (Files.isDirectory(abs)) {
       return List.of();
@@ -51,7 +61,7 @@ final class FsSync {
     List<Path> created = new ArrayList<>();
     for (Path d : missing) {
       try {
-        Files.createDirectory(d);
+        Files.createDirectory(d, attrs);
         created.add(d);
       } catch (FileAlreadyExistsException e) {
         if (!Files.isDirectory(d)) {

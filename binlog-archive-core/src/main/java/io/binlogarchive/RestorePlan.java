@@ -31,6 +31,9 @@ import java.util.Locale;
  * @param flavor {@code mariadb} or {@code mysql}
  * @param windows every restorable window of the archive
  * @param problems every gap and problem the sidecars and listings show
+ * @param startChoice how {@link ArchiveReader#plan(RestoreTarget)} chose the start when none was
+ *     given (e.g. the newest registered base backup before the target), or {@code null} when the
+ *     caller named it
  */
 public record RestorePlan(
     String timeline,
@@ -46,7 +49,8 @@ public record RestorePlan(
     String stopAfterGtid,
     String flavor,
     List<RestoreWindow> windows,
-    List<ArchiveProblem> problems) {
+    List<ArchiveProblem> problems,
+    String startChoice) {
 
   /**
    * Copies the lists.
@@ -68,11 +72,44 @@ public record RestorePlan(
    * @param flavor {@code mariadb} or {@code mysql}
    * @param windows every restorable window of the archive
    * @param problems every gap and problem the sidecars and listings show
+   * @param startChoice how the start was chosen when none was given, or {@code null}
    */
   public RestorePlan {
     files = List.copyOf(files);
     windows = List.copyOf(windows);
     problems = List.copyOf(problems);
+  }
+
+  /**
+   * A plan whose start the caller named ({@link #startChoice()} is {@code null}).
+   *
+   * @param timeline the timeline replayed
+   * @param backup the base backup's name, or {@code null} for an explicit start
+   * @param startFile the first file
+   * @param startPosition where replay starts in it
+   * @param startGtids the GTID state at the start, or {@code null} if unknown
+   * @param target the target
+   * @param files the sidecars of the files to replay, in order
+   * @param totalBytes their plaintext size
+   * @param stopDatetime replay stops at the first event at or after this time, or {@code null}
+   * @param stopPosition replay stops at this position of the last file, or -1
+   * @param stopAfterGtid a GTID target: replay stops after the transaction that completes it, or
+   *     {@code null}
+   * @param flavor {@code mariadb} or {@code mysql}
+   * @param windows every restorable window of the archive
+   * @param problems every gap and problem the sidecars and listings show
+   */
+  public RestorePlan(String timeline, String backup, String startFile, long startPosition, String startGtids,
+      RestoreTarget target, List<Sidecar> files, long totalBytes, Instant stopDatetime, long stopPosition,
+      String stopAfterGtid, String flavor, List<RestoreWindow> windows, List<ArchiveProblem> problems) {
+    this(timeline, backup, startFile, startPosition, startGtids, target, files, totalBytes, stopDatetime, stopPosition,
+        stopAfterGtid, flavor, windows, problems, null);
+  }
+
+  /** @return a copy that says how its start was chosen */
+  RestorePlan withStartChoice(String choice) {
+    return new RestorePlan(timeline, backup, startFile, startPosition, startGtids, target, files, totalBytes,
+        stopDatetime, stopPosition, stopAfterGtid, flavor, windows, problems, choice);
   }
 
   /** @return the last file to replay */
@@ -91,6 +128,9 @@ public record RestorePlan(
     sb.append(String.format(Locale.ROOT, "restore plan: %s%n", target));
     sb.append(String.format(Locale.ROOT, "  start: %s %s position %d%s%s%n", timeline, startFile, startPosition,
         backup == null ? "" : " (base backup " + backup + ")", startGtids == null ? "" : ", GTID state [" + startGtids + "]"));
+    if (startChoice != null) {
+      sb.append(String.format(Locale.ROOT, "  start chosen: %s%n", startChoice));
+    }
     sb.append(String.format(Locale.ROOT, "  files: %d, %d bytes: %s .. %s%n", files.size(), totalBytes, startFile,
         lastFile()));
     if (stopDatetime != null) {

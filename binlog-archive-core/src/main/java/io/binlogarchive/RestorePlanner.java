@@ -112,6 +112,108 @@ final class RestorePlanner {
         stopGtid, firstInfo == null ? null : firstInfo.flavor(), survey.windows, survey.problems);
   }
 
+  /**
+   * Plans from the newest of {@code backups} (oldest first) that precedes the target or, with none
+   * registered, from the first archived file of a timeline; the plan says which. A backup whose
+   * start file is not (or not yet) a restorable file of the archive is passed over, and the plan
+   * says so.
+   */
+  static RestorePlan planFromNewestStart(ArchiveSurvey survey, List<BaseBackup> backups, RestoreTarget target) {
+    if (backups.isEmpty()) {
+      return planFromFirstFile(survey, target);
+    }
+    List<String> passed = new ArrayList<>();
+    for (int i = backups.size() - 1; i >= 0; i--) {
+      BaseBackup b = backups.get(i);
+      ArchiveSurvey.Entry e;
+      try {
+        e = findStart(survey, b, "base backup " + b.name());
+      } catch (NotFoundException x) {
+        passed.add(b.name() + " (its start " + b.file() + " is not a restorable file of the archive)");
+        continue;
+      }
+      String after = startsAfter(e.sidecar.binlog(), b, target);
+      if (after == null) {
+        return plan(survey, b.name(), b, target).withStartChoice("base backup " + b.name()
+            + ", the newest registered one before the target"
+            + (passed.isEmpty() ? "" : "; passed over: " + String.join("; ", passed)));
+      }
+      passed.add(b.name() + " " + after);
+    }
+    throw new ArchiveException("cannot choose a start for " + target + ": no registered base backup precedes it and"
+        + " starts at an archived file (" + String.join("; ", passed) + "); name a start file and position instead");
+  }
+
+  /**
+   * @param info the sidecar's binlog facts of the backup's start file
+   * @return why {@code b} does not precede the target (it starts after it), or null if it does or cannot tell
+   */
+  private static String startsAfter(BinlogInfo info, BaseBackup b, RestoreTarget target) {
+    switch (target.kind()) {
+      case TIME -> {
+        Instant t = target.time();
+        if (b.takenAt() != null) {
+          return b.takenAt().truncatedTo(ChronoUnit.SECONDS).isAfter(t) ? "(taken at " + b.takenAt() + ")" : null;
+        }
+        if (info != null && info.firstEventTime() != null
+            && info.firstEventTime().truncatedTo(ChronoUnit.SECONDS).isAfter(t)) {
+          return "(its file " + b.file() + " begins at " + info.firstEventTime() + ")";
+        }
+        return null;
+      }
+      case POSITION -> {
+        long seq = BinlogNames.sequence(b.file());
+        long targetSeq = BinlogNames.sequence(target.file());
+        boolean after = seq > targetSeq || (seq == targetSeq && b.position() > target.position());
+        return after ? "(at " + b.file() + ":" + b.position() + ")" : null;
+      }
+      case GTID -> {
+        GtidSet state = b.gtid() != null ? GtidSet.parse(b.gtid()) : GtidState.start(info);
+        GtidSet g = target.gtidSet();
+        boolean maria = info != null ? GtidState.isMariaDb(info) : g.isMariaDb();
+        if (state != null && !g.isEmpty() && g.isMariaDb() == maria && GtidState.reached(state, g, maria)) {
+          return "(its GTID state [" + GtidState.text(state, maria) + "] already holds it)";
+        }
+        return null;
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * No base backup is registered: plans from the start of the newest timeline's first archived
+   * file, or, for a target that lies before that timeline, of an older timeline's.
+   */
+  private static RestorePlan planFromFirstFile(ArchiveSurvey survey, RestoreTarget target) {
+    ArchiveException first = null;
+    for (int i = survey.timelines.size() - 1; i >= 0; i--) {
+      String t = survey.timelines.get(i);
+      List<ArchiveSurvey.Entry> entries = survey.entries.get(t);
+      if (entries.isEmpty()) {
+        continue;
+      }
+      String file = entries.get(0).file;
+      try {
+        return plan(survey, null, new BaseBackup("start", file, 4, null, null, t), target)
+            .withStartChoice("the first archived file of timeline " + t + ", as no base backup is registered");
+      } catch (ArchiveException x) {
+        if (first == null) {
+          first = x;
+        }
+        if (target.kind() == RestoreTarget.Kind.LATEST) {
+          break; // the latest point is on the newest timeline or nowhere
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+    throw new NotFoundException("cannot plan a restore to " + target + ": the archive holds no binlog; "
+        + survey.windowsText());
+  }
+
   private static void requireFlavor(GtidSet g, boolean maria, RestoreTarget target) {
     if (!g.isEmpty() && g.isMariaDb() != maria) {
       throw new IllegalArgumentException("target " + target + " is a " + (g.isMariaDb() ? "MariaDB" : "MySQL")

@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -85,15 +83,22 @@ final class VerifyState {
 
   void save(Path file) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
-    FsSync.createDirectories(dir);
-    Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+    LocalFiles.createPrivateDirectories(dir);
     byte[] json = Json.MAPPER.writeValueAsBytes(new Doc(VERSION, archive, items));
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      ch.write(java.nio.ByteBuffer.wrap(json));
-      ch.force(true);
+    LocalFiles.Temp tmp = LocalFiles.createTemp(dir, file.getFileName().toString());
+    try {
+      try (FileChannel ch = tmp.channel()) {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(json);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      LocalFiles.moveIntoPlace(tmp.path(), file.toAbsolutePath());
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp.path());
+      throw e;
     }
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     FsSync.directory(dir);
   }
 }

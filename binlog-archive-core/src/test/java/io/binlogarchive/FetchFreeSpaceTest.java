@@ -21,15 +21,7 @@ class FetchFreeSpaceTest {
 
   @BeforeEach
   void archiveThreeFiles() throws Exception {
-    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 4);
-    sink = FileSystemSink.of(tmp.resolve("archive"));
-    try (Archiver a = Archiver.builder()
-        .source(BinlogSource.indexFile(binlogs.resolve("mysql-bin.index")))
-        .sink(sink).serverId("db1").cursorFile(tmp.resolve("cursor.json")).retryPolicy(RetryPolicy.none())
-        .compression(Transform.zstd(3))
-        .build()) {
-      assertThat(a.runOnce().failure()).isNull();
-    }
+    sink = TestArchive.archiveChain(tmp, 4);
     plan = reader(dir -> Long.MAX_VALUE).planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
     assertThat(plan.files()).hasSize(3);
   }

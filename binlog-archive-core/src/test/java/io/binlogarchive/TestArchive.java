@@ -19,6 +19,23 @@ final class TestArchive {
   private TestArchive() {}
 
   /** @return the transform that decodes artifacts with this codec id */
+  /**
+   * Archives the first {@code count} files of the fixture chain (all but the last, still active)
+   * with zstd into a {@link FileSystemSink} at {@code tmp/archive}, as server {@code db1}.
+   */
+  static FileSystemSink archiveChain(Path tmp, int count) throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), count);
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+    try (Archiver a = Archiver.builder()
+        .source(BinlogSource.indexFile(binlogs.resolve("mysql-bin.index")))
+        .sink(sink).serverId("db1").cursorFile(tmp.resolve("cursor.json")).retryPolicy(RetryPolicy.none())
+        .compression(Transform.zstd(3))
+        .build()) {
+      assertThat(a.runOnce().failure()).isNull();
+    }
+    return sink;
+  }
+
   static Transform codec(String id) {
     return switch (id) {
       case "zstd" -> Transform.zstd(3);

@@ -35,7 +35,7 @@ import java.util.function.Function;
  */
 final class RestoreCommands {
   static final List<String> USAGE = List.of(
-      "  restore plan|fetch --from URI (--backup NAME | --start FILE:POS)",
+      "  restore plan|fetch --from URI [--backup NAME | --start FILE:POS]",
       "          [--until TIME | --until-gtid SET | --until-position FILE:POS] [--to-dir DIR]",
       "          [--server-id ID] [KEY [--allow-unencrypted]] [--parallelism N] [--sync] [--endpoint URL] [--region R]",
       "  verify  --from URI [--full] [--all] [--state FILE] [--server-id ID] [KEY [--allow-unencrypted]]",
@@ -197,8 +197,8 @@ final class RestoreCommands {
     if (targets > 1) {
       throw new Args.UsageException("give one of --until, --until-gtid, --until-position");
     }
-    if (a.has("--backup") == a.has("--start")) {
-      throw new Args.UsageException("give either --backup NAME or --start FILE:POS");
+    if (a.has("--backup") && a.has("--start")) {
+      throw new Args.UsageException("give either --backup NAME or --start FILE:POS, not both");
     }
     if (fetch && !a.has("--to-dir")) {
       throw new Args.UsageException("restore fetch needs --to-dir DIR");
@@ -219,9 +219,11 @@ final class RestoreCommands {
       RestorePlan plan;
       if (a.has("--backup")) {
         plan = o.reader().plan(a.get("--backup"), target);
-      } else {
+      } else if (a.has("--start")) {
         String[] fp = filePos("--start", a.get("--start"));
         plan = o.reader().planFrom(fp[0], Long.parseLong(fp[1]), target);
+      } else {
+        plan = o.reader().plan(target); // the newest base backup before the target, or the first file
       }
       if (!fetch) {
         out.print(plan.describe());
