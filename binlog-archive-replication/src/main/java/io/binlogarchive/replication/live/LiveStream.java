@@ -136,6 +136,10 @@ public final class LiveStream implements AutoCloseable {
             if (r == null) {
               throw new IOException(context + " ended (EOF from the server)");
             }
+            if (r.needsAck && log.isDebugEnabled()) {
+              log.debug("the source waits for an acknowledgement of the event ending at {}",
+                  Events.logPos(r.payload, r.offset));
+            }
             s.accept(r.payload, r.offset, r.length(), r.needsAck);
             if (!gotEvent) {
               gotEvent = true;
@@ -147,6 +151,7 @@ public final class LiveStream implements AutoCloseable {
             Object[] ack = s.takeAck();
             if (ack != null) {
               c.ack((String) ack[0], (Long) ack[1]);
+              log.debug("acknowledged {}:{}", ack[0], ack[1]);
             }
           }
         } catch (ServerErrorException e) {

@@ -118,6 +118,22 @@ final class LiveFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * After a SIGKILL of the server the crashed file keeps its in-use flag on the server, while the
+   * stream carries it clear: every file is compared with that bit masked; all but the newest must
+   * otherwise be identical.
+   */
+  void assertSpoolMatchesServerAfterCrash() throws Exception {
+    List<String> serverFiles = server.binaryLogs();
+    assertThat(spoolIndex()).as("spool index").isEqualTo(serverFiles);
+    for (String name : serverFiles) {
+      byte[] theirs = Files.readAllBytes(server.dataDir().resolve(name));
+      byte[] ours = Files.readAllBytes(spool.resolve(name));
+      assertThat(maskInUse(ours)).as("spool file %s equals the server's but for the in-use flag", name)
+          .isEqualTo(maskInUse(theirs));
+    }
+  }
+
   static byte[] maskInUse(byte[] b) {
     byte[] c = b.clone();
     if (c.length > 21) {
