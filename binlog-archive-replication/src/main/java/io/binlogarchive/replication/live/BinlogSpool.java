@@ -57,6 +57,7 @@ final class BinlogSpool implements Closeable {
   private long lastSync;
   private String ackFile;
   private long ackPosition = -1;
+  private volatile long heartbeats;
 
   private BinlogSpool(Path dir, FsyncPolicy policy, SpoolListener listener, LongSupplier nanoClock) {
     this.dir = dir;
@@ -95,6 +96,11 @@ final class BinlogSpool implements Closeable {
   /** @return the last durable boundary, or null before the first one */
   SpoolPosition durablePosition() {
     return name == null ? null : new SpoolPosition(name, durable, tracker.lastGtid(), boundaryTime);
+  }
+
+  /** @return heartbeats received (they are not written) */
+  long heartbeats() {
+    return heartbeats;
   }
 
   /** Whether the stream carries CRC32s (the artificial ROTATE's layout depends on it). */
@@ -343,6 +349,7 @@ final class BinlogSpool implements Closeable {
 
   /** A heartbeat: nothing new, but an interval fsync may be due. */
   void heartbeat() throws IOException {
+    heartbeats++;
     if (file != null && !closed && boundary > durable && policy.syncs() && !policy.interval().isZero()
         && nanoClock.getAsLong() - lastSync >= policy.interval().toNanos()) {
       sync();

@@ -255,6 +255,20 @@ public final class LiveStream implements AutoCloseable {
     return logs.get(0)[0];
   }
 
+  /** @return heartbeats received so far in this run (never written to the spool) */
+  long heartbeats() {
+    BinlogSpool s = spool;
+    return s == null ? 0 : s.heartbeats();
+  }
+
+  /** Closes the current connection from this side, as a network cut would; the stream reconnects. */
+  void dropConnection() throws IOException {
+    ReplicationClient c = client;
+    if (c != null) {
+      c.close();
+    }
+  }
+
   /** Asks {@link #run()} to return: closes the connection and wakes a pending reconnect. Thread-safe. */
   public void stop() {
     stopping = true;
