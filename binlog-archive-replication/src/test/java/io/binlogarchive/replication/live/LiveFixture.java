@@ -48,7 +48,11 @@ final class LiveFixture implements AutoCloseable {
   }
 
   void startStream(SourceConfig config, FsyncPolicy policy) {
-    stream = LiveStream.builder(config, spool).fsync(policy).listener(recorder)
+    startStream(config, policy, false);
+  }
+
+  void startStream(SourceConfig config, FsyncPolicy policy, boolean manualAcks) {
+    stream = LiveStream.builder(config, spool).fsync(policy).listener(recorder).acknowledgeManually(manualAcks)
         .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500)).build();
     failure = null;
     thread = new Thread(() -> {
@@ -188,6 +192,12 @@ final class LiveFixture implements AutoCloseable {
     final List<SpoolPosition> durable = new CopyOnWriteArrayList<>();
     final List<String> closed = new CopyOnWriteArrayList<>();
     final List<BinlogGapException> gaps = new CopyOnWriteArrayList<>();
+    volatile java.util.function.Consumer<SpoolPosition> onSourceWaiting = p -> {};
+
+    @Override
+    public void sourceWaiting(SpoolPosition position) {
+      onSourceWaiting.accept(position);
+    }
 
     @Override
     public void transactionDurable(SpoolPosition position) {

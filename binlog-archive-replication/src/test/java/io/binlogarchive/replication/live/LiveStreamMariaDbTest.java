@@ -204,6 +204,42 @@ class LiveStreamMariaDbTest {
     }
   }
 
+  @Test
+  @DisplayName("with manual acknowledgements, commits are released by acknowledge() called from another thread")
+  void semiSyncManual() throws Exception {
+    try (LiveFixture f = LiveFixture.start(tmp)) {
+      f.server.exec("SET GLOBAL rpl_semi_sync_master_timeout = 60000", "SET GLOBAL rpl_semi_sync_master_enabled = 1");
+      java.util.concurrent.ExecutorService uploader = java.util.concurrent.Executors.newSingleThreadExecutor();
+      java.util.concurrent.atomic.AtomicInteger waits = new java.util.concurrent.atomic.AtomicInteger();
+      try {
+        f.recorder.onSourceWaiting = p -> {
+          waits.incrementAndGet();
+          uploader.execute(() -> {
+            try {
+              f.stream.acknowledge(p);
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          });
+        };
+        f.startStream(f.source().semiSync(true).build(), FsyncPolicy.perTransaction(), true);
+        f.await(() -> status(f, "Rpl_semi_sync_master_clients") == 1, "the stream registers as a semi-sync replica");
+        long yes = status(f, "Rpl_semi_sync_master_yes_tx");
+        long no = status(f, "Rpl_semi_sync_master_no_tx");
+        f.server.exec("CREATE DATABASE s", "CREATE TABLE s.t (id INT PRIMARY KEY)");
+        for (int i = 0; i < 10; i++) {
+          f.server.exec("INSERT INTO s.t VALUES (" + i + ")");
+        }
+        assertThat(status(f, "Rpl_semi_sync_master_yes_tx")).isGreaterThanOrEqualTo(yes + 12);
+        assertThat(status(f, "Rpl_semi_sync_master_no_tx")).isEqualTo(no);
+        assertThat(waits.get()).isGreaterThanOrEqualTo(12);
+        f.stopStream();
+      } finally {
+        uploader.shutdownNow();
+      }
+    }
+  }
+
   static long status(LiveFixture f, String name) {
     try (Connection c = f.server.connection(); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SHOW GLOBAL STATUS LIKE '" + name + "'")) {
