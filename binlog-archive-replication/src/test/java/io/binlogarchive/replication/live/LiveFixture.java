@@ -138,6 +138,26 @@ final class LiveFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * An independent reference: {@code mariadb-binlog --read-from-remote-server --raw} fetches the same
+   * files over the same protocol; every file, the open one included, must equal the spool's.
+   */
+  void assertSpoolMatchesMariaDbBinlogRaw(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    List<String> names = spoolIndex();
+    ProcessBuilder pb = new ProcessBuilder("mariadb-binlog", "--read-from-remote-server", "--raw", "--to-last-log",
+        "--host=127.0.0.1", "--port=" + server.port(), "--user=" + USER, "--result-file=" + dir + "/", names.get(0))
+        .redirectErrorStream(true).redirectOutput(dir.resolve("mariadb-binlog.log").toFile());
+    pb.environment().put("MYSQL_PWD", PASSWORD); // not on the command line
+    Process p = pb.start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("mariadb-binlog: " + Files.readString(dir.resolve("mariadb-binlog.log"))).isZero();
+    for (String name : names) {
+      assertThat(Files.readAllBytes(spool.resolve(name))).as("spool file %s equals mariadb-binlog's copy", name)
+          .isEqualTo(Files.readAllBytes(dir.resolve(name)));
+    }
+  }
+
   static byte[] maskInUse(byte[] b) {
     byte[] c = b.clone();
     if (c.length > 21) {

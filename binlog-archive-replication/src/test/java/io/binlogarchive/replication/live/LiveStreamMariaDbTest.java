@@ -33,6 +33,7 @@ class LiveStreamMariaDbTest {
       assertThat(f.server.binaryLogs().size()).isGreaterThan(3);
       f.assertSpoolMatchesServer();
       assertThat(f.recorder.closed).hasSize(f.server.binaryLogs().size() - 1);
+      f.assertSpoolMatchesMariaDbBinlogRaw(tmp.resolve("reference"));
       assertThat(f.recorder.durable).isNotEmpty();
       assertThat(f.recorder.durable.get(f.recorder.durable.size() - 1).gtid()).matches("0-1-\\d+");
       long beats = f.stream.heartbeats();
