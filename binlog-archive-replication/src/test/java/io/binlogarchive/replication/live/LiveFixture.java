@@ -36,7 +36,13 @@ final class LiveFixture implements AutoCloseable {
   }
 
   static LiveFixture start(Path tmp, String... serverArgs) throws Exception {
-    MariaDbServer server = MariaDbServer.start(tmp.resolve("db"), serverArgs);
+    MariaDbServer server;
+    try {
+      server = MariaDbServer.start(tmp.resolve("db"), serverArgs);
+    } catch (IOException e) {
+      Path log = tmp.resolve("db").resolve("install.log");
+      throw new IOException(e.getMessage() + "\n--- install.log ---\n" + (Files.exists(log) ? Files.readString(log) : ""), e);
+    }
     server.exec("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
         "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + USER + "'@'%'");
     return new LiveFixture(server, tmp.resolve("spool"));
