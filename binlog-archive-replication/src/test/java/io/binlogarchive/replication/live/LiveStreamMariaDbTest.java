@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,7 @@ class LiveStreamMariaDbTest {
       f.assertSpoolMatchesServer();
       assertThat(f.recorder.closed).hasSize(f.server.binaryLogs().size() - 1);
       f.assertSpoolMatchesMariaDbBinlogRaw(tmp.resolve("reference"));
+      archiveSpoolWithCore(f);
       assertThat(f.recorder.durable).isNotEmpty();
       assertThat(f.recorder.durable.get(f.recorder.durable.size() - 1).gtid()).matches("0-1-\\d+");
       long beats = f.stream.heartbeats();
@@ -237,6 +239,27 @@ class LiveStreamMariaDbTest {
         f.stopStream();
       } finally {
         uploader.shutdownNow();
+      }
+    }
+  }
+
+  /** Core's file-based archiver, pointed at the spool, archives exactly the closed files, with the server's hashes. */
+  private void archiveSpoolWithCore(LiveFixture f) throws Exception {
+    io.binlogarchive.FileSystemSink sink = io.binlogarchive.FileSystemSink.of(tmp.resolve("archive"));
+    List<String> logs = f.server.binaryLogs();
+    List<String> closed = logs.subList(0, logs.size() - 1);
+    try (io.binlogarchive.Archiver archiver = io.binlogarchive.Archiver.builder()
+        .source(io.binlogarchive.BinlogSource.directory(f.spool)).sink(sink).serverId("live")
+        .cursorFile(tmp.resolve("cursor.json")).retryPolicy(io.binlogarchive.RetryPolicy.none()).build()) {
+      io.binlogarchive.RunSummary run = archiver.runOnce();
+      assertThat(run.failure()).isNull();
+      assertThat(run.results()).extracting(r -> r.file().name()).containsExactlyElementsOf(closed);
+      for (io.binlogarchive.FileResult r : run.results()) {
+        assertThat(r.status()).isEqualTo(io.binlogarchive.FileResult.Status.ARCHIVED);
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+            .digest(Files.readAllBytes(f.server.dataDir().resolve(r.file().name())));
+        assertThat(r.sidecar().sha256()).as("sidecar hash of %s is the server file's", r.file().name())
+            .isEqualTo(java.util.HexFormat.of().formatHex(digest));
       }
     }
   }
