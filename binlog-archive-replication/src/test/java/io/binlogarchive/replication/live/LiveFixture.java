@@ -82,11 +82,17 @@ final class LiveFixture implements AutoCloseable {
 
   /** Waits until the spool's durable position is the server's current binlog end. */
   void awaitCaughtUp() throws Exception {
-    String[] master = masterStatus();
+    // Asked again at each check: MariaDB may add a BINLOG_CHECKPOINT event to a new file a moment later.
     await(() -> {
+      String[] master;
+      try {
+        master = masterStatus();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
       SpoolPosition p = stream.durablePosition();
       return p != null && p.file().equals(master[0]) && p.endOffset() == Long.parseLong(master[1]);
-    }, "spool catches up with " + master[0] + ":" + master[1]);
+    }, "spool catches up with the server's SHOW MASTER STATUS");
   }
 
   void await(BooleanSupplier condition, String what) throws Exception {
