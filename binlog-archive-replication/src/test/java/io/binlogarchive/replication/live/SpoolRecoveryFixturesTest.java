@@ -92,6 +92,38 @@ class SpoolRecoveryFixturesTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  @DisplayName("the GTID of each transaction as the listener reports it: MySQL, tagged MySQL and MariaDB")
+  void gtids() throws Exception {
+    assertThat(gtids(Path.of(getClass().getResource("/binlogs/binlog_transaction_with_GTID_TAG.000001").toURI())))
+        .containsExactly("55778904-0299-11f1-b1b8-4ef0c4956feb:mytag:3");
+    Path shared = sharedFixtures();
+    assertThat(gtids(shared.resolve("mysql").resolve("binlog-invisible-columns.000001")))
+        .isNotEmpty().allMatch(g -> g.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:\\d+"));
+    List<String> maria = gtids(shared.resolve("mariadb-10.11-chain").resolve("mysql-bin.000005"));
+    assertThat(maria).isNotEmpty().allMatch(g -> g.matches("0-3-\\d+"));
+    for (int i = 1; i < maria.size(); i++) {
+      assertThat(Long.parseLong(maria.get(i).substring(4))).isEqualTo(Long.parseLong(maria.get(i - 1).substring(4)) + 1);
+    }
+  }
+
+  private static List<String> gtids(Path file) throws Exception {
+    byte[] b = Files.readAllBytes(file);
+    boolean crc = false;
+    TransactionTracker t = new TransactionTracker();
+    List<String> out = new ArrayList<>();
+    for (int pos = 4; pos + Events.HEADER <= b.length; pos += (int) Events.size(b, pos)) {
+      int len = (int) Events.size(b, pos);
+      if (Events.type(b, pos) == Events.FORMAT_DESCRIPTION) {
+        crc = Events.fdeHasCrc32(b, pos, len);
+      }
+      if (t.accept(b, pos, len, crc)) {
+        out.add(t.lastGtid());
+      }
+    }
+    return out;
+  }
+
   static Path sharedFixtures() {
     for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
       Path candidate = d.resolve("shared").resolve("fixtures");
