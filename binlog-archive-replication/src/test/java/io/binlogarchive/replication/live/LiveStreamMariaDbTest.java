@@ -41,6 +41,7 @@ class LiveStreamMariaDbTest {
       long beats = f.stream.heartbeats();
       f.await(() -> f.stream.heartbeats() >= beats + 2, "two more heartbeats while idle");
       f.assertSpoolMatchesServer();
+      assertThat(f.stream.connections()).as("one connection throughout").isEqualTo(1);
       f.stopStream();
     }
   }
@@ -119,6 +120,7 @@ class LiveStreamMariaDbTest {
         total += Files.size(f.spool.resolve(name));
       }
       assertThat(total).isGreaterThan(20L << 20);
+      assertThat(f.stream.connections()).as("one connection throughout").isEqualTo(1);
       f.stopStream();
     }
   }
@@ -202,7 +204,10 @@ class LiveStreamMariaDbTest {
       assertThat(status(f, "Rpl_semi_sync_master_yes_tx")).isGreaterThanOrEqualTo(yes + 22);
       assertThat(status(f, "Rpl_semi_sync_master_no_tx")).isEqualTo(no);
       f.awaitCaughtUp();
+      long beats = f.stream.heartbeats();
+      f.await(() -> f.stream.heartbeats() >= beats + 2, "heartbeats, with their semi-sync header, while idle");
       f.assertSpoolMatchesServer();
+      assertThat(f.stream.connections()).as("one connection throughout").isEqualTo(1);
       f.stopStream();
     }
   }
