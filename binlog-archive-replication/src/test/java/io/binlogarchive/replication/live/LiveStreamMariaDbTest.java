@@ -82,6 +82,26 @@ class LiveStreamMariaDbTest {
   }
 
   @Test
+  @DisplayName("a connection that stalls silently (bytes stop, socket open) is given up after missed heartbeats and resumed without gap or duplicate")
+  void stall() throws Exception {
+    try (LiveFixture f = LiveFixture.start(tmp); StallingProxy proxy = new StallingProxy(f.server.port())) {
+      SourceConfig viaProxy = SourceConfig.builder("127.0.0.1", proxy.port(), LiveFixture.USER)
+          .password(LiveFixture.PASSWORD.toCharArray()).tls(TlsMode.DISABLED).replicaServerId(77)
+          .heartbeat(java.time.Duration.ofMillis(250)).build();
+      f.startStream(viaProxy, FsyncPolicy.perTransaction());
+      f.server.load("w", 500, 21);
+      f.awaitCaughtUp();
+      proxy.stallAll();
+      f.server.load("w", 2000, 22); // written while the stream hears nothing
+      f.await(() -> f.stream.connections() >= 2, "the stream gives up the stalled connection and reconnects");
+      f.server.load("w", 200, 23);
+      f.awaitCaughtUp();
+      f.assertSpoolMatchesServer();
+      f.stopStream();
+    }
+  }
+
+  @Test
   @DisplayName("a restarted stream truncates a torn transaction at the end of its spool and resumes exactly there")
   void restartAfterTornWrite() throws Exception {
     try (LiveFixture f = LiveFixture.start(tmp)) {
