@@ -102,6 +102,19 @@ class LiveStreamMariaDbTest {
   }
 
   @Test
+  @DisplayName("against a server without TLS, preferred connects in plain and required fails, saying why")
+  void serverWithoutTls() throws Exception {
+    try (LiveFixture f = LiveFixture.start(tmp)) {
+      try (ReplicationClient c = ReplicationClient.connect(f.source().tls(TlsMode.PREFERRED).build())) {
+        assertThat(c.isTls()).isFalse();
+      }
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> ReplicationClient.connect(f.source().tls(TlsMode.REQUIRED).build()).close())
+          .isInstanceOf(java.io.IOException.class).hasMessageContaining("does not offer TLS");
+    }
+  }
+
+  @Test
   @DisplayName("a restarted stream truncates a torn transaction at the end of its spool and resumes exactly there")
   void restartAfterTornWrite() throws Exception {
     try (LiveFixture f = LiveFixture.start(tmp)) {
