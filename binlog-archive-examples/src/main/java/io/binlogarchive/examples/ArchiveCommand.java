@@ -139,14 +139,16 @@ final class ArchiveCommand extends CliCommand {
       if (w != null) {
         b.pollInterval(Duration.ofSeconds(watch));
       }
-      try (AgentOptions agentOptions = AgentOptions.apply(agent, b, target, serverId, Main.Progress.forStderr(err()),
-              w == null ? ArchiveListener.NONE : w, err(), env());
-          Archiver archiver = b.build()) {
+      AgentOptions agentOptions = AgentOptions.apply(agent, b, target, serverId, Main.Progress.forStderr(err()),
+          w == null ? ArchiveListener.NONE : w, err(), env());
+      try (Archiver archiver = b.build()) {
         if (w != null) {
           return w.run(archiver);
         }
         RunSummary s = archiver.runOnce();
         return Main.report(s, err()) ? 0 : 1;
+      } finally {
+        agentOptions.close(); // the metrics endpoint, after the archiver's last event
       }
     } finally {
       try {

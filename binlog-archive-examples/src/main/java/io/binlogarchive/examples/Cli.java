@@ -1,27 +1,16 @@
 package io.binlogarchive.examples;
 
+import java.util.List;
 import picocli.CommandLine.Command;
 
 /**
  * The top of the command tree. A new command is one class (see {@link CliCommand}) and one line in
- * {@code subcommands} below.
+ * {@link #COMMANDS}.
  */
 @Command(
     name = "binlog-archive",
     description = "Archives MySQL/MariaDB binlogs to object storage, verifies them and restores from them.",
     synopsisSubcommandLabel = "<command>",
-    subcommands = {
-        ArchiveCommand.class,
-        StatusCommand.class,
-        InspectCommand.class,
-        CompareCommand.class,
-        RestoreCommands.Restore.class,
-        RestoreCommands.Verify.class,
-        RestoreCommands.Prune.class,
-        RestoreCommands.Backup.class,
-        RewrapCommand.class,
-        CompletionCommand.class,
-    },
     footer = {
         "",
         "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix.",
@@ -30,6 +19,23 @@ import picocli.CommandLine.Command;
         "Errors are one line on stderr. 'binlog-archive <command> [<sub>] --help' shows a command's options."
     })
 final class Cli extends CliCommand {
+  /**
+   * Every command, in the order the help lists them. {@link Main} builds only the one a command
+   * line names (picocli reads each command's annotations when it is added, which costs startup
+   * time), and all of them for the help, completion and errors.
+   */
+  static final List<Class<? extends CliCommand>> COMMANDS = List.of(
+      ArchiveCommand.class,
+      StatusCommand.class,
+      InspectCommand.class,
+      CompareCommand.class,
+      RestoreCommands.Restore.class,
+      RestoreCommands.Verify.class,
+      RestoreCommands.Prune.class,
+      RestoreCommands.Backup.class,
+      RewrapCommand.class,
+      CompletionCommand.class);
+
   @Override
   int execute() {
     throw new UsageException("give a command");

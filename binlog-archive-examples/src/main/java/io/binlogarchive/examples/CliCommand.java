@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
  * each as one line on stderr (see {@link Main}).
  *
  * <p>To add a command: write a small subclass annotated {@code @Command(name = "...", description =
- * "...")} and add its class to the {@code subcommands} of {@link Cli} (or of its parent command for a
- * sub-subcommand, as {@code restore plan}). Help, completion and the README check pick it up.
+ * "...")} and add its class to {@link Cli#COMMANDS} (a sub-subcommand, as {@code restore plan}, to
+ * the {@code subcommands} of its parent). Help, completion and the README check pick it up; see
+ * also {@code docs/cli.md}.
  */
 abstract class CliCommand implements Callable<Integer> {
   @Mixin CliOptions.Global global;

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 final class CompletionCommand extends CliCommand {
   @Override
   int execute() {
-    out().print(AutoComplete.bash(spec.root().name(), spec.root().commandLine()));
+    // the whole tree: Main builds only the command a command line names
+    out().print(AutoComplete.bash(spec.root().name(), Main.commandLine(io)));
     out().flush();
     return 0;
   }

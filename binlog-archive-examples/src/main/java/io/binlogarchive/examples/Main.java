@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.ArgGroupSpec;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,7 +82,7 @@ public final class Main {
   }
 
   int run(String[] argv) {
-    CommandLine cli = commandLine(new CliCommand.Io(out, err, env));
+    CommandLine cli = commandLine(new CliCommand.Io(out, err, env), commandName(argv));
     if (argv.length == 0) {
       err.print(cli.getUsageMessage());
       return 2;
@@ -95,9 +96,23 @@ public final class Main {
     return cli.execute(argv);
   }
 
-  /** The command tree with the runner's error handling: one line on stderr, exit 2 or 1. */
+  /** The whole command tree with the runner's error handling: one line on stderr, exit 2 or 1. */
   static CommandLine commandLine(CliCommand.Io io) {
-    CommandLine cli = new CommandLine(Cli.class, new CliCommand.Factory(io));
+    return commandLine(io, null);
+  }
+
+  /**
+   * The command tree with only the command {@code name}, or every command when {@code name} is
+   * null or names none (the help, an unknown command).
+   */
+  static CommandLine commandLine(CliCommand.Io io, String name) {
+    CommandLine.IFactory factory = new CliCommand.Factory(io);
+    CommandLine cli = new CommandLine(Cli.class, factory);
+    List<Class<? extends CliCommand>> commands = Cli.COMMANDS.stream()
+        .filter(c -> c.getAnnotation(Command.class).name().equals(name)).toList();
+    for (Class<? extends CliCommand> c : commands.isEmpty() ? Cli.COMMANDS : commands) {
+      cli.addSubcommand(new CommandLine(c, factory));
+    }
     cli.setOverwrittenOptionsAllowed(true); // as before: a repeated option's last value wins
     cli.setHelpFactory(GroupedHelp::new);
     cli.setUsageHelpWidth(110);
@@ -177,6 +192,18 @@ public final class Main {
     }
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     return m.startsWith("Error: ") ? m.substring("Error: ".length()) : m;
+  }
+
+  /** The first word of the command line that is neither an option nor {@code --log-format}'s value. */
+  static String commandName(String[] argv) {
+    for (int i = 0; i < argv.length; i++) {
+      if (argv[i].equals("--log-format")) {
+        i++;
+      } else if (!argv[i].startsWith("-")) {
+        return argv[i];
+      }
+    }
+    return null;
   }
 
   /** {@code --log-format text|json} is read in {@link #main}, before the first logger exists; checked here. */

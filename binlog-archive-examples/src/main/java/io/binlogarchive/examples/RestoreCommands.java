@@ -164,8 +164,7 @@ final class RestoreCommands {
     }
 
     /** What {@link #barOnTerminal} returns: closing it ends the bar. */
-    interface Bar extends AutoCloseable {
-      @Override
+    interface Bar {
       void close();
     }
 
@@ -341,8 +340,11 @@ final class RestoreCommands {
         err().print(plan.describe());
         Path dir = Path.of(toDir);
         FetchResult f;
-        try (Progress.Bar bar = progress.barOnTerminal("fetch", plan.totalBytes())) {
+        Progress.Bar bar = progress.barOnTerminal("fetch", plan.totalBytes());
+        try {
           f = o.reader().fetch(plan, dir);
+        } finally {
+          bar.close();
         }
         err().printf(Locale.ROOT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
             f.reused(), Main.bytes(f.bytesWritten()), dir, f.duration().toMillis());
@@ -389,8 +391,11 @@ final class RestoreCommands {
           opts = opts.withRecheckAll();
         }
         VerifyReport r;
-        try (Progress.Bar bar = full ? progress.barOnTerminal("verify", -1) : () -> { }) {
+        Progress.Bar bar = full ? progress.barOnTerminal("verify", -1) : () -> { };
+        try {
           r = o.reader().verify(opts);
+        } finally {
+          bar.close();
         }
         out().printf(Locale.ROOT, "verified %s (%s): %d file(s) checked, %d unchanged since the last run, %s %s%n",
             o.target().uri(), r.full() ? "full: downloaded, decoded, SHA-256" : "sizes and store checksums",
