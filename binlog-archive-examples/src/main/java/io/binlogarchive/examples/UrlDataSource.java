@@ -45,7 +45,7 @@ final class UrlDataSource implements DataSource {
   private UrlDataSource(String url, String password) {
     if (!url.startsWith("jdbc:")) {
       // not echoed: it may hold a password
-      throw new Args.UsageException("--jdbc-url must start with jdbc:, e.g. jdbc:mariadb://127.0.0.1:3306/?user=archiver");
+      throw new UsageException("--jdbc-url must start with jdbc:, e.g. jdbc:mariadb://127.0.0.1:3306/?user=archiver");
     }
     this.url = url;
     this.password = password;
@@ -58,21 +58,22 @@ final class UrlDataSource implements DataSource {
   /**
    * The data source for {@code --jdbc-url}, or null without one.
    *
+   * @param url {@code --jdbc-url}, or null
+   * @param passwordFile {@code --jdbc-password-file}, or null
    * @param env where {@value #PASSWORD_ENV} is looked up
    * @param err where the warning about a password in the URL goes (one line)
    */
-  static UrlDataSource fromArgs(Args a, Function<String, String> env, PrintStream err) {
-    if (!a.has("--jdbc-url")) {
-      if (a.has("--jdbc-password-file")) {
-        throw new Args.UsageException("--jdbc-password-file goes with --jdbc-url");
+  static UrlDataSource fromOptions(String url, String passwordFile, Function<String, String> env, PrintStream err) {
+    if (url == null) {
+      if (passwordFile != null) {
+        throw new UsageException("--jdbc-password-file goes with --jdbc-url");
       }
       return null;
     }
-    String url = a.get("--jdbc-url");
     String password = null;
     String source = null;
-    if (a.has("--jdbc-password-file")) {
-      password = readPasswordFile(Path.of(a.get("--jdbc-password-file")));
+    if (passwordFile != null) {
+      password = readPasswordFile(Path.of(passwordFile));
       source = "--jdbc-password-file";
     } else {
       String fromEnv = env.apply(PASSWORD_ENV);
@@ -83,7 +84,7 @@ final class UrlDataSource implements DataSource {
     }
     boolean inUrl = !passwordsIn(url).isEmpty();
     if (inUrl && password != null) {
-      throw new Args.UsageException("--jdbc-url holds a password and " + source + " gives one too; give it once,"
+      throw new UsageException("--jdbc-url holds a password and " + source + " gives one too; give it once,"
           + " preferably only in " + source);
     }
     if (inUrl) {
@@ -99,15 +100,15 @@ final class UrlDataSource implements DataSource {
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
-      throw new Args.UsageException("--jdbc-password-file " + file + " does not exist");
+      throw new UsageException("--jdbc-password-file " + file + " does not exist");
     } catch (IOException e) {
-      throw new Args.UsageException("cannot read --jdbc-password-file " + file + ": " + e.getClass().getSimpleName());
+      throw new UsageException("cannot read --jdbc-password-file " + file + ": " + e.getClass().getSimpleName());
     }
     if (text.endsWith("\n")) {
       text = text.substring(0, text.length() - (text.endsWith("\r\n") ? 2 : 1));
     }
     if (text.isEmpty()) {
-      throw new Args.UsageException("--jdbc-password-file " + file + " is empty");
+      throw new UsageException("--jdbc-password-file " + file + " is empty");
     }
     return text;
   }

@@ -41,8 +41,8 @@ class InsecureEndpointCliTest {
         .doesNotContain("a-bearer-token");
   }
 
-  static Args args(String... argv) {
-    return new Args(argv, 0, java.util.Set.of("--endpoint", "--region"), java.util.Set.of());
+  static StoreSettings args(String endpoint, boolean allowInsecureEndpoint) {
+    return new StoreSettings(endpoint, null, allowInsecureEndpoint, null, null);
   }
 
   @Test
@@ -64,9 +64,8 @@ class InsecureEndpointCliTest {
     try {
       assertRefused(run("verify", "--from", "file://" + tmp.resolve("archive"), "--kms-key-id", "alias/k",
           "--region", "us-east-1"));
-      Args allowed = new Args(new String[] {"--kms-key-id", "alias/k", "--region", "us-east-1",
-          "--allow-insecure-endpoint"}, 0, java.util.Set.of("--kms-key-id", "--region", "--endpoint"), java.util.Set.of());
-      try (S3Sinks.Kms kms = S3Sinks.kms(allowed)) {
+      StoreSettings allowed = new StoreSettings(null, "us-east-1", true, null, null);
+      try (S3Sinks.Kms kms = S3Sinks.kms("alias/k", allowed)) {
         assertThat(kms.keys().primaryKeyId()).isEqualTo("alias/k");
       }
     } finally {
@@ -89,13 +88,13 @@ class InsecureEndpointCliTest {
   @Test
   @DisplayName("accepts a remote http endpoint with --allow-insecure-endpoint, and a loopback one without")
   void allowed() throws Exception {
-    try (Sink s = S3Sinks.open("bucket", args("--endpoint", REMOTE, "--allow-insecure-endpoint"))) {
+    try (Sink s = S3Sinks.open("bucket", args(REMOTE, true))) {
       assertThat(s.describe()).isEqualTo("s3://bucket/");
     }
-    try (Sink s = S3Sinks.open("bucket", args("--endpoint", "http://127.0.0.1:9000"))) {
+    try (Sink s = S3Sinks.open("bucket", args("http://127.0.0.1:9000", false))) {
       assertThat(s.describe()).isEqualTo("s3://bucket/");
     }
-    assertThat(CloudSinks.open("gs", "bucket", args("--endpoint", REMOTE, "--allow-insecure-endpoint")).describe())
+    assertThat(CloudSinks.open("gs", "bucket", args(REMOTE, true)).describe())
         .isEqualTo("gs://bucket/");
     assertThat(Keys.gcpKms(KEY, REMOTE, true, TOKEN_ENV::get).primaryKeyId()).isEqualTo(KEY);
     assertThat(Keys.gcpKms(KEY, "http://localhost:9000", false, TOKEN_ENV::get).primaryKeyId()).isEqualTo(KEY);
