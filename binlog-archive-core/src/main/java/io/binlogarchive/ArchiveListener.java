@@ -1,5 +1,8 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.StoreLease;
 import java.time.Duration;
 
 /**

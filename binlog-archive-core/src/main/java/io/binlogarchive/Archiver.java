@@ -1,5 +1,21 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.crypto.AesGcmTransform;
+import io.binlogarchive.internal.ArchiveLayout;
+import io.binlogarchive.internal.agent.AgentSupport;
+import io.binlogarchive.internal.agent.BinlogRotator;
+import io.binlogarchive.internal.agent.DirectoryWatch;
+import io.binlogarchive.internal.agent.SafeListener;
+import io.binlogarchive.internal.pipeline.ArchivePipeline;
+import io.binlogarchive.internal.pipeline.PipelineSettings;
+import io.binlogarchive.internal.pipeline.TokenBucket;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.CursorStore;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.StoreLease;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -45,27 +61,27 @@ public final class Archiver implements AutoCloseable {
     SHADOW
   }
 
-  final BinlogSource source;
-  final Sink sink;
-  final CursorStore cursorStore;
-  final ArchiveLayout layout;
-  final String serverId;
-  final List<Transform> transforms;
-  final Verifier verifier;
-  final RetryPolicy retryPolicy;
-  final ArchiveListener listener;
-  final int parallelism;
-  final int bufferSize;
-  final Mode mode;
-  final boolean failOnChecksumMismatch;
+  private final BinlogSource source;
+  private final Sink sink;
+  private final CursorStore cursorStore;
+  private final ArchiveLayout layout;
+  private final String serverId;
+  private final List<Transform> transforms;
+  private final Verifier verifier;
+  private final RetryPolicy retryPolicy;
+  private final ArchiveListener listener;
+  private final int parallelism;
+  private final int bufferSize;
+  private final Mode mode;
+  private final boolean failOnChecksumMismatch;
   /** Off only in the scanner-overhead benchmark: the sidecar then has no binlog section. */
-  final boolean scanEvents;
-  final boolean forceNewTimeline;
-  final Clock clock;
+  private final boolean scanEvents;
+  private final boolean forceNewTimeline;
+  private final Clock clock;
   final Duration pollInterval;
-  final TokenBucket bandwidth;
+  private final TokenBucket bandwidth;
   final BinlogRotator rotator;
-  final StoreLease lease;
+  private final StoreLease lease;
   private volatile Duration rotationDue;
   private final ArchivePipeline pipeline;
   private final AtomicBoolean stopRequested = new AtomicBoolean();
@@ -106,7 +122,9 @@ public final class Archiver implements AutoCloseable {
     this.rotator = b.rotateAfter == null ? null
         : new BinlogRotator(b.rotateDataSource, b.rotateAfter, binlogDirectory(b.source), b.clock);
     this.lease = b.lease;
-    this.pipeline = new ArchivePipeline(this);
+    this.pipeline = new ArchivePipeline(new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
+        verifier, retryPolicy, listener, parallelism, bufferSize, mode, failOnChecksumMismatch, scanEvents,
+        forceNewTimeline, clock, bandwidth, lease, this::stopRequested));
   }
 
   /** @return a new builder */
@@ -134,7 +152,7 @@ public final class Archiver implements AutoCloseable {
       throw new IllegalStateException("archiver is closed");
     }
     if (lease != null) {
-      RunSummary standby = AgentSupport.standbyUnlessLeaseHeld(this);
+      RunSummary standby = AgentSupport.standbyUnlessLeaseHeld(pipeline.settings());
       if (standby != null) {
         return standby;
       }
@@ -259,7 +277,7 @@ public final class Archiver implements AutoCloseable {
     }
   }
 
-  boolean stopRequested() {
+  private boolean stopRequested() {
     return stopRequested.get() || lease != null && !lease.isHeld();
   }
 
@@ -311,8 +329,7 @@ public final class Archiver implements AutoCloseable {
   }
 
   private static java.nio.file.Path binlogDirectory(BinlogSource source) {
-    return source instanceof IndexFileBinlogSource s ? s.directory()
-        : source instanceof JdbcBinlogSource j ? j.directory() : null;
+    return source.localDirectory().orElse(null);
   }
 
   @Override

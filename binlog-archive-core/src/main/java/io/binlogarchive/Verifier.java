@@ -1,5 +1,10 @@
 package io.binlogarchive;
 
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.internal.decode.ArtifactDecoder;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
@@ -116,7 +121,7 @@ public interface Verifier {
      * @param file the binlog's name, for errors
      * @param declaredSize the binlog's size
      */
-    static ReadBack of(Sink sink, String key, String file, List<Transform> transforms, long declaredSize)
+    public static ReadBack of(Sink sink, String key, String file, List<Transform> transforms, long declaredSize)
         throws IOException {
       ArtifactDecoder.Decoded d = ArtifactDecoder.read(sink, key, file, transforms, declaredSize, null, true);
       return new ReadBack(d.artifactBytes(), d.artifactSha256(), d.plaintextBytes(), d.plaintextSha256());

@@ -1,5 +1,17 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.internal.ArchiveLayout;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.CursorStore;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoreLease;
+import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.store.spi.ForwardingSink;
+import io.binlogarchive.testing.Fixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,5 +1,20 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.crypto.DataKey;
+import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.crypto.StaticKeyProvider;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.FileSystemSinkTest;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoreLease;
+import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.testing.SinkCompatibilityKit;
+import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -277,7 +292,7 @@ class ArchiverTest {
       List<String> sidecarOrder = Collections.synchronizedList(new ArrayList<>());
       Sink sink = new TestArchive.DelegatingSink(FileSystemSink.of(tmp.resolve("archive"))) {
         @Override
-        void beforeCommit(String key) throws IOException {
+        public void beforeCommit(String key) throws IOException {
           if (key.endsWith("mysql-bin.000001.zst")) {
             try {
               assertThat(laterDone.await(60, java.util.concurrent.TimeUnit.SECONDS))
@@ -289,7 +304,7 @@ class ArchiverTest {
         }
 
         @Override
-        void afterCommit(String key, StoredObject stored) {
+        public void afterCommit(String key, StoredObject stored) {
           if (key.endsWith(".json")) {
             sidecarOrder.add(key.substring(key.lastIndexOf('/') + 1));
             if (key.matches(".*mysql-bin\\.00000[234]\\.json")) {
@@ -373,7 +388,7 @@ class ArchiverTest {
       AtomicInteger written = new AtomicInteger();
       Sink sink = new TestArchive.DelegatingSink(fs) {
         @Override
-        void beforeWrite(String key, int len) {
+        public void beforeWrite(String key, int len) {
           written.addAndGet(len);
         }
       };

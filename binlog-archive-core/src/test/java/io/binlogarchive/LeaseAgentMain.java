@@ -1,5 +1,8 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.StoreLease;
 import java.nio.file.Path;
 import java.time.Duration;
 

@@ -2,11 +2,11 @@ package io.binlogarchive.examples;
 
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogSource;
-import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.KeyProvider;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.RunSummary;
-import io.binlogarchive.Transform;
+import io.binlogarchive.codec.Transform;
 import io.binlogarchive.Verifier;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.binlogarchive.examples;
 
+import io.binlogarchive.ArchiveException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;

@@ -4,7 +4,7 @@ import com.google.cloud.NoCredentials;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
+import io.binlogarchive.store.Sink;
 import io.binlogarchive.gcs.GcsSink;
 
 /**

@@ -1,7 +1,7 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.ArchiveCatalog;
-import io.binlogarchive.ArchiveComparison;
+import io.binlogarchive.restore.ArchiveCatalog;
+import io.binlogarchive.restore.ArchiveComparison;
 import io.binlogarchive.NotFoundException;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.ArchiveCatalog;
-import io.binlogarchive.ArchiveStatus;
-import io.binlogarchive.BinlogSource;
-import io.binlogarchive.Cursor;
-import io.binlogarchive.FileSystemSink;
+import io.binlogarchive.restore.ArchiveCatalog;
+import io.binlogarchive.restore.ArchiveStatus;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.Sidecar;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -4,7 +4,7 @@ import com.sun.management.OperatingSystemMXBean;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.Archiver;
-import io.binlogarchive.Cursor;
+import io.binlogarchive.store.Cursor;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;

@@ -1,9 +1,9 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.ArchiveProblem;
-import io.binlogarchive.ArchiveReader;
-import io.binlogarchive.KeyProvider;
-import io.binlogarchive.RewrapResult;
+import io.binlogarchive.restore.ArchiveProblem;
+import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.restore.RewrapResult;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.function.Function;

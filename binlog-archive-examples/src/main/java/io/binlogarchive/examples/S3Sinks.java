@@ -1,10 +1,10 @@
 package io.binlogarchive.examples;
 
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.ForwardingSink;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkWriter;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.spi.ForwardingSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.s3.AwsKmsKeyProvider;
 import io.binlogarchive.s3.S3Sink;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.ArchiveCatalog;
-import io.binlogarchive.BinlogInfo;
+import io.binlogarchive.restore.ArchiveCatalog;
+import io.binlogarchive.binlog.BinlogInfo;
 import io.binlogarchive.Sidecar;
 import java.io.IOException;
 import java.util.List;

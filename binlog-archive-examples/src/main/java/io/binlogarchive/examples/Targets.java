@@ -1,7 +1,7 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.Sink;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.Sink;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.binlogarchive.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.Sink;
+import io.binlogarchive.store.Sink;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package io.binlogarchive.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.Sidecar;
-import io.binlogarchive.Transform;
+import io.binlogarchive.codec.Transform;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

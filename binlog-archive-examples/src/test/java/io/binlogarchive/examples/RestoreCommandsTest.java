@@ -1,5 +1,6 @@
 package io.binlogarchive.examples;
 
+import io.binlogarchive.crypto.KeyProvider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

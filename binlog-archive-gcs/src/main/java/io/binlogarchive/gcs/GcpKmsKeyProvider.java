@@ -1,11 +1,13 @@
 package io.binlogarchive.gcs;
 
+import io.binlogarchive.StoreException;
+import io.binlogarchive.codec.Transform;
 import com.google.auth.Credentials;
 import com.google.auth.oauth2.GoogleCredentials;
-import io.binlogarchive.DataKey;
-import io.binlogarchive.Endpoints;
+import io.binlogarchive.crypto.DataKey;
+import io.binlogarchive.store.spi.Endpoints;
 import io.binlogarchive.IntegrityException;
-import io.binlogarchive.KeyProvider;
+import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.RetryPolicy;
 import java.net.URI;
@@ -306,7 +308,7 @@ public final class GcpKmsKeyProvider implements KeyProvider {
     /**
      * @param allow if true, the endpoint may be plain {@code http://} on a non-loopback address; by
      *     default {@link #build()} refuses one, since the bearer token and data keys would cross the
-     *     network unencrypted (see {@link io.binlogarchive.Endpoints})
+     *     network unencrypted (see {@link io.binlogarchive.store.spi.Endpoints})
      * @return this builder
      */
     public Builder allowInsecureEndpoint(boolean allow) {

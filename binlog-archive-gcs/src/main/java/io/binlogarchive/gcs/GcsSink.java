@@ -1,5 +1,6 @@
 package io.binlogarchive.gcs;
 
+import io.binlogarchive.store.StoreLease;
 import com.google.api.gax.paging.Page;
 import com.google.cloud.ReadChannel;
 import com.google.cloud.WriteChannel;
@@ -13,17 +14,17 @@ import com.google.cloud.storage.Storage.BlobSourceOption;
 import com.google.cloud.storage.Storage.BlobTargetOption;
 import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageClass;
-import io.binlogarchive.ConditionalCalls;
-import io.binlogarchive.Endpoints;
+import io.binlogarchive.store.spi.ConditionalCalls;
+import io.binlogarchive.store.spi.Endpoints;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
-import io.binlogarchive.ObjectKeys;
-import io.binlogarchive.PreconditionFailedException;
+import io.binlogarchive.store.spi.ObjectKeys;
+import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkWriter;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.gcs.GcsErrors.Op;
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,7 +66,7 @@ import java.util.zip.CRC32C;
  * archive pipeline re-reads the local binlog). Configure the client with few attempts (or one)
  * so that its retries and the policy's do not multiply; see the module README.
  *
- * <p>Conditional writes (for {@link io.binlogarchive.StoreLease}): an object's {@link
+ * <p>Conditional writes (for {@link io.binlogarchive.store.StoreLease}): an object's {@link
  * StoredObject#version() version} is its generation, as a decimal string, in {@link #stat(String)},
  * {@link #list(String)} and {@link SinkWriter#commit()}. {@link #replace(String, String, byte[])}
  * is a single-request upload with {@code ifGenerationMatch}, and {@link #delete(String, String)} a
@@ -515,7 +516,7 @@ public final class GcsSink implements Sink {
     /**
      * @param allow if true, the client may use a plain {@code http://} host that is not a loopback
      *     address; by default {@link #build()} refuses one, since tokens and data would cross the
-     *     network unencrypted (see {@link io.binlogarchive.Endpoints})
+     *     network unencrypted (see {@link io.binlogarchive.store.spi.Endpoints})
      * @return this builder
      */
     public Builder allowInsecureEndpoint(boolean allow) {

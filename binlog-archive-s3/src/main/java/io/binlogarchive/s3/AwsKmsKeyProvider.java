@@ -1,9 +1,11 @@
 package io.binlogarchive.s3;
 
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.store.spi.Endpoints;
 import io.binlogarchive.ArchiveException;
-import io.binlogarchive.DataKey;
+import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.IntegrityException;
-import io.binlogarchive.KeyProvider;
+import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.StoreException;
 import java.util.ArrayList;
@@ -390,7 +392,7 @@ public final class AwsKmsKeyProvider implements KeyProvider {
      * @param allow if true, the client may use a plain {@code http://} endpoint that is not a
      *     loopback address (e.g. from {@code AWS_ENDPOINT_URL_KMS}); by default {@link #build()}
      *     refuses one, since data keys would cross the network unencrypted (see {@link
-     *     io.binlogarchive.Endpoints})
+     *     io.binlogarchive.store.spi.Endpoints})
      * @return this builder
      */
     public Builder allowInsecureEndpoint(boolean allow) {

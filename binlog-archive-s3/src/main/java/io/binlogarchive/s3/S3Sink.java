@@ -1,18 +1,19 @@
 package io.binlogarchive.s3;
 
+import io.binlogarchive.store.StoreLease;
 import io.binlogarchive.ArchiveException;
-import io.binlogarchive.ConditionalCalls;
-import io.binlogarchive.Endpoints;
+import io.binlogarchive.store.spi.ConditionalCalls;
+import io.binlogarchive.store.spi.Endpoints;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
-import io.binlogarchive.ObjectKeys;
-import io.binlogarchive.PreconditionFailedException;
+import io.binlogarchive.store.spi.ObjectKeys;
+import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoredObject;
-import io.binlogarchive.TranslatingInputStream;
+import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.store.spi.TranslatingInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -74,7 +75,7 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * multiply. The sink never creates an SDK client or credentials, and never closes the client it
  * was given.
  *
- * <p>Conditional writes (for {@link io.binlogarchive.StoreLease}): an object's {@link
+ * <p>Conditional writes (for {@link io.binlogarchive.store.StoreLease}): an object's {@link
  * StoredObject#version() version} is its ETag without the surrounding quotes, in {@link
  * #stat(String)}, {@link #list(String)} and {@link SinkWriter#commit()}. {@link #replace(String,
  * String, byte[])} is a {@code PutObject} with {@code If-Match}; {@link #delete(String, String)} a
@@ -925,7 +926,7 @@ public final class S3Sink implements Sink {
     /**
      * @param allow if true, the client may use a plain {@code http://} endpoint that is not a
      *     loopback address; by default {@link #build()} refuses one, since request signatures and
-     *     data would cross the network unencrypted (see {@link io.binlogarchive.Endpoints})
+     *     data would cross the network unencrypted (see {@link io.binlogarchive.store.spi.Endpoints})
      * @return this builder
      */
     public Builder allowInsecureEndpoint(boolean allow) {

@@ -1,16 +1,17 @@
 package io.binlogarchive.s3;
 
-import static io.binlogarchive.StoreTests.decode;
-import static io.binlogarchive.StoreTests.encode;
-import static io.binlogarchive.StoreTests.payload;
+import io.binlogarchive.testing.StoreTests;
+import static io.binlogarchive.testing.StoreTests.decode;
+import static io.binlogarchive.testing.StoreTests.encode;
+import static io.binlogarchive.testing.StoreTests.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.binlogarchive.DataKey;
+import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.Transform;
+import io.binlogarchive.codec.Transform;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Random;

@@ -1,5 +1,6 @@
 package io.binlogarchive.s3;
 
+import io.binlogarchive.NotFoundException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

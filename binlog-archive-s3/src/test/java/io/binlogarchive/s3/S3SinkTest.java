@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.SinkWriter;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.s3.FaultProxy.Exchange;
 import io.binlogarchive.s3.FaultProxy.Request;
 import java.io.IOException;

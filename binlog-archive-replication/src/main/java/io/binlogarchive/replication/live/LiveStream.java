@@ -1,6 +1,6 @@
 package io.binlogarchive.replication.live;
 
-import io.binlogarchive.BinlogSource;
+import io.binlogarchive.binlog.BinlogSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.binlogarchive.replication.live;
 
-import io.binlogarchive.GtidSet;
+import io.binlogarchive.binlog.GtidSet;
 import io.binlogarchive.replication.internal.PayloadWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

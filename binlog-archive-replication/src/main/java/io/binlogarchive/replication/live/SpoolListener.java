@@ -1,5 +1,7 @@
 package io.binlogarchive.replication.live;
 
+import io.binlogarchive.binlog.BinlogSource;
+
 /**
  * What the spool tells its owner, on the streaming thread. Every method has a no-op default; an
  * exception thrown from one is logged and ignored, so a listener cannot stop the stream. Keep the

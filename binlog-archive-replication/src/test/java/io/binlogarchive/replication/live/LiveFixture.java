@@ -2,7 +2,7 @@ package io.binlogarchive.replication.live;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.MariaDbServer;
+import io.binlogarchive.testing.MariaDbServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

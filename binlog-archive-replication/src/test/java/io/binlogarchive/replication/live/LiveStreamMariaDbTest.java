@@ -1,5 +1,11 @@
 package io.binlogarchive.replication.live;
 
+import io.binlogarchive.Archiver;
+import io.binlogarchive.FileResult;
+import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.RunSummary;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.FileSystemSink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -283,11 +289,11 @@ class LiveStreamMariaDbTest {
 
   /** Core's file-based archiver, pointed at the spool, archives exactly the closed files, with the server's hashes. */
   private void archiveSpoolWithCore(LiveFixture f) throws Exception {
-    io.binlogarchive.FileSystemSink sink = io.binlogarchive.FileSystemSink.of(tmp.resolve("archive"));
+    io.binlogarchive.store.FileSystemSink sink = io.binlogarchive.store.FileSystemSink.of(tmp.resolve("archive"));
     List<String> logs = f.server.binaryLogs();
     List<String> closed = logs.subList(0, logs.size() - 1);
     try (io.binlogarchive.Archiver archiver = io.binlogarchive.Archiver.builder()
-        .source(io.binlogarchive.BinlogSource.directory(f.spool)).sink(sink).serverId("live")
+        .source(io.binlogarchive.binlog.BinlogSource.directory(f.spool)).sink(sink).serverId("live")
         .cursorFile(tmp.resolve("cursor.json")).retryPolicy(io.binlogarchive.RetryPolicy.none()).build()) {
       io.binlogarchive.RunSummary run = archiver.runOnce();
       assertThat(run.failure()).isNull();

@@ -3,7 +3,7 @@ package io.binlogarchive.replication.live;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.binlogarchive.MariaDbServer;
+import io.binlogarchive.testing.MariaDbServer;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
