@@ -64,6 +64,7 @@ public final class Archiver implements AutoCloseable {
   final TokenBucket bandwidth;
   final BinlogRotator rotator;
   final StoreLease lease;
+  final ArtifactWriter artifacts;
   private volatile Duration rotationDue;
   private final ArchivePipeline pipeline;
   private final AtomicBoolean stopRequested = new AtomicBoolean();
@@ -102,7 +103,17 @@ public final class Archiver implements AutoCloseable {
     this.rotator = b.rotateAfter == null ? null
         : new BinlogRotator(b.rotateDataSource, b.rotateAfter, binlogDirectory(b.source), b.clock);
     this.lease = b.lease;
+    this.artifacts = new ArtifactWriter(sink, transforms, verifier, bandwidth, retryPolicy, this::retrying);
     this.pipeline = new ArchivePipeline(this);
+  }
+
+  /** Logs a retry and tells the listener. */
+  void retrying(String what, int attempt, Duration delay, Throwable error) {
+    LoggerFactory.getLogger(Archiver.class).atWarn()
+        .addKeyValue("attempt", attempt)
+        .addKeyValue("delay_ms", delay.toMillis())
+        .log("{} failed (attempt {}), retrying in {} ms: {}", what, attempt, delay.toMillis(), error.toString());
+    listener.retryScheduled(what, attempt, delay, error);
   }
 
   /** @return a new builder */
