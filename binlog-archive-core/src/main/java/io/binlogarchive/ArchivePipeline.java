@@ -1,9 +1,7 @@
 package io.binlogarchive;
 
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
@@ -524,43 +522,5 @@ final class ArchivePipeline {
 
   private static Duration since(long t0) {
     return Duration.ofNanos(System.nanoTime() - t0);
-  }
-
-  /** Hashes and counts the artifact bytes on their way to the sink, without closing it. */
-  static final class HashingOutputStream extends FilterOutputStream {
-    private final MessageDigest digest = Digests.sha256();
-    private long count;
-
-    HashingOutputStream(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      digest.update((byte) b);
-      count++;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      digest.update(b, off, len);
-      count += len;
-    }
-
-    /** Flushes but leaves the sink writer open: only commit or abort ends it. */
-    @Override
-    public void close() throws IOException {
-      out.flush();
-    }
-
-    String sha256Hex() {
-      return Digests.hex(digest.digest());
-    }
-
-    long count() {
-      return count;
-    }
   }
 }

@@ -74,30 +74,30 @@ final class ArtifactWriter {
       ConflictHandler onConflict) throws IOException {
     while (true) {
       try (SinkWriter writer = sink.create(key, meta)) {
-        ArchivePipeline.HashingOutputStream artifactOut =
-            new ArchivePipeline.HashingOutputStream(ThrottledOutputStream.wrap(writer, bandwidth));
+        HashingOutputStream artifactOut =
+            new HashingOutputStream(ThrottledOutputStream.wrap(writer, bandwidth));
         OutputStream chain = artifactOut;
         List<Map<String, Object>> facts = new ArrayList<>();
         for (int i = transforms.size() - 1; i >= 0; i--) {
           chain = transforms.get(i).wrap(chain);
           facts.add(0, chain instanceof StreamFacts sf ? sf.facts() : Map.of());
         }
-        PlainTap plain = new PlainTap(chain);
+        HashingOutputStream plain = new HashingOutputStream(chain, true);
         try (plain) {
           body.writeTo(plain);
         }
-        String plainSha = Digests.hex(plain.digest.digest());
+        String plainSha = plain.sha256Hex();
         String artifactSha = artifactOut.sha256Hex();
         long artifactSize = artifactOut.count();
         if (!commit) {
           writer.abort();
-          return new Written(key, plain.count, plainSha, artifactSize, artifactSha, null, facts);
+          return new Written(key, plain.count(), plainSha, artifactSize, artifactSha, null, facts);
         }
         StoredObject stored;
         try {
           stored = writer.commit();
         } catch (ObjectExistsException e) {
-          Optional<Verifier.ReadBack> rb = adoptExisting(key, plain.count, plainSha, local, onConflict);
+          Optional<Verifier.ReadBack> rb = adoptExisting(key, plain.count(), plainSha, local, onConflict);
           if (rb.isEmpty()) {
             continue; // the conflicting object was removed: upload again
           }
@@ -105,9 +105,9 @@ final class ArtifactWriter {
           artifactSize = rb.get().artifactSize();
           stored = sink.stat(key).orElseThrow(() -> new IOException("object " + key + " vanished"));
         }
-        verifier.verify(new Verifier.Upload(sink, key, stored, artifactSize, artifactSha, plain.count, plainSha,
+        verifier.verify(new Verifier.Upload(sink, key, stored, artifactSize, artifactSha, plain.count(), plainSha,
             transforms));
-        return new Written(key, plain.count, plainSha, artifactSize, artifactSha, stored, facts);
+        return new Written(key, plain.count(), plainSha, artifactSize, artifactSha, stored, facts);
       }
     }
   }
@@ -208,13 +208,23 @@ final class ArtifactWriter {
     Optional<Sidecar> read(String key) throws IOException;
   }
 
-  /** Hashes and counts the plaintext on its way into the chain; closing it closes the chain. */
-  private static final class PlainTap extends FilterOutputStream {
-    final MessageDigest digest = Digests.sha256();
-    long count;
+  /**
+   * Hashes and counts bytes on their way downstream. The artifact's tap leaves the sink writer open
+   * on close (only commit or abort ends it); the plaintext's tap closes the transform chain.
+   */
+  static final class HashingOutputStream extends FilterOutputStream {
+    private final MessageDigest digest = Digests.sha256();
+    private final boolean closeDownstream;
+    private long count;
 
-    PlainTap(OutputStream out) {
+    /** A tap that only flushes {@code out} when closed. */
+    HashingOutputStream(OutputStream out) {
+      this(out, false);
+    }
+
+    HashingOutputStream(OutputStream out, boolean closeDownstream) {
       super(out);
+      this.closeDownstream = closeDownstream;
     }
 
     @Override
@@ -229,6 +239,23 @@ final class ArtifactWriter {
       out.write(b, off, len);
       digest.update(b, off, len);
       count += len;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (closeDownstream) {
+        super.close();
+      } else {
+        out.flush();
+      }
+    }
+
+    String sha256Hex() {
+      return Digests.hex(digest.digest());
+    }
+
+    long count() {
+      return count;
     }
   }
 }
