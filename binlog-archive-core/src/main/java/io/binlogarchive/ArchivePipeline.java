@@ -190,6 +190,7 @@ final class ArchivePipeline {
           a.cursorStore.commit(c);
           state.cursor = Optional.of(c);
           a.listener.cursorCommitted(c);
+          a.archivedWhole(timeline, s.file());
           state.backlogFiles--;
           state.backlogBytes = Math.max(0, state.backlogBytes - r.bytesRead());
           a.listener.backlogMeasured(state.backlogFiles, state.backlogBytes);

@@ -107,6 +107,47 @@ public final class Archiver implements AutoCloseable {
     this.pipeline = new ArchivePipeline(this);
   }
 
+  /** Whether a {@link SegmentArchiver} stores segments for this archiver (then archived files drop theirs). */
+  private volatile boolean segmentsInUse;
+  /** Per timeline, the highest sequence this archiver has archived whole (for segment clean-up). */
+  private final java.util.concurrent.ConcurrentHashMap<String, Long> archivedWhole =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  void useSegments() {
+    segmentsInUse = true;
+  }
+
+  /** The timeline the next file goes to, as the next run would choose it. */
+  String currentTimeline() throws IOException {
+    return pipeline.chooseTimeline(cursorStore.load(), source.closedFiles());
+  }
+
+  /**
+   * Called once a whole file's sidecar is in the store: marks it for {@link SegmentArchiver}, then
+   * deletes its segments if segments are in use (a failure is only logged: verify reports leftover
+   * segments and prune removes them).
+   */
+  void archivedWhole(String timeline, String file) {
+    archivedWhole.merge(timeline, BinlogNames.sequence(file), Math::max);
+    if (!segmentsInUse) {
+      return;
+    }
+    try {
+      int n = Segments.remove(sink, retryPolicy, layout, timeline, file);
+      if (n > 0) {
+        LoggerFactory.getLogger(Archiver.class).atInfo().addKeyValue("binlog_filename", file)
+            .log("{} is archived whole; removed its {} segment object(s)", file, n);
+      }
+    } catch (IOException | RuntimeException e) {
+      LoggerFactory.getLogger(Archiver.class).atWarn().addKeyValue("binlog_filename", file)
+          .log("could not remove the segments of {} after archiving it whole: {}", file, e.toString());
+    }
+  }
+
+  boolean wholeArchived(String timeline, String file) {
+    return archivedWhole.getOrDefault(timeline, -1L) >= BinlogNames.sequence(file);
+  }
+
   /** Logs a retry and tells the listener. */
   void retrying(String what, int attempt, Duration delay, Throwable error) {
     LoggerFactory.getLogger(Archiver.class).atWarn()

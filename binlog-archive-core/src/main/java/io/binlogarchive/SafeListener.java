@@ -75,4 +75,14 @@ final class SafeListener implements ArchiveListener {
   public void runFinished(RunSummary summary) {
     guard("runFinished", () -> delegate.runFinished(summary));
   }
+
+  @Override
+  public void segmentArchived(Sidecar segment) {
+    guard("segmentArchived", () -> delegate.segmentArchived(segment));
+  }
+
+  @Override
+  public void segmentFailed(String file, Throwable error) {
+    guard("segmentFailed", () -> delegate.segmentFailed(file, error));
+  }
 }

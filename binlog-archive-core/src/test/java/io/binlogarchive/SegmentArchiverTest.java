@@ -1,0 +1,290 @@
+package io.binlogarchive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Segments of a real MariaDB 10.11 server's open binlog, cut from the server's own binlog
+ * directory while the server writes it (one throwaway {@code mariadbd} for the class).
+ */
+@DisplayName("SegmentArchiver against a running MariaDB server's open binlog")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SegmentArchiverTest {
+  @TempDir static Path serverDir;
+  MariaDbServer server;
+  @TempDir Path work;
+  JournalSink sink;
+  String serverId;
+  static int run;
+
+  @BeforeAll
+  void startServer() throws Exception {
+    server = MariaDbServer.start(serverDir.resolve("mariadb"));
+    server.load("shop", 500, 1);
+  }
+
+  @AfterAll
+  void stopServer() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @BeforeEach
+  void freshArchive() throws Exception {
+    sink = new JournalSink(FileSystemSink.of(work.resolve("archive")));
+    serverId = "db" + (++run);
+    server.flushLogs(); // each test starts on a fresh open binlog
+  }
+
+  Archiver archiver(Verifier verifier) throws IOException {
+    return Archiver.builder()
+        .source(BinlogSource.indexFile(server.indexFile()))
+        .sink(sink)
+        .serverId(serverId)
+        .compression(Transform.zstd(3))
+        .verifier(verifier)
+        .retryPolicy(RetryPolicy.none())
+        .cursorFile(work.resolve(serverId + ".cursor.json"))
+        .build();
+  }
+
+  SegmentArchiver segments(Archiver archiver) {
+    return SegmentArchiver.builder(archiver).directory(server.dataDir()).maxBytes(16 * 1024).build();
+  }
+
+  String openFile() throws Exception {
+    List<String> logs = server.binaryLogs();
+    return logs.get(logs.size() - 1);
+  }
+
+  Path local(String file) {
+    return server.dataDir().resolve(file);
+  }
+
+  List<Sidecar> segmentSidecars(String file) throws IOException {
+    List<Sidecar> out = new ArrayList<>();
+    for (StoredObject o : sink.list(serverId + "/t0001/segments/" + file + ".")) {
+      if (o.key().endsWith(".json")) {
+        try (var in = sink.open(o.key())) {
+          out.add(Sidecar.parse(in.readAllBytes(), o.key()));
+        }
+      }
+    }
+    out.sort(Comparator.comparingLong(s -> s.segment().start()));
+    return out;
+  }
+
+  long segmentObjects(String file) throws IOException {
+    return sink.list(serverId + "/t0001/segments/" + file + ".").size();
+  }
+
+  byte[] decode(List<Sidecar> segments) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (Sidecar s : segments) {
+      ArtifactDecoder.decode(sink, s, null, chunk -> {
+        byte[] b = new byte[chunk.remaining()];
+        chunk.get(b);
+        out.write(b, 0, b.length);
+      });
+    }
+    return out.toByteArray();
+  }
+
+  static void assertContiguous(List<Sidecar> segments) {
+    assertThat(segments).isNotEmpty();
+    assertThat(segments.get(0).segment().start()).as("the first segment starts at the file's start").isZero();
+    for (int i = 1; i < segments.size(); i++) {
+      assertThat(segments.get(i).segment().start()).as("segment %d starts where %d ends", i, i - 1)
+          .isEqualTo(segments.get(i - 1).segment().end());
+    }
+  }
+
+  @Test
+  @DisplayName("cuts contiguous segments on transaction boundaries that decode to the server's bytes, each proven before its sidecar")
+  void contiguousAndExact() throws Exception {
+    List<String> verified = new CopyOnWriteArrayList<>();
+    Verifier recording = upload -> {
+      Verifier.storeChecksums().verify(upload);
+      verified.add(upload.key());
+      sink.journal.add("verified " + upload.key());
+    };
+    String file = openFile();
+    try (Archiver archiver = archiver(recording); SegmentArchiver live = segments(archiver)) {
+      for (int round = 0; round < 6; round++) {
+        server.load("shop", 150, 100 + round);
+        long size = Files.size(local(file));
+        // odd rounds report a length inside the last event: the segment must end before it
+        live.durable(file, round % 2 == 1 ? size - 7 : size);
+        live.flush();
+      }
+      live.durable(file, Files.size(local(file)));
+      Sidecar last = live.flush().orElseThrow();
+      assertThat(last.segment().end()).isEqualTo(Files.size(local(file)));
+    }
+    List<Sidecar> segments = segmentSidecars(file);
+    assertContiguous(segments);
+    assertThat(segments.size()).as("several segments (16 KiB cap)").isGreaterThan(6);
+    long end = segments.get(segments.size() - 1).segment().end();
+    byte[] server = Files.readAllBytes(local(file));
+    assertThat(decode(segments)).as("segments concatenated").isEqualTo(Arrays.copyOf(server, (int) end));
+    // every segment ends where a scan of the server's bytes finds a transaction boundary
+    for (Sidecar s : segments) {
+      BinlogScanner scanner = new BinlogScanner(file, true);
+      scanner.update(server, 0, (int) s.segment().end());
+      assertThat(scanner.atTransactionBoundary()).as("end of %s", s.segment()).isTrue();
+      assertThat(s.binlog().endPosition()).isEqualTo(s.segment().end());
+    }
+    // the segments' GTIDs add up to what the file holds
+    GtidSet union = GtidSet.parse("");
+    for (Sidecar s : segments) {
+      union = union.union(GtidSet.parse(s.segment().gtids()));
+    }
+    assertThat(union).isEqualTo(GtidSet.parse(segments.get(segments.size() - 1).binlog().gtids()));
+    assertThat(union.isEmpty()).isFalse();
+    // proof before sidecar: committed, verified, then the sidecar committed
+    for (Sidecar s : segments) {
+      String key = s.artifact().key();
+      int committed = sink.journal.indexOf("commit " + key);
+      int proven = sink.journal.indexOf("verified " + key);
+      int sidecar = sink.journal.indexOf("commit " + key.replaceAll("\\.zst$", ".json"));
+      assertThat(committed).as("%s committed", key).isNotNegative();
+      assertThat(proven).as("%s proven after its upload", key).isGreaterThan(committed);
+      assertThat(sidecar).as("%s's sidecar after its proof", key).isGreaterThan(proven);
+    }
+  }
+
+  @Test
+  @DisplayName("a crash between a segment's upload and its sidecar, then a restart: no gap, no duplicate")
+  void crashBeforeSidecar() throws Exception {
+    String file = openFile();
+    for (boolean moreData : new boolean[] {false, true}) {
+      try (Archiver archiver = archiver(Verifier.storeChecksums())) {
+        SegmentArchiver live = segments(archiver);
+        server.load("shop", 100, moreData ? 7 : 8);
+        live.durable(file, Files.size(local(file)));
+        sink.failCreate = k -> k.contains("/segments/") && k.endsWith(".json");
+        assertThatThrownBy(live::flush).hasMessageContaining("injected");
+        // left as a crash leaves it: the instance is dropped without close
+      }
+      assertThat(segmentObjects(file)).as("an artifact without its sidecar").isEqualTo(segmentSidecars(file).size() * 2L + 1);
+      if (moreData) {
+        server.load("shop", 40, 9); // the restart cuts a longer range at the same offset
+      }
+      try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+        live.durable(file, Files.size(local(file)));
+        assertThat(live.flush()).isPresent();
+      }
+      List<Sidecar> segments = segmentSidecars(file);
+      assertContiguous(segments);
+      assertThat(segmentObjects(file)).as("one artifact per sidecar").isEqualTo(segments.size() * 2L);
+      long end = segments.get(segments.size() - 1).segment().end();
+      assertThat(end).isEqualTo(Files.size(local(file)));
+      assertThat(decode(segments)).isEqualTo(Arrays.copyOf(Files.readAllBytes(local(file)), (int) end));
+    }
+  }
+
+  @Test
+  @DisplayName("a restart goes on from the stored segments and refuses a local file that differs from them")
+  void restartChecksTheLocalFile() throws Exception {
+    String file = openFile();
+    server.load("shop", 100, 11);
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      live.durable(file, Files.size(local(file)));
+      live.flush();
+    }
+    int before = segmentSidecars(file).size();
+    server.load("shop", 100, 12);
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      live.durable(file, Files.size(local(file)));
+      Sidecar last = live.flush().orElseThrow();
+      assertThat(last.segment().end()).isEqualTo(Files.size(local(file)));
+    }
+    List<Sidecar> segments = segmentSidecars(file);
+    assertContiguous(segments);
+    assertThat(segments.size()).isGreaterThan(before);
+
+    // a copy of the file with one byte changed inside the archived range is refused
+    Path other = work.resolve("other-" + serverId);
+    Files.createDirectories(other);
+    byte[] bytes = Files.readAllBytes(local(file));
+    bytes[300] ^= 0x55;
+    Files.write(other.resolve(file), bytes);
+    try (Archiver archiver = archiver(Verifier.storeChecksums());
+        SegmentArchiver live = SegmentArchiver.builder(archiver).directory(other).build()) {
+      live.durable(file, bytes.length);
+      assertThatThrownBy(live::flush).isInstanceOf(ChainBreakException.class)
+          .hasMessageContaining(file).hasMessageContaining("not the one archived");
+    }
+    assertThat(segmentSidecars(file)).hasSameSizeAs(segments);
+  }
+
+  @Test
+  @DisplayName("once the file is closed and archived whole, its segments are gone")
+  void segmentsRemovedAfterWholeFile() throws Exception {
+    String file = openFile();
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      server.load("shop", 100, 21);
+      live.durable(file, Files.size(local(file)));
+      live.flush();
+      assertThat(segmentSidecars(file)).isNotEmpty();
+      server.flushLogs();
+      live.durable(file, Files.size(local(file))); // its final length, the ROTATE included
+      String next = openFile();
+      live.durable(next, Files.size(local(next)));
+      live.flush();
+      List<Sidecar> segments = segmentSidecars(file);
+      assertThat(segments.get(segments.size() - 1).segment().end()).as("the closed file's last segment reaches its end")
+          .isEqualTo(Files.size(local(file)));
+      RunSummary s = archiver.runOnce();
+      assertThat(s.failure()).isNull();
+      assertThat(s.results()).extracting(r -> r.file().name()).contains(file);
+      assertThat(segmentObjects(file)).as("segments of the archived file").isZero();
+      assertThat(sink.stat(serverId + "/t0001/binlog/" + file + ".json")).isPresent();
+    }
+  }
+
+  /** Records commits in order and injects one failure on request. */
+  static final class JournalSink extends TestArchive.DelegatingSink {
+    final List<String> journal = new CopyOnWriteArrayList<>();
+    volatile Predicate<String> failCreate;
+
+    JournalSink(Sink delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
+      Predicate<String> fail = failCreate;
+      if (fail != null && fail.test(key)) {
+        failCreate = null;
+        throw new IOException("injected crash before " + key);
+      }
+      return super.create(key, metadata);
+    }
+
+    @Override
+    void afterCommit(String key, StoredObject stored) {
+      journal.add("commit " + key);
+    }
+  }
+}
