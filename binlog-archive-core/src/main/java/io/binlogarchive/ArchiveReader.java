@@ -303,7 +303,7 @@ public final class ArchiveReader {
       Path p = directory.resolve(s.file());
       paths.add(p);
       long t1 = System.nanoTime();
-      if (alreadyFetched(p, s)) {
+      if (alreadyFetched(p, s, plan.segmentsOf(s.file()))) {
         reused++;
         listener.fileFetched(s, p, true, Duration.ofNanos(System.nanoTime() - t1));
       } else {
@@ -322,7 +322,7 @@ public final class ArchiveReader {
     try {
       List<Future<ArtifactDecoder.Result>> futures = new ArrayList<>();
       for (Sidecar s : todo) {
-        futures.add(pool.submit(() -> fetchOne(s, directory)));
+        futures.add(pool.submit(() -> fetchOne(s, plan.segmentsOf(s.file()), directory)));
       }
       for (Future<ArtifactDecoder.Result> f : futures) {
         ArtifactDecoder.Result r = await(f);
@@ -348,33 +348,66 @@ public final class ArchiveReader {
       }
       resolved = new RestorePlan(plan.timeline(), plan.backup(), plan.startFile(), plan.startPosition(),
           plan.startGtids(), plan.target(), plan.files(), plan.totalBytes(), plan.stopDatetime(), stop,
-          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems());
+          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems(), plan.segments());
     }
     return new FetchResult(resolved, directory, paths, todo.size(), reused, counts[0], counts[1],
         Duration.ofNanos(System.nanoTime() - t0));
   }
 
-  private static boolean alreadyFetched(Path p, Sidecar s) throws IOException {
+  /** Whether the file is there with the sidecar's content (each segment's, for a file of segments). */
+  private static boolean alreadyFetched(Path p, Sidecar s, List<Sidecar> segments) throws IOException {
     if (!Files.isRegularFile(p) || Files.size(p) != s.size()) {
       return false;
     }
-    MessageDigest d = Digests.sha256();
+    List<Sidecar> parts = s.segment() == null ? List.of(s) : segments;
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-      while (ch.read(buf) > 0) {
-        buf.flip();
-        d.update(buf);
-        buf.clear();
+      for (Sidecar part : parts) {
+        MessageDigest d = Digests.sha256();
+        long left = part.size();
+        while (left > 0) {
+          buf.clear().limit((int) Math.min(buf.capacity(), left));
+          int n = ch.read(buf);
+          if (n <= 0) {
+            return false;
+          }
+          buf.flip();
+          d.update(buf);
+          left -= n;
+        }
+        if (!Digests.hex(d.digest()).equalsIgnoreCase(part.sha256())) {
+          return false;
+        }
       }
     }
-    return Digests.hex(d.digest()).equalsIgnoreCase(s.sha256());
+    return true;
   }
 
-  private ArtifactDecoder.Result fetchOne(Sidecar s, Path directory) throws IOException {
+  /**
+   * Fetches one file: its artifact, or for a file archived only as segments, its segments
+   * concatenated in order, each decoded and proven against its own sidecar.
+   */
+  private ArtifactDecoder.Result fetchOne(Sidecar s, List<Sidecar> segments, Path directory) throws IOException {
     long t0 = System.nanoTime();
     Path target = directory.resolve(s.file());
     Path tmp = directory.resolve("." + s.file() + ".part");
-    ArtifactDecoder.Result r = retryPolicy.call("fetch " + s.artifact().key(), () -> {
+    List<Sidecar> parts = s.segment() == null ? List.of(s) : segments;
+    if (s.segment() != null) {
+      long at = 0;
+      for (Sidecar part : parts) {
+        if (part.segment() == null || part.segment().start() != at) {
+          throw new IntegrityException("the segments of " + s.file() + " in the plan do not follow each other at offset "
+              + at + " (" + part.artifact().key() + ")");
+        }
+        at = part.segment().end();
+      }
+      if (at != s.size()) {
+        throw new IntegrityException("the segments of " + s.file() + " in the plan end at offset " + at + ", not "
+            + s.size());
+      }
+    }
+    String what = s.segment() == null ? s.artifact().key() : parts.size() + " segment(s) of " + s.file();
+    ArtifactDecoder.Result r = retryPolicy.call("fetch " + what, () -> {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING);
           BackgroundFlusher flusher = syncFetchedFiles ? new BackgroundFlusher(ch, "binlog-archive-flush-" + s.file()) : null) {
@@ -401,7 +434,14 @@ public final class ArchiveReader {
             return failed[0];
           }
         };
-        ArtifactDecoder.Result res = ArtifactDecoder.decode(sink, s, decryption, out, false);
+        long artifactBytes = 0;
+        long plaintextBytes = 0;
+        for (Sidecar part : parts) {
+          ArtifactDecoder.Result one = ArtifactDecoder.decode(sink, part, decryption, out, false);
+          artifactBytes += one.artifactBytes();
+          plaintextBytes += one.plaintextBytes();
+        }
+        ArtifactDecoder.Result res = new ArtifactDecoder.Result(artifactBytes, plaintextBytes);
         if (flusher != null) {
           flusher.finish();
           ch.force(true);
@@ -480,12 +520,36 @@ public final class ArchiveReader {
           listener.fileVerified(e.sidecar, null);
         }
       }
+      for (ArchiveSurvey.Entry e : survey.partials()) {
+        checked++; // segments are checked every time: they are few and short-lived
+        for (Sidecar seg : e.segments) {
+          bytes += seg.artifact().size();
+        }
+        if (!e.usable()) {
+          continue;
+        }
+        if (options.full()) {
+          decodes.put(e, pool.submit(() -> {
+            for (Sidecar seg : e.segments) {
+              try {
+                ArtifactDecoder.decode(sink, seg, decryption, null);
+              } catch (IntegrityException | NotFoundException x) {
+                return new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
+                    seg.artifact().key(), x.getMessage());
+              }
+            }
+            return null;
+          }));
+        } else {
+          listener.fileVerified(e.sidecar, null);
+        }
+      }
       for (var d : decodes.entrySet()) {
         ArchiveSurvey.Entry e = d.getKey();
         ArchiveProblem p = await(d.getValue());
         if (p != null) {
           survey.markCorrupt(e, p);
-        } else {
+        } else if (!e.partial()) {
           remember(next, e, true);
         }
         listener.fileVerified(e.sidecar, p);
@@ -514,8 +578,9 @@ public final class ArchiveReader {
 
   /**
    * Applies a retention policy: deletes every archived binlog before the oldest retained base
-   * backup's start file (and whole older timelines), the sidecar before the artifact, and the
-   * records of backups whose start file goes. Never deletes a file a retained backup needs to
+   * backup's start file (and whole older timelines), the sidecar before the artifact, the segments
+   * of binlogs archived only as segments with their file, segments left beside files archived
+   * whole, and the records of backups whose start file goes. Never deletes a file a retained backup needs to
    * reach the newest archived point. Refuses when no backup is registered or a retained backup's
    * start file is not archived yet.
    *
@@ -591,6 +656,17 @@ public final class ArchiveReader {
         }
       }
     }
+    for (ArchiveSurvey.Entry e : survey.partials()) {
+      int t = ArchiveLayout.timelineNumber(e.timeline);
+      if (t < anchorTimeline || (t == anchorTimeline && e.sequence < anchorSeq)) {
+        files.add(e.timeline + "/" + e.file);
+        keys.addAll(e.segmentKeys); // sidecars first
+        for (Sidecar seg : e.segments) {
+          freed += seg.artifact().size();
+        }
+      }
+    }
+    keys.addAll(survey.leftoverSegmentKeys); // segments of files archived whole: never needed
     for (ArchiveProblem p : survey.problems) {
       if ((p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT || p.kind() == ArchiveProblem.Kind.REWRAP_LEFTOVER)
           && p.objectKey() != null && !keys.contains(p.objectKey())) {

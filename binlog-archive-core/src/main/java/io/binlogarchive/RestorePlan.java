@@ -31,6 +31,11 @@ import java.util.Locale;
  * @param flavor {@code mariadb} or {@code mysql}
  * @param windows every restorable window of the archive
  * @param problems every gap and problem the sidecars and listings show
+ * @param segments the segment sidecars, in order, of the plan's binlogs that are archived only as
+ *     segments (they were open; see {@link SegmentArchiver}): such a file's entry in {@code files}
+ *     has {@link Sidecar#segment()} set to the range {@code [0, end)} its segments cover, no
+ *     SHA-256 of its own, and is fetched by concatenating its segments, each proven by its own
+ *     SHA-256
  */
 public record RestorePlan(
     String timeline,
@@ -46,7 +51,8 @@ public record RestorePlan(
     String stopAfterGtid,
     String flavor,
     List<RestoreWindow> windows,
-    List<ArchiveProblem> problems) {
+    List<ArchiveProblem> problems,
+    List<Sidecar> segments) {
 
   /**
    * Copies the lists.
@@ -68,11 +74,46 @@ public record RestorePlan(
    * @param flavor {@code mariadb} or {@code mysql}
    * @param windows every restorable window of the archive
    * @param problems every gap and problem the sidecars and listings show
+   * @param segments the segment sidecars of the files archived only as segments, in order
    */
   public RestorePlan {
     files = List.copyOf(files);
     windows = List.copyOf(windows);
     problems = List.copyOf(problems);
+    segments = List.copyOf(segments);
+  }
+
+  /**
+   * A plan of whole files only (no segments).
+   *
+   * @param timeline the timeline replayed
+   * @param backup the base backup's name, or {@code null} for an explicit start
+   * @param startFile the first file
+   * @param startPosition where replay starts in it
+   * @param startGtids the GTID state at the start, or {@code null} if unknown
+   * @param target the target
+   * @param files the sidecars of the files to replay, in order
+   * @param totalBytes their plaintext size
+   * @param stopDatetime replay stops at the first event at or after this time, or {@code null}
+   * @param stopPosition replay stops at this position of the last file, or -1
+   * @param stopAfterGtid a GTID target, or {@code null}
+   * @param flavor {@code mariadb} or {@code mysql}
+   * @param windows every restorable window of the archive
+   * @param problems every gap and problem the sidecars and listings show
+   */
+  public RestorePlan(String timeline, String backup, String startFile, long startPosition, String startGtids,
+      RestoreTarget target, List<Sidecar> files, long totalBytes, Instant stopDatetime, long stopPosition,
+      String stopAfterGtid, String flavor, List<RestoreWindow> windows, List<ArchiveProblem> problems) {
+    this(timeline, backup, startFile, startPosition, startGtids, target, files, totalBytes, stopDatetime, stopPosition,
+        stopAfterGtid, flavor, windows, problems, List.of());
+  }
+
+  /**
+   * @param file a file of this plan
+   * @return its segments in order, empty for a whole file
+   */
+  public List<Sidecar> segmentsOf(String file) {
+    return segments.stream().filter(s -> s.file().equals(file)).toList();
   }
 
   /** @return the last file to replay */
@@ -93,6 +134,12 @@ public record RestorePlan(
         backup == null ? "" : " (base backup " + backup + ")", startGtids == null ? "" : ", GTID state [" + startGtids + "]"));
     sb.append(String.format(Locale.ROOT, "  files: %d, %d bytes: %s .. %s%n", files.size(), totalBytes, startFile,
         lastFile()));
+    for (Sidecar f : files) {
+      if (f.segment() != null) {
+        sb.append(String.format(Locale.ROOT, "  open file: %s up to offset %d, from %d segment(s)%n", f.file(),
+            f.segment().end(), segmentsOf(f.file()).size()));
+      }
+    }
     if (stopDatetime != null) {
       sb.append(String.format(Locale.ROOT, "  stop: at the first event at or after %s (--stop-datetime)%n", stopDatetime));
     } else if (stopAfterGtid != null) {

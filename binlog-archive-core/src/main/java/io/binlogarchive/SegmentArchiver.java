@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
 public final class SegmentArchiver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SegmentArchiver.class);
   private static final int HEADER = 19;
+  /** Where the FORMAT_DESCRIPTION_EVENT's flags hold the in-use bit (magic 4 + flags at 17 of the header). */
+  private static final long IN_USE_OFFSET = 21;
 
   private final Archiver a;
   private final Path directory;
@@ -323,7 +325,11 @@ public final class SegmentArchiver implements AutoCloseable {
       for (Segments.Stored s : stored.values()) {
         if (s.sidecar != null) {
           Sidecar sc = readSidecar(s.sidecar.key()).orElseThrow();
-          String sha = rangeSha(f.path, sc.segment().start(), sc.segment().end());
+          String sha = rangeSha(f.path, sc.segment().start(), sc.segment().end(), false);
+          if (!sha.equals(sc.sha256()) && sc.segment().start() <= IN_USE_OFFSET && sc.segment().end() > IN_USE_OFFSET
+              && rangeSha(f.path, sc.segment().start(), sc.segment().end(), true).equals(sc.sha256())) {
+            sha = sc.sha256(); // the server cleared the in-use flag when it closed the file: the same bytes
+          }
           if (!sha.equals(sc.sha256())) {
             throw new ChainBreakException("local " + f.path + " bytes [" + sc.segment().start() + ", " + sc.segment().end()
                 + ") have SHA-256 " + sha + ", but the archived segment " + s.sidecar.key() + " holds SHA-256 "
@@ -515,17 +521,29 @@ public final class SegmentArchiver implements AutoCloseable {
     }
   }
 
-  private static String rangeSha(Path path, long start, long end) throws IOException {
+  /**
+   * @param flipInUse hash the file's in-use flag (offset 21, bit 0, in the FORMAT_DESCRIPTION_EVENT)
+   *     flipped: a server sets it while it writes the file and clears it when it closes it
+   */
+  private static String rangeSha(Path path, long start, long end, boolean flipInUse) throws IOException {
     java.security.MessageDigest d = Digests.sha256();
+    long[] at = {start};
     copyRange(path, start, end, new OutputStream() {
       @Override
       public void write(int b) {
-        d.update((byte) b);
+        write(new byte[] {(byte) b}, 0, 1);
       }
 
       @Override
       public void write(byte[] b, int off, int len) {
-        d.update(b, off, len);
+        if (flipInUse && at[0] <= IN_USE_OFFSET && IN_USE_OFFSET < at[0] + len) {
+          byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
+          copy[(int) (IN_USE_OFFSET - at[0])] ^= 1;
+          d.update(copy, 0, len);
+        } else {
+          d.update(b, off, len);
+        }
+        at[0] += len;
       }
     });
     return Digests.hex(d.digest());

@@ -263,6 +263,123 @@ class SegmentArchiverTest {
     }
   }
 
+  /** The server's open file has its in-use flag set; the spool of a live source has it clear. */
+  static byte[] maskInUse(byte[] b) {
+    byte[] c = b.clone();
+    c[21] &= (byte) ~1;
+    return c;
+  }
+
+  @Test
+  @DisplayName("restore of a timeline whose last file is open: closed files plus the concatenated segments, byte-identical,"
+      + " and a replay into a fresh server reaches the last segment")
+  void restoreReachesTheLastSegment(@TempDir Path t) throws Exception {
+    PitrFixture.requireTools();
+    Path dump = t.resolve("base.sql");
+    BaseBackup backup;
+    String file = openFile();
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      backup = PitrFixture.dump(server, "base", dump); // its coordinates are in the open file
+      server.load("shop", 300, 41);
+      server.exec("CREATE TABLE IF NOT EXISTS shop.marker (v VARCHAR(40))",
+          "INSERT INTO shop.marker VALUES ('in-the-last-segment')");
+      assertThat(archiver.runOnce().failure()).isNull();
+      live.durable(file, Files.size(local(file)));
+      live.flush();
+    }
+    ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId(serverId).build();
+    reader.registerBaseBackup(backup);
+    List<Sidecar> segments = segmentSidecars(file);
+    long end = segments.get(segments.size() - 1).segment().end();
+
+    RestorePlan plan = reader.plan("base", RestoreTarget.latest());
+    assertThat(plan.startFile()).isEqualTo(file);
+    assertThat(plan.lastFile()).isEqualTo(file);
+    assertThat(plan.files().get(plan.files().size() - 1).segment().end()).isEqualTo(end);
+    assertThat(plan.segments()).hasSameSizeAs(segments);
+    assertThat(plan.describe()).contains("open file: " + file + " up to offset " + end);
+    assertThat(plan.problems()).isEmpty();
+
+    // from the archive's first file: every closed file whole, then the open one from its segments
+    RestorePlan all = reader.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
+    FetchResult fetched = reader.fetch(all, t.resolve("all"));
+    assertThat(fetched.files()).hasSizeGreaterThan(2);
+    for (Path p : fetched.files()) {
+      byte[] want = Files.readAllBytes(local(p.getFileName().toString()));
+      byte[] got = Files.readAllBytes(p);
+      if (p.getFileName().toString().equals(file)) {
+        assertThat(maskInUse(got)).as("the open file up to its last segment")
+            .isEqualTo(maskInUse(Arrays.copyOf(want, (int) end)));
+      } else {
+        assertThat(got).as("closed %s", p.getFileName()).isEqualTo(want);
+      }
+    }
+    assertThat(reader.fetch(all, t.resolve("all")).reused()).as("a second fetch reuses every file")
+        .isEqualTo(all.files().size());
+
+    VerifyReport report = reader.verify(VerifyOptions.defaults().withFull());
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.windows()).hasSize(1);
+    assertThat(report.windows().get(0).lastFile()).isEqualTo(file);
+
+    FetchResult f = reader.fetch(plan, t.resolve("pitr"));
+    try (MariaDbServer fresh = MariaDbServer.start(t.resolve("fresh"))) {
+      PitrFixture.load(fresh, dump);
+      PitrFixture.replay(f, fresh, t);
+      try (var c = fresh.connection(); var st = c.createStatement();
+          var rs = st.executeQuery("SELECT v FROM shop.marker")) {
+        assertThat(rs.next()).as("the marker row").isTrue();
+        assertThat(rs.getString(1)).isEqualTo("in-the-last-segment");
+      }
+      assertThat(PitrFixture.checksums(fresh)).isEqualTo(PitrFixture.checksums(server));
+    }
+  }
+
+  @Test
+  @DisplayName("a gap between segments is reported and the restore stops before it; prune deletes segments with their file")
+  void gapReportedAndPruned(@TempDir Path t) throws Exception {
+    String file = openFile();
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      for (int round = 0; round < 3; round++) {
+        server.load("shop", 150, 50 + round);
+        live.durable(file, Files.size(local(file)));
+        live.flush();
+      }
+      assertThat(archiver.runOnce().failure()).isNull();
+    }
+    List<Sidecar> segments = segmentSidecars(file);
+    assertThat(segments.size()).isGreaterThan(3);
+    Sidecar hole = segments.get(2);
+    sink.delete(hole.artifact().key().replaceAll("\\.zst$", ".json"));
+    sink.delete(hole.artifact().key());
+    ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId(serverId).build();
+    VerifyReport report = reader.verify(VerifyOptions.defaults());
+    assertThat(report.problems()).extracting(ArchiveProblem::kind).contains(ArchiveProblem.Kind.SEGMENT_GAP);
+    assertThat(report.problems()).filteredOn(p -> p.kind() == ArchiveProblem.Kind.SEGMENT_GAP).first()
+        .satisfies(p -> assertThat(p.message()).contains("[" + hole.segment().start() + ", " + hole.segment().end() + ")"));
+    RestorePlan plan = reader.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
+    assertThat(plan.lastFile()).isEqualTo(file);
+    assertThat(plan.files().get(plan.files().size() - 1).size()).as("the chain ends at the gap")
+        .isEqualTo(hole.segment().start());
+    FetchResult fetched = reader.fetch(plan, t.resolve("fetch"));
+    assertThat(Files.readAllBytes(fetched.files().get(fetched.files().size() - 1)))
+        .isEqualTo(Arrays.copyOf(Files.readAllBytes(local(file)), (int) hole.segment().start()));
+
+    // a backup in the next file makes the open file's segments (and every closed file) prunable
+    server.flushLogs();
+    String next = openFile();
+    server.load("shop", 20, 59);
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      live.durable(next, Files.size(local(next)));
+      live.flush();
+    }
+    reader.registerBaseBackup(BaseBackup.of("later", next, 4));
+    PruneResult pruned = reader.prune(RetentionPolicy.keepNewestBackups(1), true);
+    assertThat(pruned.deletedFiles()).contains("t0001/" + file);
+    assertThat(segmentObjects(file)).isZero();
+    assertThat(segmentSidecars(next)).isNotEmpty();
+  }
+
   /** Records commits in order and injects one failure on request. */
   static final class JournalSink extends TestArchive.DelegatingSink {
     final List<String> journal = new CopyOnWriteArrayList<>();
