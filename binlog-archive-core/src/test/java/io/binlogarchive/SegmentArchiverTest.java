@@ -147,6 +147,12 @@ class SegmentArchiverTest {
     long end = segments.get(segments.size() - 1).segment().end();
     byte[] server = Files.readAllBytes(local(file));
     assertThat(decode(segments)).as("segments concatenated").isEqualTo(Arrays.copyOf(server, (int) end));
+    ArchiveStatus status = ArchiveStatus.of(ArchiveCatalog.of(sink, "", serverId), null, null, java.time.Clock.systemUTC());
+    assertThat(status.liveSegment()).as("status: the live position").hasValueSatisfying(g -> {
+      assertThat(g.file()).isEqualTo(file);
+      assertThat(g.segment().end()).isEqualTo(end);
+    });
+    assertThat(status.liveAge()).isPresent();
     // every segment ends where a scan of the server's bytes finds a transaction boundary
     for (Sidecar s : segments) {
       BinlogScanner scanner = new BinlogScanner(file, true);

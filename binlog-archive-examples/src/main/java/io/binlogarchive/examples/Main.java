@@ -18,6 +18,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -436,6 +437,11 @@ public final class Main {
                 s.artifact().codec(), s.artifact().keyId() == null ? "-" : s.artifact().keyId(),
                 info == null || info.lastEventTime() == null ? "-" : info.lastEventTime().toString(), s.sha256());
           }
+          long lastWhole = sidecars.isEmpty() ? -1 : sidecars.get(sidecars.size() - 1).sequence();
+          catalog.newestSegment(timeline).filter(g -> g.sequence() > lastWhole).ifPresent(g -> out.printf(Locale.ROOT,
+              "  live position: %s up to offset %d (segment stored %s ago%s)%n", g.file(), g.segment().end(),
+              LagStatus.human(Duration.between(g.archivedAt(), Instant.now())),
+              g.segment().lastCommitTime() == null ? "" : ", last commit " + g.segment().lastCommitTime()));
         }
       }
       if (LagStatus.requested(a)) {
