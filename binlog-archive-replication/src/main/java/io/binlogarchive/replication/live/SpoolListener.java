@@ -1,0 +1,37 @@
+package io.binlogarchive.replication.live;
+
+/**
+ * What the spool tells its owner, on the streaming thread. Every method has a no-op default; an
+ * exception thrown from one is logged and ignored, so a listener cannot stop the stream. Keep the
+ * methods short: the next event is read only after they return.
+ */
+public interface SpoolListener {
+
+  /**
+   * Transactions up to {@code position} are durable in the spool file {@code position.file()}.
+   * With the per-interval fsync policy one call covers every transaction since the last one.
+   *
+   * @param position the durable boundary
+   */
+  default void transactionDurable(SpoolPosition position) {}
+
+  /**
+   * The server finished {@code name} (a ROTATE event, or a restart of the server) and the spool file
+   * is complete and fsynced; it is byte-identical to the server's file (except the in-use flag of a
+   * file the server crashed on, which the stream always carries clear) and listed in the spool's
+   * {@code .index}, so {@code BinlogSource.directory(spoolDir)} hands it out once a newer file exists.
+   * Not repeated for files closed before a restart of the stream.
+   *
+   * @param name the file name
+   * @param size its length in bytes
+   */
+  default void fileClosed(String name, long size) {}
+
+  /**
+   * The server no longer has the binlog the spool needs (purged): the spool's copy of
+   * {@code gap.lastFile()} ends early, and the stream goes on from {@code gap.resumeFile()}.
+   *
+   * @param gap what is missing
+   */
+  default void gap(BinlogGapException gap) {}
+}
