@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * again (no reader ever used it). So a restart after a crash at any point leaves no gap and no
  * duplicate.
  *
- * <p>Thread-safe. The sink and the archiver stay the caller's; close this before the archiver.
+ * <p>With a {@link Archiver.Builder#lease(StoreLease) lease}, segments are stored only while the
+ * archiver holds it. Thread-safe. The sink and the archiver stay the caller's; close this before
+ * the archiver.
  */
 public final class SegmentArchiver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SegmentArchiver.class);
@@ -133,6 +135,10 @@ public final class SegmentArchiver implements AutoCloseable {
    * @throws IOException if the store or the local file fails (after the retry policy)
    */
   public synchronized Optional<Sidecar> flush() throws IOException {
+    if (a.lease != null && !a.lease.isHeld()) {
+      LOG.atDebug().log("not storing segments: this agent does not hold the archive's lease");
+      return lastSegment(); // the holder stores them; the archiver's runs take the lease over
+    }
     while (true) {
       String file;
       long length;

@@ -8,6 +8,7 @@ import io.binlogarchive.Cursor;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.Preflight;
 import io.binlogarchive.RunSummary;
+import io.binlogarchive.Sidecar;
 import io.binlogarchive.StoreLease;
 import io.binlogarchive.micrometer.MicrometerArchiveListener;
 import io.micrometer.core.instrument.Tags;
@@ -242,6 +243,16 @@ final class AgentOptions implements AutoCloseable {
     @Override
     public void runFinished(RunSummary summary) {
       all.forEach(l -> l.runFinished(summary));
+    }
+
+    @Override
+    public void segmentArchived(Sidecar segment) {
+      all.forEach(l -> l.segmentArchived(segment));
+    }
+
+    @Override
+    public void segmentFailed(String file, Throwable error) {
+      all.forEach(l -> l.segmentFailed(file, error));
     }
   }
 }

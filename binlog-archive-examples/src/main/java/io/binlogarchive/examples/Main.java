@@ -43,6 +43,7 @@ public final class Main {
           "          [--encrypt-key-file F [--key-id ID] | --gcp-kms-key NAME [--gcp-kms-endpoint URL] | --kms-key-id ARN]",
           "          [--endpoint URL] [--region R] [--kms-key-name NAME] [--sse-kms-key-id ID]",
           AgentOptions.USAGE,
+          StreamCommand.USAGE,
           "  status  --from URI [--server-id ID] [--endpoint URL] [--region R]",
           "          [--cursor FILE] [--binlog-dir DIR | --index FILE] [--max-age SECONDS]",
           "  inspect FILE",
@@ -105,6 +106,7 @@ public final class Main {
       argv = withoutLogFormat(argv);
       return switch (argv[0]) {
         case "archive" -> archive(argv);
+        case "stream" -> StreamCommand.run(argv, err, env);
         case "status" -> status(argv);
         case "inspect" -> inspect(argv);
         case "compare" -> CompareCommand.run(argv, out);
@@ -173,19 +175,17 @@ public final class Main {
 
   // ---- archive -------------------------------------------------------------------------------
 
+  /** The options {@code archive} and {@code stream} share: store, codec, keys, verifier, agent options. */
+  static final Set<String> STORE_VALUED = union(Set.of("--to", "--cursor", "--compress", "--level", "--server-id",
+      "--zstd-workers", "--endpoint", "--kms-key-name", "--sse-kms-key-id", "--encrypt-key-file", "--key-id",
+      "--gcp-kms-key", "--gcp-kms-endpoint", "--region", "--kms-key-id"), AgentOptions.VALUED);
+
   private int archive(String[] argv) throws IOException {
     Args a =
         new Args(argv, 1,
-            union(Set.of("--binlog-dir", "--to", "--cursor", "--compress", "--level", "--parallelism", "--server-id",
-                "--index", "--watch", "--max-runs", "--zstd-workers", "--endpoint", "--kms-key-name",
-                "--sse-kms-key-id", "--encrypt-key-file", "--key-id", "--gcp-kms-key", "--gcp-kms-endpoint",
-                "--region", "--kms-key-id"),
-                AgentOptions.VALUED),
+            union(Set.of("--binlog-dir", "--parallelism", "--index", "--watch", "--max-runs"), STORE_VALUED),
             Set.of("--dry-run", "--shadow", "--new-timeline", "--read-back"));
     Path binlogDir = Path.of(a.required("--binlog-dir"));
-    String to = a.required("--to");
-    String serverId = a.get("--server-id", "default");
-    Transform codec = codec(a);
     if (a.has("--dry-run") && a.has("--shadow")) {
       throw new Args.UsageException("--dry-run and --shadow exclude each other");
     }
@@ -194,53 +194,76 @@ public final class Main {
     if (a.has("--max-runs") && watch == 0) {
       throw new Args.UsageException("--max-runs goes with --watch SECONDS");
     }
-    if (a.has("--kms-key-id") && (a.has("--encrypt-key-file") || a.has("--key-id") || a.has("--gcp-kms-key"))) {
-      throw new Args.UsageException("--kms-key-id excludes --encrypt-key-file, --key-id and --gcp-kms-key");
-    }
-    KeyProvider keys = Keys.fromArgs(a, "--encrypt-key-file", env);
-    Targets.Target target = Targets.open(to, a);
-    Path cursor = a.has("--cursor") ? Path.of(a.get("--cursor")) : defaultCursor(target, serverId);
     BinlogSource source =
         a.has("--index") ? BinlogSource.indexFile(Path.of(a.get("--index"))) : BinlogSource.directory(binlogDir);
-    Archiver.Builder b =
-        Archiver.builder()
-            .source(source)
-            .sink(target.sink())
-            .prefix(target.prefix())
-            .serverId(serverId)
-            .compression(codec)
-            .cursorFile(cursor)
-            .parallelism(a.intValue("--parallelism", 1, 1, 64))
-            .mode(a.has("--dry-run") ? Archiver.Mode.DRY_RUN : a.has("--shadow") ? Archiver.Mode.SHADOW : Archiver.Mode.ARCHIVE);
-    if (a.has("--new-timeline")) {
-      b.newTimeline();
-    }
-    if (keys != null) {
-      b.encryption(Transform.aesGcm(keys));
-    }
-    if (a.has("--read-back")) {
-      b.verifier(io.binlogarchive.Verifier.readBack());
-    }
-    S3Sinks.Kms kms = a.has("--kms-key-id") ? S3Sinks.kms(a) : null;
-    if (kms != null) {
-      b.encryption(Transform.aesGcm(kms.keys()));
-    }
     Watch w = watch > 0 ? new Watch(maxRuns, err) : null;
-    if (w != null) {
-      b.pollInterval(Duration.ofSeconds(watch));
-    }
-    try (AgentOptions agent = AgentOptions.apply(a, b, target, serverId, new Progress(err),
-            w == null ? ArchiveListener.NONE : w, err);
-        Archiver archiver = b.build()) {
-      if (w != null) {
-        return w.run(archiver);
+    try (StoreSetup store = StoreSetup.open(a, env)) {
+      Archiver.Builder b = store.builder(a, source)
+          .parallelism(a.intValue("--parallelism", 1, 1, 64))
+          .mode(a.has("--dry-run") ? Archiver.Mode.DRY_RUN : a.has("--shadow") ? Archiver.Mode.SHADOW : Archiver.Mode.ARCHIVE);
+      if (a.has("--new-timeline")) {
+        b.newTimeline();
       }
-      RunSummary s = archiver.runOnce();
-      return report(s, err) ? 0 : 1;
-    } finally {
-      target.sink().close();
+      if (w != null) {
+        b.pollInterval(Duration.ofSeconds(watch));
+      }
+      try (AgentOptions agent = AgentOptions.apply(a, b, store.target(), store.serverId(), new Progress(err),
+              w == null ? ArchiveListener.NONE : w, err);
+          Archiver archiver = b.build()) {
+        if (w != null) {
+          return w.run(archiver);
+        }
+        RunSummary s = archiver.runOnce();
+        return report(s, err) ? 0 : 1;
+      }
+    }
+  }
+
+  /** The store an archiving command writes to, with its keys; closes the sink (and KMS client). */
+  record StoreSetup(Targets.Target target, String serverId, KeyProvider keys, S3Sinks.Kms kms) implements AutoCloseable {
+    static StoreSetup open(Args a, Function<String, String> env) {
+      String serverId = a.get("--server-id", "default");
+      if (a.has("--kms-key-id") && (a.has("--encrypt-key-file") || a.has("--key-id") || a.has("--gcp-kms-key"))) {
+        throw new Args.UsageException("--kms-key-id excludes --encrypt-key-file, --key-id and --gcp-kms-key");
+      }
+      Transform codec = codec(a); // checked before anything is opened
+      KeyProvider keys = Keys.fromArgs(a, "--encrypt-key-file", env);
+      Targets.Target target = Targets.open(a.required("--to"), a);
+      S3Sinks.Kms kms = a.has("--kms-key-id") ? S3Sinks.kms(a) : null;
+      return new StoreSetup(target, serverId, keys, kms);
+    }
+
+    /** A builder with the store, cursor, codec, encryption and verifier options applied. */
+    Archiver.Builder builder(Args a, BinlogSource source) {
+      Path cursor = a.has("--cursor") ? Path.of(a.get("--cursor")) : defaultCursor(target, serverId);
+      Archiver.Builder b =
+          Archiver.builder()
+              .source(source)
+              .sink(target.sink())
+              .prefix(target.prefix())
+              .serverId(serverId)
+              .compression(codec(a))
+              .cursorFile(cursor);
+      if (keys != null) {
+        b.encryption(Transform.aesGcm(keys));
+      }
+      if (a.has("--read-back")) {
+        b.verifier(io.binlogarchive.Verifier.readBack());
+      }
       if (kms != null) {
-        kms.close();
+        b.encryption(Transform.aesGcm(kms.keys()));
+      }
+      return b;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        target.sink().close();
+      } finally {
+        if (kms != null) {
+          kms.close();
+        }
       }
     }
   }
