@@ -82,15 +82,9 @@ class StreamCliTest {
     assertThat(plan.lastFile()).isEqualTo(file);
     assertThat(plan.segments()).as("the open file comes from segments").isNotEmpty();
     FetchResult fetched = reader.fetch(plan, tmp.resolve("fetch"));
-    try (MariaDbServer fresh = MariaDbServer.start(tmp.resolve("fresh"))) {
-      PitrFixture.load(fresh, dump);
-      PitrFixture.replay(fetched, fresh, tmp);
-      try (Connection c = fresh.connection(); Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT v FROM shop.marker")) {
-        assertThat(rs.next()).as("the marker row").isTrue();
-        assertThat(rs.getString(1)).isEqualTo("live-marker");
-      }
-    }
+    String marker = PitrFixture.restoreFresh(fetched, dump, tmp,
+        fresh -> PitrFixture.firstValue(fresh, "SELECT v FROM shop.marker"));
+    assertThat(marker).as("the marker row in the restored server").isEqualTo("live-marker");
   }
 
   @Test
