@@ -152,11 +152,26 @@ public final class SegmentArchiver implements AutoCloseable {
         length = head.getValue();
         later = reported.size() > 1;
       }
-      if (open == null || !open.name.equals(file)) {
-        open = openFile(file);
-      }
-      if (!open.done) {
-        cut(open, length);
+      try {
+        if (open == null || !open.name.equals(file)) {
+          open = openFile(file);
+        }
+        if (!open.done) {
+          cut(open, length);
+        }
+      } catch (NotFoundException e) {
+        if (!later) {
+          throw e;
+        }
+        // a file before the newest vanished from the directory (purged): never waited for again
+        LOG.atWarn().addKeyValue("binlog_filename", file)
+            .log("{} is no longer in {}; its segments end where they are: {}", file, directory, e.getMessage());
+        a.listener.segmentFailed(file, e);
+        synchronized (reported) {
+          reported.remove(file);
+        }
+        open = null;
+        continue;
       }
       if (!later) {
         break;

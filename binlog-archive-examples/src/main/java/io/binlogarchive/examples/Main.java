@@ -194,10 +194,10 @@ public final class Main {
     if (a.has("--max-runs") && watch == 0) {
       throw new Args.UsageException("--max-runs goes with --watch SECONDS");
     }
-    BinlogSource source =
-        a.has("--index") ? BinlogSource.indexFile(Path.of(a.get("--index"))) : BinlogSource.directory(binlogDir);
     Watch w = watch > 0 ? new Watch(maxRuns, err) : null;
     try (StoreSetup store = StoreSetup.open(a, env)) {
+      BinlogSource source =
+          a.has("--index") ? BinlogSource.indexFile(Path.of(a.get("--index"))) : BinlogSource.directory(binlogDir);
       Archiver.Builder b = store.builder(a, source)
           .parallelism(a.intValue("--parallelism", 1, 1, 64))
           .mode(a.has("--dry-run") ? Archiver.Mode.DRY_RUN : a.has("--shadow") ? Archiver.Mode.SHADOW : Archiver.Mode.ARCHIVE);
