@@ -57,11 +57,16 @@ class SegmentArchiverTest {
   }
 
   Archiver archiver(Verifier verifier) throws IOException {
+    return archiver(verifier, null);
+  }
+
+  Archiver archiver(Verifier verifier, Transform encryption) throws IOException {
     return Archiver.builder()
         .source(BinlogSource.indexFile(server.indexFile()))
         .sink(sink)
         .serverId(serverId)
         .compression(Transform.zstd(3))
+        .encryption(encryption)
         .verifier(verifier)
         .retryPolicy(RetryPolicy.none())
         .cursorFile(work.resolve(serverId + ".cursor.json"))
@@ -94,14 +99,22 @@ class SegmentArchiverTest {
     return out;
   }
 
+  Sink plainSink() {
+    return sink.delegate;
+  }
+
   long segmentObjects(String file) throws IOException {
     return sink.list(serverId + "/t0001/segments/" + file + ".").size();
   }
 
   byte[] decode(List<Sidecar> segments) throws IOException {
+    return decode(segments, null);
+  }
+
+  byte[] decode(List<Sidecar> segments, Transform decryption) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (Sidecar s : segments) {
-      ArtifactDecoder.decode(sink, s, null, chunk -> {
+      ArtifactDecoder.decode(sink, s, decryption, chunk -> {
         byte[] b = new byte[chunk.remaining()];
         chunk.get(b);
         out.write(b, 0, b.length);
@@ -269,6 +282,94 @@ class SegmentArchiverTest {
     }
   }
 
+  /** Where a crash is injected: before or after a sink call on a segment object. */
+  enum CrashPoint {
+    BEFORE_ARTIFACT_COMMIT, AFTER_ARTIFACT_COMMIT, BEFORE_SIDECAR_COMMIT, AFTER_SIDECAR_COMMIT
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}, restart: {1}")
+  @org.junit.jupiter.params.provider.CsvSource({
+      "BEFORE_ARTIFACT_COMMIT, true", "AFTER_ARTIFACT_COMMIT, true", "BEFORE_SIDECAR_COMMIT, true",
+      "AFTER_SIDECAR_COMMIT, true", "AFTER_ARTIFACT_COMMIT, false", "AFTER_SIDECAR_COMMIT, false"})
+  @DisplayName("a failure at each step of storing a segment, then a restart or a retry: no gap, no duplicate")
+  void failureAtEachStep(CrashPoint point, boolean restart) throws Exception {
+    String file = openFile();
+    server.load("shop", 60, 70);
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      live.durable(file, Files.size(local(file)));
+      live.flush();
+    }
+    int before = segmentSidecars(file).size();
+    server.load("shop", 60, 71);
+    boolean[] armed = {true};
+    JournalSink crashing = new JournalSink(plainSink()) {
+      @Override
+      void beforeCommit(String key) throws IOException {
+        if (armed[0] && key.contains("/segments/") && key.endsWith(".json") == (point == CrashPoint.BEFORE_SIDECAR_COMMIT)
+            && point.name().startsWith("BEFORE")) {
+          armed[0] = false;
+          throw new IOException("injected crash before committing " + key);
+        }
+      }
+
+      @Override
+      void afterCommit(String key, StoredObject stored) throws IOException {
+        if (armed[0] && key.contains("/segments/") && key.endsWith(".json") == (point == CrashPoint.AFTER_SIDECAR_COMMIT)
+            && point.name().startsWith("AFTER")) {
+          armed[0] = false;
+          throw new IOException("injected crash after committing " + key);
+        }
+      }
+    };
+    JournalSink plain = sink;
+    sink = crashing;
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      live.durable(file, Files.size(local(file)));
+      assertThatThrownBy(live::flush).hasMessageContaining("injected crash");
+      if (!restart) {
+        assertThat(live.flush()).as("the same instance tries again").isPresent();
+      }
+    } finally {
+      sink = plain;
+    }
+    assertThat(armed[0]).as("the crash point was reached").isFalse();
+    try (Archiver archiver = archiver(Verifier.storeChecksums()); SegmentArchiver live = segments(archiver)) {
+      live.durable(file, Files.size(local(file)));
+      assertThat(live.flush()).isPresent();
+    }
+    List<Sidecar> segments = segmentSidecars(file);
+    assertContiguous(segments);
+    assertThat(segments.size()).isGreaterThan(before);
+    assertThat(segmentObjects(file)).as("one artifact per sidecar, nothing else").isEqualTo(segments.size() * 2L);
+    long end = segments.get(segments.size() - 1).segment().end();
+    assertThat(end).isEqualTo(Files.size(local(file)));
+    assertThat(decode(segments)).isEqualTo(Arrays.copyOf(Files.readAllBytes(local(file)), (int) end));
+  }
+
+  @Test
+  @DisplayName("encrypted segments decode with the key, and the sidecar names the cipher and key id")
+  void encryptedSegments() throws Exception {
+    String file = openFile();
+    server.load("shop", 80, 80);
+    try (Archiver archiver = archiver(Verifier.readBack(), Transform.aesGcm(RestoreFixture.keys()));
+        SegmentArchiver live = segments(archiver)) {
+      live.durable(file, Files.size(local(file)));
+      live.flush();
+    }
+    List<Sidecar> segments = segmentSidecars(file);
+    assertContiguous(segments);
+    assertThat(segments).allSatisfy(s -> {
+      assertThat(s.artifact().key()).endsWith(".zst.aes");
+      assertThat(s.artifact().cipher()).isNotNull();
+      assertThat(s.artifact().keyId()).isEqualTo("k1");
+    });
+    long end = segments.get(segments.size() - 1).segment().end();
+    assertThat(decode(segments, Transform.aesGcm(RestoreFixture.keys())))
+        .isEqualTo(Arrays.copyOf(Files.readAllBytes(local(file)), (int) end));
+    assertThatThrownBy(() -> decode(segments.subList(0, 1), Transform.aesGcm(StaticKeyProvider.builder()
+        .key("k1", new byte[32]).primary("k1").build()))).isInstanceOf(IntegrityException.class);
+  }
+
   /** The server's open file has its in-use flag set; the spool of a live source has it clear. */
   static byte[] maskInUse(byte[] b) {
     byte[] c = b.clone();
@@ -383,7 +484,7 @@ class SegmentArchiverTest {
   }
 
   /** Records commits in order and injects one failure on request. */
-  static final class JournalSink extends TestArchive.DelegatingSink {
+  static class JournalSink extends TestArchive.DelegatingSink {
     final List<String> journal = new CopyOnWriteArrayList<>();
     volatile Predicate<String> failCreate;
 
@@ -402,7 +503,7 @@ class SegmentArchiverTest {
     }
 
     @Override
-    void afterCommit(String key, StoredObject stored) {
+    void afterCommit(String key, StoredObject stored) throws IOException {
       journal.add("commit " + key);
     }
   }
