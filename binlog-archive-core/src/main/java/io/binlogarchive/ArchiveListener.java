@@ -108,4 +108,20 @@ public interface ArchiveListener {
    * @param summary what it did
    */
   default void runFinished(RunSummary summary) {}
+
+  /**
+   * A segment of an open binlog is stored, proven and described by its sidecar (see {@link
+   * SegmentArchiver}): the live position is now its end. Called on the segment archiver's thread.
+   *
+   * @param segment the segment's sidecar ({@link Sidecar#segment()} holds its range)
+   */
+  default void segmentArchived(Sidecar segment) {}
+
+  /**
+   * Storing a segment failed; the segment archiver tries again at its next interval.
+   *
+   * @param file the open binlog
+   * @param error what failed
+   */
+  default void segmentFailed(String file, Throwable error) {}
 }

@@ -1,5 +1,7 @@
 package io.binlogarchive;
 
+import io.binlogarchive.internal.Segments;
+import io.binlogarchive.internal.binlog.BinlogNames;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.crypto.AesGcmTransform;
@@ -25,6 +27,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -124,7 +127,52 @@ public final class Archiver implements AutoCloseable {
     this.lease = b.lease;
     this.pipeline = new ArchivePipeline(new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
         verifier, retryPolicy, listener, parallelism, bufferSize, mode, failOnChecksumMismatch, scanEvents,
-        forceNewTimeline, clock, bandwidth, lease, this::stopRequested));
+        forceNewTimeline, clock, bandwidth, lease, this::stopRequested, this::archivedWhole));
+  }
+
+  /** Whether a {@link SegmentArchiver} stores segments for this archiver (then archived files drop theirs). */
+  private volatile boolean segmentsInUse;
+  /** Per timeline, the highest sequence this archiver has archived whole (for segment clean-up). */
+  private final ConcurrentHashMap<String, Long> archivedWhole = new ConcurrentHashMap<>();
+
+  /** The settings the runs use; a {@link SegmentArchiver} of this archiver uses them too. */
+  PipelineSettings settings() {
+    return pipeline.settings();
+  }
+
+  void useSegments() {
+    segmentsInUse = true;
+  }
+
+  /** The timeline the next file goes to, as the next run would choose it. */
+  String currentTimeline() throws IOException {
+    return pipeline.chooseTimeline(cursorStore.load(), source.closedFiles());
+  }
+
+  /**
+   * Called once a whole file's sidecar is in the store: marks it for {@link SegmentArchiver}, then
+   * deletes its segments if segments are in use (a failure is only logged: verify reports leftover
+   * segments and prune removes them).
+   */
+  private void archivedWhole(String timeline, String file) {
+    archivedWhole.merge(timeline, BinlogNames.sequence(file), Math::max);
+    if (!segmentsInUse) {
+      return;
+    }
+    try {
+      int n = Segments.remove(sink, retryPolicy, layout, timeline, file);
+      if (n > 0) {
+        LOG.atInfo().addKeyValue("binlog_filename", file)
+            .log("{} is archived whole; removed its {} segment object(s)", file, n);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.atWarn().addKeyValue("binlog_filename", file)
+          .log("could not remove the segments of {} after archiving it whole: {}", file, e.toString());
+    }
+  }
+
+  boolean wholeArchived(String timeline, String file) {
+    return archivedWhole.getOrDefault(timeline, -1L) >= BinlogNames.sequence(file);
   }
 
   /** @return a new builder */

@@ -1,5 +1,6 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.GtidSet;
 import io.binlogarchive.binlog.BinlogInfo;
 import io.binlogarchive.internal.Json;
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -24,6 +25,10 @@ import java.util.Map;
  * @param binlog what the scanner found in the file
  * @param archivedAt when the sidecar was written
  * @param archiver the library version that wrote it
+ * @param segment for a segment of a binlog still open when it was archived, its byte range and
+ *     what it holds; {@code null} for a whole binlog. A segment's {@code size} and {@code sha256}
+ *     are those of its range, and its {@code binlog} section describes the file from its start to
+ *     the segment's end (so a restore can treat the open file's archived prefix like a file)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Sidecar(
@@ -37,10 +42,49 @@ public record Sidecar(
     @JsonProperty("artifact") Artifact artifact,
     @JsonProperty("binlog") BinlogInfo binlog,
     @JsonProperty("archived_at") Instant archivedAt,
-    @JsonProperty("archiver") String archiver) {
+    @JsonProperty("archiver") String archiver,
+    @JsonProperty("segment") Segment segment) {
 
   /** The sidecar layout this library writes. */
   public static final int FORMAT_VERSION = 1;
+
+  /**
+   * A whole binlog's sidecar (no segment).
+   *
+   * @param formatVersion version of this document's layout (currently 1)
+   * @param file the binlog's file name
+   * @param sequence its numeric sequence
+   * @param serverId the archive's server id
+   * @param timeline the archive timeline
+   * @param size plaintext size in bytes
+   * @param sha256 SHA-256 of the plaintext (hex)
+   * @param artifact the stored object
+   * @param binlog what the scanner found in the file
+   * @param archivedAt when the sidecar was written
+   * @param archiver the library version that wrote it
+   */
+  public Sidecar(int formatVersion, String file, long sequence, String serverId, String timeline, long size,
+      String sha256, Artifact artifact, BinlogInfo binlog, Instant archivedAt, String archiver) {
+    this(formatVersion, file, sequence, serverId, timeline, size, sha256, artifact, binlog, archivedAt, archiver, null);
+  }
+
+  /**
+   * The byte range of an open binlog that a segment holds, ending on a transaction boundary.
+   *
+   * @param start offset of the range's first byte in the binlog (0 for the first segment)
+   * @param end offset just past its last byte
+   * @param gtids the GTIDs of the transactions in the range, in {@link GtidSet} form ({@code ""}
+   *     if none)
+   * @param firstCommitTime commit time of the range's first transaction, or {@code null}
+   * @param lastCommitTime commit time of its last transaction, or {@code null}
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Segment(
+      @JsonProperty("start") long start,
+      @JsonProperty("end") long end,
+      @JsonProperty("gtids") String gtids,
+      @JsonProperty("first_commit_time") Instant firstCommitTime,
+      @JsonProperty("last_commit_time") Instant lastCommitTime) {}
 
   /**
    * The stored artifact.
@@ -93,6 +137,11 @@ public record Sidecar(
     }
     if (s == null || s.file() == null || s.sha256() == null || s.artifact() == null || s.artifact().key() == null) {
       throw new IntegrityException("sidecar " + where + " lacks required fields (file, sha256, artifact.key)");
+    }
+    if (s.segment() != null && (s.segment().start() < 0 || s.segment().end() <= s.segment().start()
+        || s.size() != s.segment().end() - s.segment().start())) {
+      throw new IntegrityException("sidecar " + where + " describes segment [" + s.segment().start() + ", "
+          + s.segment().end() + ") of " + s.file() + " with size " + s.size() + ": not a valid byte range");
     }
     if (s.formatVersion() < 1 || s.formatVersion() > FORMAT_VERSION) {
       throw new IntegrityException(

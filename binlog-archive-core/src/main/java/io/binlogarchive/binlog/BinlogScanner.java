@@ -871,6 +871,40 @@ public final class BinlogScanner {
     return finish(true);
   }
 
+  /**
+   * Whether the bytes fed so far end between two events and outside any transaction: a segment of
+   * an open binlog may end here.
+   *
+   * @return {@code true} at a transaction boundary
+   */
+  public boolean atTransactionBoundary() {
+    return failure == null && fdeComplete && headerFill == 0 && payloadRemaining == 0 && trailerRemaining == 0
+        && !(groupOpen && (groupSawBegin || !groupSawStatement));
+  }
+
+  /**
+   * What the bytes fed so far hold, as {@link #finish()} would say if the file ended here, without
+   * ending the scan: for the archived prefix of a binlog that is still open. Call it only {@link
+   * #atTransactionBoundary() at a transaction boundary}.
+   *
+   * @return what the scanned prefix holds
+   */
+  public BinlogInfo snapshot() {
+    checkUsable();
+    boolean open = groupOpen;
+    Instant first = firstCommitTime;
+    Instant last = lastCommitTime;
+    boolean inside = endedInsideTransaction;
+    try {
+      return result(false);
+    } finally {
+      groupOpen = open;
+      firstCommitTime = first;
+      lastCommitTime = last;
+      endedInsideTransaction = inside;
+    }
+  }
+
   private BinlogInfo finish(boolean crashed) {
     checkUsable();
     try {

@@ -239,8 +239,13 @@ public final class GtidSet {
     return b.build();
   }
 
-  /** The GTIDs of this set that are not in {@code other}. */
-  GtidSet subtract(GtidSet other) {
+  /**
+   * The GTIDs of this set that are not in another one.
+   *
+   * @param other a set
+   * @return this set less {@code other}
+   */
+  public GtidSet subtract(GtidSet other) {
     TreeMap<String, long[]> out = new TreeMap<>(sourceOrder());
     for (var e : intervals.entrySet()) {
       long[] minus = other.intervals.get(e.getKey());

@@ -9,8 +9,13 @@ import java.util.regex.Pattern;
  * <pre>
  * &lt;prefix&gt;/&lt;server-id&gt;/&lt;timeline&gt;/binlog/&lt;file&gt;&lt;ext&gt;   artifact
  * &lt;prefix&gt;/&lt;server-id&gt;/&lt;timeline&gt;/binlog/&lt;file&gt;.json    sidecar
+ * &lt;prefix&gt;/&lt;server-id&gt;/&lt;timeline&gt;/segments/&lt;file&gt;.&lt;start&gt;&lt;ext&gt;   segment of an open binlog
+ * &lt;prefix&gt;/&lt;server-id&gt;/&lt;timeline&gt;/segments/&lt;file&gt;.&lt;start&gt;.json    its sidecar
  * &lt;prefix&gt;/&lt;server-id&gt;/backups/&lt;name&gt;.json               base backup registry
  * </pre>
+ *
+ * <p>{@code <start>} is the segment's first byte offset in the binlog, zero-padded to 20 digits, so
+ * a file's segments sort by offset; they live beside, never among, the whole files.
  */
 public final class ArchiveLayout {
   public static final Pattern TIMELINE = Pattern.compile("t\\d{4,}");
@@ -69,6 +74,26 @@ public final class ArchiveLayout {
   public String sidecarKey(String timeline, String file) {
     return binlogDir(timeline) + file + SIDECAR_SUFFIX;
   }
+
+  public String segmentDir(String timeline) {
+    return root + "/" + timeline + "/segments/";
+  }
+
+  /** The common prefix of one binlog's segment keys. */
+  public String segmentPrefix(String timeline, String file) {
+    return segmentDir(timeline) + file + ".";
+  }
+
+  public String segmentKey(String timeline, String file, long start, String extension) {
+    return segmentPrefix(timeline, file) + String.format(Locale.ROOT, "%020d", start) + extension;
+  }
+
+  public String segmentSidecarKey(String timeline, String file, long start) {
+    return segmentKey(timeline, file, start, SIDECAR_SUFFIX);
+  }
+
+  /** A segment object's name (after {@link #segmentDir}): the file, the start offset, the rest. */
+  public static final Pattern SEGMENT_NAME = Pattern.compile("(.+\\.\\d+)\\.(\\d{20})((?:\\.[A-Za-z][A-Za-z0-9]*)*)");
 
   public String backupKey(String name) {
     return root + "/backups/" + name + ".json";

@@ -1,5 +1,7 @@
 package io.binlogarchive.restore;
 
+import io.binlogarchive.internal.Segments;
+import io.binlogarchive.internal.binlog.BinlogNames;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.Sidecar;
@@ -12,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /**
@@ -48,7 +51,8 @@ public final class ArchiveCatalog {
     TreeSet<String> ids = new TreeSet<>();
     for (StoredObject o : sink.list(start)) {
       String[] parts = o.key().substring(start.length()).split("/");
-      if (parts.length >= 4 && ArchiveLayout.TIMELINE.matcher(parts[1]).matches() && parts[2].equals("binlog")) {
+      if (parts.length >= 4 && ArchiveLayout.TIMELINE.matcher(parts[1]).matches()
+          && (parts[2].equals("binlog") || parts[2].equals("segments"))) {
         ids.add(parts[0]);
       }
     }
@@ -113,6 +117,34 @@ public final class ArchiveCatalog {
     try (InputStream in = sink.open(key)) {
       return Sidecar.parse(in.readNBytes(4 << 20), key);
     }
+  }
+
+  /**
+   * The newest segment of a timeline: of the binlog with the highest sequence that has segments,
+   * the one that ends last (sidecars only; segments a whole file replaced may still be listed).
+   *
+   * @param timeline a timeline name
+   * @return its sidecar, if the timeline has segments
+   * @throws IntegrityException if that sidecar is unreadable
+   * @throws IOException if the store cannot be read
+   */
+  public Optional<Sidecar> newestSegment(String timeline) throws IOException {
+    var byFile = Segments.byFile(layout, timeline, sink.list(layout.segmentDir(timeline)));
+    String newestFile = null;
+    for (String f : byFile.keySet()) {
+      if (newestFile == null || BinlogNames.sequence(f) > BinlogNames.sequence(newestFile)) {
+        newestFile = f;
+      }
+    }
+    if (newestFile == null) {
+      return Optional.empty();
+    }
+    for (Segments.Stored s : byFile.get(newestFile).descendingMap().values()) {
+      if (s.sidecar != null) {
+        return Optional.of(readSidecar(s.sidecar.key()));
+      }
+    }
+    return Optional.empty();
   }
 
   /** @return the archive's root key ({@code <prefix>/<server-id>}) */

@@ -1,5 +1,6 @@
 package io.binlogarchive.restore;
 
+import io.binlogarchive.SegmentArchiver;
 import java.util.Objects;
 
 /**
@@ -15,8 +16,8 @@ import java.util.Objects;
 public record ArchiveProblem(Kind kind, String timeline, String file, String objectKey, String message) {
 
   /**
-   * The kinds of problem. Every kind but {@link #NEW_TIMELINE} and {@link #REWRAP_LEFTOVER} ends a
-   * restorable window.
+   * The kinds of problem. Every kind but {@link #NEW_TIMELINE}, {@link #REWRAP_LEFTOVER} and {@link
+   * #SEGMENT_LEFTOVER} ends a restorable window.
    */
   public enum Kind {
     /** Sequence numbers are missing between two archived files. */
@@ -39,7 +40,20 @@ public record ArchiveProblem(Kind kind, String timeline, String file, String obj
      * switched to it, or the old one, not yet deleted after the switch. The sidecar names the other,
      * intact artifact, so restores are unaffected; running the rewrap again finishes the job.
      */
-    REWRAP_LEFTOVER
+    REWRAP_LEFTOVER,
+    /**
+     * The segments of an open binlog (see {@link SegmentArchiver}) do not form one chain: bytes are
+     * missing between two of them, or one is unreadable. A restore reaches the end of the chain
+     * before the gap; the segments after it are not used.
+     */
+    SEGMENT_GAP,
+    /**
+     * Segment objects no restore uses: those of a binlog that is archived whole (left when the
+     * removal after the whole file was interrupted; {@link ArchiveReader#prune prune} deletes them),
+     * or one without its sidecar (an interrupted upload, adopted or replaced by the next segment
+     * archiver run).
+     */
+    SEGMENT_LEFTOVER
   }
 
   /**
@@ -57,11 +71,11 @@ public record ArchiveProblem(Kind kind, String timeline, String file, String obj
   }
 
   /**
-   * @return whether this ends a restorable window (everything but {@link Kind#NEW_TIMELINE} and
-   *     {@link Kind#REWRAP_LEFTOVER})
+   * @return whether this ends a restorable window (everything but {@link Kind#NEW_TIMELINE}, {@link
+   *     Kind#REWRAP_LEFTOVER} and {@link Kind#SEGMENT_LEFTOVER})
    */
   public boolean breaksWindow() {
-    return kind != Kind.NEW_TIMELINE && kind != Kind.REWRAP_LEFTOVER;
+    return kind != Kind.NEW_TIMELINE && kind != Kind.REWRAP_LEFTOVER && kind != Kind.SEGMENT_LEFTOVER;
   }
 
   /** @return {@code KIND: message} */

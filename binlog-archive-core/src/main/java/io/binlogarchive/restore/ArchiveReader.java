@@ -367,7 +367,7 @@ public final class ArchiveReader {
       LocalFiles.requireNoLink(p);
       paths.add(p);
       long t1 = System.nanoTime();
-      if (alreadyFetched(p, s)) {
+      if (alreadyFetched(p, s, plan.segmentsOf(s.file()))) {
         reused++;
         listener.fileFetched(s, p, true, Duration.ofNanos(System.nanoTime() - t1));
       } else {
@@ -394,7 +394,7 @@ public final class ArchiveReader {
       for (Sidecar s : todo) {
         futures.add(pool.submit(() -> {
           try {
-            return fetchOne(s, directory, failed);
+            return fetchOne(s, plan.segmentsOf(s.file()), directory, failed);
           } catch (IOException | RuntimeException | Error e) {
             if (!(e instanceof Dropped)) {
               firstFailure.compareAndSet(null, e);
@@ -436,37 +436,77 @@ public final class ArchiveReader {
       }
       resolved = new RestorePlan(plan.timeline(), plan.backup(), plan.startFile(), plan.startPosition(),
           plan.startGtids(), plan.target(), plan.files(), plan.totalBytes(), plan.stopDatetime(), stop,
-          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems(), plan.startChoice());
+          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems(), plan.startChoice(), plan.segments());
     }
     return new FetchResult(resolved, directory, paths, todo.size(), reused, counts[0], counts[1],
         Duration.ofNanos(System.nanoTime() - t0));
   }
 
+  /** Whether the file is there with the sidecar's content (a file archived whole). */
   static boolean alreadyFetched(Path p, Sidecar s) throws IOException {
+    return alreadyFetched(p, s, List.of());
+  }
+
+  /** Whether the file is there with the sidecar's content (each segment's, for a file of segments). */
+  private static boolean alreadyFetched(Path p, Sidecar s, List<Sidecar> segments) throws IOException {
     if (!Files.isRegularFile(p) || Files.size(p) != s.size()) {
       return false;
     }
-    MessageDigest d = Digests.sha256();
+    List<Sidecar> parts = s.segment() == null ? List.of(s) : segments;
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-      while (ch.read(buf) > 0) {
-        buf.flip();
-        d.update(buf);
-        buf.clear();
+      for (Sidecar part : parts) {
+        MessageDigest d = Digests.sha256();
+        long left = part.size();
+        while (left > 0) {
+          buf.clear().limit((int) Math.min(buf.capacity(), left));
+          int n = ch.read(buf);
+          if (n <= 0) {
+            return false;
+          }
+          buf.flip();
+          d.update(buf);
+          left -= n;
+        }
+        if (!Digests.hex(d.digest()).equalsIgnoreCase(part.sha256())) {
+          return false;
+        }
       }
     }
-    return Digests.hex(d.digest()).equalsIgnoreCase(s.sha256());
+    return true;
   }
 
-  /** @param dropRest set once another file of the fetch failed: this one is then not renamed into place */
-  private ArtifactDecoder.Result fetchOne(Sidecar s, Path directory, AtomicBoolean dropRest) throws IOException {
+  /**
+   * Fetches one file: its artifact, or for a file archived only as segments, its segments
+   * concatenated in order, each decoded and proven against its own sidecar.
+   *
+   * @param dropRest set once another file of the fetch failed: this one is then not renamed into place
+   */
+  private ArtifactDecoder.Result fetchOne(Sidecar s, List<Sidecar> segments, Path directory, AtomicBoolean dropRest)
+      throws IOException {
     if (dropRest.get()) {
       throw new Dropped("not fetching " + s.file() + " into " + directory + ": another file of the fetch failed");
     }
     long t0 = System.nanoTime();
     Path target = directory.resolve(s.file());
+    List<Sidecar> parts = s.segment() == null ? List.of(s) : segments;
+    if (s.segment() != null) {
+      long at = 0;
+      for (Sidecar part : parts) {
+        if (part.segment() == null || part.segment().start() != at) {
+          throw new IntegrityException("the segments of " + s.file() + " in the plan do not follow each other at offset "
+              + at + " (" + part.artifact().key() + ")");
+        }
+        at = part.segment().end();
+      }
+      if (at != s.size()) {
+        throw new IntegrityException("the segments of " + s.file() + " in the plan end at offset " + at + ", not "
+            + s.size());
+      }
+    }
+    String what = s.segment() == null ? s.artifact().key() : parts.size() + " segment(s) of " + s.file();
     Path[] tmp = new Path[1];
-    ArtifactDecoder.Result r = retryPolicy.call("fetch " + s.artifact().key(), () -> {
+    ArtifactDecoder.Result r = retryPolicy.call("fetch " + what, () -> {
       LocalFiles.Temp temp = LocalFiles.createTemp(directory, s.file());
       tmp[0] = temp.path();
       try (FileChannel ch = temp.channel();
@@ -494,7 +534,14 @@ public final class ArchiveReader {
             return failed[0];
           }
         };
-        ArtifactDecoder.Result res = ArtifactDecoder.decode(sink, s, decryption, allowUnencrypted, out, false);
+        long artifactBytes = 0;
+        long plaintextBytes = 0;
+        for (Sidecar part : parts) {
+          ArtifactDecoder.Result one = ArtifactDecoder.decode(sink, part, decryption, allowUnencrypted, out, false);
+          artifactBytes += one.artifactBytes();
+          plaintextBytes += one.plaintextBytes();
+        }
+        ArtifactDecoder.Result res = new ArtifactDecoder.Result(artifactBytes, plaintextBytes);
         if (flusher != null) {
           flusher.finish();
           ch.force(true);
@@ -606,12 +653,44 @@ public final class ArchiveReader {
           listener.fileVerified(e.sidecar, null);
         }
       }
+      for (ArchiveSurvey.Entry e : survey.partials()) {
+        checked++; // segments are checked every time: they are few and short-lived
+        for (Sidecar seg : e.segments) {
+          bytes += seg.artifact().size();
+        }
+        if (!e.usable()) {
+          continue;
+        }
+        Sidecar plain = e.segments.stream().filter(this::refusesUnencrypted).findFirst().orElse(null);
+        if (plain != null) { // whatever an earlier run without the key stored
+          ArchiveProblem p = new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
+              plain.artifact().key(), ArtifactDecoder.unencrypted(plain).getMessage());
+          survey.markCorrupt(e, p);
+          listener.fileVerified(e.sidecar, p);
+          continue;
+        }
+        if (options.full()) {
+          decodes.put(e, pool.submit(() -> {
+            for (Sidecar seg : e.segments) {
+              try {
+                ArtifactDecoder.decode(sink, seg, decryption, allowUnencrypted, null, true);
+              } catch (IntegrityException | NotFoundException x) {
+                return new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
+                    seg.artifact().key(), x.getMessage());
+              }
+            }
+            return null;
+          }));
+        } else {
+          listener.fileVerified(e.sidecar, null);
+        }
+      }
       for (var d : decodes.entrySet()) {
         ArchiveSurvey.Entry e = d.getKey();
         ArchiveProblem p = await(d.getValue());
         if (p != null) {
           survey.markCorrupt(e, p);
-        } else {
+        } else if (!e.partial()) {
           remember(next, e, true);
         }
         listener.fileVerified(e.sidecar, p);
@@ -645,8 +724,9 @@ public final class ArchiveReader {
 
   /**
    * Applies a retention policy: deletes every archived binlog before the oldest retained base
-   * backup's start file (and whole older timelines), the sidecar before the artifact, and the
-   * records of backups whose start file goes. Never deletes a file a retained backup needs to
+   * backup's start file (and whole older timelines), the sidecar before the artifact, the segments
+   * of binlogs archived only as segments with their file, segments left beside files archived
+   * whole, and the records of backups whose start file goes. Never deletes a file a retained backup needs to
    * reach the newest archived point. Refuses when no backup is registered or a retained backup's
    * start file is not archived yet.
    *
@@ -722,6 +802,17 @@ public final class ArchiveReader {
         }
       }
     }
+    for (ArchiveSurvey.Entry e : survey.partials()) {
+      int t = ArchiveLayout.timelineNumber(e.timeline);
+      if (t < anchorTimeline || (t == anchorTimeline && e.sequence < anchorSeq)) {
+        files.add(e.timeline + "/" + e.file);
+        keys.addAll(e.segmentKeys); // sidecars first
+        for (Sidecar seg : e.segments) {
+          freed += seg.artifact().size();
+        }
+      }
+    }
+    keys.addAll(survey.leftoverSegmentKeys); // segments of files archived whole: never needed
     for (ArchiveProblem p : survey.problems) {
       if ((p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT || p.kind() == ArchiveProblem.Kind.REWRAP_LEFTOVER)
           && p.objectKey() != null && !keys.contains(p.objectKey())) {

@@ -1,5 +1,6 @@
 package io.binlogarchive.restore;
 
+import io.binlogarchive.internal.pipeline.ArtifactWriter;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
@@ -460,7 +461,7 @@ final class ArchiveRewrap {
     try (InputStream raw = sink.open(oldKey);
         SinkWriter writer = sink.create(newKey, Map.of("binlog-file", s.file(), "archiver", ArchivePipeline.VERSION))) {
       CountingInputStream in = new CountingInputStream(new DigestInputStream(raw, oldDigest));
-      ArchivePipeline.HashingOutputStream out = new ArchivePipeline.HashingOutputStream(writer);
+      ArtifactWriter.HashingOutputStream out = new ArtifactWriter.HashingOutputStream(writer);
       String keyId;
       try {
         keyId = AesGcmTransform.rewrap(in, out, ctx.keys(), to,

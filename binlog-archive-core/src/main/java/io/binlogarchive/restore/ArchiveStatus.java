@@ -1,5 +1,6 @@
 package io.binlogarchive.restore;
 
+import io.binlogarchive.SegmentArchiver;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.binlog.BinlogFile;
@@ -27,6 +28,8 @@ import java.util.Optional;
  * @param lagBytes their total size
  * @param oldestUnarchivedSince when the oldest of them was last written (its close time), if any
  * @param checkedAt when this status was taken
+ * @param liveSegment the newest segment (see {@link SegmentArchiver}) of the newest timeline past its
+ *     newest whole file, if any: the live position is its file and {@link Sidecar.Segment#end()}
  */
 public record ArchiveStatus(
     Optional<Cursor> cursor,
@@ -34,7 +37,8 @@ public record ArchiveStatus(
     int lagFiles,
     long lagBytes,
     Optional<Instant> oldestUnarchivedSince,
-    Instant checkedAt) {
+    Instant checkedAt,
+    Optional<Sidecar> liveSegment) {
 
   /**
    * @param catalog the server's archive
@@ -48,12 +52,15 @@ public record ArchiveStatus(
       throws IOException {
     Optional<Cursor> cursor = cursorFile == null ? Optional.empty() : readCursor(cursorFile);
     Optional<Sidecar> newest = Optional.empty();
+    Optional<Sidecar> live = Optional.empty();
     List<String> timelines = catalog.timelines();
     if (!timelines.isEmpty()) {
-      List<Sidecar> s = catalog.sidecars(timelines.get(timelines.size() - 1));
+      String timeline = timelines.get(timelines.size() - 1);
+      List<Sidecar> s = catalog.sidecars(timeline);
       if (!s.isEmpty()) {
         newest = Optional.of(s.get(s.size() - 1));
       }
+      live = catalog.newestSegment(timeline).filter(g -> s.isEmpty() || g.sequence() > s.get(s.size() - 1).sequence());
     }
     long after = cursor.map(Cursor::sequence).orElse(newest.map(Sidecar::sequence).orElse(-1L));
     int files = 0;
@@ -74,7 +81,15 @@ public record ArchiveStatus(
         }
       }
     }
-    return new ArchiveStatus(cursor, newest, files, bytes, Optional.ofNullable(oldest), clock.instant());
+    return new ArchiveStatus(cursor, newest, files, bytes, Optional.ofNullable(oldest), clock.instant(), live);
+  }
+
+  /**
+   * @return how long ago the newest segment was stored, the live position's lag: on a busy server
+   *     about the segment interval; it grows while the server is idle or the live archiver is down
+   */
+  public Optional<Duration> liveAge() {
+    return liveSegment.map(s -> Duration.between(s.archivedAt(), checkedAt));
   }
 
   /** Reads a cursor file without taking its lock (a running archiver holds it). */

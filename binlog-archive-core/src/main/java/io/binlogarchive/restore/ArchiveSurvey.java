@@ -1,5 +1,7 @@
 package io.binlogarchive.restore;
 
+import io.binlogarchive.binlog.GtidSet;
+import io.binlogarchive.internal.Segments;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.Sidecar;
@@ -48,6 +50,13 @@ final class ArchiveSurvey {
     Sidecar sidecar;
     StoredObject artifact;
     ArchiveProblem problem;
+    /**
+     * For a binlog archived only as segments (it was open): the chain of segment sidecars from
+     * offset 0, and {@link #sidecar} describes their union; {@code null} for a whole file.
+     */
+    List<Sidecar> segments;
+    /** Every segment object of this binlog (chain or not), for retention. */
+    List<String> segmentKeys = List.of();
 
     Entry(String timeline, String file) {
       this.timeline = timeline;
@@ -58,6 +67,10 @@ final class ArchiveSurvey {
     boolean usable() {
       return problem == null && sidecar != null && artifact != null;
     }
+
+    boolean partial() {
+      return segments != null;
+    }
   }
 
   final ArchiveLayout layout;
@@ -67,6 +80,8 @@ final class ArchiveSurvey {
   final List<RestoreWindow> windows = new ArrayList<>();
   final List<List<Entry>> windowEntries = new ArrayList<>();
   final List<StoredObject> backupObjects = new ArrayList<>();
+  /** Segment objects no restore needs (of files archived whole), for retention. */
+  final List<String> leftoverSegmentKeys = new ArrayList<>();
 
   private ArchiveSurvey(ArchiveLayout layout) {
     this.layout = layout;
@@ -81,6 +96,7 @@ final class ArchiveSurvey {
     ArchiveSurvey s = new ArchiveSurvey(layout);
     String root = layout.root() + "/";
     TreeMap<Integer, Map<String, StoredObject>> byTimeline = new TreeMap<>();
+    Map<String, List<StoredObject>> segmentObjects = new HashMap<>();
     for (StoredObject o : sink.list(root)) {
       String rest = o.key().substring(root.length());
       String[] parts = rest.split("/");
@@ -88,6 +104,18 @@ final class ArchiveSurvey {
         s.backupObjects.add(o);
       } else if (parts.length == 3 && ArchiveLayout.TIMELINE.matcher(parts[0]).matches() && parts[1].equals("binlog")) {
         byTimeline.computeIfAbsent(ArchiveLayout.timelineNumber(parts[0]), k -> new TreeMap<>()).put(parts[2], o);
+      } else if (parts.length == 3 && ArchiveLayout.TIMELINE.matcher(parts[0]).matches()
+          && parts[1].equals("segments")) {
+        byTimeline.computeIfAbsent(ArchiveLayout.timelineNumber(parts[0]), k -> new TreeMap<>());
+        segmentObjects.computeIfAbsent(parts[0], k -> new ArrayList<>()).add(o);
+      }
+    }
+    Map<String, Future<Sidecar>> segmentLoads = new HashMap<>();
+    for (List<StoredObject> list : segmentObjects.values()) {
+      for (StoredObject o : list) {
+        if (o.key().endsWith(ArchiveLayout.SIDECAR_SUFFIX)) {
+          segmentLoads.put(o.key(), pool.submit(() -> loader.load(o)));
+        }
       }
     }
     Map<Entry, Future<Sidecar>> loads = new LinkedHashMap<>();
@@ -203,10 +231,131 @@ final class ArchiveSurvey {
           s.problems.add(leftover != null ? leftover : p);
         }
       }
+      s.readSegments(timeline, segmentObjects.getOrDefault(timeline, List.of()), segmentLoads, byFile, list);
       list.sort(Comparator.comparingLong((Entry e) -> e.sequence).thenComparing(e -> e.file));
     }
     s.compute();
     return s;
+  }
+
+  /**
+   * Adds an entry for every binlog of the timeline that has segments but no whole sidecar: the
+   * chain of its segments from offset 0, up to the first gap (reported). Segments of files archived
+   * whole, and segment objects without sidecars, are reported as leftovers.
+   */
+  private void readSegments(String timeline, List<StoredObject> objects, Map<String, Future<Sidecar>> loads,
+      Map<String, Entry> byFile, List<Entry> list) throws IOException {
+    for (var f : Segments.byFile(layout, timeline, objects).entrySet()) {
+      String file = f.getKey();
+      List<String> keys = new ArrayList<>(); // every sidecar, then every artifact: the order to delete them in
+      List<String> artifactKeys = new ArrayList<>();
+      for (Segments.Stored st : f.getValue().values()) {
+        if (st.sidecar != null) {
+          keys.add(st.sidecar.key());
+        }
+        if (st.artifact != null) {
+          artifactKeys.add(st.artifact.key());
+        }
+      }
+      keys.addAll(artifactKeys);
+      Entry whole = byFile.get(file);
+      if (whole != null && whole.sidecar == null && whole.problem != null
+          && whole.problem.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT) {
+        // the whole file's upload was interrupted before its sidecar: its segments stand for it
+        list.remove(whole);
+        byFile.remove(file);
+        problems.add(whole.problem);
+        whole = null;
+      }
+      if (whole != null) {
+        leftoverSegmentKeys.addAll(keys);
+        problems.add(new ArchiveProblem(ArchiveProblem.Kind.SEGMENT_LEFTOVER, timeline, file,
+            layout.segmentPrefix(timeline, file), keys.size() + " segment object(s) of " + file + " remain although it is"
+                + " archived whole (an interrupted clean-up); restores do not use them and prune deletes them"));
+        continue;
+      }
+      List<Sidecar> chain = new ArrayList<>();
+      long end = 0;
+      StoredObject lastSidecar = null;
+      StoredObject lastArtifact = null;
+      for (Segments.Stored st : f.getValue().values()) {
+        if (st.sidecar == null) {
+          problems.add(new ArchiveProblem(ArchiveProblem.Kind.SEGMENT_LEFTOVER, timeline, file, st.artifact.key(),
+              "segment " + st.artifact.key() + " has no sidecar (an interrupted upload); restores ignore it"));
+          continue;
+        }
+        String problem = null;
+        ArchiveProblem.Kind kind = ArchiveProblem.Kind.SEGMENT_GAP;
+        Sidecar sc = null;
+        try {
+          sc = await(loads.get(st.sidecar.key()));
+        } catch (IntegrityException | NotFoundException x) {
+          problem = "segment sidecar " + st.sidecar.key() + " is unreadable: " + x.getMessage();
+        }
+        if (problem == null) {
+          if (sc.segment() == null || !sc.file().equals(file) || sc.segment().start() != st.start
+              || !sc.artifact().key().startsWith(layout.segmentDir(timeline))) {
+            problem = "segment sidecar " + st.sidecar.key() + " does not describe the segment its key names";
+          } else if (st.artifact == null || !st.artifact.key().equals(sc.artifact().key())) {
+            kind = ArchiveProblem.Kind.MISSING_ARTIFACT;
+            problem = "segment " + sc.artifact().key() + " of " + file + " is missing (its sidecar exists)";
+          } else if (st.artifact.size() != sc.artifact().size()) {
+            kind = ArchiveProblem.Kind.CORRUPT_ARTIFACT;
+            problem = "segment " + sc.artifact().key() + " holds " + st.artifact.size() + " bytes; its sidecar says "
+                + sc.artifact().size();
+          } else if (sc.segment().start() != end) {
+            problem = "the segments of " + file + " skip bytes [" + end + ", " + sc.segment().start() + "): the chain"
+                + " ends at offset " + end + " before " + st.sidecar.key();
+          }
+        }
+        if (problem != null) {
+          problems.add(new ArchiveProblem(kind, timeline, file, st.sidecar.key(), problem
+              + "; a restore reaches " + file + " offset " + end + " at most"));
+          break;
+        }
+        chain.add(sc);
+        end = sc.segment().end();
+        lastSidecar = st.sidecar;
+        lastArtifact = st.artifact;
+      }
+      if (chain.isEmpty()) {
+        continue;
+      }
+      Sidecar first = chain.get(0);
+      Sidecar last = chain.get(chain.size() - 1);
+      GtidSet gtids = GtidSet.parse("");
+      for (Sidecar c : chain) {
+        gtids = gtids.union(GtidSet.parse(c.segment().gtids() == null ? "" : c.segment().gtids()));
+      }
+      Entry e = new Entry(timeline, file);
+      e.sidecarObject = lastSidecar;
+      e.artifact = lastArtifact;
+      e.segments = List.copyOf(chain);
+      e.segmentKeys = List.copyOf(keys);
+      e.sidecar = new Sidecar(last.formatVersion(), file, last.sequence(), last.serverId(), timeline, end, null,
+          last.artifact(), last.binlog(), last.archivedAt(), last.archiver(),
+          new Sidecar.Segment(0, end, gtids.toString(), first.segment().firstCommitTime(),
+              last.segment().lastCommitTime()));
+      byFile.put(file, e);
+      list.add(e);
+    }
+  }
+
+  private static Sidecar await(Future<Sidecar> f) throws IOException {
+    try {
+      return f.get();
+    } catch (ExecutionException ex) {
+      Throwable c = ex.getCause();
+      if (c instanceof IOException io) {
+        throw io;
+      } else if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(c);
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while reading sidecars", ex);
+    }
   }
 
   /** Marks an entry unusable (a checksum failure found by verification) and recomputes. */
@@ -220,8 +369,10 @@ final class ArchiveSurvey {
   void compute() {
     List<ArchiveProblem> extra = new ArrayList<>();
     for (ArchiveProblem p : problems) {
-      if (p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT || p.kind() == ArchiveProblem.Kind.REWRAP_LEFTOVER) {
-        extra.add(p); // orphans and rewrap leftovers beside a sidecar'd file: keep
+      if (p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT || p.kind() == ArchiveProblem.Kind.REWRAP_LEFTOVER
+          || p.kind() == ArchiveProblem.Kind.SEGMENT_LEFTOVER || p.kind() == ArchiveProblem.Kind.SEGMENT_GAP
+          || (p.objectKey() != null && p.objectKey().contains("/segments/"))) {
+        extra.add(p); // orphans, rewrap and segment leftovers, segment chain problems: keep
       }
     }
     problems.clear();
@@ -257,6 +408,10 @@ final class ArchiveSurvey {
           if (!window.isEmpty()) {
             Entry last = window.get(window.size() - 1);
             Optional<String> gap = last.sequence == e.sequence - 1 ? continuity(last, e) : Optional.empty();
+            if (gap.isEmpty() && last.partial() && !provesComplete(last)) {
+              gap = Optional.of(last.file + " is archived only as segments up to offset " + last.sidecar.size()
+                  + ", and nothing shows it ends there");
+            }
             if (gap.isPresent()) {
               problems.add(new ArchiveProblem(ArchiveProblem.Kind.CHAIN_BREAK, timeline, e.file, e.sidecarObject.key(),
                   "GTID continuity breaks between " + last.file + " and " + e.file + ": " + gap.get()));
@@ -270,6 +425,20 @@ final class ArchiveSurvey {
       close(window);
     }
     problems.addAll(extra);
+  }
+
+  /**
+   * Whether a binlog archived as segments is known to be complete where its chain ends: it ends
+   * with its ROTATE (in-use flag clear), or it holds GTIDs, so the continuity check with the next
+   * file proves nothing is missing in between.
+   */
+  private static boolean provesComplete(Entry partial) {
+    BinlogInfo info = partial.sidecar.binlog();
+    if (info == null) {
+      return false;
+    }
+    GtidSet end = GtidState.end(info);
+    return info.closed() || (end != null && !end.isEmpty());
   }
 
   private static Optional<String> continuity(Entry a, Entry b) {
@@ -309,9 +478,17 @@ final class ArchiveSurvey {
     return -1;
   }
 
+  /** Every whole file's entry (binlogs archived only as segments are in {@link #partials()}). */
   List<Entry> all() {
     List<Entry> out = new ArrayList<>();
-    entries.values().forEach(out::addAll);
+    entries.values().forEach(l -> l.stream().filter(e -> !e.partial()).forEach(out::add));
+    return out;
+  }
+
+  /** The entries of binlogs archived only as segments. */
+  List<Entry> partials() {
+    List<Entry> out = new ArrayList<>();
+    entries.values().forEach(l -> l.stream().filter(Entry::partial).forEach(out::add));
     return out;
   }
 

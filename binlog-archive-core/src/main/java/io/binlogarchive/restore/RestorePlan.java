@@ -1,5 +1,6 @@
 package io.binlogarchive.restore;
 
+import io.binlogarchive.SegmentArchiver;
 import io.binlogarchive.Sidecar;
 import java.time.Instant;
 import java.util.List;
@@ -35,6 +36,11 @@ import java.util.Locale;
  * @param startChoice how {@link ArchiveReader#plan(RestoreTarget)} chose the start when none was
  *     given (e.g. the newest registered base backup before the target), or {@code null} when the
  *     caller named it
+ * @param segments the segment sidecars, in order, of the plan's binlogs that are archived only as
+ *     segments (they were open; see {@link SegmentArchiver}): such a file's entry in {@code files}
+ *     has {@link Sidecar#segment()} set to the range {@code [0, end)} its segments cover, no
+ *     SHA-256 of its own, and is fetched by concatenating its segments, each proven by its own
+ *     SHA-256
  */
 public record RestorePlan(
     String timeline,
@@ -51,7 +57,8 @@ public record RestorePlan(
     String flavor,
     List<RestoreWindow> windows,
     List<ArchiveProblem> problems,
-    String startChoice) {
+    String startChoice,
+    List<Sidecar> segments) {
 
   /**
    * Copies the lists.
@@ -74,15 +81,25 @@ public record RestorePlan(
    * @param windows every restorable window of the archive
    * @param problems every gap and problem the sidecars and listings show
    * @param startChoice how the start was chosen when none was given, or {@code null}
+   * @param segments the segment sidecars of the files archived only as segments, in order
    */
   public RestorePlan {
     files = List.copyOf(files);
     windows = List.copyOf(windows);
     problems = List.copyOf(problems);
+    segments = List.copyOf(segments);
   }
 
   /**
-   * A plan whose start the caller named ({@link #startChoice()} is {@code null}).
+   * @param file a file of this plan
+   * @return its segments in order, empty for a whole file
+   */
+  public List<Sidecar> segmentsOf(String file) {
+    return segments.stream().filter(s -> s.file().equals(file)).toList();
+  }
+
+  /**
+   * A plan whose start the caller named ({@link #startChoice()} is {@code null}), of whole files only.
    *
    * @param timeline the timeline replayed
    * @param backup the base backup's name, or {@code null} for an explicit start
@@ -104,13 +121,13 @@ public record RestorePlan(
       RestoreTarget target, List<Sidecar> files, long totalBytes, Instant stopDatetime, long stopPosition,
       String stopAfterGtid, String flavor, List<RestoreWindow> windows, List<ArchiveProblem> problems) {
     this(timeline, backup, startFile, startPosition, startGtids, target, files, totalBytes, stopDatetime, stopPosition,
-        stopAfterGtid, flavor, windows, problems, null);
+        stopAfterGtid, flavor, windows, problems, null, List.of());
   }
 
   /** @return a copy that says how its start was chosen */
   RestorePlan withStartChoice(String choice) {
     return new RestorePlan(timeline, backup, startFile, startPosition, startGtids, target, files, totalBytes,
-        stopDatetime, stopPosition, stopAfterGtid, flavor, windows, problems, choice);
+        stopDatetime, stopPosition, stopAfterGtid, flavor, windows, problems, choice, segments);
   }
 
   /** @return the last file to replay */
@@ -134,6 +151,12 @@ public record RestorePlan(
     }
     sb.append(String.format(Locale.ROOT, "  files: %d, %d bytes: %s .. %s%n", files.size(), totalBytes, startFile,
         lastFile()));
+    for (Sidecar f : files) {
+      if (f.segment() != null) {
+        sb.append(String.format(Locale.ROOT, "  open file: %s up to offset %d, from %d segment(s)%n", f.file(),
+            f.segment().end(), segmentsOf(f.file()).size()));
+      }
+    }
     if (stopDatetime != null) {
       sb.append(String.format(Locale.ROOT, "  stop: at the first event at or after %s (--stop-datetime)%n", stopDatetime));
     } else if (stopAfterGtid != null) {

@@ -109,14 +109,18 @@ final class RestorePlanner {
       default -> throw new IllegalStateException();
     }
     List<Sidecar> files = new ArrayList<>();
+    List<Sidecar> segments = new ArrayList<>();
     long bytes = 0;
     for (int i = from; i <= to; i++) {
       files.add(window.get(i).sidecar);
       bytes += window.get(i).sidecar.size();
+      if (window.get(i).partial()) {
+        segments.addAll(window.get(i).segments);
+      }
     }
     return new RestorePlan(first.timeline, backupName, first.file, start.position(),
         startState == null ? null : GtidState.text(startState, maria), target, files, bytes, stopDatetime, stopPosition,
-        stopGtid, firstInfo == null ? null : firstInfo.flavor(), survey.windows, survey.problems);
+        stopGtid, firstInfo == null ? null : firstInfo.flavor(), survey.windows, survey.problems, null, segments);
   }
 
   /**

@@ -81,6 +81,32 @@ public final class PitrFixture {
     assertThat(ps.get(1).exitValue()).as("mariadb: %s", Files.readString(work.resolve("client.err"))).isZero();
   }
 
+  /** A check run against a restored server. */
+  @FunctionalInterface
+  public interface Check<T> {
+    T on(MariaDbServer restored) throws Exception;
+  }
+
+  /**
+   * Starts a fresh server in {@code work/fresh}, loads {@code dump} into it, replays the fetched
+   * binlogs, runs {@code check} on it and stops it.
+   */
+  public static <T> T restoreFresh(FetchResult fetched, Path dump, Path work, Check<T> check) throws Exception {
+    try (MariaDbServer fresh = MariaDbServer.start(work.resolve("fresh"))) {
+      load(fresh, dump);
+      replay(fetched, fresh, work);
+      return check.on(fresh);
+    }
+  }
+
+  /** @return the first column of the query's first row, or {@code null} if there is no row */
+  public static String firstValue(MariaDbServer s, String query) throws SQLException {
+    try (Connection c = s.connection(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(query)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
   /** Runs a tool to completion (at most 120 s), from {@code stdin} and into {@code stdout} if given; it must exit 0. */
   public static void run(List<String> cmd, Path stdin, Path stdout) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(cmd);

@@ -8,6 +8,7 @@ import io.binlogarchive.store.Cursor;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.Preflight;
 import io.binlogarchive.RunSummary;
+import io.binlogarchive.Sidecar;
 import io.binlogarchive.store.StoreLease;
 import io.binlogarchive.micrometer.MicrometerArchiveListener;
 import io.micrometer.core.instrument.Tags;
@@ -267,6 +268,16 @@ final class AgentOptions implements AutoCloseable {
     @Override
     public void runFinished(RunSummary summary) {
       all.forEach(l -> l.runFinished(summary));
+    }
+
+    @Override
+    public void segmentArchived(Sidecar segment) {
+      all.forEach(l -> l.segmentArchived(segment));
+    }
+
+    @Override
+    public void segmentFailed(String file, Throwable error) {
+      all.forEach(l -> l.segmentFailed(file, error));
     }
   }
 }

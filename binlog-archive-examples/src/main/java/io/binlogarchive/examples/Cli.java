@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
         "",
         "URIs: file:///PATH, s3://bucket/prefix, gs://bucket/prefix.",
         "Exit codes: 0 ok, 1 failure, 2 bad usage, 3 status: the archive is stale (--max-age),",
-        "4 compare: the two sides differ; 130/143 after SIGINT/SIGTERM.",
+        "4 compare: the two sides differ, 5 stream: the server had purged binlogs it needed;",
+        "130/143 after SIGINT/SIGTERM.",
         "Errors are one line on stderr. 'binlog-archive <command> [<sub>] --help' shows a command's options."
     })
 final class Cli extends CliCommand {
@@ -26,6 +27,7 @@ final class Cli extends CliCommand {
    */
   static final List<Class<? extends CliCommand>> COMMANDS = List.of(
       ArchiveCommand.class,
+      StreamCommand.class,
       StatusCommand.class,
       InspectCommand.class,
       CompareCommand.class,

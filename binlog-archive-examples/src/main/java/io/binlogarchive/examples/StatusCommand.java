@@ -4,14 +4,18 @@ import io.binlogarchive.restore.ArchiveCatalog;
 import io.binlogarchive.binlog.BinlogInfo;
 import io.binlogarchive.Sidecar;
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code status}: what the archive holds, per server and timeline, and (with the lag options) how far behind it is. */
-@Command(name = "status", description = {"Lists the archived binlogs per server and timeline.",
+@Command(name = "status", description = {"Lists the archived binlogs per server and timeline, and the live position"
+    + " (the newest segment past them, from stream).",
     "With --cursor, --binlog-dir, --index or --max-age also the lag (exit 3 when stale)."})
 final class StatusCommand extends CliCommand {
   @Option(names = "--from", required = true, paramLabel = "URI", description = "the archive")
@@ -50,6 +54,14 @@ final class StatusCommand extends CliCommand {
             out().printf(Locale.ROOT, "  %-22s %12d %12d %-6s %-10s %-20s %s%n", s.file(), s.size(),
                 s.artifact().size(), s.artifact().codec(), s.artifact().keyId() == null ? "-" : s.artifact().keyId(),
                 info == null || info.lastEventTime() == null ? "-" : info.lastEventTime().toString(), s.sha256());
+          }
+          long lastWhole = sidecars.isEmpty() ? -1 : sidecars.get(sidecars.size() - 1).sequence();
+          Optional<Sidecar> live = catalog.newestSegment(timeline).filter(g -> g.sequence() > lastWhole);
+          if (live.isPresent()) {
+            Sidecar g = live.get();
+            out().printf(Locale.ROOT, "  live position: %s up to offset %d (segment stored %s ago%s)%n", g.file(),
+                g.segment().end(), LagStatus.human(Duration.between(g.archivedAt(), Instant.now())),
+                g.segment().lastCommitTime() == null ? "" : ", last commit " + g.segment().lastCommitTime());
           }
         }
       }

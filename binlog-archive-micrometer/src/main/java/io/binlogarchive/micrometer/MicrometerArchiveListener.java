@@ -1,11 +1,13 @@
 package io.binlogarchive.micrometer;
 
+import io.binlogarchive.SegmentArchiver;
 import io.binlogarchive.Archiver;
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.binlog.BinlogFile;
 import io.binlogarchive.store.Cursor;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.RunSummary;
+import io.binlogarchive.Sidecar;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,6 +46,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <tr><td>{@code binlog.archive.lag.files} / {@code binlog.archive.lag.bytes} gauges</td><td>closed binlogs not yet archived, behind the newest closed one</td></tr>
  *   <tr><td>{@code binlog.archive.last.archived.age} gauge, seconds</td><td>since the last file was archived (since start if none yet)</td></tr>
  *   <tr><td>{@code binlog.archive.cursor.sequence} gauge</td><td>sequence of the last committed file</td></tr>
+ *   <tr><td>{@code binlog.archive.segments.archived} counter [binlog_archive_segments_archived_total]</td><td>segments of open binlogs stored and proven (see {@code SegmentArchiver})</td></tr>
+ *   <tr><td>{@code binlog.archive.segment.failures} counter</td><td>segment stores that failed (tried again at the next interval)</td></tr>
+ *   <tr><td>{@code binlog.archive.live.position} gauge, bytes</td><td>end offset of the newest segment in its binlog (the live position)</td></tr>
+ *   <tr><td>{@code binlog.archive.live.age} gauge, seconds</td><td>since the newest segment was stored (the live position's lag; -1 before the first)</td></tr>
  *   <tr><td>{@code binlog.archive.standby} gauge</td><td>1 while this agent stands by for the store lease (another agent archives), 0 once it runs as the holder</td></tr>
  * </table>
  */
@@ -57,6 +63,10 @@ public final class MicrometerArchiveListener implements ArchiveListener, MeterBi
   private final AtomicInteger standby = new AtomicInteger();
   private final AtomicReference<Double> throughput = new AtomicReference<>(0.0);
   private final AtomicReference<Instant> lastArchived;
+  private final AtomicLong livePosition = new AtomicLong(-1);
+  private final AtomicReference<Instant> lastSegment = new AtomicReference<>();
+  private volatile Counter segmentsArchived;
+  private volatile Counter segmentFailures;
   private volatile Counter filesArchived;
   private volatile Counter bytesArchived;
   private volatile Counter retries;
@@ -113,8 +123,38 @@ public final class MicrometerArchiveListener implements ArchiveListener, MeterBi
         .tags(tags).baseUnit("seconds").description("seconds since the last file was archived").register(r);
     Gauge.builder("binlog.archive.cursor.sequence", cursorSequence, AtomicLong::get).tags(tags)
         .description("sequence number of the last committed binlog").register(r);
+    segmentsArchived = Counter.builder("binlog.archive.segments.archived").tags(tags)
+        .description("segments of open binlogs stored and proven").register(r);
+    segmentFailures = Counter.builder("binlog.archive.segment.failures").tags(tags)
+        .description("segment stores that failed").register(r);
+    Gauge.builder("binlog.archive.live.position", livePosition, AtomicLong::get).tags(tags).baseUnit("bytes")
+        .description("end offset of the newest segment in its binlog").register(r);
+    Gauge.builder("binlog.archive.live.age", this, MicrometerArchiveListener::secondsSinceLastSegment).tags(tags)
+        .baseUnit("seconds").description("seconds since the newest segment was stored, -1 before the first").register(r);
     Gauge.builder("binlog.archive.standby", standby, AtomicInteger::get).tags(tags)
         .description("1 while this agent stands by because another agent holds the store lease, else 0").register(r);
+  }
+
+  /** @return seconds since the newest segment was stored, or -1 before the first */
+  public double secondsSinceLastSegment() {
+    Instant t = lastSegment.get();
+    return t == null ? -1 : Duration.between(t, clock.instant()).toMillis() / 1000.0;
+  }
+
+  @Override
+  public void segmentArchived(Sidecar segment) {
+    lastSegment.set(clock.instant());
+    livePosition.set(segment.segment() == null ? -1 : segment.segment().end());
+    if (segmentsArchived != null) {
+      segmentsArchived.increment();
+    }
+  }
+
+  @Override
+  public void segmentFailed(String file, Throwable error) {
+    if (segmentFailures != null) {
+      segmentFailures.increment();
+    }
   }
 
   /** @return seconds since the last file was archived, or since this listener was created */

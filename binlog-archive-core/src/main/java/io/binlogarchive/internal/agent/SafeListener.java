@@ -1,5 +1,6 @@
 package io.binlogarchive.internal.agent;
 
+import io.binlogarchive.Sidecar;
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.RunSummary;
@@ -79,5 +80,15 @@ public final class SafeListener implements ArchiveListener {
   @Override
   public void runFinished(RunSummary summary) {
     guard("runFinished", () -> delegate.runFinished(summary));
+  }
+
+  @Override
+  public void segmentArchived(Sidecar segment) {
+    guard("segmentArchived", () -> delegate.segmentArchived(segment));
+  }
+
+  @Override
+  public void segmentFailed(String file, Throwable error) {
+    guard("segmentFailed", () -> delegate.segmentFailed(file, error));
   }
 }

@@ -21,10 +21,8 @@ import io.binlogarchive.internal.decode.ArtifactDecoder;
 import io.binlogarchive.store.Cursor;
 import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.store.StoredObject;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
@@ -50,11 +48,13 @@ public final class ArchivePipeline {
   public static final String VERSION = "binlog-archive/0.1.0";
 
   private final PipelineSettings a;
+  private final ArtifactWriter artifacts;
   /** path|size|mtime|sha of the cursor's local file last proven unchanged, to hash it once. */
   private volatile String checkedCursorFile;
 
   public ArchivePipeline(PipelineSettings settings) {
     this.a = settings;
+    this.artifacts = new ArtifactWriter(settings);
   }
 
   /** @return the settings this pipeline runs with */
@@ -218,6 +218,7 @@ public final class ArchivePipeline {
           a.cursorStore().commit(c);
           state.cursor = Optional.of(c);
           a.listener().cursorCommitted(c);
+          a.archivedWhole().accept(timeline, s.file());
           state.backlogFiles--;
           state.backlogBytes = Math.max(0, state.backlogBytes - r.bytesRead());
           a.listener().backlogMeasured(state.backlogFiles, state.backlogBytes);
@@ -269,7 +270,7 @@ public final class ArchivePipeline {
     }
   }
 
-  String chooseTimeline(Optional<Cursor> cursor, List<BinlogFile> closed) throws IOException {
+  public String chooseTimeline(Optional<Cursor> cursor, List<BinlogFile> closed) throws IOException {
     if (cursor.isPresent()) {
       Cursor c = cursor.get();
       long maxSeq = closed.isEmpty() ? Long.MAX_VALUE : closed.get(closed.size() - 1).sequence();
@@ -354,11 +355,7 @@ public final class ArchivePipeline {
   }
 
   private void retrying(String what, int attempt, Duration delay, Throwable error) {
-    LOG.atWarn()
-        .addKeyValue("attempt", attempt)
-        .addKeyValue("delay_ms", delay.toMillis())
-        .log("{} failed (attempt {}), retrying in {} ms: {}", what, attempt, delay.toMillis(), error.toString());
-    a.listener().retryScheduled(what, attempt, delay, error);
+    a.retrying(what, attempt, delay, error);
   }
 
   // ---- one file ------------------------------------------------------------------------------
@@ -385,8 +382,7 @@ public final class ArchivePipeline {
     FileResult uploaded =
         a.retryPolicy().call("archive " + f.name(), () -> upload(f, timeline, newerClosed, t0), this::retrying);
     if (uploaded.status() == FileResult.Status.ARCHIVED) {
-      // retried on its own: a failure here must not upload the artifact again
-      writeSidecar(sidecarKey, uploaded.sidecar());
+      artifacts.writeSidecar(sidecarKey, uploaded.sidecar(), this::readSidecar);
       LOG.atInfo().addKeyValue("binlog_filename", f.name()).log("archived {}: sidecar {} written", f.name(), sidecarKey);
     }
     return uploaded;
@@ -473,10 +469,8 @@ public final class ArchivePipeline {
   private FileResult upload(BinlogFile f, String timeline, boolean newerClosed, long t0) throws IOException {
     String ext = extension();
     String artifactKey = a.layout().artifactKey(timeline, f.name(), ext);
-    MessageDigest plainDigest = Digests.sha256();
     BinlogScanner scanner = new BinlogScanner(f.name(), a.failOnChecksumMismatch());
     byte[] buf = new byte[a.bufferSize()];
-    long plainSize;
     try (InputStream in = openLocal(f)) {
       int n = in.readNBytes(buf, 0, buf.length);
       scanner.update(buf, 0, n);
@@ -499,205 +493,63 @@ public final class ArchivePipeline {
       meta.put("binlog-file", f.name());
       meta.put("archiver", VERSION);
       long uploadStart = System.nanoTime();
-      try (SinkWriter writer = a.sink().create(artifactKey, meta)) {
-        HashingOutputStream artifactOut = new HashingOutputStream(ThrottledOutputStream.wrap(writer, a.bandwidth()));
-        OutputStream chain = artifactOut;
-        List<Map<String, Object>> facts = new ArrayList<>();
-        for (int i = a.transforms().size() - 1; i >= 0; i--) {
-          chain = a.transforms().get(i).wrap(chain);
-          facts.add(0, chain instanceof StreamFacts sf ? sf.facts() : Map.of());
-        }
-        BinlogInfo info;
-        try (OutputStream out = chain) {
-          plainSize = n;
-          plainDigest.update(buf, 0, n);
-          out.write(buf, 0, n);
-          while ((n = in.read(buf)) > 0) {
-            if (a.scanEvents()) {
-              scanner.update(buf, 0, n);
-            }
-            plainDigest.update(buf, 0, n);
-            out.write(buf, 0, n);
-            plainSize += n;
+      int first = n;
+      BinlogInfo[] info = new BinlogInfo[1];
+      ArtifactWriter.Written w = artifacts.upload(artifactKey, f.name(), meta, out -> {
+        out.write(buf, 0, first);
+        int m;
+        while ((m = in.read(buf)) > 0) {
+          if (a.scanEvents()) {
+            scanner.update(buf, 0, m);
           }
-          info = !a.scanEvents() ? null : crashed ? scanner.finishCrashed() : scanner.finish();
-          if (info != null && !info.closed() && !crashed) {
-            if (scanner.endedInsideTransaction()) {
-              throw new InvalidBinlogException(
-                  f.name() + ": ends at offset " + info.endPosition() + " without a ROTATE or STOP event, inside a"
-                      + " transaction: the file is truncated; not archived");
-            }
-            // The in-use flag is clear, newer binlogs exist and the file ends between two
-            // transactions: what MySQL's crash recovery leaves when it truncates the crashed
-            // binlog to its last complete transaction and clears the flag. The server will not
-            // write it again.
-            LOG.atWarn()
-                .addKeyValue("binlog_filename", f.name())
-                .log("{} ends at offset {} between transactions without a ROTATE or STOP event although newer"
-                    + " binlogs exist: the server's crash recovery truncated it; archiving it as it is", f.name(),
-                    info.endPosition());
-          }
+          out.write(buf, 0, m);
         }
-        String plainSha = Digests.hex(plainDigest.digest());
-        String artifactSha = artifactOut.sha256Hex();
-        long artifactSize = artifactOut.count();
-        if (a.mode() == Archiver.Mode.SHADOW) {
-          writer.abort();
-          LOG.atInfo()
+        info[0] = !a.scanEvents() ? null : crashed ? scanner.finishCrashed() : scanner.finish();
+        if (info[0] != null && !info[0].closed() && !crashed) {
+          if (scanner.endedInsideTransaction()) {
+            throw new InvalidBinlogException(
+                f.name() + ": ends at offset " + info[0].endPosition() + " without a ROTATE or STOP event, inside a"
+                    + " transaction: the file is truncated; not archived");
+          }
+          // The in-use flag is clear, newer binlogs exist and the file ends between two
+          // transactions: what MySQL's crash recovery leaves when it truncates the crashed
+          // binlog to its last complete transaction and clears the flag. The server will not
+          // write it again.
+          LOG.atWarn()
               .addKeyValue("binlog_filename", f.name())
-              .addKeyValue("bytes_processed", plainSize)
-              .log("shadow: {} went through the whole pipeline ({} -> {} bytes); nothing committed", f.name(), plainSize,
-                  artifactSize);
-          return new FileResult(f, FileResult.Status.SHADOWED, artifactSize + " bytes, not committed", null, plainSize,
-              since(t0));
+              .log("{} ends at offset {} between transactions without a ROTATE or STOP event although newer"
+                  + " binlogs exist: the server's crash recovery truncated it; archiving it as it is", f.name(),
+                  info[0].endPosition());
         }
-        StoredObject stored;
-        try {
-          stored = writer.commit();
-        } catch (ObjectExistsException e) {
-          Verifier.ReadBack rb = adoptExisting(f, artifactKey, plainSize, plainSha);
-          artifactSha = rb.artifactSha256();
-          artifactSize = rb.artifactSize();
-          stored = a.sink().stat(artifactKey).orElseThrow(() -> new IOException("object " + artifactKey + " vanished"));
-        }
-        a.verifier().verify(new Verifier.Upload(a.sink(), artifactKey, stored, artifactSize, artifactSha, plainSize, plainSha,
-            a.transforms()));
-        long uploadMs = Duration.ofNanos(System.nanoTime() - uploadStart).toMillis();
-        Sidecar sidecar =
-            sidecar(f, timeline, plainSize, plainSha, artifactKey, artifactSize, artifactSha, stored, info, facts);
+      }, a.mode() != Archiver.Mode.SHADOW, "local " + f.path(), ArtifactWriter.REFUSE);
+      if (a.mode() == Archiver.Mode.SHADOW) {
         LOG.atInfo()
             .addKeyValue("binlog_filename", f.name())
-            .addKeyValue("bytes_processed", plainSize)
-            .addKeyValue("artifact_bytes", artifactSize)
-            .addKeyValue("upload_duration_ms", uploadMs)
-            .addKeyValue("checksum_status", "verified")
-            .log("stored and verified {} as {}", f.name(), artifactKey);
-        return new FileResult(f, FileResult.Status.ARCHIVED, artifactKey, sidecar, plainSize, since(t0));
+            .addKeyValue("bytes_processed", w.plainSize())
+            .log("shadow: {} went through the whole pipeline ({} -> {} bytes); nothing committed", f.name(),
+                w.plainSize(), w.artifactSize());
+        return new FileResult(f, FileResult.Status.SHADOWED, w.artifactSize() + " bytes, not committed", null,
+            w.plainSize(), since(t0));
       }
+      long uploadMs = Duration.ofNanos(System.nanoTime() - uploadStart).toMillis();
+      Sidecar sidecar = new Sidecar(Sidecar.FORMAT_VERSION, f.name(), f.sequence(), a.serverId(), timeline, w.plainSize(),
+          w.plainSha(), artifacts.describe(w), info[0], Instant.now(a.clock()), VERSION);
+      LOG.atInfo()
+          .addKeyValue("binlog_filename", f.name())
+          .addKeyValue("bytes_processed", w.plainSize())
+          .addKeyValue("artifact_bytes", w.artifactSize())
+          .addKeyValue("upload_duration_ms", uploadMs)
+          .addKeyValue("checksum_status", "verified")
+          .log("stored and verified {} as {}", f.name(), artifactKey);
+      return new FileResult(f, FileResult.Status.ARCHIVED, artifactKey, sidecar, w.plainSize(), since(t0));
     }
-  }
-
-  private Verifier.ReadBack adoptExisting(BinlogFile f, String artifactKey, long plainSize, String plainSha)
-      throws IOException {
-    // An earlier run stored the artifact but stopped before its sidecar: keep it if it decodes to
-    // exactly this binlog; never overwrite it.
-    Verifier.ReadBack rb;
-    try {
-      rb = Verifier.ReadBack.of(a.sink(), artifactKey, f.name(), a.transforms(), plainSize);
-    } catch (ArtifactDecoder.Oversized e) {
-      throw new ChainBreakException(
-          "artifact " + artifactKey + " exists without a sidecar and holds different content (more than "
-              + plainSize + " bytes) than local " + f.path() + " (" + plainSize + " bytes, SHA-256 " + plainSha
-              + "); it was left untouched.", e);
-    } catch (IOException | ArchiveException e) {
-      throw new ChainBreakException(
-          "artifact " + artifactKey + " exists without a sidecar and cannot be read back as " + f.name() + " ("
-              + e.getMessage() + "); it was left untouched. Inspect it, and delete it to archive the file again.",
-          e);
-    }
-    if (rb.plaintextSize() != plainSize || !rb.plaintextSha256().equals(plainSha)) {
-      throw new ChainBreakException(
-          "artifact " + artifactKey + " exists without a sidecar and holds different content (" + rb.plaintextSize()
-              + " bytes, SHA-256 " + rb.plaintextSha256() + ") than local " + f.path() + " (" + plainSize
-              + " bytes, SHA-256 " + plainSha + "); it was left untouched.");
-    }
-    LOG.atInfo()
-        .addKeyValue("binlog_filename", f.name())
-        .addKeyValue("checksum_status", "adopted")
-        .log("{} was stored by an earlier run that stopped before its sidecar; read back and kept", artifactKey);
-    return rb;
-  }
-
-  private void writeSidecar(String key, Sidecar sidecar) throws IOException {
-    byte[] json = sidecar.toJson();
-    a.retryPolicy().call(
-        "write sidecar " + key,
-        () -> {
-          try (SinkWriter w = a.sink().create(key, Map.of("binlog-file", sidecar.file()))) {
-            w.write(json);
-            w.commit();
-          } catch (ObjectExistsException e) {
-            Optional<Sidecar> other = readSidecar(key);
-            if (other.isEmpty() || !other.get().sha256().equals(sidecar.sha256())) {
-              throw new ChainBreakException(
-                  "sidecar " + key + " appeared while archiving and describes different content; nothing overwritten");
-            }
-          }
-          return null;
-        },
-        this::retrying);
-  }
-
-  private Sidecar sidecar(BinlogFile f, String timeline, long size, String sha, String artifactKey, long artifactSize,
-      String artifactSha, StoredObject stored, BinlogInfo info, List<Map<String, Object>> facts) {
-    Transform codec = a.transforms().get(0);
-    Transform cipher = a.transforms().size() > 1 ? a.transforms().get(a.transforms().size() - 1) : null;
-    List<Map<String, Object>> described = new ArrayList<>();
-    for (int i = 0; i < a.transforms().size(); i++) {
-      Transform t = a.transforms().get(i);
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("id", t.id());
-      m.putAll(t.describe());
-      m.putAll(facts.get(i)); // what this artifact's stream actually used (e.g. the wrapping key's id)
-      described.add(m);
-    }
-    Object level = codec.describe().get("level");
-    Object keyId = cipher == null ? null : described.get(described.size() - 1).get("key_id");
-    Sidecar.Artifact artifact =
-        new Sidecar.Artifact(artifactKey, artifactSize, artifactSha, codec.id(),
-            level instanceof Integer i ? i : null, cipher == null ? null : cipher.id(),
-            keyId == null ? null : keyId.toString(), described, stored.checksums());
-    return new Sidecar(Sidecar.FORMAT_VERSION, f.name(), f.sequence(), a.serverId(), timeline, size, sha, artifact, info,
-        Instant.now(a.clock()), VERSION);
   }
 
   String extension() {
-    StringBuilder sb = new StringBuilder();
-    for (Transform t : a.transforms()) {
-      sb.append(t.extension());
-    }
-    return sb.toString();
+    return artifacts.extension();
   }
 
   private static Duration since(long t0) {
     return Duration.ofNanos(System.nanoTime() - t0);
-  }
-
-  /** Hashes and counts the artifact bytes on their way to the sink, without closing it. */
-  public static final class HashingOutputStream extends FilterOutputStream {
-    private final MessageDigest digest = Digests.sha256();
-    private long count;
-
-    public HashingOutputStream(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      digest.update((byte) b);
-      count++;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      digest.update(b, off, len);
-      count += len;
-    }
-
-    /** Flushes but leaves the sink writer open: only commit or abort ends it. */
-    @Override
-    public void close() throws IOException {
-      out.flush();
-    }
-
-    public String sha256Hex() {
-      return Digests.hex(digest.digest());
-    }
-
-    public long count() {
-      return count;
-    }
   }
 }

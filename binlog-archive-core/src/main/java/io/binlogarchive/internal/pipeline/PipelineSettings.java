@@ -11,8 +11,12 @@ import io.binlogarchive.store.CursorStore;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.StoreLease;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What one archiver's runs work with: the immutable settings its builder validated, plus the stop
@@ -38,15 +42,27 @@ import java.util.function.BooleanSupplier;
  * @param bandwidth the upload rate limit, or null
  * @param lease the store lease, or null
  * @param stop true once the owner asked to stop
+ * @param archivedWhole told (timeline, file name) once a whole file's sidecar is stored and the
+ *     cursor moved past it, so the file's segments can go
  */
 public record PipelineSettings(BinlogSource source, Sink sink, CursorStore cursorStore, ArchiveLayout layout,
     String serverId, List<Transform> transforms, Verifier verifier, RetryPolicy retryPolicy,
     ArchiveListener listener, int parallelism, int bufferSize, Archiver.Mode mode, boolean failOnChecksumMismatch,
     boolean scanEvents, boolean forceNewTimeline, Clock clock, TokenBucket bandwidth, StoreLease lease,
-    BooleanSupplier stop) {
+    BooleanSupplier stop, BiConsumer<String, String> archivedWhole) {
+  private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
 
   /** @return true once the archiver that owns these settings was asked to stop */
   public boolean stopRequested() {
     return stop.getAsBoolean();
+  }
+
+  /** Logs a store call that failed and will be tried again, and tells the listener. */
+  public void retrying(String what, int attempt, Duration delay, Throwable error) {
+    LOG.atWarn()
+        .addKeyValue("attempt", attempt)
+        .addKeyValue("delay_ms", delay.toMillis())
+        .log("{} failed (attempt {}), retrying in {} ms: {}", what, attempt, delay.toMillis(), error.toString());
+    listener.retryScheduled(what, attempt, delay, error);
   }
 }

@@ -1,0 +1,153 @@
+package io.binlogarchive.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.binlogarchive.restore.ArchiveCatalog;
+import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.restore.BaseBackup;
+import io.binlogarchive.restore.FetchResult;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.restore.PitrFixture;
+import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.restore.RestoreTarget;
+import io.binlogarchive.Sidecar;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stream} end to end against a real MariaDB server: a committed marker reaches a proven
+ * segment, the streamer and the server are killed, and a fresh server restored from the archive
+ * alone (base dump, whole files, segments) holds the marker.
+ */
+@DisplayName("The runner's stream command")
+class StreamCliTest {
+  static final String USER = "archiver";
+  static final String PASSWORD = "Str3am-pass";
+  static final Duration DEADLINE = Duration.ofSeconds(180);
+  @TempDir Path tmp;
+
+  @Test
+  @DisplayName("a committed marker in a proven segment survives SIGKILL of the streamer and the server:"
+      + " a restore from the archive alone has it")
+  void markerSurvivesKills() throws Exception {
+    PitrFixture.requireTools();
+    Path archive = tmp.resolve("archive");
+    Path dump = tmp.resolve("base.sql");
+    Path log = tmp.resolve("stream.err");
+    BaseBackup backup;
+    String file;
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      server.exec("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
+          "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + USER + "'@'%'");
+      server.load("shop", 400, 1);
+      backup = PitrFixture.dump(server, "base", dump);
+      server.load("shop", 300, 2);
+      server.flushLogs();
+      server.load("shop", 100, 3);
+      Path password = Files.writeString(tmp.resolve("password"), PASSWORD + "\n", StandardCharsets.UTF_8);
+      Process streamer = ChildJvm.builder(Map.of(), "stream", "--source", "mysql://" + USER + "@127.0.0.1:" + server.port(),
+              "--to", "file://" + archive, "--password-file", password.toString(), "--server-id", "db",
+              "--spool", tmp.resolve("spool").toString(), "--tls", "disabled", "--replica-server-id", "4242",
+              "--segment-interval-ms", "200")
+          .redirectError(log.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      try {
+        server.exec("CREATE TABLE shop.marker (v VARCHAR(40))", "INSERT INTO shop.marker VALUES ('live-marker')");
+        String[] master = masterStatus(server);
+        file = master[0];
+        long end = Long.parseLong(master[1]);
+        awaitStored(streamer, archive, file, end, log);
+        assertThat(Files.readString(log)).doesNotContain(PASSWORD);
+      } finally {
+        streamer.destroyForcibly(); // SIGKILL
+        streamer.waitFor(60, TimeUnit.SECONDS);
+        server.kill();
+      }
+    }
+    ArchiveReader reader = ArchiveReader.builder().sink(FileSystemSink.of(archive)).serverId("db").build();
+    reader.registerBaseBackup(backup);
+    RestorePlan plan = reader.plan("base", RestoreTarget.latest());
+    assertThat(plan.lastFile()).isEqualTo(file);
+    assertThat(plan.segments()).as("the open file comes from segments").isNotEmpty();
+    FetchResult fetched = reader.fetch(plan, tmp.resolve("fetch"));
+    String marker = PitrFixture.restoreFresh(fetched, dump, tmp,
+        fresh -> PitrFixture.firstValue(fresh, "SELECT v FROM shop.marker"));
+    assertThat(marker).as("the marker row in the restored server").isEqualTo("live-marker");
+  }
+
+  @Test
+  @DisplayName("SIGTERM stops the streamer gracefully, after storing what the spool holds")
+  void sigtermStopsGracefully() throws Exception {
+    Path archive = tmp.resolve("archive");
+    Path log = tmp.resolve("stream.err");
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      server.exec("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
+          "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + USER + "'@'%'");
+      server.load("shop", 200, 5);
+      Process streamer = ChildJvm.builder(Map.of(StreamCommand.PASSWORD_ENV, PASSWORD), "stream", "--source",
+              "mysql://" + USER + "@127.0.0.1:" + server.port(), "--to", "file://" + archive, "--server-id", "db",
+              "--spool", tmp.resolve("spool").toString(), "--tls", "disabled")
+          .redirectError(log.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      try {
+        String[] master = masterStatus(server);
+        awaitStored(streamer, archive, master[0], Long.parseLong(master[1]), log);
+        streamer.toHandle().destroy(); // SIGTERM
+        assertThat(streamer.waitFor(120, TimeUnit.SECONDS)).as("stopped").isTrue();
+      } finally {
+        streamer.destroyForcibly();
+      }
+      String err = Files.readString(log);
+      assertThat(err).contains("binlog-archive: stopping").contains("stopped; live position " + masterStatus(server)[0]);
+      assertThat(err).doesNotContain(PASSWORD);
+    }
+  }
+
+  static String[] masterStatus(MariaDbServer server) throws Exception {
+    try (Connection c = server.connection(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SHOW MASTER STATUS")) {
+      assertThat(rs.next()).isTrue();
+      return new String[] {rs.getString(1), rs.getString(2)};
+    }
+  }
+
+  /** Polls the store (bounded, generous) until {@code file} is stored up to {@code end}: in a segment or whole. */
+  static void awaitStored(Process streamer, Path archive, String file, long end, Path log) throws Exception {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (true) {
+      if (Files.isDirectory(archive)) {
+        ArchiveCatalog catalog = ArchiveCatalog.of(FileSystemSink.of(archive), "", "db");
+        List<String> timelines = catalog.timelines();
+        if (!timelines.isEmpty()) {
+          String t = timelines.get(timelines.size() - 1);
+          Optional<Sidecar> seg = catalog.newestSegment(t);
+          if (seg.isPresent() && seg.get().file().equals(file) && seg.get().segment().end() >= end) {
+            return;
+          }
+          if (catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(file) && s.size() >= end)) {
+            return;
+          }
+        }
+      }
+      if (!streamer.isAlive()) {
+        throw new AssertionError("the streamer exited with " + streamer.exitValue() + ":\n" + Files.readString(log));
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no segment of " + file + " reached offset " + end + " within " + DEADLINE + ":\n"
+            + Files.readString(log));
+      }
+      streamer.waitFor(100, TimeUnit.MILLISECONDS); // returns at once if it exits
+    }
+  }
+}
