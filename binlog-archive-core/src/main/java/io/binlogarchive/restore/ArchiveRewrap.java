@@ -7,6 +7,7 @@ import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.Verifier;
+import io.binlogarchive.codec.CodecRegistry;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.crypto.AesGcmTransform;
 import io.binlogarchive.crypto.DataKey;
@@ -80,6 +81,9 @@ final class ArchiveRewrap {
 
     /** Unwraps the old data keys; may be null (then only a dry run is possible). */
     KeyProvider keys();
+
+    /** Decode the inner codec when the new artifact is read back. */
+    CodecRegistry codecs();
 
     ArchiveReader.Listener listener();
 
@@ -413,7 +417,7 @@ final class ArchiveRewrap {
     Verifier.ReadBack rb;
     try {
       rb = call("read back " + newKey, () -> Verifier.ReadBack.of(sink, newKey, s.file(),
-          ArtifactDecoder.transforms(s, to.primaryKeyId(), Transform.aesGcm(onlyNew), false), s.size()));
+          ArtifactDecoder.transforms(s, to.primaryKeyId(), Transform.aesGcm(onlyNew), false, ctx.codecs()), s.size()));
     } catch (IntegrityException | NotFoundException x) {
       if (resumed) {
         LOG.atInfo().addKeyValue("binlog_filename", s.file()).log("{} exists but does not decode under key id '{}'"
