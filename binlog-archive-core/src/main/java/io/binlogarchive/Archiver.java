@@ -527,8 +527,10 @@ public final class Archiver implements AutoCloseable {
     }
 
     /**
-     * @param compression {@link Transform#zstd(int)} (default level 3), {@link Transform#gzip(int)} or
-     *     {@link Transform#none()}
+     * @param compression {@link Transform#zstd(int)} (default level 3), {@link Transform#gzip(int)},
+     *     {@link Transform#none()}, or a codec of your own: the read-back verifier decodes with this very
+     *     transform; give it to the reader as well ({@code ArchiveReader.Builder.codec(...)}), which
+     *     finds it by the id each sidecar records
      * @return this builder
      */
     public Builder compression(Transform compression) {
