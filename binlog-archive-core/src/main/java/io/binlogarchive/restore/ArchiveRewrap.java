@@ -343,6 +343,8 @@ final class ArchiveRewrap {
     StoredObject oldObject = call("stat " + oldKey, () -> sink.stat(oldKey))
         .orElseThrow(() -> new NotFoundException("artifact " + oldKey + " of " + s.file() + " is missing"));
     KeyProvider onlyNew = onlyPrimary(to);
+    // the read-back must be able to decode the inner codec: find out before anything is written
+    ArtifactDecoder.transforms(s, to.primaryKeyId(), Transform.aesGcm(onlyNew), false, ctx.codecs());
     Name name = t.current.next();
     Placed placed = null;
     for (int i = 0; i < MAX_NAME_TRIES && placed == null; i++, name = name.next()) {

@@ -185,6 +185,23 @@ class CustomCodecTest {
           .hasMessageContaining("add the codec to the reader");
       assertThat(r.verify(VerifyOptions.defaults()).problems()).as("a quick verify decodes nothing").isEmpty();
     }
+
+    @Test
+    @DisplayName("fails a rewrap of each file before anything is written, leaving the archive as it was")
+    void rewrap() throws Exception {
+      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
+      KeyProvider keyA = keys("key-a", 1);
+      FileSystemSink sink = archive(binlogs, Transform.aesGcm(keyA));
+      java.util.Map<String, String> before = TestArchive.snapshot(sink, "");
+      ArchiveReader r = reader(sink).keyProvider(keyA).build();
+
+      RewrapResult result = r.rewrap(keys("key-b", 2), s -> true, true);
+      assertThat(result.ok()).isFalse();
+      assertThat(result.moved()).isEmpty();
+      assertThat(result.failures()).isNotEmpty().allSatisfy(f -> assertThat(f.message())
+          .contains("codec 'xz'").contains("add the codec to the reader"));
+      assertThat(TestArchive.snapshot(sink, "")).as("nothing written or deleted").isEqualTo(before);
+    }
   }
 
   @Nested
