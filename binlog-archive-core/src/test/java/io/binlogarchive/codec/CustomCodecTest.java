@@ -152,6 +152,15 @@ class CustomCodecTest {
   @Nested
   @DisplayName("unknown to the reader")
   class Unknown {
+    final KeyProvider keyA = keys("key-a", 1);
+    FileSystemSink sink;
+
+    /** An xz + AES archive and a reader holding key A but not the xz codec. */
+    ArchiveReader encryptedArchiveReader() throws Exception {
+      sink = archive(Fixtures.copyChain(tmp.resolve("binlogs"), FILES), Transform.aesGcm(keyA));
+      return reader(sink).keyProvider(keyA).build();
+    }
+
     @Test
     @DisplayName("fails a fetch before anything is written, naming the object, the binlog and the codec id")
     void fetch() throws Exception {
@@ -174,10 +183,7 @@ class CustomCodecTest {
     @Test
     @DisplayName("fails a full verification with the same error, and an encrypted archive's too")
     void verifyFull() throws Exception {
-      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
-      KeyProvider keys = keys("key-a", 1);
-      FileSystemSink sink = archive(binlogs, Transform.aesGcm(keys));
-      ArchiveReader r = reader(sink).keyProvider(keys).build();
+      ArchiveReader r = encryptedArchiveReader();
 
       assertThatThrownBy(() -> r.verify(VerifyOptions.defaults().withFull())).isInstanceOf(ArchiveException.class)
           .hasMessageContaining(PREFIX + "mysql-bin.000001.xz.aes")
@@ -189,11 +195,8 @@ class CustomCodecTest {
     @Test
     @DisplayName("fails a rewrap of each file before anything is written, leaving the archive as it was")
     void rewrap() throws Exception {
-      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
-      KeyProvider keyA = keys("key-a", 1);
-      FileSystemSink sink = archive(binlogs, Transform.aesGcm(keyA));
+      ArchiveReader r = encryptedArchiveReader();
       java.util.Map<String, String> before = TestArchive.snapshot(sink, "");
-      ArchiveReader r = reader(sink).keyProvider(keyA).build();
 
       RewrapResult result = r.rewrap(keys("key-b", 2), s -> true, true);
       assertThat(result.ok()).isFalse();
