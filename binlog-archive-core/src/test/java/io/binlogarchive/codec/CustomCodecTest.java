@@ -137,6 +137,27 @@ class CustomCodecTest {
   }
 
   @Test
+  @DisplayName("under AES has its id authenticated in the encrypted header: a sidecar naming another codec is"
+      + " reported corrupt")
+  void idAuthenticated() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
+    KeyProvider keyA = keys("key-a", 1);
+    FileSystemSink sink = archive(binlogs, Transform.aesGcm(keyA));
+    Path sidecar = tmp.resolve("archive").resolve(PREFIX + "mysql-bin.000001.json");
+    String json = Files.readString(sidecar);
+    assertThat(json).contains("\"codec\" : \"xz\"");
+    Files.writeString(sidecar, json.replace("\"codec\" : \"xz\"", "\"codec\" : \"gzip\""));
+
+    ArchiveReader r = reader(sink).keyProvider(keyA).codec(new XzTransform()).build();
+    VerifyReport v = r.verify(VerifyOptions.defaults().withFull());
+    assertThat(v.problems()).singleElement().satisfies(p -> {
+      assertThat(p.kind()).isEqualTo(io.binlogarchive.restore.ArchiveProblem.Kind.CORRUPT_ARTIFACT);
+      assertThat(p.file()).isEqualTo("mysql-bin.000001");
+      assertThat(p.message()).contains("records codec 'gzip'").contains("header names 'xz'");
+    });
+  }
+
+  @Test
   @DisplayName("found through the ServiceLoader opt-in fetches and verifies an unencrypted archive")
   void serviceLoader() throws Exception {
     Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
