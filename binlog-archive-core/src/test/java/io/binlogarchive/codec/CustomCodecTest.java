@@ -75,8 +75,12 @@ class CustomCodecTest {
     return StaticKeyProvider.builder().key(id, k).build();
   }
 
+  /** The local binlogs {@link #archive} archived. */
+  Path binlogs;
+
   /** Archives the first {@link #FILES} fixture binlogs with xz (and {@code encryption} if not null). */
-  FileSystemSink archive(Path binlogs, Transform encryption) throws Exception {
+  FileSystemSink archive(Transform encryption) throws Exception {
+    binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
     FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
     try (Archiver a = Archiver.builder().source(BinlogSource.indexFile(binlogs.resolve("mysql-bin.index")))
         .sink(sink).serverId("db1").prefix("prod").cursorFile(tmp.resolve("cursor.json"))
@@ -109,10 +113,9 @@ class CustomCodecTest {
   @DisplayName("under AES archives with read-back, fetches byte for byte, verifies in full, rewraps to a new key,"
       + " and restores with only the new key")
   void wholeCycleUnderAes() throws Exception {
-    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
     KeyProvider keyA = keys("key-a", 1);
     KeyProvider keyB = keys("key-b", 2);
-    FileSystemSink sink = archive(binlogs, Transform.aesGcm(keyA));
+    FileSystemSink sink = archive(Transform.aesGcm(keyA));
     List<Sidecar> sidecars = TestArchive.sidecars(sink, PREFIX);
     assertThat(sidecars).isNotEmpty().allSatisfy(s -> {
       assertThat(s.artifact().codec()).isEqualTo("xz");
@@ -140,9 +143,8 @@ class CustomCodecTest {
   @DisplayName("under AES has its id authenticated in the encrypted header: a sidecar naming another codec is"
       + " reported corrupt")
   void idAuthenticated() throws Exception {
-    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
     KeyProvider keyA = keys("key-a", 1);
-    FileSystemSink sink = archive(binlogs, Transform.aesGcm(keyA));
+    FileSystemSink sink = archive(Transform.aesGcm(keyA));
     Path sidecar = tmp.resolve("archive").resolve(PREFIX + "mysql-bin.000001.json");
     String json = Files.readString(sidecar);
     assertThat(json).contains("\"codec\" : \"xz\"");
@@ -160,8 +162,7 @@ class CustomCodecTest {
   @Test
   @DisplayName("found through the ServiceLoader opt-in fetches and verifies an unencrypted archive")
   void serviceLoader() throws Exception {
-    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
-    FileSystemSink sink = archive(binlogs, null);
+    FileSystemSink sink = archive(null);
     CodecRegistry discovered = CodecRegistry.builtIns().withServiceLoader();
     assertThat(discovered.ids()).contains("xz");
 
@@ -178,15 +179,14 @@ class CustomCodecTest {
 
     /** An xz + AES archive and a reader holding key A but not the xz codec. */
     ArchiveReader encryptedArchiveReader() throws Exception {
-      sink = archive(Fixtures.copyChain(tmp.resolve("binlogs"), FILES), Transform.aesGcm(keyA));
+      sink = archive(Transform.aesGcm(keyA));
       return reader(sink).keyProvider(keyA).build();
     }
 
     @Test
     @DisplayName("fails a fetch before anything is written, naming the object, the binlog and the codec id")
     void fetch() throws Exception {
-      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), FILES);
-      FileSystemSink sink = archive(binlogs, null);
+        FileSystemSink sink = archive(null);
       ArchiveReader r = reader(sink).build();
       RestorePlan plan = r.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
       Path dir = tmp.resolve("restore");
