@@ -2,10 +2,6 @@ package io.binlogarchive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,8 +29,6 @@ class SegmentCrashTest {
   static final String FILE = "mysql-bin.000003";
   @TempDir Path tmp;
 
-  record Outcome(boolean killed, List<String> lines) {}
-
   @Test
   @DisplayName("never leaves a gap, a sidecar without its segment or a changed segment, and completes exactly once")
   void killAtRandomSteps() throws Exception {
@@ -46,7 +39,7 @@ class SegmentCrashTest {
     for (int k = 1; k <= 4; k++) {
       lengths.append(k == 1 ? "" : ",").append(upTo * k / 4 - 3);
     }
-    Outcome calibration = run(tmp.resolve("calibration"), binlogs, lengths.toString(), line -> false);
+    CrashSafetyTest.Outcome calibration = run(tmp.resolve("calibration"), binlogs, lengths.toString(), line -> false);
     assertThat(calibration.killed()).isFalse();
     int steps = calibration.lines().size();
     assertThat(steps).as("steps of a whole run").isGreaterThan(20);
@@ -68,7 +61,7 @@ class SegmentCrashTest {
       int at = 1 + rnd.nextInt(steps);
       java.util.function.Predicate<String> kind = forced.isEmpty() ? null : forced.get(0);
       int[] n = {0};
-      Outcome o = run(dir, binlogs, lengths.toString(), line -> kind != null ? kind.test(line) : ++n[0] == at);
+      CrashSafetyTest.Outcome o = run(dir, binlogs, lengths.toString(), line -> kind != null ? kind.test(line) : ++n[0] == at);
       String lastLine = o.lines().isEmpty() ? "" : o.lines().get(o.lines().size() - 1);
       log.add("episode " + episode + ": " + (o.killed() ? "killed after " + lastLine : "completed"));
       check(FileSystemSink.of(dir.resolve("archive")), bytes, stable, String.join("; ", log));
@@ -87,7 +80,7 @@ class SegmentCrashTest {
     System.out.println("segment crash runs (" + steps + " steps in a whole run):\n  " + String.join("\n  ", log));
     assertThat(killedAfter).as("kill points: %s", log)
         .contains("commit segment", "committed segment", "commit sidecar", "committed sidecar");
-    Outcome last = run(dir, binlogs, lengths.toString(), line -> false);
+    CrashSafetyTest.Outcome last = run(dir, binlogs, lengths.toString(), line -> false);
     assertThat(last.killed()).isFalse();
     FileSystemSink sink = FileSystemSink.of(dir.resolve("archive"));
     List<Sidecar> chain = check(sink, bytes, stable, "final run");
@@ -134,7 +127,8 @@ class SegmentCrashTest {
   }
 
   /** Runs the child, acknowledging each step, and kills it (SIGKILL) at the first step {@code killAt} accepts. */
-  static Outcome run(Path dir, Path binlogs, String lengths, java.util.function.Predicate<String> killAt)
+  static CrashSafetyTest.Outcome run(Path dir, Path binlogs, String lengths,
+      java.util.function.Predicate<String> killAt)
       throws Exception {
     Files.createDirectories(dir);
     Path stderr = dir.resolve("child.err");
@@ -144,27 +138,6 @@ class SegmentCrashTest {
         "-cp", System.getProperty("java.class.path"), SegmentCrashChild.class.getName(),
         binlogs.toString(), dir.resolve("archive").toString(), dir.resolve("cursor.json").toString(), FILE, lengths)
         .redirectError(stderr.toFile()).start();
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        OutputStream ack = p.getOutputStream()) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        lines.add(line);
-        if (killAt.test(line)) {
-          p.destroyForcibly();
-          assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("killed child exits").isTrue();
-          return new Outcome(true, lines);
-        }
-        ack.write('\n');
-        ack.flush();
-      }
-    } finally {
-      if (p.isAlive()) {
-        p.destroyForcibly().waitFor(60, TimeUnit.SECONDS);
-      }
-    }
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("child exit status; stderr:%n%s", Files.readString(stderr)).isZero();
-    return new Outcome(false, lines);
+    return CrashSafetyTest.runStepping(p, stderr, lines -> killAt.test(lines.get(lines.size() - 1)));
   }
 }
