@@ -59,8 +59,10 @@ public final class MariaDbServer implements AutoCloseable {
   }
 
   private void launch() throws IOException, InterruptedException {
-    process = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile())).start();
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile()));
+    privateTmp(pb, dir);
+    process = pb.start();
     awaitReady();
   }
 
@@ -232,8 +234,20 @@ public final class MariaDbServer implements AutoCloseable {
             + " need a real server and must not be skipped");
   }
 
+  /**
+   * Gives the server its own temporary directory: every {@code mariadbd} that starts deletes the
+   * {@code #sql*} files in its tmpdir, which broke another server's concurrent bootstrap when all
+   * shared {@code /tmp} (install failed with "Unknown table 'mysql.tmp_user_sys'").
+   */
+  private static void privateTmp(ProcessBuilder pb, Path dir) throws IOException {
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    pb.environment().put("TMPDIR", tmp.toString());
+  }
+
   private static void run(Path log, String... cmd) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    privateTmp(pb, log.getParent());
+    Process p = pb.start();
     if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException(String.join(" ", cmd) + " failed; see " + log + ":\n" + tail(log));
     }

@@ -57,6 +57,8 @@ final class BinlogSpool implements Closeable {
   private long lastSync;
   private String ackFile;
   private long ackPosition = -1;
+  private volatile long heartbeats;
+  private volatile SpoolPosition published;
 
   private BinlogSpool(Path dir, FsyncPolicy policy, SpoolListener listener, LongSupplier nanoClock) {
     this.dir = dir;
@@ -92,9 +94,18 @@ final class BinlogSpool implements Closeable {
     return closed;
   }
 
-  /** @return the last durable boundary, or null before the first one */
+  /** @return the last durable boundary, or null before the first one; safe from any thread */
   SpoolPosition durablePosition() {
-    return name == null ? null : new SpoolPosition(name, durable, tracker.lastGtid(), boundaryTime);
+    return published;
+  }
+
+  private void publish() {
+    published = new SpoolPosition(name, durable, tracker.lastGtid(), boundaryTime);
+  }
+
+  /** @return heartbeats received (they are not written) */
+  long heartbeats() {
+    return heartbeats;
   }
 
   /** Whether the stream carries CRC32s (the artificial ROTATE's layout depends on it). */
@@ -151,6 +162,7 @@ final class BinlogSpool implements Closeable {
     }
     length = closed ? size : boundary;
     durable = length;
+    publish();
     if (closed) {
       file.close();
       file = null;
@@ -243,11 +255,11 @@ final class BinlogSpool implements Closeable {
       return;
     }
     if (closed) {
-      throw new IOException("the server sent event type " + type + " ending at " + logPos + " of " + name
+      throw new StreamMismatchException("the server sent event type " + type + " ending at " + logPos + " of " + name
           + " after the spool closed that file at " + length + " bytes");
     }
     if (logPos != length + len) {
-      throw new IOException("binlog stream and spool disagree: event type " + type + " of " + len
+      throw new StreamMismatchException("binlog stream and spool disagree: event type " + type + " of " + len
           + " bytes ends at " + logPos + " of " + name + ", but the spool file holds " + length
           + " bytes (expected it to end at " + (length + len) + ")");
     }
@@ -278,7 +290,7 @@ final class BinlogSpool implements Closeable {
     if (next.equals(name)) {
       long have = length;
       if (pos != have) {
-        throw new IOException("the server resumes " + next + " at " + pos + " but the spool holds " + have
+        throw new StreamMismatchException("the server resumes " + next + " at " + pos + " but the spool holds " + have
             + " bytes of it");
       }
       return;
@@ -287,7 +299,7 @@ final class BinlogSpool implements Closeable {
       finishFile();
     }
     if (pos != 4) {
-      throw new IOException("the server starts " + next + " at position " + pos + "; the spool rebuilds whole files"
+      throw new StreamMismatchException("the server starts " + next + " at position " + pos + "; the spool rebuilds whole files"
           + " and can only start a file at 4");
     }
     startFile(next);
@@ -297,12 +309,12 @@ final class BinlogSpool implements Closeable {
     String base = next.substring(0, next.lastIndexOf('.'));
     Path wantIndex = dir.resolve(base + ".index");
     if (index != null && !index.equals(wantIndex)) {
-      throw new IOException("the server names " + next + " but the spool in " + dir + " holds the binlogs of "
+      throw new StreamMismatchException("the server names " + next + " but the spool in " + dir + " holds the binlogs of "
           + index.getFileName() + "; use one spool directory per server and base name");
     }
     Path p = dir.resolve(next);
     if (Files.exists(p) && Files.size(p) > 4) {
-      throw new IOException("spool file " + p + " exists already with " + Files.size(p) + " bytes; refusing to"
+      throw new StreamMismatchException("spool file " + p + " exists already with " + Files.size(p) + " bytes; refusing to"
           + " overwrite it");
     }
     index = wantIndex;
@@ -322,6 +334,7 @@ final class BinlogSpool implements Closeable {
     write(Events.MAGIC, 0, 4);
     boundary = 4;
     durable = 4;
+    publish();
     file.force(true);
     syncDirectory();
   }
@@ -332,6 +345,7 @@ final class BinlogSpool implements Closeable {
     file = null;
     closed = true;
     durable = length;
+    publish();
     lastSync = nanoClock.getAsLong();
     reportDurable();
     try {
@@ -343,6 +357,7 @@ final class BinlogSpool implements Closeable {
 
   /** A heartbeat: nothing new, but an interval fsync may be due. */
   void heartbeat() throws IOException {
+    heartbeats++;
     if (file != null && !closed && boundary > durable && policy.syncs() && !policy.interval().isZero()
         && nanoClock.getAsLong() - lastSync >= policy.interval().toNanos()) {
       sync();
@@ -352,6 +367,7 @@ final class BinlogSpool implements Closeable {
   private void syncIfDue(boolean ackWaiting) throws IOException {
     if (!policy.syncs()) {
       durable = boundary;
+      publish();
       reportDurable();
       return;
     }
@@ -365,6 +381,7 @@ final class BinlogSpool implements Closeable {
     file.force(false);
     lastSync = nanoClock.getAsLong();
     durable = boundary;
+    publish();
     reportDurable();
   }
 
@@ -373,7 +390,7 @@ final class BinlogSpool implements Closeable {
       return;
     }
     unreported = false;
-    SpoolPosition p = durablePosition();
+    SpoolPosition p = published;
     try {
       listener.transactionDurable(p);
     } catch (RuntimeException e) {

@@ -46,6 +46,7 @@ public final class LiveStream implements AutoCloseable {
   private final SpoolListener listener;
   private final String startFile;
   private final boolean stopOnGap;
+  private final boolean manualAcks;
   private final Duration minDelay;
   private final Duration maxDelay;
   private final Object lock = new Object();
@@ -61,6 +62,7 @@ public final class LiveStream implements AutoCloseable {
     this.listener = b.listener;
     this.startFile = b.startFile;
     this.stopOnGap = b.stopOnGap;
+    this.manualAcks = b.manualAcks;
     this.minDelay = b.minDelay;
     this.maxDelay = b.maxDelay;
   }
@@ -96,7 +98,10 @@ public final class LiveStream implements AutoCloseable {
    *
    * @throws ServerErrorException if the very first connection is refused (bad credentials or privileges)
    * @throws BinlogGapException on a gap, if built with {@link Builder#stopOnGap}
-   * @throws IOException if the spool cannot be written, or the stream contradicts it
+   * @throws IOException if the spool cannot be opened, or the stream contradicts it (an event that does not
+   *     continue the spool's file, another server's files in the spool); not retried. Network errors and
+   *     server restarts are retried, and so are disk errors while writing (after truncating to the last
+   *     boundary).
    */
   public void run() throws IOException {
     try (BinlogSpool s = BinlogSpool.open(spoolDir, fsync, listener)) {
@@ -150,8 +155,18 @@ public final class LiveStream implements AutoCloseable {
             }
             Object[] ack = s.takeAck();
             if (ack != null) {
-              c.ack((String) ack[0], (Long) ack[1]);
-              log.debug("acknowledged {}:{}", ack[0], ack[1]);
+              if (manualAcks) {
+                SpoolPosition d = s.durablePosition();
+                SpoolPosition waiting = new SpoolPosition((String) ack[0], (Long) ack[1], d.gtid(), d.eventTime());
+                try {
+                  listener.sourceWaiting(waiting);
+                } catch (RuntimeException e) {
+                  log.warn("spool listener failed on sourceWaiting({}): {}", waiting, e.toString());
+                }
+              } else {
+                c.ack((String) ack[0], (Long) ack[1]);
+                log.debug("acknowledged {}:{}", ack[0], ack[1]);
+              }
             }
           }
         } catch (ServerErrorException e) {
@@ -169,6 +184,8 @@ public final class LiveStream implements AutoCloseable {
             throw e;
           }
           failures = backoff(e, s, failures);
+        } catch (StreamMismatchException e) {
+          throw e;
         } catch (IOException e) {
           if (stopping) {
             break;
@@ -255,6 +272,35 @@ public final class LiveStream implements AutoCloseable {
     return logs.get(0)[0];
   }
 
+  /**
+   * Acknowledges {@code position} to a semi-synchronous source, for a stream built with {@link
+   * Builder#acknowledgeManually}. Thread-safe. Does nothing when not connected or not semi-sync: after a
+   * reconnect the source no longer waits for acknowledgements of the old connection.
+   *
+   * @param position a position the spool reported as durable
+   * @throws IOException if the acknowledgement cannot be sent (the stream reconnects by itself)
+   */
+  public void acknowledge(SpoolPosition position) throws IOException {
+    ReplicationClient c = client;
+    if (c != null && c.semiSyncActive()) {
+      c.ack(position.file(), position.endOffset());
+    }
+  }
+
+  /** @return heartbeats received so far in this run (never written to the spool) */
+  long heartbeats() {
+    BinlogSpool s = spool;
+    return s == null ? 0 : s.heartbeats();
+  }
+
+  /** Closes the current connection from this side, as a network cut would; the stream reconnects. */
+  void dropConnection() throws IOException {
+    ReplicationClient c = client;
+    if (c != null) {
+      c.close();
+    }
+  }
+
   /** Asks {@link #run()} to return: closes the connection and wakes a pending reconnect. Thread-safe. */
   public void stop() {
     stopping = true;
@@ -285,6 +331,7 @@ public final class LiveStream implements AutoCloseable {
     private SpoolListener listener = new SpoolListener() {};
     private String startFile;
     private boolean stopOnGap;
+    private boolean manualAcks;
     private Duration minDelay = Duration.ofMillis(100);
     private Duration maxDelay = Duration.ofSeconds(10);
 
@@ -328,6 +375,17 @@ public final class LiveStream implements AutoCloseable {
      */
     public Builder stopOnGap(boolean stop) {
       this.stopOnGap = stop;
+      return this;
+    }
+
+    /**
+     * @param manual with semi-sync, do not acknowledge when the spool made a transaction durable, but
+     *     call {@link SpoolListener#sourceWaiting} and let the owner call {@link LiveStream#acknowledge}
+     *     (default false: the spool's durability is enough)
+     * @return this
+     */
+    public Builder acknowledgeManually(boolean manual) {
+      this.manualAcks = manual;
       return this;
     }
 

@@ -82,6 +82,14 @@ final class ReplicationClient implements Closeable {
    * @throws IOException on a network or TLS failure
    */
   static ReplicationClient connect(SourceConfig config) throws IOException {
+    return connect(config, null);
+  }
+
+  /**
+   * As {@link #connect(SourceConfig)}, answering the greeting with {@code firstPlugin} instead of the
+   * plugin the server names (as a client whose default differs would), so the server switches plugins.
+   */
+  static ReplicationClient connect(SourceConfig config, String firstPlugin) throws IOException {
     Socket s = new Socket();
     try {
       s.setTcpNoDelay(true);
@@ -90,7 +98,7 @@ final class ReplicationClient implements Closeable {
       s.connect(new InetSocketAddress(config.host(), config.port()), timeout);
       s.setSoTimeout(timeout);
       ReplicationClient c = new ReplicationClient(config, s);
-      c.handshake();
+      c.handshake(firstPlugin);
       s.setSoTimeout(0);
       return c;
     } catch (IOException | RuntimeException e) {
@@ -125,7 +133,7 @@ final class ReplicationClient implements Closeable {
 
   // ---------------------------------------------------------------- handshake and authentication
 
-  private void handshake() throws IOException {
+  private void handshake(String firstPlugin) throws IOException {
     byte[] greeting = channel.read();
     if ((greeting[0] & 0xFF) == 0xFF) {
       throw error("connecting to " + config.host() + ":" + config.port(), greeting);
@@ -160,6 +168,9 @@ final class ReplicationClient implements Closeable {
       if ((caps & CLIENT_PLUGIN_AUTH) != 0 && r.remaining() > 0) {
         plugin = r.nulString();
       }
+    }
+    if (firstPlugin != null) {
+      plugin = firstPlugin;
     }
     if ((caps & CLIENT_PROTOCOL_41) == 0) {
       throw new IOException("server " + serverVersion + " does not speak protocol 4.1");
@@ -360,6 +371,9 @@ final class ReplicationClient implements Closeable {
     checksumCrc32 = !alg.isEmpty() && "CRC32".equalsIgnoreCase(alg.get(0)[0]);
     long nanos = config.heartbeat().toNanos();
     execute("SET @master_heartbeat_period = " + nanos);
+    if (!isMariaDb()) {
+      execute("SET @source_heartbeat_period = " + nanos);
+    }
     if (isMariaDb()) {
       execute("SET @mariadb_slave_capability = 4");
     }
@@ -376,7 +390,9 @@ final class ReplicationClient implements Closeable {
         semiSyncActive = true;
       }
     }
-    socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, config.heartbeat().toMillis() * 4 + 30_000));
+    // The server sends a heartbeat whenever it has had nothing to send for one period: a connection
+    // silent for four periods and five seconds more is broken (a stalled network, a frozen server).
+    socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, config.heartbeat().toMillis() * 4 + 5_000));
   }
 
   /** MariaDB: start from a GTID position instead of a file name ({@code @slave_connect_state}). */

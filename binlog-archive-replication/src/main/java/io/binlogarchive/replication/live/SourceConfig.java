@@ -160,7 +160,7 @@ public final class SourceConfig {
     }
 
     /**
-     * @param id the server id to register as (1 to 2^32-1, distinct from the server's and its other replicas')
+     * @param id the server id to register as (1 to 2^32-1, distinct from the server's and its other replicas'; default 47710)
      * @return this
      */
     public Builder replicaServerId(long id) {
@@ -170,7 +170,7 @@ public final class SourceConfig {
 
     /**
      * @param period the heartbeat period asked of the server (default 1 s); a connection silent for
-     *     several periods is treated as broken
+     *     four periods and 5 s more is treated as broken, and the stream reconnects
      * @return this
      */
     public Builder heartbeat(Duration period) {

@@ -28,6 +28,17 @@ public interface SpoolListener {
   default void fileClosed(String name, long size) {}
 
   /**
+   * A semi-synchronous source waits for an acknowledgement of everything up to {@code position}, which
+   * is durable in the spool. Called only for a stream built with {@link
+   * LiveStream.Builder#acknowledgeManually}: the owner then calls {@link LiveStream#acknowledge} once
+   * its own durability holds (e.g. the segment holding the position is proven in the store), from any
+   * thread. The source's commits wait until then, or until its semi-sync timeout.
+   *
+   * @param position the position to acknowledge (the end of the transaction the source waits for)
+   */
+  default void sourceWaiting(SpoolPosition position) {}
+
+  /**
    * The server no longer has the binlog the spool needs (purged): the spool's copy of
    * {@code gap.lastFile()} ends early, and the stream goes on from {@code gap.resumeFile()}.
    *

@@ -53,14 +53,15 @@ final class TransactionTracker {
       }
       case Events.GTID: {
         byte[] sid = java.util.Arrays.copyOfRange(b, off + Events.HEADER + 1, off + Events.HEADER + 17);
-        String hex = HexFormat.of().formatHex(sid);
-        gtid = hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
-            + hex.substring(16, 20) + "-" + hex.substring(20) + ":" + Events.u64(b, off + Events.HEADER + 17);
+        gtid = uuid(sid) + ":" + Events.u64(b, off + Events.HEADER + 17);
         state = State.AFTER_GTID;
         return false;
       }
-      case Events.ANONYMOUS_GTID:
       case Events.GTID_TAGGED:
+        gtid = TaggedGtid.decode(b, off + Events.HEADER, off + len - (crc ? 4 : 0));
+        state = State.AFTER_GTID;
+        return false;
+      case Events.ANONYMOUS_GTID:
         gtid = null;
         state = State.AFTER_GTID;
         return false;
@@ -86,6 +87,12 @@ final class TransactionTracker {
       default:
         return false;
     }
+  }
+
+  static String uuid(byte[] sid) {
+    String hex = HexFormat.of().formatHex(sid);
+    return hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
+        + hex.substring(16, 20) + "-" + hex.substring(20);
   }
 
   /** @return whether no transaction is open after the events fed so far */

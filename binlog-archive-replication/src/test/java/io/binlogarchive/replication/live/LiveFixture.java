@@ -36,7 +36,13 @@ final class LiveFixture implements AutoCloseable {
   }
 
   static LiveFixture start(Path tmp, String... serverArgs) throws Exception {
-    MariaDbServer server = MariaDbServer.start(tmp.resolve("db"), serverArgs);
+    MariaDbServer server;
+    try {
+      server = MariaDbServer.start(tmp.resolve("db"), serverArgs);
+    } catch (IOException e) {
+      Path log = tmp.resolve("db").resolve("install.log");
+      throw new IOException(e.getMessage() + "\n--- install.log ---\n" + (Files.exists(log) ? Files.readString(log) : ""), e);
+    }
     server.exec("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
         "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + USER + "'@'%'");
     return new LiveFixture(server, tmp.resolve("spool"));
@@ -48,7 +54,11 @@ final class LiveFixture implements AutoCloseable {
   }
 
   void startStream(SourceConfig config, FsyncPolicy policy) {
-    stream = LiveStream.builder(config, spool).fsync(policy).listener(recorder)
+    startStream(config, policy, false);
+  }
+
+  void startStream(SourceConfig config, FsyncPolicy policy, boolean manualAcks) {
+    stream = LiveStream.builder(config, spool).fsync(policy).listener(recorder).acknowledgeManually(manualAcks)
         .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500)).build();
     failure = null;
     thread = new Thread(() -> {
@@ -72,11 +82,17 @@ final class LiveFixture implements AutoCloseable {
 
   /** Waits until the spool's durable position is the server's current binlog end. */
   void awaitCaughtUp() throws Exception {
-    String[] master = masterStatus();
+    // Asked again at each check: MariaDB may add a BINLOG_CHECKPOINT event to a new file a moment later.
     await(() -> {
+      String[] master;
+      try {
+        master = masterStatus();
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
       SpoolPosition p = stream.durablePosition();
       return p != null && p.file().equals(master[0]) && p.endOffset() == Long.parseLong(master[1]);
-    }, "spool catches up with " + master[0] + ":" + master[1]);
+    }, "spool catches up with the server's SHOW MASTER STATUS");
   }
 
   void await(BooleanSupplier condition, String what) throws Exception {
@@ -134,6 +150,26 @@ final class LiveFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * An independent reference: {@code mariadb-binlog --read-from-remote-server --raw} fetches the same
+   * files over the same protocol; every file, the open one included, must equal the spool's.
+   */
+  void assertSpoolMatchesMariaDbBinlogRaw(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    List<String> names = spoolIndex();
+    ProcessBuilder pb = new ProcessBuilder("mariadb-binlog", "--read-from-remote-server", "--raw", "--to-last-log",
+        "--host=127.0.0.1", "--port=" + server.port(), "--user=" + USER, "--result-file=" + dir + "/", names.get(0))
+        .redirectErrorStream(true).redirectOutput(dir.resolve("mariadb-binlog.log").toFile());
+    pb.environment().put("MYSQL_PWD", PASSWORD); // not on the command line
+    Process p = pb.start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("mariadb-binlog: " + Files.readString(dir.resolve("mariadb-binlog.log"))).isZero();
+    for (String name : names) {
+      assertThat(Files.readAllBytes(spool.resolve(name))).as("spool file %s equals mariadb-binlog's copy", name)
+          .isEqualTo(Files.readAllBytes(dir.resolve(name)));
+    }
+  }
+
   static byte[] maskInUse(byte[] b) {
     byte[] c = b.clone();
     if (c.length > 21) {
@@ -188,6 +224,12 @@ final class LiveFixture implements AutoCloseable {
     final List<SpoolPosition> durable = new CopyOnWriteArrayList<>();
     final List<String> closed = new CopyOnWriteArrayList<>();
     final List<BinlogGapException> gaps = new CopyOnWriteArrayList<>();
+    volatile java.util.function.Consumer<SpoolPosition> onSourceWaiting = p -> {};
+
+    @Override
+    public void sourceWaiting(SpoolPosition position) {
+      onSourceWaiting.accept(position);
+    }
 
     @Override
     public void transactionDurable(SpoolPosition position) {

@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -33,14 +34,20 @@ class LiveStreamMariaDbTest {
       assertThat(f.server.binaryLogs().size()).isGreaterThan(3);
       f.assertSpoolMatchesServer();
       assertThat(f.recorder.closed).hasSize(f.server.binaryLogs().size() - 1);
+      f.assertSpoolMatchesMariaDbBinlogRaw(tmp.resolve("reference"));
+      archiveSpoolWithCore(f);
       assertThat(f.recorder.durable).isNotEmpty();
       assertThat(f.recorder.durable.get(f.recorder.durable.size() - 1).gtid()).matches("0-1-\\d+");
+      long beats = f.stream.heartbeats();
+      f.await(() -> f.stream.heartbeats() >= beats + 2, "two more heartbeats while idle");
+      f.assertSpoolMatchesServer();
+      assertThat(f.stream.connections()).as("one connection throughout").isEqualTo(1);
       f.stopStream();
     }
   }
 
   @Test
-  @DisplayName("connections cut by the server in the middle of a write load resume without gap or duplicate")
+  @DisplayName("connections cut by the server or on our side in the middle of a write load resume without gap or duplicate")
   void reconnects() throws Exception {
     try (LiveFixture f = LiveFixture.start(tmp)) {
       f.startStream(f.source().build(), FsyncPolicy.interval(java.time.Duration.ofMillis(50)));
@@ -59,7 +66,11 @@ class LiveStreamMariaDbTest {
         int seen = f.recorder.durable.size();
         f.await(() -> f.stream.connections() >= connections && f.recorder.durable.size() > seen + 5,
             "stream connected " + connections + " times and progressing");
-        assertThat(f.killReplicaConnections()).isEqualTo(1);
+        if (cut % 2 == 1) {
+          assertThat(f.killReplicaConnections()).as("dump threads killed on the server").isEqualTo(1);
+        } else {
+          f.stream.dropConnection(); // the socket closed on our side
+        }
       }
       writing.set(false);
       load.join();
@@ -67,6 +78,39 @@ class LiveStreamMariaDbTest {
       assertThat(f.stream.connections()).isGreaterThanOrEqualTo(5);
       f.assertSpoolMatchesServer();
       f.stopStream();
+    }
+  }
+
+  @Test
+  @DisplayName("a connection that stalls silently (bytes stop, socket open) is given up after missed heartbeats and resumed without gap or duplicate")
+  void stall() throws Exception {
+    try (LiveFixture f = LiveFixture.start(tmp); StallingProxy proxy = new StallingProxy(f.server.port())) {
+      SourceConfig viaProxy = SourceConfig.builder("127.0.0.1", proxy.port(), LiveFixture.USER)
+          .password(LiveFixture.PASSWORD.toCharArray()).tls(TlsMode.DISABLED).replicaServerId(77)
+          .heartbeat(java.time.Duration.ofMillis(250)).build();
+      f.startStream(viaProxy, FsyncPolicy.perTransaction());
+      f.server.load("w", 500, 21);
+      f.awaitCaughtUp();
+      proxy.stallAll();
+      f.server.load("w", 2000, 22); // written while the stream hears nothing
+      f.await(() -> f.stream.connections() >= 2, "the stream gives up the stalled connection and reconnects");
+      f.server.load("w", 200, 23);
+      f.awaitCaughtUp();
+      f.assertSpoolMatchesServer();
+      f.stopStream();
+    }
+  }
+
+  @Test
+  @DisplayName("against a server without TLS, preferred connects in plain and required fails, saying why")
+  void serverWithoutTls() throws Exception {
+    try (LiveFixture f = LiveFixture.start(tmp)) {
+      try (ReplicationClient c = ReplicationClient.connect(f.source().tls(TlsMode.PREFERRED).build())) {
+        assertThat(c.isTls()).isFalse();
+      }
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> ReplicationClient.connect(f.source().tls(TlsMode.REQUIRED).build()).close())
+          .isInstanceOf(java.io.IOException.class).hasMessageContaining("does not offer TLS");
     }
   }
 
@@ -109,6 +153,7 @@ class LiveStreamMariaDbTest {
         total += Files.size(f.spool.resolve(name));
       }
       assertThat(total).isGreaterThan(20L << 20);
+      assertThat(f.stream.connections()).as("one connection throughout").isEqualTo(1);
       f.stopStream();
     }
   }
@@ -192,8 +237,68 @@ class LiveStreamMariaDbTest {
       assertThat(status(f, "Rpl_semi_sync_master_yes_tx")).isGreaterThanOrEqualTo(yes + 22);
       assertThat(status(f, "Rpl_semi_sync_master_no_tx")).isEqualTo(no);
       f.awaitCaughtUp();
+      long beats = f.stream.heartbeats();
+      f.await(() -> f.stream.heartbeats() >= beats + 2, "heartbeats, with their semi-sync header, while idle");
       f.assertSpoolMatchesServer();
+      assertThat(f.stream.connections()).as("one connection throughout").isEqualTo(1);
       f.stopStream();
+    }
+  }
+
+  @Test
+  @DisplayName("with manual acknowledgements, commits are released by acknowledge() called from another thread")
+  void semiSyncManual() throws Exception {
+    try (LiveFixture f = LiveFixture.start(tmp)) {
+      f.server.exec("SET GLOBAL rpl_semi_sync_master_timeout = 60000", "SET GLOBAL rpl_semi_sync_master_enabled = 1");
+      java.util.concurrent.ExecutorService uploader = java.util.concurrent.Executors.newSingleThreadExecutor();
+      java.util.concurrent.atomic.AtomicInteger waits = new java.util.concurrent.atomic.AtomicInteger();
+      try {
+        f.recorder.onSourceWaiting = p -> {
+          waits.incrementAndGet();
+          uploader.execute(() -> {
+            try {
+              f.stream.acknowledge(p);
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          });
+        };
+        f.startStream(f.source().semiSync(true).build(), FsyncPolicy.perTransaction(), true);
+        f.await(() -> status(f, "Rpl_semi_sync_master_clients") == 1, "the stream registers as a semi-sync replica");
+        long yes = status(f, "Rpl_semi_sync_master_yes_tx");
+        long no = status(f, "Rpl_semi_sync_master_no_tx");
+        f.server.exec("CREATE DATABASE s", "CREATE TABLE s.t (id INT PRIMARY KEY)");
+        for (int i = 0; i < 10; i++) {
+          f.server.exec("INSERT INTO s.t VALUES (" + i + ")");
+        }
+        assertThat(status(f, "Rpl_semi_sync_master_yes_tx")).isGreaterThanOrEqualTo(yes + 12);
+        assertThat(status(f, "Rpl_semi_sync_master_no_tx")).isEqualTo(no);
+        assertThat(waits.get()).isGreaterThanOrEqualTo(12);
+        f.stopStream();
+      } finally {
+        uploader.shutdownNow();
+      }
+    }
+  }
+
+  /** Core's file-based archiver, pointed at the spool, archives exactly the closed files, with the server's hashes. */
+  private void archiveSpoolWithCore(LiveFixture f) throws Exception {
+    io.binlogarchive.FileSystemSink sink = io.binlogarchive.FileSystemSink.of(tmp.resolve("archive"));
+    List<String> logs = f.server.binaryLogs();
+    List<String> closed = logs.subList(0, logs.size() - 1);
+    try (io.binlogarchive.Archiver archiver = io.binlogarchive.Archiver.builder()
+        .source(io.binlogarchive.BinlogSource.directory(f.spool)).sink(sink).serverId("live")
+        .cursorFile(tmp.resolve("cursor.json")).retryPolicy(io.binlogarchive.RetryPolicy.none()).build()) {
+      io.binlogarchive.RunSummary run = archiver.runOnce();
+      assertThat(run.failure()).isNull();
+      assertThat(run.results()).extracting(r -> r.file().name()).containsExactlyElementsOf(closed);
+      for (io.binlogarchive.FileResult r : run.results()) {
+        assertThat(r.status()).isEqualTo(io.binlogarchive.FileResult.Status.ARCHIVED);
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+            .digest(Files.readAllBytes(f.server.dataDir().resolve(r.file().name())));
+        assertThat(r.sidecar().sha256()).as("sidecar hash of %s is the server file's", r.file().name())
+            .isEqualTo(java.util.HexFormat.of().formatHex(digest));
+      }
     }
   }
 

@@ -71,6 +71,15 @@ class ReplicationClientMariaDbTest {
   }
 
   @Test
+  @DisplayName("AuthSwitchRequest: answered first as caching_sha2_password, MariaDB switches to mysql_native_password and the login succeeds")
+  void authSwitch() throws Exception {
+    try (ReplicationClient c = ReplicationClient.connect(config(LiveFixture.USER, TlsMode.DISABLED).build(),
+        ReplicationClient.CACHING_SHA2)) {
+      assertThat(c.query("SELECT CURRENT_USER()").get(0)[0]).startsWith(LiveFixture.USER + "@");
+    }
+  }
+
+  @Test
   @DisplayName("TLS required: the account that REQUIRE SSL gets in, and the stream flows over TLS")
   void tlsRequired() throws Exception {
     try (ReplicationClient c = ReplicationClient.connect(config(TLS_USER, TlsMode.REQUIRED).build())) {
