@@ -111,6 +111,12 @@ class StreamCliTest {
       String err = Files.readString(log);
       assertThat(err).contains("binlog-archive: stopping").contains("stopped; live position " + masterStatus(server)[0]);
       assertThat(err).doesNotContain(PASSWORD);
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      java.io.PrintStream ps = new java.io.PrintStream(out, true, StandardCharsets.UTF_8);
+      assertThat(new Main(ps, ps).run(new String[] {"status", "--from", "file://" + archive, "--server-id", "db"}))
+          .isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).as("status")
+          .containsPattern("live position: " + masterStatus(server)[0].replace(".", "\\.") + " up to offset \\d+");
     }
   }
 
