@@ -39,7 +39,8 @@ final class StreamCommand {
   static final int GAP = 5;
   static final String USAGE = String.join("\n",
       "  stream  --source mysql://USER@HOST:PORT --to URI [--password-file F] [--server-id ID]",
-      "          [--replica-server-id N] [--segment-interval-ms N] [--semi-sync] [--spool DIR]",
+      "          [--replica-server-id N] [--segment-interval-ms N] [--semi-sync [--ack-after store|spool]]",
+      "          [--spool DIR]",
       "          [--tls disabled|preferred|required|verify-ca|verify-identity] [--ca-file F]",
       "          plus archive's --cursor, --compress, --level, KEY, store, --read-back and agent options;",
       "          password also from " + PASSWORD_ENV + "; exit 5 if the server had purged needed binlogs");
@@ -49,17 +50,23 @@ final class StreamCommand {
   static int run(String[] argv, PrintStream err, Function<String, String> env) throws IOException {
     Args a = new Args(argv, 1,
         Main.union(Set.of("--source", "--password-file", "--replica-server-id", "--segment-interval-ms", "--spool",
-            "--tls", "--ca-file"), Main.STORE_VALUED),
+            "--tls", "--ca-file", "--ack-after"), Main.STORE_VALUED),
         Set.of("--semi-sync", "--read-back"));
     SourceConfig source = source(a, env);
     int intervalMs = a.intValue("--segment-interval-ms", 1000, 10, 3_600_000);
+    String ackAfter = a.get("--ack-after", "store");
+    if (!Set.of("store", "spool").contains(ackAfter) || (a.has("--ack-after") && !a.has("--semi-sync"))) {
+      throw new Args.UsageException("--ack-after is store or spool, and goes with --semi-sync");
+    }
+    boolean ackAfterStore = a.has("--semi-sync") && ackAfter.equals("store");
     try (Main.StoreSetup store = Main.StoreSetup.open(a, env)) {
       Path spool = a.has("--spool") ? Path.of(a.get("--spool")) : defaultSpool(store);
       Files.createDirectories(spool);
       Archiver.Builder b = store.builder(a, new SpoolSource(spool)).pollInterval(Duration.ofSeconds(10));
       AtomicBoolean gap = new AtomicBoolean();
+      Acks acks = new Acks();
       try (AgentOptions agent = AgentOptions.apply(a, b, store.target(), store.serverId(), new Main.Progress(err),
-              ArchiveListener.NONE, err);
+              ackAfterStore ? acks : ArchiveListener.NONE, err);
           Archiver archiver = b.build()) {
         SegmentArchiver segments = SegmentArchiver.builder(archiver).directory(spool)
             .interval(Duration.ofMillis(intervalMs)).build();
@@ -76,11 +83,19 @@ final class StreamCommand {
           }
 
           @Override
+          public void sourceWaiting(SpoolPosition p) {
+            acks.waiting(p);
+            segments.durable(p.file(), p.endOffset());
+            segments.flushSoon(); // the source's commit waits for this segment
+          }
+
+          @Override
           public void gap(BinlogGapException e) {
             gap.set(true);
             err.println("binlog-archive: GAP: " + Main.oneLine(e));
           }
-        }).build();
+        }).acknowledgeManually(ackAfterStore).build();
+        acks.stream = stream;
         return stream(stream, segments, archiver, spool, source, store.target().uri(), err) ? (gap.get() ? GAP : 0) : 1;
       }
     }
@@ -124,6 +139,62 @@ final class StreamCommand {
       }
     }
     return ok;
+  }
+
+  /**
+   * With {@code --semi-sync} (and {@code --ack-after store}, the default): a transaction the source
+   * waits for is acknowledged only once a segment holding it is proven in the store, or its file is
+   * archived whole. Acknowledging a position covers every position before it.
+   */
+  static final class Acks implements ArchiveListener {
+    private final java.util.ArrayDeque<SpoolPosition> waiting = new java.util.ArrayDeque<>();
+    volatile LiveStream stream;
+
+    synchronized void waiting(SpoolPosition p) {
+      waiting.add(p);
+    }
+
+    @Override
+    public void segmentArchived(io.binlogarchive.Sidecar segment) {
+      stored(segment.file(), segment.segment().end());
+    }
+
+    @Override
+    public void fileArchived(io.binlogarchive.FileResult result) {
+      stored(result.file().name(), Long.MAX_VALUE);
+    }
+
+    private void stored(String file, long end) {
+      SpoolPosition ack = null;
+      synchronized (this) {
+        long seq = sequence(file);
+        while (!waiting.isEmpty()) {
+          SpoolPosition p = waiting.peek();
+          long s = sequence(p.file());
+          if (s < seq || (s == seq && p.endOffset() <= end)) {
+            ack = waiting.poll();
+          } else {
+            break;
+          }
+        }
+      }
+      LiveStream s = stream;
+      if (ack != null && s != null) {
+        try {
+          s.acknowledge(ack);
+        } catch (IOException e) {
+          // the stream reconnects by itself; the source stops waiting for the old connection
+        }
+      }
+    }
+
+    private static long sequence(String file) {
+      try {
+        return Long.parseLong(file.substring(file.lastIndexOf('.') + 1));
+      } catch (RuntimeException e) {
+        return -1;
+      }
+    }
   }
 
   /** {@code mysql://USER@HOST:PORT}; the password never comes from the command line. */
