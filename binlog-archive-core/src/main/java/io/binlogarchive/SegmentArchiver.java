@@ -83,6 +83,7 @@ public final class SegmentArchiver implements AutoCloseable {
   /** What the source reported, oldest file first (guarded by itself). */
   private final Map<String, Long> reported = new LinkedHashMap<>();
   private boolean stopping;
+  private boolean flushRequested;
   private Thread thread;
   /** The open file's state; touched only inside {@link #flush()} (synchronized on this). */
   private OpenFile open;
@@ -134,6 +135,17 @@ public final class SegmentArchiver implements AutoCloseable {
       if (rotated || !file.equals(cutFile) || length - cutEnd >= maxBytes) {
         reported.notifyAll();
       }
+    }
+  }
+
+  /**
+   * Asks a started segment archiver to store what is reported durable now instead of at the end of
+   * the interval (e.g. when a semi-synchronous source waits for a transaction to be acknowledged).
+   */
+  public void flushSoon() {
+    synchronized (reported) {
+      flushRequested = true;
+      reported.notifyAll();
     }
   }
 
@@ -236,6 +248,7 @@ public final class SegmentArchiver implements AutoCloseable {
         if (stopping) {
           return;
         }
+        flushRequested = false;
       }
       flushReporting();
     }
@@ -243,7 +256,7 @@ public final class SegmentArchiver implements AutoCloseable {
 
   /** Whether enough bytes wait to cut before the interval ends (called holding {@code reported}). */
   private boolean due() {
-    if (reported.size() > 1) {
+    if (flushRequested || reported.size() > 1) {
       return true;
     }
     for (var e : reported.entrySet()) {

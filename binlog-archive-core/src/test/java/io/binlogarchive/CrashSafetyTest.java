@@ -171,6 +171,36 @@ class CrashSafetyTest {
 
   record Outcome(boolean killed, List<String> lines) {}
 
+  /**
+   * Reads a stepping child's lines ({@link CrashChild#step}), acknowledging each, and kills it with
+   * SIGKILL as soon as {@code kill} accepts the lines so far; otherwise it must exit 0.
+   */
+  static Outcome runStepping(Process p, Path stderr, java.util.function.Predicate<List<String>> kill)
+      throws IOException, InterruptedException {
+    List<String> lines = new ArrayList<>();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        OutputStream ack = p.getOutputStream()) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        lines.add(line);
+        if (kill.test(lines)) {
+          p.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks, no flushing
+          assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("killed child exits").isTrue();
+          return new Outcome(true, lines);
+        }
+        ack.write('\n');
+        ack.flush();
+      }
+    } finally {
+      if (p.isAlive()) {
+        p.destroyForcibly().waitFor(60, TimeUnit.SECONDS);
+      }
+    }
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("child exit status; stderr:%n%s", Files.readString(stderr)).isZero();
+    return new Outcome(false, lines);
+  }
+
   /** One archive (sink and cursors) that child runs are killed on, then completed. */
   final class Episode {
     final Path dir;
@@ -200,30 +230,12 @@ class CrashSafetyTest {
           binlogs.toString(), dir.resolve("archive").toString(), dir.resolve("cursors").toString())
           .redirectError(stderr.toFile())
           .start();
-      List<String> lines = new ArrayList<>();
       Map<String, Integer> kinds = new HashMap<>();
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-          OutputStream ack = p.getOutputStream()) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.add(line);
-          kinds.merge(line.split(" ")[0], 1, Integer::sum);
-          if (kill.killAt(lines.size(), line, kinds)) {
-            p.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks, no flushing
-            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("killed child exits").isTrue();
-            return new Outcome(true, lines);
-          }
-          ack.write('\n');
-          ack.flush();
-        }
-      } finally {
-        if (p.isAlive()) {
-          p.destroyForcibly().waitFor(60, TimeUnit.SECONDS);
-        }
-      }
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      assertThat(p.exitValue()).as("child exit status; stderr:%n%s", Files.readString(stderr)).isZero();
-      return new Outcome(false, lines);
+      return runStepping(p, stderr, lines -> {
+        String line = lines.get(lines.size() - 1);
+        kinds.merge(line.split(" ")[0], 1, Integer::sum);
+        return kill.killAt(lines.size(), line, kinds);
+      });
     }
 
     void checkInvariants(String where) throws IOException {

@@ -51,10 +51,21 @@ final class SourcePurge {
       return Optional.empty();
     }
     Map<String, Sidecar> archived = new LinkedHashMap<>();
+    String lastWhole = null;
     for (ArchiveSurvey.Entry e : survey.entries.get(newest)) {
-      if (e.usable()) {
+      if (e.usable() && !e.partial()) { // a file kept only as segments is not purged: it is not archived whole yet
         archived.put(e.file, e.sidecar);
+        if (BinlogNames.sequence(e.file) <= BinlogNames.sequence(window.lastFile())) {
+          lastWhole = e.file;
+        }
       }
+    }
+    if (lastWhole == null || BinlogNames.sequence(lastWhole) < BinlogNames.sequence(window.firstFile())) {
+      return Optional.empty();
+    }
+    if (!lastWhole.equals(window.lastFile())) {
+      window = new RestoreWindow(window.timeline(), window.firstFile(), lastWhole, window.fileCount(), window.bytes(),
+          window.from(), window.to(), window.startGtids(), window.endGtids());
     }
     List<String[]> server = new ArrayList<>();
     try (Connection c = dataSource.getConnection(); Statement st = c.createStatement();

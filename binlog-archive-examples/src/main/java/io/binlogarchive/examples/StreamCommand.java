@@ -2,7 +2,9 @@ package io.binlogarchive.examples;
 
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.Archiver;
+import io.binlogarchive.FileResult;
 import io.binlogarchive.SegmentArchiver;
+import io.binlogarchive.Sidecar;
 import io.binlogarchive.binlog.BinlogFile;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.replication.live.BinlogGapException;
@@ -19,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -62,8 +65,12 @@ final class StreamCommand extends CliCommand {
       description = "store the open binlog as a segment this often (10..3600000, default 1000)")
   Integer segmentIntervalMs;
 
-  @Option(names = "--semi-sync", description = "acknowledge as a semi-synchronous replica once the spool is synced")
+  @Option(names = "--semi-sync", description = "acknowledge as a semi-synchronous replica (see --ack-after)")
   boolean semiSync;
+
+  @Option(names = "--ack-after", paramLabel = "store|spool", description = "with --semi-sync: acknowledge once a"
+      + " segment holding the transaction is proven in the store (default), or once the spool has synced it")
+  String ackAfter;
 
   @Option(names = "--spool", paramLabel = "DIR", description = "where the binlogs are rebuilt (default under"
       + " ~/.binlog-archive/spool)")
@@ -82,14 +89,23 @@ final class StreamCommand extends CliCommand {
   int execute() throws IOException {
     SourceConfig config = sourceConfig(env());
     int intervalMs = CliOptions.range("--segment-interval-ms", segmentIntervalMs, 1000, 10, 3_600_000);
+    String ack = ackAfter == null ? "store" : ackAfter;
+    if (!ack.equals("store") && !ack.equals("spool")) {
+      throw new UsageException("--ack-after must be store or spool, got '" + ack + "'");
+    }
+    if (ackAfter != null && !semiSync) {
+      throw new UsageException("--ack-after goes with --semi-sync");
+    }
+    boolean ackAfterStore = semiSync && ack.equals("store");
     write.codec(); // bad usage before anything is opened
     try (ArchiveCommand.Opened opened = write.open(env())) {
       Path spoolDir = spool != null ? Path.of(spool) : defaultSpool(opened.target(), opened.serverId());
       Files.createDirectories(spoolDir);
       Archiver.Builder b = opened.builder(new SpoolSource(spoolDir)).pollInterval(Duration.ofSeconds(10));
       AtomicBoolean gap = new AtomicBoolean();
+      Acks acks = new Acks();
       AgentOptions agentOptions = AgentOptions.apply(agent, b, opened.target(), opened.serverId(),
-          new Main.Progress(err()), ArchiveListener.NONE, err(), env());
+          new Main.Progress(err()), ackAfterStore ? acks : ArchiveListener.NONE, err(), env());
       try (Archiver archiver = b.build()) {
         SegmentArchiver segments = SegmentArchiver.builder(archiver).directory(spoolDir)
             .interval(Duration.ofMillis(intervalMs)).build();
@@ -106,11 +122,19 @@ final class StreamCommand extends CliCommand {
           }
 
           @Override
+          public void sourceWaiting(SpoolPosition p) {
+            acks.waiting(p);
+            segments.durable(p.file(), p.endOffset());
+            segments.flushSoon(); // the source's commit waits for this segment
+          }
+
+          @Override
           public void gap(BinlogGapException e) {
             gap.set(true);
             err().println("binlog-archive: GAP: " + Main.oneLine(e));
           }
-        }).build();
+        }).acknowledgeManually(ackAfterStore).build();
+        acks.stream = stream;
         boolean ok = run(stream, segments, archiver, spoolDir, config, opened.target().uri(), err());
         return ok ? gap.get() ? GAP : 0 : 1;
       } finally {
@@ -157,6 +181,62 @@ final class StreamCommand extends CliCommand {
       }
     }
     return ok;
+  }
+
+  /**
+   * With {@code --semi-sync} (and {@code --ack-after store}, the default): a transaction the source
+   * waits for is acknowledged only once a segment holding it is proven in the store, or its file is
+   * archived whole. Acknowledging a position covers every position before it.
+   */
+  static final class Acks implements ArchiveListener {
+    private final ArrayDeque<SpoolPosition> waiting = new ArrayDeque<>();
+    volatile LiveStream stream;
+
+    synchronized void waiting(SpoolPosition p) {
+      waiting.add(p);
+    }
+
+    @Override
+    public void segmentArchived(Sidecar segment) {
+      stored(segment.file(), segment.segment().end());
+    }
+
+    @Override
+    public void fileArchived(FileResult result) {
+      stored(result.file().name(), Long.MAX_VALUE);
+    }
+
+    private void stored(String file, long end) {
+      SpoolPosition ack = null;
+      synchronized (this) {
+        long seq = sequence(file);
+        while (!waiting.isEmpty()) {
+          SpoolPosition p = waiting.peek();
+          long s = sequence(p.file());
+          if (s < seq || (s == seq && p.endOffset() <= end)) {
+            ack = waiting.poll();
+          } else {
+            break;
+          }
+        }
+      }
+      LiveStream s = stream;
+      if (ack != null && s != null) {
+        try {
+          s.acknowledge(ack);
+        } catch (IOException e) {
+          // the stream reconnects by itself; the source stops waiting for the old connection
+        }
+      }
+    }
+
+    private static long sequence(String file) {
+      try {
+        return Long.parseLong(file.substring(file.lastIndexOf('.') + 1));
+      } catch (RuntimeException e) {
+        return -1;
+      }
+    }
   }
 
   /** {@code mysql://USER@HOST:PORT}; the password never comes from the command line. */

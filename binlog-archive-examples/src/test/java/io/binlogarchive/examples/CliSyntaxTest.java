@@ -51,6 +51,27 @@ class CliSyntaxTest {
   }
 
   @Test
+  @DisplayName("stream: a password in --source is refused without being echoed, --ack-after needs --semi-sync;"
+      + " exit 2 before anything is opened")
+  void streamUsage() {
+    Path archive = tmp.resolve("archive");
+    String to = "file://" + archive;
+    MainTest.Result secret = MainTest.run("stream", "--source", "mysql://repl:S3cret-pw@127.0.0.1:3306", "--to", to);
+    assertThat(secret.code()).isEqualTo(2);
+    assertThat(secret.err()).contains("--source must not hold a password", "BINLOG_ARCHIVE_SOURCE_PASSWORD")
+        .doesNotContain("S3cret-pw").hasLineCount(1);
+    MainTest.Result ack = MainTest.run("stream", "--source", "mysql://repl@127.0.0.1:3306", "--to", to, "--ack-after",
+        "spool");
+    assertThat(ack.code()).isEqualTo(2);
+    assertThat(ack.err()).startsWith("binlog-archive: --ack-after goes with --semi-sync").hasLineCount(1);
+    MainTest.Result interval = MainTest.run("stream", "--source", "mysql://repl@127.0.0.1:3306", "--to", to,
+        "--segment-interval-ms", "5");
+    assertThat(interval.code()).isEqualTo(2);
+    assertThat(interval.err()).contains("--segment-interval-ms must be 10..3600000, got 5").hasLineCount(1);
+    assertThat(archive).doesNotExist();
+  }
+
+  @Test
   @DisplayName("common options go before or after the command, and a repeated option's last value wins")
   void placement() {
     String to = "file://" + tmp.resolve("archive");

@@ -50,8 +50,7 @@ class StreamCliTest {
     BaseBackup backup;
     String file;
     try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
-      server.exec("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
-          "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + USER + "'@'%'");
+      createUser(server);
       server.load("shop", 400, 1);
       backup = PitrFixture.dump(server, "base", dump);
       server.load("shop", 300, 2);
@@ -93,13 +92,9 @@ class StreamCliTest {
     Path archive = tmp.resolve("archive");
     Path log = tmp.resolve("stream.err");
     try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
-      server.exec("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
-          "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + USER + "'@'%'");
+      createUser(server);
       server.load("shop", 200, 5);
-      Process streamer = ChildJvm.builder(Map.of(StreamCommand.PASSWORD_ENV, PASSWORD), "stream", "--source",
-              "mysql://" + USER + "@127.0.0.1:" + server.port(), "--to", "file://" + archive, "--server-id", "db",
-              "--spool", tmp.resolve("spool").toString(), "--tls", "disabled")
-          .redirectError(log.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      Process streamer = streamer(server, archive, log);
       try {
         String[] master = masterStatus(server);
         awaitStored(streamer, archive, master[0], Long.parseLong(master[1]), log);
@@ -111,7 +106,73 @@ class StreamCliTest {
       String err = Files.readString(log);
       assertThat(err).contains("binlog-archive: stopping").contains("stopped; live position " + masterStatus(server)[0]);
       assertThat(err).doesNotContain(PASSWORD);
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      java.io.PrintStream ps = new java.io.PrintStream(out, true, StandardCharsets.UTF_8);
+      assertThat(new Main(ps, ps).run(new String[] {"status", "--from", "file://" + archive, "--server-id", "db"}))
+          .isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).as("status")
+          .containsPattern("live position: " + masterStatus(server)[0].replace(".", "\\.") + " up to offset \\d+");
     }
+  }
+
+  @Test
+  @DisplayName("with --semi-sync, a COMMIT returns only once its transaction is in a proven segment")
+  void semiSyncAcknowledgesAfterTheStore() throws Exception {
+    Path archive = tmp.resolve("archive");
+    Path log = tmp.resolve("stream.err");
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      server.exec("CREATE DATABASE shop", "CREATE TABLE shop.marker (v VARCHAR(40))",
+          "SET GLOBAL rpl_semi_sync_master_timeout = 60000", "SET GLOBAL rpl_semi_sync_master_enabled = 1");
+      // a long interval: only the source's wait for an acknowledgement makes a segment now
+      Process streamer = streamer(server, archive, log, "--semi-sync", "--segment-interval-ms", "600000");
+      try {
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        while (!"1".equals(status(server, "RPL_SEMI_SYNC_MASTER_CLIENTS"))) {
+          assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
+          assertThat(System.nanoTime()).as("a semi-sync replica connects: %s", Files.readString(log)).isLessThan(deadline);
+          streamer.waitFor(100, TimeUnit.MILLISECONDS);
+        }
+        String yes = status(server, "RPL_SEMI_SYNC_MASTER_YES_TX");
+        for (int i = 0; i < 3; i++) {
+          server.exec("INSERT INTO shop.marker VALUES ('acked-" + i + "')");
+          String[] master = masterStatus(server);
+          // no waiting here: the COMMIT returned, so the segment must already be proven
+          Optional<Sidecar> seg = ArchiveCatalog.of(FileSystemSink.of(archive), "", "db").newestSegment("t0001");
+          assertThat(seg).as("commit %d: %s", i, Files.readString(log)).hasValueSatisfying(g -> {
+            assertThat(g.file()).isEqualTo(master[0]);
+            assertThat(g.segment().end()).isGreaterThanOrEqualTo(Long.parseLong(master[1]));
+          });
+        }
+        assertThat(status(server, "RPL_SEMI_SYNC_MASTER_NO_TX")).as("no commit fell back to asynchronous")
+            .isEqualTo("0");
+        assertThat(Long.parseLong(status(server, "RPL_SEMI_SYNC_MASTER_YES_TX"))).as("acknowledged commits")
+            .isGreaterThanOrEqualTo(Long.parseLong(yes) + 3);
+      } finally {
+        streamer.destroyForcibly();
+        streamer.waitFor(60, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  static void createUser(MariaDbServer server) throws Exception {
+    server.exec("CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
+        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + USER + "'@'%'");
+  }
+
+  /** Starts {@code stream} in a child JVM, the password in the environment. */
+  Process streamer(MariaDbServer server, Path archive, Path log, String... more) throws Exception {
+    List<String> args = new java.util.ArrayList<>(List.of("stream", "--source",
+        "mysql://" + USER + "@127.0.0.1:" + server.port(), "--to", "file://" + archive, "--server-id", "db",
+        "--spool", tmp.resolve("spool").toString(), "--tls", "disabled"));
+    args.addAll(List.of(more));
+    return ChildJvm.builder(Map.of(StreamCommand.PASSWORD_ENV, PASSWORD), args.toArray(String[]::new))
+        .redirectError(log.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  static String status(MariaDbServer server, String name) throws Exception {
+    return PitrFixture.firstValue(server,
+        "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '" + name + "'");
   }
 
   static String[] masterStatus(MariaDbServer server) throws Exception {
