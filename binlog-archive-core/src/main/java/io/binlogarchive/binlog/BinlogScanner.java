@@ -78,9 +78,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>How it is built</h2>
  *
- * This class is the facade; three package-private parts do the work, one job each: {@link
+ * This class is the facade; three package-private parts do the work, one job each: {@code
  * EventFramer} cuts the bytes into events (magic, headers, CRC32, the bounded capture of the few
- * bodies that are decoded), {@link EventDecoder} decodes the event types listed above, and {@link
+ * bodies that are decoded), {@code EventDecoder} decodes the event types listed above, and {@code
  * TransactionTracker} adds up what they mean (events, server ids, transactions, commit times,
  * GTIDs). The event type numbers and limits stay here, where the format is described.
  */
