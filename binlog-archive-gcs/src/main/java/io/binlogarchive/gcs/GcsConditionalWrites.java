@@ -36,25 +36,25 @@ final class GcsConditionalWrites {
     long generation = generation(name, expectedVersion);
     String writeId = ConditionalCalls.newWriteId();
     BlobInfo.Builder info =
-        BlobInfo.newBuilder(BlobId.of(settings.bucket, name))
+        BlobInfo.newBuilder(BlobId.of(settings.bucket(), name))
             .setContentType("application/octet-stream")
             .setMetadata(Map.of(ConditionalCalls.WRITE_ID, writeId));
-    if (settings.storageClass != null) {
-      info.setStorageClass(settings.storageClass);
+    if (settings.storageClass() != null) {
+      info.setStorageClass(settings.storageClass());
     }
     List<BlobTargetOption> options = new ArrayList<>();
     options.add(BlobTargetOption.generationMatch(generation));
-    if (settings.kmsKeyName != null) {
-      options.add(BlobTargetOption.kmsKeyName(settings.kmsKeyName));
+    if (settings.kmsKeyName() != null) {
+      options.add(BlobTargetOption.kmsKeyName(settings.kmsKeyName()));
     }
-    if (settings.customerKeyBase64 != null) {
-      options.add(BlobTargetOption.encryptionKey(settings.customerKeyBase64));
+    if (settings.customerKeyBase64() != null) {
+      options.add(BlobTargetOption.encryptionKey(settings.customerKeyBase64()));
     }
     BlobInfo blobInfo = info.build();
     BlobTargetOption[] opts = options.toArray(BlobTargetOption[]::new);
     Blob blob;
     try {
-      blob = sink.conditionalCall(Op.REPLACE, name, () -> settings.storage.create(blobInfo, content, opts));
+      blob = sink.conditionalCall(Op.REPLACE, name, () -> settings.storage().create(blobInfo, content, opts));
     } catch (PreconditionFailedException refused) {
       // our own earlier attempt may have landed, its answer lost
       blob = ConditionalCalls.ownWriteOrRefuse(refused, writeId, () -> sink.getBlob(name), Blob::getMetadata);
@@ -64,7 +64,7 @@ final class GcsConditionalWrites {
     String crcHex = String.format("%08x", crc.getValue());
     if (blob.getSize() == null || blob.getSize() != content.length
         || blob.getCrc32c() != null && !crcHex.equals(blob.getCrc32cToHexString())) {
-      throw new IntegrityException("replaced gs://" + settings.bucket + "/" + name + " but it does not hold what was"
+      throw new IntegrityException("replaced gs://" + settings.bucket() + "/" + name + " but it does not hold what was"
           + " written: wrote " + content.length + " bytes crc32c=" + crcHex + ", store reports " + blob.getSize()
           + " bytes crc32c=" + blob.getCrc32cToHexString());
     }
@@ -77,9 +77,9 @@ final class GcsConditionalWrites {
         sink.conditionalCall(
             Op.CONDITIONAL_DELETE,
             name,
-            () -> settings.storage.delete(BlobId.of(settings.bucket, name, generation), BlobSourceOption.generationMatch()));
+            () -> settings.storage().delete(BlobId.of(settings.bucket(), name, generation), BlobSourceOption.generationMatch()));
     if (!deleted) {
-      throw GcsErrors.generationNotFound(settings.bucket, name, generation);
+      throw GcsErrors.generationNotFound(settings.bucket(), name, generation);
     }
   }
 
@@ -92,7 +92,7 @@ final class GcsConditionalWrites {
       g = -1;
     }
     if (g <= 0) {
-      throw new IllegalArgumentException("expected version '" + version + "' of gs://" + settings.bucket + "/" + name
+      throw new IllegalArgumentException("expected version '" + version + "' of gs://" + settings.bucket() + "/" + name
           + " is not a GCS generation (a positive decimal number, as stat() reports)");
     }
     return g;

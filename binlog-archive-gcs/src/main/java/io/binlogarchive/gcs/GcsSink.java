@@ -97,31 +97,31 @@ public final class GcsSink implements Sink {
   public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
     String name = objectName(key);
     BlobInfo.Builder info =
-        BlobInfo.newBuilder(BlobId.of(settings.bucket, name))
+        BlobInfo.newBuilder(BlobId.of(settings.bucket(), name))
             .setContentType("application/octet-stream")
             .setMetadata(metadata == null || metadata.isEmpty() ? null : Map.copyOf(metadata));
-    if (settings.storageClass != null) {
-      info.setStorageClass(settings.storageClass);
+    if (settings.storageClass() != null) {
+      info.setStorageClass(settings.storageClass());
     }
     List<BlobWriteOption> options = new ArrayList<>();
     options.add(BlobWriteOption.doesNotExist());
-    if (settings.kmsKeyName != null) {
-      options.add(BlobWriteOption.kmsKeyName(settings.kmsKeyName));
+    if (settings.kmsKeyName() != null) {
+      options.add(BlobWriteOption.kmsKeyName(settings.kmsKeyName()));
     }
-    if (settings.customerKeyBase64 != null) {
-      options.add(BlobWriteOption.encryptionKey(settings.customerKeyBase64));
+    if (settings.customerKeyBase64() != null) {
+      options.add(BlobWriteOption.encryptionKey(settings.customerKeyBase64()));
     }
     BlobInfo blobInfo = info.build();
     BlobWriteOption[] opts = options.toArray(BlobWriteOption[]::new);
     WriteChannel channel;
     try {
-      channel = call(Op.CREATE, name, () -> settings.storage.writer(blobInfo, opts));
+      channel = call(Op.CREATE, name, () -> settings.storage().writer(blobInfo, opts));
     } catch (ObjectExistsException e) {
       // 412 when the session is created: the object exists. As on every sink, that surfaces at
       // commit, so the caller can stream its bytes, then find and adopt (or refuse) the object.
       return GcsSinkWriter.existing(this, key, name, e);
     }
-    channel.setChunkSize(settings.chunkSize);
+    channel.setChunkSize(settings.chunkSize());
     return new GcsSinkWriter(this, key, name, channel);
   }
 
@@ -133,10 +133,10 @@ public final class GcsSink implements Sink {
 
   Blob getBlob(String name) throws IOException {
     BlobGetOption[] opts =
-        settings.customerKeyBase64 == null
+        settings.customerKeyBase64() == null
             ? new BlobGetOption[0]
-            : new BlobGetOption[] {BlobGetOption.decryptionKey(settings.customerKeyBase64)};
-    return call(Op.STAT, name, () -> settings.storage.get(BlobId.of(settings.bucket, name), opts));
+            : new BlobGetOption[] {BlobGetOption.decryptionKey(settings.customerKeyBase64())};
+    return call(Op.STAT, name, () -> settings.storage().get(BlobId.of(settings.bucket(), name), opts));
   }
 
   @Override
@@ -147,36 +147,36 @@ public final class GcsSink implements Sink {
     String name = objectName(key);
     Blob blob = getBlob(name);
     if (blob == null) {
-      throw new NotFoundException("cannot open gs://" + settings.bucket + "/" + name + ": no such object");
+      throw new NotFoundException("cannot open gs://" + settings.bucket() + "/" + name + ": no such object");
     }
     // pin the generation so that every chunk of the read comes from the same object
-    BlobId pinned = BlobId.of(settings.bucket, name, blob.getGeneration());
+    BlobId pinned = BlobId.of(settings.bucket(), name, blob.getGeneration());
     BlobSourceOption[] opts =
-        settings.customerKeyBase64 == null
+        settings.customerKeyBase64() == null
             ? new BlobSourceOption[0]
-            : new BlobSourceOption[] {BlobSourceOption.decryptionKey(settings.customerKeyBase64)};
-    ReadChannel channel = settings.storage.reader(pinned, opts);
-    channel.setChunkSize(settings.chunkSize);
+            : new BlobSourceOption[] {BlobSourceOption.decryptionKey(settings.customerKeyBase64())};
+    ReadChannel channel = settings.storage().reader(pinned, opts);
+    channel.setChunkSize(settings.chunkSize());
     if (offset > 0) {
       channel.seek(offset);
     }
-    return new GcsInputStream(Channels.newInputStream(channel), settings.bucket, name);
+    return new GcsInputStream(Channels.newInputStream(channel), settings.bucket(), name);
   }
 
   @Override
   public List<StoredObject> list(String keyPrefix) throws IOException {
-    String full = settings.prefix + Objects.requireNonNull(keyPrefix, "prefix");
+    String full = settings.prefix() + Objects.requireNonNull(keyPrefix, "prefix");
     List<StoredObject> out = new ArrayList<>();
     String token = null;
     do {
-      List<BlobListOption> opts = new ArrayList<>(List.of(BlobListOption.prefix(full), BlobListOption.pageSize(settings.pageSize)));
+      List<BlobListOption> opts = new ArrayList<>(List.of(BlobListOption.prefix(full), BlobListOption.pageSize(settings.pageSize())));
       if (token != null) {
         opts.add(BlobListOption.pageToken(token));
       }
       BlobListOption[] array = opts.toArray(BlobListOption[]::new);
-      Page<Blob> page = call(Op.LIST, full, () -> settings.storage.list(settings.bucket, array));
+      Page<Blob> page = call(Op.LIST, full, () -> settings.storage().list(settings.bucket(), array));
       for (Blob b : page.getValues()) {
-        if (b.getName().startsWith(settings.prefix) && !b.getName().endsWith("/")) {
+        if (b.getName().startsWith(settings.prefix()) && !b.getName().endsWith("/")) {
           out.add(toStoredObject(b));
         }
       }
@@ -189,7 +189,7 @@ public final class GcsSink implements Sink {
   @Override
   public void delete(String key) throws IOException {
     String name = objectName(key);
-    call(Op.DELETE, name, () -> settings.storage.delete(BlobId.of(settings.bucket, name)));
+    call(Op.DELETE, name, () -> settings.storage().delete(BlobId.of(settings.bucket(), name)));
   }
 
   @Override
@@ -228,7 +228,7 @@ public final class GcsSink implements Sink {
   /** @return the chunk size: each upload in progress holds one chunk in the client's buffer */
   @Override
   public long bufferedBytesPerUpload() {
-    return settings.chunkSize;
+    return settings.chunkSize();
   }
 
   /** Deletes exactly one generation; used to remove an object that failed its proof. */
@@ -236,12 +236,12 @@ public final class GcsSink implements Sink {
     call(
         Op.DELETE,
         name,
-        () -> settings.storage.delete(BlobId.of(settings.bucket, name), BlobSourceOption.generationMatch(generation)));
+        () -> settings.storage().delete(BlobId.of(settings.bucket(), name), BlobSourceOption.generationMatch(generation)));
   }
 
   @Override
   public String describe() {
-    return "gs://" + settings.bucket + "/" + settings.prefix;
+    return "gs://" + settings.bucket() + "/" + settings.prefix();
   }
 
   @Override
@@ -250,15 +250,15 @@ public final class GcsSink implements Sink {
   }
 
   String bucket() {
-    return settings.bucket;
+    return settings.bucket();
   }
 
   RetryPolicy retryPolicy() {
-    return settings.retry;
+    return settings.retry();
   }
 
   String objectName(String key) {
-    return ObjectKeys.join(settings.prefix, key);
+    return ObjectKeys.join(settings.prefix(), key);
   }
 
   StoredObject toStoredObject(Blob b) {
@@ -270,7 +270,7 @@ public final class GcsSink implements Sink {
       sums.put("md5", b.getMd5ToHexString());
     }
     Instant modified = b.getUpdateTimeOffsetDateTime() == null ? null : b.getUpdateTimeOffsetDateTime().toInstant();
-    String key = b.getName().substring(settings.prefix.length());
+    String key = b.getName().substring(settings.prefix().length());
     Map<String, String> metadata = b.getMetadata();
     if (metadata != null && metadata.containsKey(ConditionalCalls.WRITE_ID)) {
       metadata = new HashMap<>(metadata);
@@ -288,11 +288,11 @@ public final class GcsSink implements Sink {
 
   /** Runs one client call under the retry policy, translating its errors in {@link GcsErrors}. */
   <T> T call(Op op, String name, GcsCall<T> call) throws IOException {
-    return settings.retry.call(what(op, name), () -> translated(op, name, call));
+    return settings.retry().call(what(op, name), () -> translated(op, name, call));
   }
 
   private String what(Op op, String name) {
-    return op.verb + " gs://" + settings.bucket + "/" + name;
+    return op.verb + " gs://" + settings.bucket() + "/" + name;
   }
 
   /** Runs one client call once, translating its errors in {@link GcsErrors}. */
@@ -300,7 +300,7 @@ public final class GcsSink implements Sink {
     try {
       return call.call();
     } catch (IOException | RuntimeException e) {
-      throw GcsErrors.translate(op, settings.bucket, name, e);
+      throw GcsErrors.translate(op, settings.bucket(), name, e);
     }
   }
 
@@ -309,7 +309,7 @@ public final class GcsSink implements Sink {
    * whatever the policy's retry predicate says: re-sending a refused conditional write cannot help.
    */
   <T> T conditionalCall(Op op, String name, GcsCall<T> call) throws IOException {
-    return ConditionalCalls.retryUnlessRefused(settings.retry, what(op, name), () -> translated(op, name, call));
+    return ConditionalCalls.retryUnlessRefused(settings.retry(), what(op, name), () -> translated(op, name, call));
   }
 
   /** Builds a validated, immutable {@link GcsSink}. */

@@ -14,28 +14,9 @@ import java.util.Base64;
  * host only inspected. The customer-supplied key is kept in the base64 form the client takes and
  * never appears in {@link #toString()}.
  */
-final class GcsSinkSettings {
-  final Storage storage;
-  final String bucket;
-  final String prefix;
-  final int chunkSize;
-  final int pageSize;
-  final String kmsKeyName;
-  final StorageClass storageClass;
-  final String customerKeyBase64;
-  final RetryPolicy retry;
-
-  private GcsSinkSettings(GcsSink.Builder b) {
-    this.storage = b.storage;
-    this.bucket = b.bucket;
-    this.prefix = b.prefix;
-    this.chunkSize = b.chunkSize;
-    this.pageSize = b.pageSize;
-    this.kmsKeyName = b.kmsKeyName;
-    this.storageClass = b.storageClass;
-    this.customerKeyBase64 = b.customerKey == null ? null : Base64.getEncoder().encodeToString(b.customerKey);
-    this.retry = b.retry;
-  }
+record GcsSinkSettings(
+    Storage storage, String bucket, String prefix, int chunkSize, int pageSize,
+    String kmsKeyName, StorageClass storageClass, String customerKeyBase64, RetryPolicy retry) {
 
   /**
    * @return the settings of {@code b}
@@ -51,7 +32,9 @@ final class GcsSinkSettings {
         .unless(b.kmsKeyName == null || b.customerKey == null,
             "kmsKeyName and customerSuppliedKey cannot both be set: GCS accepts one kind of key per object")
         .throwIfAny(all -> new IllegalArgumentException("invalid GcsSink settings: " + all));
-    return new GcsSinkSettings(b);
+    String customerKey = b.customerKey == null ? null : Base64.getEncoder().encodeToString(b.customerKey);
+    return new GcsSinkSettings(b.storage, b.bucket, b.prefix, b.chunkSize, b.pageSize,
+        b.kmsKeyName, b.storageClass, customerKey, b.retry);
   }
 
   @Override

@@ -41,32 +41,32 @@ final class S3ConditionalWrites {
     String writeId = ConditionalCalls.newWriteId();
     PutObjectRequest.Builder r =
         PutObjectRequest.builder()
-            .bucket(settings.bucket)
+            .bucket(settings.bucket())
             .key(fullKey)
             .ifMatch(quoted(expected))
             .contentLength((long) content.length)
             .contentType("application/octet-stream")
             .checksumSHA256(b64)
             .metadata(Map.of(S3Sink.SHA256_METADATA, hex, ConditionalCalls.WRITE_ID, writeId));
-    if (settings.sse != null) {
-      r.serverSideEncryption(settings.sse).ssekmsKeyId(settings.kmsKeyId)
-          .ssekmsEncryptionContext(settings.kmsEncryptionContext);
+    if (settings.sse() != null) {
+      r.serverSideEncryption(settings.sse()).ssekmsKeyId(settings.kmsKeyId())
+          .ssekmsEncryptionContext(settings.kmsEncryptionContext());
     }
-    if (settings.storageClass != null) {
-      r.storageClass(settings.storageClass);
+    if (settings.storageClass() != null) {
+      r.storageClass(settings.storageClass());
     }
     PutObjectRequest request = r.build();
     PutObjectResponse resp;
     try {
       resp = conditional("replace", fullKey, expected,
-          () -> settings.client.putObject(request, RequestBody.fromBytes(content)));
+          () -> settings.client().putObject(request, RequestBody.fromBytes(content)));
     } catch (PreconditionFailedException refused) {
       // our own earlier attempt may have landed, its answer lost
       HeadObjectResponse h = ConditionalCalls.ownWriteOrRefuse(
           refused, writeId, () -> sink.head(fullKey, "check"), HeadObjectResponse::metadata);
       return new StoredObject(key, content.length, h.lastModified(), Map.of("sha256", hex), Map.of(), S3Sink.version(h.eTag()));
     }
-    String where = "s3://" + settings.bucket + "/" + fullKey;
+    String where = "s3://" + settings.bucket() + "/" + fullKey;
     if (resp.checksumSHA256() != null && !Sha256.sameChecksum(resp.checksumSHA256(), b64)) {
       throw new IntegrityException("replaced " + where + " but the store reports SHA-256 " + resp.checksumSHA256()
           + ", we sent " + b64);
@@ -84,21 +84,21 @@ final class S3ConditionalWrites {
     try {
       h = sink.head(fullKey, "delete");
     } catch (NotFoundException e) {
-      throw S3Errors.gone("delete", settings.bucket, fullKey, expected);
+      throw S3Errors.gone("delete", settings.bucket(), fullKey, expected);
     }
     String found = S3Sink.version(h.eTag());
     if (!expected.equals(found)) {
-      throw S3Errors.moved("delete", settings.bucket, fullKey, expected, found);
+      throw S3Errors.moved("delete", settings.bucket(), fullKey, expected, found);
     }
     conditional("delete", fullKey, expected,
-        () -> settings.client.deleteObject(d -> d.bucket(settings.bucket).key(fullKey).ifMatch(quoted(expected))));
+        () -> settings.client().deleteObject(d -> d.bucket(settings.bucket()).key(fullKey).ifMatch(quoted(expected))));
   }
 
   private String expectedEtag(String fullKey, String expectedVersion) {
     Objects.requireNonNull(expectedVersion, "expectedVersion");
     String v = Sha256.unquote(expectedVersion);
     if (v.isBlank()) {
-      throw new IllegalArgumentException("expected version of s3://" + settings.bucket + "/" + fullKey
+      throw new IllegalArgumentException("expected version of s3://" + settings.bucket() + "/" + fullKey
           + " must be an ETag as stat() reports it, got '" + expectedVersion + "'");
     }
     return v;
@@ -115,13 +115,13 @@ final class S3ConditionalWrites {
   private <T> T conditional(String operation, String fullKey, String expected, RetryPolicy.IoCall<T> call)
       throws IOException {
     return ConditionalCalls.retryUnlessRefused(
-        settings.retryPolicy,
-        operation + " s3://" + settings.bucket + "/" + fullKey,
+        settings.retryPolicy(),
+        operation + " s3://" + settings.bucket() + "/" + fullKey,
         () -> {
           try {
             return call.call();
           } catch (SdkException e) {
-            throw S3Errors.translateConditional(e, operation, settings.bucket, fullKey, expected);
+            throw S3Errors.translateConditional(e, operation, settings.bucket(), fullKey, expected);
           }
         });
   }

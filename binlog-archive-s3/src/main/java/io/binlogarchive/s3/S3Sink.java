@@ -104,7 +104,7 @@ public final class S3Sink implements Sink {
 
   private S3Sink(S3SinkSettings settings) {
     this.settings = settings;
-    this.cleanup = new S3MultipartCleanup(settings.client, settings.bucket);
+    this.cleanup = new S3MultipartCleanup(settings.client(), settings.bucket());
     this.conditionalWrites = new S3ConditionalWrites(this);
   }
 
@@ -115,12 +115,12 @@ public final class S3Sink implements Sink {
 
   /** @return the bucket */
   public String bucket() {
-    return settings.bucket;
+    return settings.bucket();
   }
 
   /** @return the key prefix every object is stored under: empty, or ending with {@code /} */
   public String prefix() {
-    return settings.prefix;
+    return settings.prefix();
   }
 
   /**
@@ -175,13 +175,13 @@ public final class S3Sink implements Sink {
   }
 
   HeadObjectResponse head(String fullKey, String operation) throws IOException {
-    return settings.retryPolicy.call(
-        operation + " s3://" + settings.bucket + "/" + fullKey,
+    return settings.retryPolicy().call(
+        operation + " s3://" + settings.bucket() + "/" + fullKey,
         () -> {
           try {
-            return settings.client.headObject(r -> r.bucket(settings.bucket).key(fullKey).checksumMode(ChecksumMode.ENABLED));
+            return settings.client().headObject(r -> r.bucket(settings.bucket()).key(fullKey).checksumMode(ChecksumMode.ENABLED));
           } catch (SdkException e) {
-            throw S3Errors.translate(e, operation, settings.bucket, fullKey);
+            throw S3Errors.translate(e, operation, settings.bucket(), fullKey);
           }
         });
   }
@@ -229,13 +229,13 @@ public final class S3Sink implements Sink {
     ResponseInputStream<GetObjectResponse> in;
     try {
       in =
-          settings.retryPolicy.call(
-              "read s3://" + settings.bucket + "/" + fullKey,
+          settings.retryPolicy().call(
+              "read s3://" + settings.bucket() + "/" + fullKey,
               () -> {
                 try {
-                  return settings.client.getObject(
+                  return settings.client().getObject(
                       r -> {
-                        r.bucket(settings.bucket).key(fullKey);
+                        r.bucket(settings.bucket()).key(fullKey);
                         if (offset > 0) {
                           r.range("bytes=" + offset + "-");
                         }
@@ -244,9 +244,9 @@ public final class S3Sink implements Sink {
                   if (e.statusCode() == 416) {
                     return null; // the offset is at or past the end of an existing object
                   }
-                  throw S3Errors.translate(e, "read", settings.bucket, fullKey);
+                  throw S3Errors.translate(e, "read", settings.bucket(), fullKey);
                 } catch (SdkException e) {
-                  throw S3Errors.translate(e, "read", settings.bucket, fullKey);
+                  throw S3Errors.translate(e, "read", settings.bucket(), fullKey);
                 }
               });
     } catch (NotFoundException e) {
@@ -255,36 +255,36 @@ public final class S3Sink implements Sink {
     if (in == null) {
       return InputStream.nullInputStream();
     }
-    return new S3ResponseStream(in, e -> S3Errors.forStream(e, settings.bucket, fullKey));
+    return new S3ResponseStream(in, e -> S3Errors.forStream(e, settings.bucket(), fullKey));
   }
 
   /** Lists with {@code ListObjectsV2}, one retried call per page of {@link Builder#listPageSize(int)} keys. */
   @Override
   public List<StoredObject> list(String prefix) throws IOException {
     Objects.requireNonNull(prefix, "prefix");
-    String fullPrefix = settings.prefix + prefix;
+    String fullPrefix = settings.prefix() + prefix;
     List<StoredObject> out = new ArrayList<>();
     String token = null;
     do {
       String t = token;
       ListObjectsV2Response page =
-          settings.retryPolicy.call(
-              "list s3://" + settings.bucket + "/" + fullPrefix,
+          settings.retryPolicy().call(
+              "list s3://" + settings.bucket() + "/" + fullPrefix,
               () -> {
                 try {
-                  return settings.client.listObjectsV2(
-                      r -> r.bucket(settings.bucket).prefix(fullPrefix).maxKeys(settings.listPageSize).continuationToken(t));
+                  return settings.client().listObjectsV2(
+                      r -> r.bucket(settings.bucket()).prefix(fullPrefix).maxKeys(settings.listPageSize()).continuationToken(t));
                 } catch (SdkException e) {
-                  throw S3Errors.translate(e, "list", settings.bucket, fullPrefix.isEmpty() ? null : fullPrefix + "*");
+                  throw S3Errors.translate(e, "list", settings.bucket(), fullPrefix.isEmpty() ? null : fullPrefix + "*");
                 }
               });
       for (S3Object o : page.contents()) {
         String k = o.key();
-        if (!k.startsWith(settings.prefix)) {
+        if (!k.startsWith(settings.prefix())) {
           continue; // a store that ignores the prefix; never expected from S3
         }
         out.add(new StoredObject(
-            k.substring(settings.prefix.length()), o.size(), o.lastModified(), Map.of(), Map.of(), version(o.eTag())));
+            k.substring(settings.prefix().length()), o.size(), o.lastModified(), Map.of(), Map.of(), version(o.eTag())));
       }
       token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
     } while (token != null);
@@ -297,14 +297,14 @@ public final class S3Sink implements Sink {
   @Override
   public void delete(String key) throws IOException {
     String fullKey = fullKey(key);
-    settings.retryPolicy.call(
-        "delete s3://" + settings.bucket + "/" + fullKey,
+    settings.retryPolicy().call(
+        "delete s3://" + settings.bucket() + "/" + fullKey,
         () -> {
           try {
-            settings.client.deleteObject(r -> r.bucket(settings.bucket).key(fullKey));
+            settings.client().deleteObject(r -> r.bucket(settings.bucket()).key(fullKey));
             return null;
           } catch (SdkException e) {
-            ArchiveException t = S3Errors.translate(e, "delete", settings.bucket, fullKey);
+            ArchiveException t = S3Errors.translate(e, "delete", settings.bucket(), fullKey);
             if (t instanceof NotFoundException) {
               return null;
             }
@@ -358,7 +358,7 @@ public final class S3Sink implements Sink {
   /** @return {@code s3://bucket/prefix} */
   @Override
   public String describe() {
-    return "s3://" + settings.bucket + "/" + settings.prefix;
+    return "s3://" + settings.bucket() + "/" + settings.prefix();
   }
 
   @Override
@@ -367,7 +367,7 @@ public final class S3Sink implements Sink {
   }
 
   String fullKey(String key) {
-    String full = ObjectKeys.join(settings.prefix, key);
+    String full = ObjectKeys.join(settings.prefix(), key);
     if (full.getBytes(StandardCharsets.UTF_8).length > 1024) {
       throw new IllegalArgumentException("object key '" + full + "' is longer than S3's 1024 bytes");
     }

@@ -17,45 +17,16 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
 /**
  * What an {@link S3Sink} was built with: an immutable value, checked as a whole when it is made
  * (the builder's setters check each value alone), with the derived forms the requests need (the
- * SSE header value, the encoded KMS encryption context, the effective single-PUT threshold). It
- * does no I/O: the client is only held, and its endpoint only inspected.
+ * SSE header value or null for the bucket's default, the base64 JSON of the KMS encryption context
+ * or null, the effective single-PUT threshold). It does no I/O: the client is only held, and its
+ * endpoint only inspected.
  */
-final class S3SinkSettings {
+record S3SinkSettings(
+    S3Client client, String bucket, String prefix,
+    Executor executor, int partSize, int maxPartsInFlight, int singlePutThreshold,
+    ServerSideEncryption sse, String kmsKeyId, String kmsEncryptionContext, StorageClass storageClass,
+    RetryPolicy retryPolicy, int listPageSize, Duration abortWait) {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  final S3Client client;
-  final String bucket;
-  final String prefix;
-  final Executor executor;
-  final int partSize;
-  final int maxPartsInFlight;
-  final int singlePutThreshold;
-  /** {@code null} for the bucket's default encryption. */
-  final ServerSideEncryption sse;
-  final String kmsKeyId;
-  /** The base64 of the JSON object S3 expects in {@code x-amz-server-side-encryption-context}; null for none. */
-  final String kmsEncryptionContext;
-  final StorageClass storageClass;
-  final RetryPolicy retryPolicy;
-  final int listPageSize;
-  final Duration abortWait;
-
-  private S3SinkSettings(S3Sink.Builder b) {
-    this.client = b.client;
-    this.bucket = b.bucket;
-    this.prefix = b.prefix;
-    this.executor = b.executor;
-    this.partSize = b.partSize;
-    this.maxPartsInFlight = b.maxPartsInFlight;
-    this.singlePutThreshold = b.singlePutThreshold < 0 ? b.partSize : b.singlePutThreshold;
-    this.sse = b.sseKms ? ServerSideEncryption.AWS_KMS : b.sseS3 ? ServerSideEncryption.AES256 : null;
-    this.kmsKeyId = b.kmsKeyId;
-    this.kmsEncryptionContext = b.kmsContext == null || b.kmsContext.isEmpty() ? null : encodeContext(b.kmsContext);
-    this.storageClass = b.storageClass;
-    this.retryPolicy = b.retryPolicy;
-    this.listPageSize = b.listPageSize;
-    this.abortWait = b.abortWait;
-  }
 
   /**
    * @return the settings of {@code b}
@@ -73,7 +44,12 @@ final class S3SinkSettings {
             "singlePutThreshold " + b.singlePutThreshold + " exceeds partSize " + b.partSize)
         .add(S3Sink.endpointProblem(b.client, "the S3 client", b.allowInsecureEndpoint).orElse(null))
         .throwIfAny(all -> new IllegalStateException("invalid S3Sink configuration: " + all));
-    return new S3SinkSettings(b);
+    return new S3SinkSettings(
+        b.client, b.bucket, b.prefix,
+        b.executor, b.partSize, b.maxPartsInFlight, b.singlePutThreshold < 0 ? b.partSize : b.singlePutThreshold,
+        b.sseKms ? ServerSideEncryption.AWS_KMS : b.sseS3 ? ServerSideEncryption.AES256 : null, b.kmsKeyId,
+        b.kmsContext == null || b.kmsContext.isEmpty() ? null : encodeContext(b.kmsContext), b.storageClass,
+        b.retryPolicy, b.listPageSize, b.abortWait);
   }
 
   /** @return part size x (parts in flight + 1): the parts being uploaded plus the one being filled */

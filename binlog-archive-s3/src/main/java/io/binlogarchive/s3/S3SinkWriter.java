@@ -89,8 +89,8 @@ final class S3SinkWriter extends SinkWriter {
     this.key = key;
     this.fullKey = fullKey;
     this.metadata = metadata;
-    this.where = "s3://" + sink.settings.bucket + "/" + fullKey;
-    this.inFlight = new Semaphore(sink.settings.maxPartsInFlight);
+    this.where = "s3://" + sink.settings.bucket() + "/" + fullKey;
+    this.inFlight = new Semaphore(sink.settings.maxPartsInFlight());
   }
 
   @Override
@@ -102,9 +102,9 @@ final class S3SinkWriter extends SinkWriter {
         buffer = takeBuffer();
       }
       if (buffered == buffer.length) {
-        if (buffer.length < sink.settings.partSize) {
+        if (buffer.length < sink.settings.partSize()) {
           // small artifacts (sidecars) never hold a whole part's memory
-          buffer = java.util.Arrays.copyOf(buffer, (int) Math.min(sink.settings.partSize, 2L * buffer.length));
+          buffer = java.util.Arrays.copyOf(buffer, (int) Math.min(sink.settings.partSize(), 2L * buffer.length));
         } else {
           // the buffer is a full part and more bytes follow: it is not the last part
           try {
@@ -186,12 +186,12 @@ final class S3SinkWriter extends SinkWriter {
     if (b != null) {
       return b;
     }
-    return new byte[uploadId == null ? Math.min(sink.settings.partSize, INITIAL_BUFFER) : sink.settings.partSize];
+    return new byte[uploadId == null ? Math.min(sink.settings.partSize(), INITIAL_BUFFER) : sink.settings.partSize()];
   }
 
   private void returnBuffer(byte[] b) {
     synchronized (freeBuffers) {
-      if (state == State.OPEN && b.length == sink.settings.partSize) {
+      if (state == State.OPEN && b.length == sink.settings.partSize()) {
         freeBuffers.push(b);
       }
     }
@@ -204,7 +204,7 @@ final class S3SinkWriter extends SinkWriter {
     }
     if (nextPart > S3Sink.MAX_PARTS) {
       throw rethrowFailure((new StoreException("cannot upload " + where + ": more than " + S3Sink.MAX_PARTS
-          + " parts of " + sink.settings.partSize + " bytes; configure a larger partSize", false, null)));
+          + " parts of " + sink.settings.partSize() + " bytes; configure a larger partSize", false, null)));
     }
     try {
       inFlight.acquire();
@@ -225,7 +225,7 @@ final class S3SinkWriter extends SinkWriter {
     buffered = 0;
     CompletableFuture<Part> f;
     try {
-      f = CompletableFuture.supplyAsync(() -> uploadPart(id, number, data, length), sink.settings.executor);
+      f = CompletableFuture.supplyAsync(() -> uploadPart(id, number, data, length), sink.settings.executor());
     } catch (RejectedExecutionException e) {
       inFlight.release();
       throw rethrowFailure((new StoreException(
@@ -245,30 +245,30 @@ final class S3SinkWriter extends SinkWriter {
   private void startMultipart() throws IOException {
     CreateMultipartUploadRequest.Builder r =
         CreateMultipartUploadRequest.builder()
-            .bucket(sink.settings.bucket)
+            .bucket(sink.settings.bucket())
             .key(fullKey)
             .checksumAlgorithm(ChecksumAlgorithm.SHA256)
             .contentType("application/octet-stream")
             .metadata(metadata);
-    if (sink.settings.sse != null) {
-      r.serverSideEncryption(sink.settings.sse).ssekmsKeyId(sink.settings.kmsKeyId).ssekmsEncryptionContext(sink.settings.kmsEncryptionContext);
+    if (sink.settings.sse() != null) {
+      r.serverSideEncryption(sink.settings.sse()).ssekmsKeyId(sink.settings.kmsKeyId()).ssekmsEncryptionContext(sink.settings.kmsEncryptionContext());
     }
-    if (sink.settings.storageClass != null) {
-      r.storageClass(sink.settings.storageClass);
+    if (sink.settings.storageClass() != null) {
+      r.storageClass(sink.settings.storageClass());
     }
     CreateMultipartUploadRequest request = r.build();
     try {
       CreateMultipartUploadResponse resp =
-          sink.settings.retryPolicy.call(
+          sink.settings.retryPolicy().call(
               "start multipart upload " + where,
               () -> {
                 try {
-                  return sink.settings.client.createMultipartUpload(request);
+                  return sink.settings.client().createMultipartUpload(request);
                 } catch (SdkException e) {
                   if (!(e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException)) {
                     sink.cleanup.suspectOrphan(fullKey); // no answer: the store may have started an upload anyway
                   }
-                  throw S3Errors.translate(e, "start multipart upload", sink.settings.bucket, fullKey);
+                  throw S3Errors.translate(e, "start multipart upload", sink.settings.bucket(), fullKey);
                 }
               });
       uploadId = resp.uploadId();
@@ -284,7 +284,7 @@ final class S3SinkWriter extends SinkWriter {
     String what = "upload part " + number + " of";
     try {
       UploadPartResponse resp =
-          sink.settings.retryPolicy.call(
+          sink.settings.retryPolicy().call(
               what + " " + where,
               () -> {
                 if (state != State.OPEN) {
@@ -292,14 +292,14 @@ final class S3SinkWriter extends SinkWriter {
                   throw new StoreException(what + " " + where + ": cancelled, the upload is being aborted", false, null);
                 }
                 try {
-                  return sink.settings.client.uploadPart(
-                      r -> r.bucket(sink.settings.bucket).key(fullKey).uploadId(id).partNumber(number)
+                  return sink.settings.client().uploadPart(
+                      r -> r.bucket(sink.settings.bucket()).key(fullKey).uploadId(id).partNumber(number)
                           .contentLength((long) length)
                           .checksumSHA256(b64),
                       RequestBody.fromContentProvider(
                           () -> new ByteArrayInputStream(data, 0, length), length, "application/octet-stream"));
                 } catch (SdkException e) {
-                  throw S3Errors.translate(e, what, sink.settings.bucket, fullKey);
+                  throw S3Errors.translate(e, what, sink.settings.bucket(), fullKey);
                 }
               });
       if (resp.checksumSHA256() != null && !Sha256.sameChecksum(resp.checksumSHA256(), b64)) {
@@ -326,7 +326,7 @@ final class S3SinkWriter extends SinkWriter {
     }
     StoredObject result;
     try {
-      if (uploadId == null && size <= sink.settings.singlePutThreshold) {
+      if (uploadId == null && size <= sink.settings.singlePutThreshold()) {
         result = putSingle();
       } else {
         result = completeMultipart();
@@ -358,33 +358,33 @@ final class S3SinkWriter extends SinkWriter {
     meta.put(S3Sink.SHA256_METADATA, hex);
     PutObjectRequest.Builder r =
         PutObjectRequest.builder()
-            .bucket(sink.settings.bucket)
+            .bucket(sink.settings.bucket())
             .key(fullKey)
             .ifNoneMatch("*")
             .contentLength((long) length)
             .contentType("application/octet-stream")
             .checksumSHA256(b64)
             .metadata(meta);
-    if (sink.settings.sse != null) {
-      r.serverSideEncryption(sink.settings.sse).ssekmsKeyId(sink.settings.kmsKeyId).ssekmsEncryptionContext(sink.settings.kmsEncryptionContext);
+    if (sink.settings.sse() != null) {
+      r.serverSideEncryption(sink.settings.sse()).ssekmsKeyId(sink.settings.kmsKeyId()).ssekmsEncryptionContext(sink.settings.kmsEncryptionContext());
     }
-    if (sink.settings.storageClass != null) {
-      r.storageClass(sink.settings.storageClass);
+    if (sink.settings.storageClass() != null) {
+      r.storageClass(sink.settings.storageClass());
     }
     PutObjectRequest request = r.build();
     AtomicInteger attempts = new AtomicInteger();
     PutObjectResponse resp =
-        sink.settings.retryPolicy.call(
+        sink.settings.retryPolicy().call(
             "put " + where,
             () -> {
               int attempt = attempts.incrementAndGet();
               try {
-                return sink.settings.client.putObject(
+                return sink.settings.client().putObject(
                     request,
                     RequestBody.fromContentProvider(
                         () -> new ByteArrayInputStream(data, 0, length), length, "application/octet-stream"));
               } catch (SdkException e) {
-                ArchiveException t = S3Errors.translate(e, "put", sink.settings.bucket, fullKey);
+                ArchiveException t = S3Errors.translate(e, "put", sink.settings.bucket(), fullKey);
                 if (t instanceof ObjectExistsException && attempt > 1 && isOurSinglePut(hex, length)) {
                   // an earlier attempt whose response was lost had already stored these bytes
                   return null;
@@ -451,16 +451,16 @@ final class S3SinkWriter extends SinkWriter {
     String expectedEtag = Sha256.multipartEtag(etags);
     AtomicInteger attempts = new AtomicInteger();
     CompleteMultipartUploadResponse resp =
-        sink.settings.retryPolicy.call(
+        sink.settings.retryPolicy().call(
             "complete multipart upload " + where,
             () -> {
               int attempt = attempts.incrementAndGet();
               try {
-                return sink.settings.client.completeMultipartUpload(
-                    r -> r.bucket(sink.settings.bucket).key(fullKey).uploadId(uploadId).ifNoneMatch("*")
+                return sink.settings.client().completeMultipartUpload(
+                    r -> r.bucket(sink.settings.bucket()).key(fullKey).uploadId(uploadId).ifNoneMatch("*")
                         .multipartUpload(m -> m.parts(completed)));
               } catch (SdkException e) {
-                ArchiveException t = S3Errors.translate(e, "complete multipart upload", sink.settings.bucket, fullKey);
+                ArchiveException t = S3Errors.translate(e, "complete multipart upload", sink.settings.bucket(), fullKey);
                 boolean lostResponse = t instanceof ObjectExistsException
                     || t instanceof StoreException se && !se.isRetryable() && S3Errors.isNoSuchUpload(e);
                 if (attempt > 1 && lostResponse && isOurMultipart(composite, expectedEtag)) {
@@ -567,7 +567,7 @@ final class S3SinkWriter extends SinkWriter {
     // interrupted caller skips the wait but still gets the abort call (with the flag cleared, so
     // the SDK sends it).
     boolean interrupted = Thread.interrupted();
-    long deadline = System.nanoTime() + sink.settings.abortWait.toNanos();
+    long deadline = System.nanoTime() + sink.settings.abortWait().toNanos();
     for (CompletableFuture<Part> f : parts) {
       if (interrupted) {
         break;
@@ -586,11 +586,11 @@ final class S3SinkWriter extends SinkWriter {
     if (unfinished > 0) {
       LOG.warn("{} waiting for {} part upload(s) of {} (multipart upload {}) to end; aborting the upload now, and"
           + " again before the sink's next upload in case a part lands after the abort",
-          interrupted ? "interrupted while" : "gave up after " + sink.settings.abortWait.toMillis() + " ms", unfinished, where,
+          interrupted ? "interrupted while" : "gave up after " + sink.settings.abortWait().toMillis() + " ms", unfinished, where,
           id);
     }
     try {
-      sink.settings.retryPolicy.call(
+      sink.settings.retryPolicy().call(
           "abort multipart upload " + where,
           () -> {
             sink.cleanup.abortMultipart(fullKey, id);
