@@ -33,6 +33,7 @@ final class GcsConditionalWrites {
   }
 
   StoredObject replace(String name, String expectedVersion, byte[] content) throws IOException {
+    Objects.requireNonNull(content, "content");
     long generation = generation(name, expectedVersion);
     String writeId = ConditionalCalls.newWriteId();
     BlobInfo.Builder info =

@@ -208,7 +208,6 @@ public final class GcsSink implements Sink {
    */
   @Override
   public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
-    Objects.requireNonNull(content, "content");
     return conditionalWrites.replace(objectName(key), expectedVersion, content);
   }
 
@@ -246,7 +245,7 @@ public final class GcsSink implements Sink {
 
   @Override
   public String toString() {
-    return "GcsSink[" + settings + "]";
+    return settings.toString();
   }
 
   String bucket() {

@@ -37,12 +37,13 @@ record GcsSinkSettings(
         b.kmsKeyName, b.storageClass, customerKey, b.retry);
   }
 
+  /** @return the sink's description, as {@link GcsSink#toString()} gives it; never the customer-supplied key */
   @Override
   public String toString() {
-    return "gs://" + bucket + "/" + prefix + ", chunkSize=" + chunkSize + ", pageSize=" + pageSize
+    return "GcsSink[gs://" + bucket + "/" + prefix + ", chunkSize=" + chunkSize + ", pageSize=" + pageSize
         + (kmsKeyName == null ? "" : ", kmsKeyName=" + kmsKeyName)
         + (storageClass == null ? "" : ", storageClass=" + storageClass)
         + (customerKeyBase64 == null ? "" : ", customer-supplied key")
-        + ", " + retry;
+        + ", " + retry + "]";
   }
 }

@@ -329,7 +329,6 @@ public final class S3Sink implements Sink {
    */
   @Override
   public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
-    Objects.requireNonNull(content, "content");
     return conditionalWrites.replace(key, fullKey(key), expectedVersion, content);
   }
 
@@ -352,7 +351,7 @@ public final class S3Sink implements Sink {
    */
   @Override
   public long bufferedBytesPerUpload() {
-    return settings.bufferedBytesPerUpload();
+    return (long) settings.partSize() * (settings.maxPartsInFlight() + 1);
   }
 
   /** @return {@code s3://bucket/prefix} */

@@ -52,11 +52,6 @@ record S3SinkSettings(
         b.retryPolicy, b.listPageSize, b.abortWait);
   }
 
-  /** @return part size x (parts in flight + 1): the parts being uploaded plus the one being filled */
-  long bufferedBytesPerUpload() {
-    return (long) partSize * (maxPartsInFlight + 1);
-  }
-
   /**
    * The KMS encryption context as S3 wants it: a JSON object of strings, keys in order (so the
    * same context always gives the same header), base64-encoded.
