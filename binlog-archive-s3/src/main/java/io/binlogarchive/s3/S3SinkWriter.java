@@ -166,16 +166,13 @@ final class S3SinkWriter extends SinkWriter {
 
   /** On {@code commit} the store's own error types are thrown as they are. */
   private static void rethrow(Throwable t) throws IOException {
-    if (t instanceof IOException io) {
-      throw io;
-    }
     if (t instanceof RuntimeException re) {
       throw re;
     }
     if (t instanceof Error err) {
       throw err;
     }
-    throw new IOException(t.getMessage(), t);
+    throw t instanceof IOException io ? io : new IOException(t.getMessage(), t);
   }
 
   private byte[] takeBuffer() {
