@@ -21,8 +21,9 @@ import java.util.zip.CRC32;
  * known to have them, each event's CRC32; and keeps a bounded prefix of the events the {@link
  * EventDecoder} asks for (the capture buffer). It never copies a payload it was not asked to keep.
  *
- * <p>The hot path is {@link #consume}: per slice it allocates nothing, and per event it makes one
- * call into the decoder when the header is complete and one when the event ends.
+ * <p>The hot path is {@link #consume}: it allocates nothing (the capture buffer grows only for the
+ * rare decoded event larger than 256 bytes, and only by bytes received), and per event it makes
+ * one call into the decoder when the header is complete and one when the event ends.
  */
 final class EventFramer {
   private static final int INITIAL_CAPTURE = 256;
