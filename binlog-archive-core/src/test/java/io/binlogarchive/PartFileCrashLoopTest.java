@@ -3,6 +3,7 @@ package io.binlogarchive;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.Fixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * each life starts with the archiver's sweep, begins an upload and is killed mid-write. Temporary
  * files must not pile up: each new life removes what the previous one left, however young.
  */
+@CrashTest
 @DisplayName("A FileSystemSink agent in a crash loop")
 class PartFileCrashLoopTest {
   static final int KILLS = 50;
