@@ -30,8 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * compressor. One operation is one pass over the chain; the {@code bytes} counter is the
  * throughput in bytes per second, the figure to compare between stages.
  *
- * <p>{@code java -cp binlog-archive-bench/target/classes:$(cat binlog-archive-bench/target/classpath.txt)
- * org.openjdk.jmh.Main ArchiveStages} from the project root (see BENCHMARKS.md).
+ * <p>{@code java -cp "$(bench/classpath.sh)" org.openjdk.jmh.Main ArchiveStages} from the project
+ * root (see BENCHMARKS.md).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
