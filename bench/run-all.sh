@@ -16,6 +16,8 @@ echo "== archive stages alone and together: SHA-256, scanner, zstd-3, one thread
 java -cp "$cp" org.openjdk.jmh.Main ArchiveStages
 echo "== scanner inside the pipeline, on and off (issue 3)"
 java -cp "$cp" io.binlogarchive.PipelineScannerOverhead "$dir" 5 2>/dev/null | grep -v ' INFO '
+echo "== the built-in transforms, warm, both directions (JMH)"
+java -cp "$cp" org.openjdk.jmh.Main TransformBenchmark
 echo "== AES-256-GCM encrypt/decrypt vs openssl (issue 4)"
 java -Xmx2g -cp "$cp" io.binlogarchive.crypto.AesGcmThroughput
 echo "== S3: pipeline to s3proxy vs plain SDK upload of the compressed file (issue 5)"
