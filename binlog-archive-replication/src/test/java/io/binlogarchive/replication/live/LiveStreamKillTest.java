@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@SlowTest
 @CrashTest
 @MariaDbTest
 @DisplayName("The stream's process killed with SIGKILL again and again under load")
