@@ -63,9 +63,9 @@ public final class FetchThroughput {
             throw new IllegalStateException(s.failure());
           }
         }
-        ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId("bench").keyProvider(keys).parallelism(1)
+        ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId("bench").keyProvider(keys).allowUnencrypted(!encrypt).parallelism(1)
             .build();
-        ArchiveReader syncing = ArchiveReader.builder().sink(sink).serverId("bench").keyProvider(keys).parallelism(1)
+        ArchiveReader syncing = ArchiveReader.builder().sink(sink).serverId("bench").keyProvider(keys).allowUnencrypted(!encrypt).parallelism(1)
             .syncFetchedFiles(true).build();
         RestorePlan plan = reader.planFrom(name, 4, RestoreTarget.latest());
         Sidecar sc = plan.files().get(0);

@@ -2,8 +2,8 @@ package io.binlogarchive.gcs;
 
 import com.google.cloud.storage.Storage;
 import io.binlogarchive.store.Sink;
-import io.binlogarchive.testing.SinkCompatibilityKit;
 import io.binlogarchive.testing.SlowTest;
+import io.binlogarchive.testkit.SinkCompatibilityKit;
 import io.binlogarchive.testing.StoreTests;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;

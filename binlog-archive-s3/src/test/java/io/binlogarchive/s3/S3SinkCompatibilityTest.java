@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.store.Sink;
-import io.binlogarchive.testing.SinkCompatibilityKit;
 import io.binlogarchive.testing.SlowTest;
+import io.binlogarchive.testkit.SinkCompatibilityKit;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

@@ -3,6 +3,8 @@ package io.binlogarchive.replication.live;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +35,7 @@ class SpoolRecoveryFixturesTest {
       s.filter(p -> !p.getFileName().toString().endsWith(".md")).sorted().forEach(files::add);
     }
     files.add(shared.resolve("mariadb-10.11-chain").resolve("mysql-bin.000005"));
-    files.add(Path.of(SpoolRecoveryFixturesTest.class.getResource("/binlogs/binlog_transaction_with_GTID_TAG.000001").toURI()));
+    files.add(taggedGtidFixture());
     return files.stream().map(p -> Named.of(p.getFileName().toString(), p));
   }
 
@@ -95,7 +97,7 @@ class SpoolRecoveryFixturesTest {
   @org.junit.jupiter.api.Test
   @DisplayName("the GTID of each transaction as the listener reports it: MySQL, tagged MySQL and MariaDB")
   void gtids() throws Exception {
-    assertThat(gtids(Path.of(getClass().getResource("/binlogs/binlog_transaction_with_GTID_TAG.000001").toURI())))
+    assertThat(gtids(taggedGtidFixture()))
         .containsExactly("55778904-0299-11f1-b1b8-4ef0c4956feb:mytag:3");
     Path shared = sharedFixtures();
     assertThat(gtids(shared.resolve("mysql").resolve("binlog-invisible-columns.000001")))
@@ -122,6 +124,21 @@ class SpoolRecoveryFixturesTest {
       }
     }
     return out;
+  }
+
+  /**
+   * The tagged-GTID binlog from core's test resources, copied out: in a reactor build core's test
+   * classes arrive as a jar, where a resource is no file.
+   */
+  static Path taggedGtidFixture() throws IOException {
+    Path copy = Files.createTempDirectory("tagged-gtid").resolve("binlog_transaction_with_GTID_TAG.000001");
+    try (InputStream in = SpoolRecoveryFixturesTest.class.getResourceAsStream("/binlogs/binlog_transaction_with_GTID_TAG.000001")) {
+      assertThat(in).as("core test resource binlogs/binlog_transaction_with_GTID_TAG.000001").isNotNull();
+      Files.copy(in, copy);
+    }
+    copy.toFile().deleteOnExit();
+    copy.getParent().toFile().deleteOnExit();
+    return copy;
   }
 
   static Path sharedFixtures() {
