@@ -1,0 +1,182 @@
+package io.binlogarchive.replication.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.binlogarchive.ArchiveReader;
+import io.binlogarchive.Archiver;
+import io.binlogarchive.BaseBackup;
+import io.binlogarchive.BinlogSource;
+import io.binlogarchive.FileSystemSink;
+import io.binlogarchive.KeyProvider;
+import io.binlogarchive.MariaDbServer;
+import io.binlogarchive.PitrFixture;
+import io.binlogarchive.RestorePlan;
+import io.binlogarchive.RestoreTarget;
+import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.RunSummary;
+import io.binlogarchive.Sink;
+import io.binlogarchive.StaticKeyProvider;
+import io.binlogarchive.Transform;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Point-in-time recovery through {@code serve}: a real MariaDB 10.11 replica, restored from a
+ * {@code mariadb-dump} base backup, applies the archive it is served natively and must hold exactly
+ * the checksums the source had at the target (a time, a GTID, a position), although a destructive
+ * workload followed.
+ */
+@DisplayName("Serving an archive to a restored MariaDB replica")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ServeRestoreTest {
+  static {
+    System.setProperty("org.slf4j.simpleLogger.log.io.binlogarchive.replication.serve", "debug");
+  }
+
+  @TempDir static Path tmp;
+  MariaDbServer source;
+  FileSystemSink plain;
+  FileSystemSink encrypted;
+  KeyProvider keys;
+  BaseBackup b1;
+  Path dump1;
+  Instant t;
+  String gtidAtT;
+  String fileAtT;
+  long positionAtT;
+  Map<String, Long> checksumsAtT;
+  Map<String, Long> checksumsAtEnd;
+
+  @BeforeAll
+  void runSourceAndArchive() throws Exception {
+    PitrFixture.requireTools();
+    source = MariaDbServer.start(tmp.resolve("source"));
+    plain = FileSystemSink.of(tmp.resolve("archive-plain"));
+    encrypted = FileSystemSink.of(tmp.resolve("archive-enc"));
+    byte[] key = new byte[32];
+    new java.security.SecureRandom().nextBytes(key);
+    keys = StaticKeyProvider.builder().key("k1", key).primary("k1").build();
+    source.exec("CREATE DATABASE shop",
+        "CREATE TABLE shop.u (id INT PRIMARY KEY, name VARCHAR(50), qty INT) ENGINE=InnoDB");
+    for (int i = 0; i < 200; i++) {
+      source.exec("INSERT INTO shop.u VALUES (" + i + ", 'item-" + i + "', " + (i * 7 % 13) + ")");
+    }
+    source.load("shop", 1500, 1);
+    rotateAndArchive();
+    source.load("shop", 400, 2);
+    dump1 = tmp.resolve("b1.sql");
+    b1 = PitrFixture.dump(source, "b1", dump1);
+    source.load("shop", 2500, 3);
+    source.exec("UPDATE shop.u SET qty = qty + 1 WHERE id % 3 = 0");
+    rotateAndArchive();
+    source.load("shop", 2500, 4);
+    source.load("shop", 600, 7);
+    source.exec("UPDATE shop.u SET name = CONCAT(name, '-x') WHERE id < 50", "DELETE FROM shop.u WHERE id >= 190");
+    long second = PitrFixture.serverSecond(source);
+    t = Instant.ofEpochSecond(second);
+    checksumsAtT = PitrFixture.checksums(source);
+    gtidAtT = PitrFixture.gtidBinlogPos(source);
+    try (var c = source.connection(); var st = c.createStatement(); var rs = st.executeQuery("SHOW MASTER STATUS")) {
+      rs.next();
+      fileAtT = rs.getString(1);
+      positionAtT = rs.getLong(2);
+    }
+    PitrFixture.awaitServerSecondAfter(source, second);
+    source.load("shop", 800, 8);
+    source.exec("UPDATE shop.u SET qty = 0", "DELETE FROM shop.t WHERE id % 2 = 0", "DROP TABLE shop.u");
+    checksumsAtEnd = PitrFixture.checksums(source);
+    rotateAndArchive();
+    for (ArchiveReader r : List.of(reader(plain, false), reader(encrypted, true))) {
+      r.registerBaseBackup(b1);
+    }
+  }
+
+  @AfterAll
+  void stopSource() throws Exception {
+    if (source != null) {
+      source.close();
+    }
+  }
+
+  void rotateAndArchive() throws Exception {
+    source.flushLogs();
+    archive(plain, null, tmp.resolve("plain.cursor"));
+    archive(encrypted, Transform.aesGcm(keys), tmp.resolve("enc.cursor"));
+  }
+
+  void archive(Sink sink, Transform encryption, Path cursor) throws Exception {
+    try (Archiver a = Archiver.builder().source(BinlogSource.indexFile(source.indexFile())).sink(sink).prefix("pitr")
+        .serverId("src").cursorFile(cursor).compression(Transform.zstd(3)).encryption(encryption)
+        .retryPolicy(RetryPolicy.none()).build()) {
+      RunSummary s = a.runOnce();
+      assertThat(s.failure()).isNull();
+    }
+  }
+
+  ArchiveReader reader(Sink sink, boolean withKeys) {
+    ArchiveReader.Builder b = ArchiveReader.builder().sink(sink).prefix("pitr").serverId("src")
+        .retryPolicy(RetryPolicy.none()).parallelism(2);
+    if (withKeys) {
+      b.keyProvider(keys);
+    }
+    return b.build();
+  }
+
+  /** A fresh server loads the dump, replicates from serve until the target is applied; its checksums. */
+  Map<String, Long> restore(ArchiveReader reader, RestorePlan plan, String name) throws Exception {
+    Path work = Files.createDirectories(tmp.resolve(name));
+    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin");
+        BinlogServer server = BinlogServer.builder().reader(reader).plan(plan).spool(work.resolve("spool"))
+            .password(ServeFixture.PASSWORD.getBytes(StandardCharsets.UTF_8)).build()) {
+      PitrFixture.load(replica, dump1);
+      server.start();
+      ServeFixture.startReplica(replica, server);
+      ServePosition at = server.awaitTarget(Duration.ofMinutes(5));
+      assertThat(ServeFixture.awaitApplied(replica, at)).as("MASTER_POS_WAIT for %s; %s", at,
+          ServeFixture.slaveStatus(replica)).isNotNull().isNotNegative();
+      Map<String, String> status = ServeFixture.slaveStatus(replica);
+      assertThat(status.get("Last_IO_Error")).isEmpty();
+      assertThat(status.get("Last_SQL_Error")).isEmpty();
+      ServeFixture.stopReplica(replica);
+      return PitrFixture.checksums(replica);
+    }
+  }
+
+  @Test
+  @DisplayName("to second T from the zstd archive: the replica holds the checksums at T")
+  void toTime() throws Exception {
+    assertThat(checksumsAtT).isNotEqualTo(checksumsAtEnd).containsKeys("t", "u");
+    ArchiveReader reader = reader(plain, false);
+    RestorePlan plan = reader.plan("b1", RestoreTarget.time(t));
+    assertThat(plan.files().size()).isGreaterThanOrEqualTo(2);
+    assertThat(restore(reader, plan, "time")).isEqualTo(checksumsAtT);
+  }
+
+  @Test
+  @DisplayName("to the GTID state at T from the zstd + AES archive: the replica holds the checksums at T")
+  void toGtid() throws Exception {
+    ArchiveReader reader = reader(encrypted, true);
+    RestorePlan plan = reader.plan("b1", RestoreTarget.gtid(gtidAtT));
+    assertThat(plan.files().get(0).artifact().cipher()).isEqualTo("aes-256-gcm");
+    assertThat(restore(reader, plan, "gtid")).isEqualTo(checksumsAtT);
+  }
+
+  @Test
+  @DisplayName("to the position SHOW MASTER STATUS gave at T: the replica holds the checksums at T")
+  void toPosition() throws Exception {
+    ArchiveReader reader = reader(plain, false);
+    RestorePlan plan = reader.plan("b1", RestoreTarget.position(fileAtT, positionAtT));
+    assertThat(restore(reader, plan, "position")).isEqualTo(checksumsAtT);
+  }
+}
