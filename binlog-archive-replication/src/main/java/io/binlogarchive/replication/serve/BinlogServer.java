@@ -196,19 +196,54 @@ public final class BinlogServer implements AutoCloseable {
   }
 
   /**
-   * The statement that points a restored MariaDB server at this one (MySQL 8.0.23+ accepts the same
-   * words with {@code SOURCE} for {@code MASTER}): file and position of the plan's start, GTID off.
+   * The statements that point a restored server at this one and start replication: MariaDB's
+   * {@code CHANGE MASTER TO} (MySQL 8.0.23+ accepts the same words), either by the plan's start file
+   * and position, or (MariaDB) by GTID: {@code gtid_slave_pos} set to the plan's start state and
+   * {@code MASTER_USE_GTID=slave_pos}.
    *
-   * @param password the password to write in it, or {@code null} for a placeholder
-   * @return {@code CHANGE MASTER TO MASTER_HOST=..., MASTER_LOG_FILE=..., MASTER_LOG_POS=...}
+   * @param password the password to write in them, or {@code null} for a placeholder
+   * @param useGtid whether the replica should connect by GTID (MariaDB plans with a start GTID state)
+   * @return the statements, {@code START SLAVE} last
+   * @throws IllegalStateException before {@link #start()}, or for a GTID connect the plan cannot give
    */
-  public String changeMaster(String password) {
+  public List<String> replicaStatements(String password, boolean useGtid) {
     InetSocketAddress a = address();
     String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
-    return "CHANGE MASTER TO MASTER_HOST='" + host + "', MASTER_PORT=" + a.getPort() + ", MASTER_USER='"
-        + sqlString(user) + "', MASTER_PASSWORD='" + (password == null ? "<password>" : sqlString(password))
-        + "', MASTER_LOG_FILE='" + sqlString(plan.startFile()) + "', MASTER_LOG_POS=" + plan.startPosition()
-        + ("mysql".equals(plan.flavor()) ? "" : ", MASTER_USE_GTID=no");
+    String change = "CHANGE MASTER TO MASTER_HOST='" + host + "', MASTER_PORT=" + a.getPort() + ", MASTER_USER='"
+        + sqlString(user) + "', MASTER_PASSWORD='" + (password == null ? "<password>" : sqlString(password)) + "'";
+    List<String> out = new ArrayList<>();
+    if (useGtid) {
+      if ("mysql".equals(plan.flavor()) || plan.startGtids() == null) {
+        throw new IllegalStateException("a GTID connect needs a MariaDB plan with a start GTID state (a base backup"
+            + " registered with its GTID); connect by file and position instead");
+      }
+      out.add("SET GLOBAL gtid_slave_pos='" + sqlString(plan.startGtids()) + "'");
+      out.add(change + ", MASTER_USE_GTID=slave_pos");
+    } else {
+      out.add(change + ", MASTER_LOG_FILE='" + sqlString(plan.startFile()) + "', MASTER_LOG_POS=" + plan.startPosition()
+          + ("mysql".equals(plan.flavor()) ? "" : ", MASTER_USE_GTID=no"));
+    }
+    out.add("START SLAVE");
+    return out;
+  }
+
+  /**
+   * MariaDB's {@code BINLOG_GTID_POS(file, pos)}, which a replica asks at connect: the GTID state at
+   * the plan's start, or at the start of a file; null elsewhere (the replica then leaves its GTID
+   * position empty until GTID events arrive).
+   */
+  String binlogGtidPos(String file, long position) {
+    if (file.equals(plan.startFile()) && position == plan.startPosition() && plan.startGtids() != null) {
+      return plan.startGtids();
+    }
+    if (position == 4) {
+      for (Sidecar s : plan.files()) {
+        if (s.file().equals(file) && s.binlog() != null) {
+          return s.binlog().previousGtids();
+        }
+      }
+    }
+    return null;
   }
 
   private static String sqlString(String s) {

@@ -69,7 +69,7 @@ final class ReplicaSession implements Runnable {
       if (!authenticate(ch, peer)) {
         return;
       }
-      SetupQueries queries = new SetupQueries(server.globals());
+      SetupQueries queries = new SetupQueries(server.globals(), server::binlogGtidPos);
       while (true) {
         ch.resetSequence();
         byte[] cmd = ch.read();

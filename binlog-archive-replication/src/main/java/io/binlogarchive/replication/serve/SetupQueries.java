@@ -30,12 +30,27 @@ final class SetupQueries {
       Pattern.compile("@@(?:GLOBAL\\.|SESSION\\.|LOCAL\\.)?`?([A-Za-z0-9_]+)`?", Pattern.CASE_INSENSITIVE);
   private static final Pattern USER_VARIABLE = Pattern.compile("@`?([A-Za-z0-9_.$]+)`?");
 
+  private static final Pattern BINLOG_GTID_POS =
+      Pattern.compile("BINLOG_GTID_POS\\(\\s*'([^']*)'\\s*,\\s*([0-9]+)\\s*\\)", Pattern.CASE_INSENSITIVE);
+
+  /** MariaDB's {@code BINLOG_GTID_POS(file, pos)}. */
+  @FunctionalInterface
+  interface GtidPositions {
+    /** @return the GTID state at {@code file:position}, or null if unknown */
+    String at(String file, long position);
+  }
+
   private final Map<String, String> globals;
+  private final GtidPositions gtidPositions;
   private final Map<String, String> userVariables = new HashMap<>();
 
-  /** @param globals the server's system variables, by lower-case name */
-  SetupQueries(Map<String, String> globals) {
+  /**
+   * @param globals the server's system variables, by lower-case name
+   * @param gtidPositions answers {@code BINLOG_GTID_POS}
+   */
+  SetupQueries(Map<String, String> globals, GtidPositions gtidPositions) {
     this.globals = globals;
+    this.gtidPositions = gtidPositions;
   }
 
   /** A user variable the replica set on this connection, or null. */
@@ -128,6 +143,10 @@ final class SetupQueries {
     }
     if (upper.equals("UNIX_TIMESTAMP()")) {
       return Long.toString(System.currentTimeMillis() / 1000);
+    }
+    Matcher gtidPos = BINLOG_GTID_POS.matcher(e);
+    if (gtidPos.matches()) {
+      return gtidPositions.at(gtidPos.group(1), Long.parseLong(gtidPos.group(2)));
     }
     if (upper.equals("VERSION()")) {
       return globals.get("version");

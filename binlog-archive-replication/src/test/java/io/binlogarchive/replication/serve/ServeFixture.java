@@ -16,9 +16,20 @@ final class ServeFixture {
 
   private ServeFixture() {}
 
-  /** CHANGE MASTER TO the server, START SLAVE. */
-  static void startReplica(MariaDbServer replica, BinlogServer server) throws SQLException {
-    replica.exec(server.changeMaster(PASSWORD), "START SLAVE");
+  /** CHANGE MASTER TO the server (by file and position, or by GTID), START SLAVE. */
+  static void startReplica(MariaDbServer replica, BinlogServer server, boolean useGtid) throws SQLException {
+    replica.exec(server.replicaStatements(PASSWORD, useGtid).toArray(String[]::new));
+  }
+
+  /** Polls SHOW SLAVE STATUS (bounded, 5 minutes) until the I/O thread has stopped; the status then. */
+  static Map<String, String> awaitIoThreadStopped(MariaDbServer replica) throws Exception {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+    Map<String, String> status = slaveStatus(replica);
+    while (!"No".equals(status.get("Slave_IO_Running")) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+      status = slaveStatus(replica);
+    }
+    return status;
   }
 
   /**

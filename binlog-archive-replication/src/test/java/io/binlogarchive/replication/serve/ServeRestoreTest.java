@@ -44,7 +44,7 @@ class ServeRestoreTest {
     System.setProperty("org.slf4j.simpleLogger.log.io.binlogarchive.replication.serve", "debug");
   }
 
-  @TempDir static Path tmp;
+  @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS) static Path tmp;
   MariaDbServer source;
   FileSystemSink plain;
   FileSystemSink encrypted;
@@ -135,13 +135,12 @@ class ServeRestoreTest {
 
   /** A fresh server loads the dump, replicates from serve until the target is applied; its checksums. */
   Map<String, Long> restore(ArchiveReader reader, RestorePlan plan, String name) throws Exception {
-    Path work = Files.createDirectories(tmp.resolve(name));
-    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin");
-        BinlogServer server = BinlogServer.builder().reader(reader).plan(plan).spool(work.resolve("spool"))
-            .password(ServeFixture.PASSWORD.getBytes(StandardCharsets.UTF_8)).build()) {
-      PitrFixture.load(replica, dump1);
-      server.start();
-      ServeFixture.startReplica(replica, server);
+    return restore(reader, plan, name, false);
+  }
+
+  Map<String, Long> restore(ArchiveReader reader, RestorePlan plan, String name, boolean useGtid) throws Exception {
+    Map<String, Long> checksums = new java.util.TreeMap<>();
+    serve(reader, plan, name, useGtid, (replica, server) -> {
       ServePosition at = server.awaitTarget(Duration.ofMinutes(5));
       assertThat(ServeFixture.awaitApplied(replica, at)).as("MASTER_POS_WAIT for %s; %s", at,
           ServeFixture.slaveStatus(replica)).isNotNull().isNotNegative();
@@ -149,7 +148,25 @@ class ServeRestoreTest {
       assertThat(status.get("Last_IO_Error")).isEmpty();
       assertThat(status.get("Last_SQL_Error")).isEmpty();
       ServeFixture.stopReplica(replica);
-      return PitrFixture.checksums(replica);
+      checksums.putAll(PitrFixture.checksums(replica));
+    });
+    return checksums;
+  }
+
+  /** What a test does with a replica (loaded with dump 1, replicating) and the server feeding it. */
+  interface ServedReplica {
+    void run(MariaDbServer replica, BinlogServer server) throws Exception;
+  }
+
+  void serve(ArchiveReader reader, RestorePlan plan, String name, boolean useGtid, ServedReplica body) throws Exception {
+    Path work = Files.createDirectories(tmp.resolve(name));
+    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin");
+        BinlogServer server = BinlogServer.builder().reader(reader).plan(plan).spool(work.resolve("spool"))
+            .password(ServeFixture.PASSWORD.getBytes(StandardCharsets.UTF_8)).build()) {
+      PitrFixture.load(replica, dump1);
+      server.start();
+      ServeFixture.startReplica(replica, server, useGtid);
+      body.run(replica, server);
     }
   }
 
@@ -164,12 +181,12 @@ class ServeRestoreTest {
   }
 
   @Test
-  @DisplayName("to the GTID state at T from the zstd + AES archive: the replica holds the checksums at T")
+  @DisplayName("to the GTID state at T from the zstd + AES archive, the replica connecting by GTID: it holds the checksums at T")
   void toGtid() throws Exception {
     ArchiveReader reader = reader(encrypted, true);
     RestorePlan plan = reader.plan("b1", RestoreTarget.gtid(gtidAtT));
     assertThat(plan.files().get(0).artifact().cipher()).isEqualTo("aes-256-gcm");
-    assertThat(restore(reader, plan, "gtid")).isEqualTo(checksumsAtT);
+    assertThat(restore(reader, plan, "gtid", true)).isEqualTo(checksumsAtT);
   }
 
   @Test
@@ -178,5 +195,30 @@ class ServeRestoreTest {
     ArchiveReader reader = reader(plain, false);
     RestorePlan plan = reader.plan("b1", RestoreTarget.position(fileAtT, positionAtT));
     assertThat(restore(reader, plan, "position")).isEqualTo(checksumsAtT);
+  }
+
+  @Test
+  @DisplayName("a tampered artifact stops the serve with error 1236 naming it before any event of its file reaches the replica")
+  void tampered() throws Exception {
+    Path copy = tmp.resolve("archive-tampered");
+    PitrFixture.copyTree(tmp.resolve("archive-plain"), copy);
+    ArchiveReader reader = reader(FileSystemSink.of(copy), false);
+    RestorePlan plan = reader.plan("b1", RestoreTarget.latest());
+    assertThat(plan.files()).hasSizeGreaterThanOrEqualTo(2);
+    io.binlogarchive.Sidecar damaged = plan.files().get(1);
+    PitrFixture.tamper(copy.resolve(damaged.artifact().key()));
+    Path spool = tmp.resolve("tampered").resolve("spool");
+    serve(reader, plan, "tampered", false, (replica, server) -> {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.awaitTarget(Duration.ofMinutes(5)))
+          .isInstanceOf(java.io.IOException.class).hasMessageContaining(damaged.artifact().key());
+      Map<String, String> status = ServeFixture.awaitIoThreadStopped(replica);
+      assertThat(status.get("Slave_IO_Running")).isEqualTo("No");
+      assertThat(status.get("Last_IO_Errno")).isEqualTo("1236");
+      assertThat(status.get("Last_IO_Error")).contains("binlog-archive serve stopped before " + damaged.file())
+          .contains(damaged.artifact().key());
+      assertThat(status.get("Master_Log_File")).isEqualTo(damaged.file());
+      assertThat(status.get("Read_Master_Log_Pos")).as("nothing of %s was read", damaged.file()).isEqualTo("4");
+      assertThat(spool.resolve(damaged.file())).doesNotExist();
+    });
   }
 }
