@@ -47,6 +47,7 @@ public final class Main {
           "  inspect FILE",
           CompareCommand.USAGE,
           String.join("\n", RestoreCommands.USAGE),
+          ServeCommand.USAGE,
           RewrapCommand.USAGE,
           "Every command takes --verbose (library logs at INFO), --log-format text|json (json: library logs",
           "as one JSON object per line on stdout) and --stats (peak heap and CPU time on exit).",
@@ -107,7 +108,8 @@ public final class Main {
         case "status" -> status(argv);
         case "inspect" -> inspect(argv);
         case "compare" -> CompareCommand.run(argv, out);
-        case "restore" -> RestoreCommands.restore(argv, out, err, env);
+        case "restore" -> argv.length > 1 && argv[1].equals("serve") ? ServeCommand.run(argv, out, err, env)
+            : RestoreCommands.restore(argv, out, err, env);
         case "verify" -> RestoreCommands.verify(argv, out, err, env);
         case "prune" -> RestoreCommands.prune(argv, out, err, env);
         case "backup" -> RestoreCommands.backup(argv, out, err, env);

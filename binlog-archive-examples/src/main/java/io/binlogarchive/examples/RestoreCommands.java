@@ -50,14 +50,14 @@ final class RestoreCommands {
 
   private RestoreCommands() {}
 
-  private static Set<String> valued(String... more) {
+  static Set<String> valued(String... more) {
     Set<String> s = new HashSet<>(COMMON);
     s.addAll(List.of(more));
     return s;
   }
 
   /** The archive a command reads, and what to close after: the sink and any KMS client. */
-  private record Opened(Targets.Target target, ArchiveReader reader, String serverId, S3Sinks.Kms kms)
+  record Opened(Targets.Target target, ArchiveReader reader, String serverId, S3Sinks.Kms kms)
       implements AutoCloseable {
     @Override
     public void close() throws IOException {
@@ -77,7 +77,7 @@ final class RestoreCommands {
    * endpoint from the SDK's {@code AWS_ENDPOINT_URL_KMS} / {@code aws.endpointUrlKms}, as {@code
    * archive} does).
    */
-  private static Opened open(Args a, PrintStream err, Function<String, String> env) throws IOException {
+  static Opened open(Args a, PrintStream err, Function<String, String> env) throws IOException {
     if (a.has("--kms-key-id") && (a.has("--key-file") || a.has("--key-id") || a.has("--gcp-kms-key"))) {
       throw new Args.UsageException("--kms-key-id excludes --key-file, --key-id and --gcp-kms-key");
     }
@@ -151,7 +151,7 @@ final class RestoreCommands {
     }
   }
 
-  private static String[] filePos(String option, String text) {
+  static String[] filePos(String option, String text) {
     int c = text.lastIndexOf(':');
     if (c <= 0 || !text.substring(c + 1).matches("\\d{1,18}")) {
       throw new Args.UsageException(option + " must be FILE:POSITION, e.g. mysql-bin.000042:1234, got '" + text + "'");

@@ -1,0 +1,85 @@
+package io.binlogarchive.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.binlogarchive.BaseBackup;
+import io.binlogarchive.MariaDbServer;
+import io.binlogarchive.PitrFixture;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code restore serve --apply-to}: the runner serves the archive to a restored MariaDB server as
+ * its replication source, sets the replica up over JDBC, waits until the target GTID is applied,
+ * and stops and resets replication there.
+ */
+@DisplayName("restore serve through the command-line runner")
+class ServeCliTest {
+  @TempDir Path tmp;
+
+  @Test
+  @DisplayName("restore serve --until-gtid --apply-to brings a restored server to the checksums at that GTID and resets its replication")
+  void serveToGtid() throws Exception {
+    PitrFixture.requireTools();
+    String uri = "file://" + tmp.resolve("archive");
+    Path dump = tmp.resolve("base.sql");
+    String gtid;
+    Map<String, Long> expected;
+    try (MariaDbServer source = MariaDbServer.start(tmp.resolve("source"))) {
+      source.exec("CREATE DATABASE shop", "CREATE TABLE shop.kv (k INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+      source.load("shop", 300, 11);
+      BaseBackup base = PitrFixture.dump(source, "base", dump);
+      ok("backup", "register", "--from", uri, "--name", "base", "--file", base.file(), "--position",
+          Long.toString(base.position()), "--gtid", base.gtid());
+      for (int i = 0; i < 100; i++) {
+        source.exec("INSERT INTO shop.kv VALUES (" + i + ", " + i * i + ")");
+      }
+      source.load("shop", 900, 12);
+      gtid = PitrFixture.gtidBinlogPos(source);
+      expected = PitrFixture.checksums(source);
+      source.exec("DELETE FROM shop.kv WHERE k < 90", "DROP TABLE shop.t");
+      source.flushLogs();
+      ok("archive", "--binlog-dir", source.dataDir().toString(), "--index", source.indexFile().toString(), "--to", uri,
+          "--cursor", tmp.resolve("cursor.json").toString());
+    }
+    try (MariaDbServer target = MariaDbServer.start(tmp.resolve("target"), "--server-id=7", "--skip-log-bin")) {
+      PitrFixture.load(target, dump);
+      MainTest.Result r = ok("restore", "serve", "--from", uri, "--backup", "base", "--until-gtid", gtid,
+          "--listen", "127.0.0.1:0", "--spool", tmp.resolve("spool").toString(),
+          "--apply-to", "mysql://root@127.0.0.1:" + target.port());
+      assertThat(r.out()).startsWith("restored to GTID ").contains("the replica applied everything up to mysql-bin.",
+          "(GTID " + gtid + ")");
+      assertThat(r.err()).contains("replication stopped and reset");
+      assertThat(PitrFixture.checksums(target)).isEqualTo(expected);
+      try (var c = target.connection(); var st = c.createStatement(); var rs = st.executeQuery("SHOW SLAVE STATUS")) {
+        assertThat(rs.next()).as("replication was reset").isFalse();
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("restore serve refuses to run without a password and never echoes one given in --apply-to")
+  void usage() {
+    MainTest.Result noPassword = MainTest.run("restore", "serve", "--from", "file://" + tmp, "--backup", "b",
+        "--listen", "127.0.0.1:3307");
+    assertThat(noPassword.code()).isEqualTo(2);
+    assertThat(noPassword.err()).contains("restore serve needs --password-file F");
+    MainTest.Result inline = MainTest.run("restore", "serve", "--from", "file://" + tmp, "--backup", "b",
+        "--listen", "127.0.0.1:3307", "--apply-to", "mysql://root:hunter2@127.0.0.1:3306");
+    assertThat(inline.code()).isEqualTo(2);
+    assertThat(inline.err()).contains("--apply-to must be mysql://USER@HOST:PORT").doesNotContain("hunter2");
+    MainTest.Result listen = MainTest.run("restore", "serve", "--from", "file://" + tmp, "--backup", "b",
+        "--listen", "3307", "--password-file", "x");
+    assertThat(listen.err()).contains("--listen must be HOST:PORT");
+  }
+
+  private static MainTest.Result ok(String... args) {
+    MainTest.Result r = MainTest.run(args);
+    assertThat(r.code()).as("%s%n%s", List.of(args), r.err()).isZero();
+    return r;
+  }
+}
