@@ -35,7 +35,14 @@ final class DumpStream {
   private String file;
   private long position;
   private String lastGtid;
+  /** Whether the current file's events end with a CRC32. */
   private boolean checksums;
+  /**
+   * Whether the events made up for this dump (ROTATE, HEARTBEAT) carry a CRC32: as a server does,
+   * when the replica declared {@code @master_binlog_checksum} CRC32 (it announces the algorithm it
+   * expects; {@code mariadb-binlog} says NONE). The files' events pass through as they are.
+   */
+  private boolean artificialChecksums;
   private long heartbeatNanos;
 
   DumpStream(BinlogServer server, PacketChannel ch, SetupQueries queries, Socket socket, String peer) {
@@ -76,6 +83,11 @@ final class DumpStream {
       }
     }
     heartbeatNanos = parseLong(queries.userVariable("master_heartbeat_period"));
+    String declared = queries.userVariable("master_binlog_checksum");
+    if (declared == null) {
+      declared = queries.userVariable("source_binlog_checksum");
+    }
+    artificialChecksums = "CRC32".equalsIgnoreCase(declared == null ? "" : declared.strip());
     boolean annotate = (flags & BINLOG_SEND_ANNOTATE_ROWS_EVENT) != 0;
     int i;
     if (requestedFile.isEmpty()) {
@@ -103,7 +115,7 @@ final class DumpStream {
         skip == null ? "" : " skipping the GTIDs it has");
     file = feed.sidecar(i).file();
     checksums = checksums(feed.sidecar(i));
-    send(Events.fakeRotate(server.serverId(), file, position, checksums));
+    send(Events.fakeRotate(server.serverId(), file, position, artificialChecksums));
     boolean firstFile = true;
     while (true) {
       ArchiveFeed.Ready ready = awaitFile(i);
@@ -116,7 +128,7 @@ final class DumpStream {
         // the previous file did not end with a ROTATE to this one (a server stop or crash ended it)
         file = s.file();
         position = 4;
-        send(Events.fakeRotate(server.serverId(), file, 4, checksums));
+        send(Events.fakeRotate(server.serverId(), file, 4, artificialChecksums));
       }
       long from = firstFile ? position : 4;
       boolean reached = serveFile(ready, from, firstFile, annotate, skip);
@@ -235,7 +247,7 @@ final class DumpStream {
   }
 
   private void heartbeat() throws IOException {
-    send(Events.heartbeat(server.serverId(), file, position, checksums));
+    send(Events.heartbeat(server.serverId(), file, position, artificialChecksums));
     ch.flush();
   }
 

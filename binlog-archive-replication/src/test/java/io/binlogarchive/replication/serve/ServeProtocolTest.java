@@ -1,0 +1,217 @@
+package io.binlogarchive.replication.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.binlogarchive.ArchiveReader;
+import io.binlogarchive.FileSystemSink;
+import io.binlogarchive.Fixtures;
+import io.binlogarchive.RestoreFixture;
+import io.binlogarchive.RestorePlan;
+import io.binlogarchive.RestoreTarget;
+import io.binlogarchive.replication.internal.PayloadWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server at the protocol level, on the archived MariaDB 10.11 fixture chain (server id 3,
+ * GTIDs 0-3-1 onwards, CRC32): what a replica's I/O thread and {@code mariadb-binlog} see.
+ */
+@DisplayName("The replication-protocol server at the wire")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ServeProtocolTest {
+  static final String PASSWORD = "wire-Pass";
+  @TempDir static Path tmp;
+  Path binlogs;
+  ArchiveReader reader;
+
+  @BeforeAll
+  void archive() throws Exception {
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+    binlogs = RestoreFixture.archiveChain(sink, tmp.resolve("work"), 6);
+    reader = RestoreFixture.reader(sink);
+  }
+
+  BinlogServer start(RestorePlan plan, String name) throws IOException {
+    return BinlogServer.builder().reader(reader).plan(plan).spool(tmp.resolve(name))
+        .password((PASSWORD + "\n").getBytes(StandardCharsets.UTF_8)).build().start();
+  }
+
+  @Test
+  @DisplayName("mariadb-binlog --read-from-remote-server --raw rebuilds the archived files byte for byte through serve")
+  void mariadbBinlogRebuildsTheFiles() throws Exception {
+    RestorePlan plan = reader.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
+    assertThat(plan.files()).hasSize(5);
+    Path out = Files.createDirectories(tmp.resolve("raw"));
+    try (BinlogServer server = start(plan, "spool-raw")) {
+      ProcessBuilder pb = new ProcessBuilder("mariadb-binlog", "--no-defaults", "--read-from-remote-server", "--raw",
+          "--to-last-log", "--host=127.0.0.1", "--port=" + server.address().getPort(), "--user=repl",
+          "--result-file=" + out + "/", "mysql-bin.000001").redirectErrorStream(true)
+          .redirectOutput(tmp.resolve("raw.log").toFile());
+      pb.environment().put("MYSQL_PWD", PASSWORD);
+      Process p = pb.start();
+      assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(Files.readString(tmp.resolve("raw.log"))).isZero();
+      ServePosition end = server.awaitTarget(Duration.ofMinutes(1));
+      assertThat(end.file()).as("after the last file's ROTATE").isEqualTo("mysql-bin.000006");
+      assertThat(end.position()).isEqualTo(4);
+    }
+    for (int i = 1; i <= 5; i++) {
+      String name = String.format("mysql-bin.%06d", i);
+      assertThat(Files.mismatch(out.resolve(name), binlogs.resolve(name))).as(name).isEqualTo(-1L);
+    }
+  }
+
+  @Test
+  @DisplayName("a wrong password is refused with error 1045; the setup queries get result sets with and without CLIENT_DEPRECATE_EOF")
+  void loginAndQueries() throws Exception {
+    RestorePlan plan = reader.planFrom("mysql-bin.000002", 4, RestoreTarget.latest());
+    try (BinlogServer server = start(plan, "spool-queries")) {
+      try (TestClient c = new TestClient(server.address(), true)) {
+        byte[] answer = c.login("repl", "wrong");
+        assertThat(answer[0] & 0xFF).isEqualTo(0xFF);
+        assertThat(new String(answer, StandardCharsets.UTF_8)).contains("Access denied for user 'repl'");
+      }
+      for (boolean deprecateEof : new boolean[] {true, false}) {
+        try (TestClient c = new TestClient(server.address(), deprecateEof)) {
+          assertThat(c.login("repl", PASSWORD)[0]).isZero();
+          assertThat(c.serverVersion).startsWith("5.5.5-10.11.").contains("MariaDB");
+          assertThat(c.query("SELECT @@GLOBAL.SERVER_ID")).containsExactly(List.of("3"));
+          assertThat(c.query("SHOW VARIABLES LIKE 'SERVER\\_ID'")).containsExactly(List.of("server_id", "3"));
+          assertThat(c.query("SET @master_binlog_checksum= @@global.binlog_checksum")).isEmpty();
+          assertThat(c.query("SELECT @master_binlog_checksum, @unset, UNIX_TIMESTAMP() AS now").get(0))
+              .startsWith("CRC32", null).hasSize(3);
+          assertThat(c.query("SELECT @@GLOBAL.gtid_domain_id")).containsExactly(List.of("0"));
+          assertThat(c.query("SELECT BINLOG_GTID_POS('mysql-bin.000002', 4)")).containsExactly(
+              List.of(plan.files().get(0).binlog().previousGtids()));
+          assertThat(c.query("SHOW VARIABLES LIKE 'rpl_semi_sync_master_enabled'")).isEmpty();
+          assertThatThrownBy(() -> c.query("SELECT @@GLOBAL.no_such_thing")).isInstanceOf(TestClient.QueryError.class)
+              .hasMessageContaining("1193").hasMessageContaining("no_such_thing");
+          assertThatThrownBy(() -> c.query("DROP TABLE shop.t")).isInstanceOf(TestClient.QueryError.class)
+              .hasMessageContaining("1235").hasMessageContaining("DROP TABLE shop.t");
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("a dump starts with an artificial ROTATE and the format description (log_pos 0 inside a file), stops at the target and idles with heartbeats")
+  void dumpFraming() throws Exception {
+    byte[] file2 = Files.readAllBytes(binlogs.resolve("mysql-bin.000002"));
+    List<Long> offsets = eventOffsets(file2);
+    long start = offsets.get(10);
+    long stop = offsets.get(offsets.size() / 2);
+    RestorePlan plan = reader.planFrom("mysql-bin.000002", start, RestoreTarget.position("mysql-bin.000002", stop));
+    try (BinlogServer server = start(plan, "spool-framing"); TestClient c = new TestClient(server.address(), true)) {
+      assertThat(c.login("repl", PASSWORD)[0]).isZero();
+      c.query("SET @master_heartbeat_period=1000000");
+      c.query("SET @master_binlog_checksum= @@global.binlog_checksum");
+      c.dump("mysql-bin.000002", start, 0x02);
+      byte[] rotate = c.event();
+      assertThat(rotate[4]).isEqualTo((byte) Events.ROTATE);
+      assertThat(Events.logPos(rotate)).isZero();
+      assertThat(rotate[17] & Events.ARTIFICIAL_FLAG).isNotZero();
+      assertThat(Events.rotatePosition(rotate)).isEqualTo(start);
+      assertThat(Events.rotateFile(rotate, rotate.length, true)).isEqualTo("mysql-bin.000002");
+      byte[] fde = c.event();
+      while (fde[4] == Events.HEARTBEAT) { // while the file is fetched and proven
+        assertThat(Events.logPos(fde)).isEqualTo(start);
+        fde = c.event();
+      }
+      assertThat(fde[4]).isEqualTo((byte) Events.FORMAT_DESCRIPTION);
+      assertThat(Events.logPos(fde)).isZero();
+      assertThat(crcOk(fde)).isTrue();
+      long at = start;
+      List<byte[]> events = new ArrayList<>();
+      byte[] ev;
+      while ((ev = c.event())[4] != Events.HEARTBEAT) {
+        assertThat(Events.logPos(ev)).isEqualTo(at + ev.length);
+        assertThat(java.util.Arrays.copyOfRange(file2, (int) at, (int) at + ev.length)).as("event at %d", at)
+            .isEqualTo(ev);
+        at += ev.length;
+        events.add(ev);
+      }
+      assertThat(at).isLessThanOrEqualTo(stop).isGreaterThan(start);
+      assertThat(Events.startsTransaction(file2[(int) at + 4] & 0xFF)).as("stops on a transaction boundary").isTrue();
+      assertThat(Events.logPos(ev)).isEqualTo(at);
+      assertThat(new String(ev, 19, ev.length - 23, StandardCharsets.UTF_8)).isEqualTo("mysql-bin.000002");
+      assertThat(crcOk(ev)).isTrue();
+      assertThat(server.awaitTarget(Duration.ofMinutes(1)).position()).isEqualTo(at);
+    }
+  }
+
+  @Test
+  @DisplayName("a MariaDB GTID connect skips the transactions the replica has; a file outside the plan is refused with 1236")
+  void gtidConnectAndRefusals() throws Exception {
+    RestorePlan plan = reader.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
+    try (BinlogServer server = start(plan, "spool-gtid")) {
+      try (TestClient c = new TestClient(server.address(), false)) {
+        assertThat(c.login("repl", PASSWORD)[0]).isZero();
+        c.query("SET @slave_connect_state='0-3-1000'");
+        c.query("SET @master_binlog_checksum= @@global.binlog_checksum");
+        c.dump("", 4, 0x02);
+        String firstGtid = null;
+        byte[] ev;
+        while (firstGtid == null && (ev = c.event()) != null) {
+          if (ev[4] == (byte) Events.MARIADB_GTID) {
+            firstGtid = Events.gtid(ev, ev.length, true);
+          }
+        }
+        assertThat(firstGtid).isEqualTo("0-3-1001");
+      }
+      try (TestClient c = new TestClient(server.address(), false)) {
+        assertThat(c.login("repl", PASSWORD)[0]).isZero();
+        c.dump("mysql-bin.000042", 4, 0);
+        assertThatThrownBy(c::event).isInstanceOf(TestClient.QueryError.class).hasMessageContaining("1236")
+            .hasMessageContaining("no mysql-bin.000042 in its restore plan");
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("COM_BINLOG_DUMP_GTID's encoded GTID set (MySQL) is read as the set of transactions to skip")
+  void mysqlGtidSet() {
+    String uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+    byte[] sid = new byte[16];
+    String hex = uuid.replace("-", "");
+    for (int i = 0; i < 16; i++) {
+      sid[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
+    }
+    byte[] encoded = new PayloadWriter().fixed(1, 8).bytes(sid).fixed(2, 8).fixed(1, 8).fixed(6, 8).fixed(10, 8)
+        .fixed(11, 8).toByteArray();
+    GtidFilter f = GtidFilter.mySql(encoded);
+    assertThat(f.has(uuid + ":1")).isTrue();
+    assertThat(f.has(uuid + ":5")).isTrue();
+    assertThat(f.has(uuid + ":6")).isFalse();
+    assertThat(f.has(uuid + ":10")).isTrue();
+    assertThat(f.has(uuid + ":11")).isFalse();
+    assertThat(GtidFilter.mySql(new byte[0]).has(uuid + ":1")).isFalse();
+  }
+
+  static List<Long> eventOffsets(byte[] file) {
+    List<Long> out = new ArrayList<>();
+    long at = 4;
+    while (at < file.length) {
+      out.add(at);
+      at += Events.u32(file, (int) at + 9);
+    }
+    return out;
+  }
+
+  static boolean crcOk(byte[] ev) {
+    java.util.zip.CRC32 c = new java.util.zip.CRC32();
+    c.update(ev, 0, ev.length - 4);
+    return c.getValue() == Events.u32(ev, ev.length - 4);
+  }
+}
