@@ -160,13 +160,12 @@ class ServeRestoreTest {
 
   void serve(ArchiveReader reader, RestorePlan plan, String name, boolean useGtid, ServedReplica body) throws Exception {
     Path work = Files.createDirectories(tmp.resolve(name));
-    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin");
-        BinlogServer server = BinlogServer.builder().reader(reader).plan(plan).spool(work.resolve("spool"))
-            .password(ServeFixture.PASSWORD.getBytes(StandardCharsets.UTF_8)).build()) {
+    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin")) {
       PitrFixture.load(replica, dump1);
-      server.start();
-      ServeFixture.startReplica(replica, server, useGtid);
-      body.run(replica, server);
+      try (BinlogServer server = server(reader, plan, work.resolve("spool"), 0)) {
+        ServeFixture.startReplica(replica, server, useGtid);
+        body.run(replica, server);
+      }
     }
   }
 
@@ -220,5 +219,46 @@ class ServeRestoreTest {
       assertThat(status.get("Read_Master_Log_Pos")).as("nothing of %s was read", damaged.file()).isEqualTo("4");
       assertThat(spool.resolve(damaged.file())).doesNotExist();
     });
+  }
+
+  @Test
+  @DisplayName("a replica that stops mid-plan and reconnects (to a new serve on the same port, further target) resumes where it was")
+  void resumesAfterReconnect() throws Exception {
+    ArchiveReader reader = reader(plain, false);
+    RestorePlan full = reader.plan("b1", RestoreTarget.time(t));
+    io.binlogarchive.Sidecar first = full.files().get(0);
+    RestorePlan partial = reader.plan("b1",
+        RestoreTarget.position(first.file(), (full.startPosition() + first.size()) / 2));
+    Path work = Files.createDirectories(tmp.resolve("resume"));
+    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin")) {
+      PitrFixture.load(replica, dump1);
+      int port;
+      ServePosition mid;
+      try (BinlogServer first1 = server(reader, partial, work.resolve("spool1"), 0)) {
+        port = first1.address().getPort();
+        ServeFixture.startReplica(replica, first1, false);
+        mid = first1.awaitTarget(Duration.ofMinutes(5));
+        assertThat(ServeFixture.awaitApplied(replica, mid)).isNotNull().isNotNegative();
+        replica.exec("STOP SLAVE");
+      }
+      assertThat(mid.file()).isEqualTo(first.file());
+      assertThat(mid.position()).isGreaterThan(full.startPosition()).isLessThan(first.size());
+      try (BinlogServer second = server(reader, full, work.resolve("spool2"), port)) {
+        replica.exec("START SLAVE");
+        ServePosition at = second.awaitTarget(Duration.ofMinutes(5));
+        assertThat(ServeFixture.awaitApplied(replica, at)).isNotNull().isNotNegative();
+        Map<String, String> status = ServeFixture.slaveStatus(replica);
+        assertThat(status.get("Last_IO_Error")).isEmpty();
+        assertThat(status.get("Last_SQL_Error")).isEmpty();
+        ServeFixture.stopReplica(replica);
+      }
+      assertThat(PitrFixture.checksums(replica)).isEqualTo(checksumsAtT);
+    }
+  }
+
+  BinlogServer server(ArchiveReader reader, RestorePlan plan, Path spool, int port) throws java.io.IOException {
+    return BinlogServer.builder().reader(reader).plan(plan).spool(spool)
+        .listen(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port))
+        .password(ServeFixture.PASSWORD.getBytes(StandardCharsets.UTF_8)).build().start();
   }
 }

@@ -55,10 +55,7 @@ final class TestClient implements AutoCloseable {
     ch.write(new PayloadWriter().u8(ReplicaSession.COM_QUERY).bytes(sql.getBytes(StandardCharsets.UTF_8)).toByteArray());
     byte[] first = ch.read();
     if ((first[0] & 0xFF) == 0xFF) {
-      PayloadReader r = new PayloadReader(first).skip(1);
-      long code = r.fixed(2);
-      r.skip(6);
-      throw new QueryError((int) code, new String(r.rest(), StandardCharsets.UTF_8));
+      throw QueryError.of(first);
     }
     if (first[0] == 0) {
       return List.of();
@@ -103,10 +100,7 @@ final class TestClient implements AutoCloseable {
   byte[] event() throws IOException {
     byte[] p = ch.read();
     if ((p[0] & 0xFF) == 0xFF) {
-      PayloadReader r = new PayloadReader(p).skip(1);
-      long code = r.fixed(2);
-      r.skip(6);
-      throw new QueryError((int) code, new String(r.rest(), StandardCharsets.UTF_8));
+      throw QueryError.of(p);
     }
     if ((p[0] & 0xFF) == 0xFE && p.length < 9) {
       return null;
@@ -127,6 +121,14 @@ final class TestClient implements AutoCloseable {
     QueryError(int code, String message) {
       super(code + ": " + message);
       this.code = code;
+    }
+
+    /** @param err an ERR packet: 0xFF, code, '#', SQL state, message */
+    static QueryError of(byte[] err) {
+      PayloadReader r = new PayloadReader(err).skip(1);
+      int code = (int) r.fixed(2);
+      r.skip(6);
+      return new QueryError(code, new String(r.rest(), StandardCharsets.UTF_8));
     }
   }
 }
