@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.binlogarchive.BaseBackup;
 import io.binlogarchive.MariaDbServer;
 import io.binlogarchive.PitrFixture;
+import io.binlogarchive.s3.S3ProxyServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -19,13 +24,42 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @DisplayName("restore serve through the command-line runner")
 class ServeCliTest {
+  @RegisterExtension static final S3ProxyServer s3 = new S3ProxyServer();
   @TempDir Path tmp;
 
+  @BeforeAll
+  static void credentials() {
+    System.setProperty("aws.accessKeyId", S3ProxyServer.ACCESS_KEY);
+    System.setProperty("aws.secretAccessKey", S3ProxyServer.SECRET_KEY);
+  }
+
+  @AfterAll
+  static void clear() {
+    System.clearProperty("aws.accessKeyId");
+    System.clearProperty("aws.secretAccessKey");
+  }
+
   @Test
-  @DisplayName("restore serve --until-gtid --apply-to brings a restored server to the checksums at that GTID and resets its replication")
+  @DisplayName("restore serve --until-gtid --apply-to (local zstd archive) brings a restored server to the checksums at that GTID and resets its replication")
   void serveToGtid() throws Exception {
+    scenario("file://" + tmp.resolve("archive"), List.of(), List.of(), List.of());
+  }
+
+  @Test
+  @DisplayName("the same from an encrypted (zstd + AES-256-GCM) archive on s3proxy")
+  void serveFromS3Encrypted() throws Exception {
+    Path key = tmp.resolve("archive.key");
+    byte[] k = new byte[32];
+    new java.security.SecureRandom().nextBytes(k);
+    Files.write(key, k);
+    List<String> endpoint = List.of("--endpoint", s3.endpoint().toString());
+    scenario("s3://" + s3.newBucket() + "/pitr", endpoint, List.of("--encrypt-key-file", key.toString()),
+        List.of("--key-file", key.toString()));
+  }
+
+  /** Source, base dump, load, GTID at the target, destruction, archive; then restore serve --apply-to. */
+  void scenario(String uri, List<String> store, List<String> archiveKey, List<String> readKey) throws Exception {
     PitrFixture.requireTools();
-    String uri = "file://" + tmp.resolve("archive");
     Path dump = tmp.resolve("base.sql");
     String gtid;
     Map<String, Long> expected;
@@ -33,8 +67,8 @@ class ServeCliTest {
       source.exec("CREATE DATABASE shop", "CREATE TABLE shop.kv (k INT PRIMARY KEY, v INT) ENGINE=InnoDB");
       source.load("shop", 300, 11);
       BaseBackup base = PitrFixture.dump(source, "base", dump);
-      ok("backup", "register", "--from", uri, "--name", "base", "--file", base.file(), "--position",
-          Long.toString(base.position()), "--gtid", base.gtid());
+      ok(concat(List.of("backup", "register", "--from", uri, "--name", "base", "--file", base.file(), "--position",
+          Long.toString(base.position()), "--gtid", base.gtid()), store));
       for (int i = 0; i < 100; i++) {
         source.exec("INSERT INTO shop.kv VALUES (" + i + ", " + i * i + ")");
       }
@@ -43,14 +77,14 @@ class ServeCliTest {
       expected = PitrFixture.checksums(source);
       source.exec("DELETE FROM shop.kv WHERE k < 90", "DROP TABLE shop.t");
       source.flushLogs();
-      ok("archive", "--binlog-dir", source.dataDir().toString(), "--index", source.indexFile().toString(), "--to", uri,
-          "--cursor", tmp.resolve("cursor.json").toString());
+      ok(concat(List.of("archive", "--binlog-dir", source.dataDir().toString(), "--index", source.indexFile().toString(),
+          "--to", uri, "--cursor", tmp.resolve("cursor.json").toString()), store, archiveKey));
     }
     try (MariaDbServer target = MariaDbServer.start(tmp.resolve("target"), "--server-id=7", "--skip-log-bin")) {
       PitrFixture.load(target, dump);
-      MainTest.Result r = ok("restore", "serve", "--from", uri, "--backup", "base", "--until-gtid", gtid,
+      MainTest.Result r = ok(concat(List.of("restore", "serve", "--from", uri, "--backup", "base", "--until-gtid", gtid,
           "--listen", "127.0.0.1:0", "--spool", tmp.resolve("spool").toString(),
-          "--apply-to", "mysql://root@127.0.0.1:" + target.port());
+          "--apply-to", "mysql://root@127.0.0.1:" + target.port()), store, readKey));
       assertThat(r.out()).startsWith("restored to GTID ").contains("the replica applied everything up to mysql-bin.",
           "(GTID " + gtid + ")");
       assertThat(r.err()).contains("replication stopped and reset");
@@ -59,6 +93,11 @@ class ServeCliTest {
         assertThat(rs.next()).as("replication was reset").isFalse();
       }
     }
+  }
+
+  @SafeVarargs
+  static String[] concat(List<String>... parts) {
+    return java.util.Arrays.stream(parts).flatMap(List::stream).toArray(String[]::new);
   }
 
   @Test
@@ -77,7 +116,7 @@ class ServeCliTest {
     assertThat(listen.err()).contains("--listen must be HOST:PORT");
   }
 
-  private static MainTest.Result ok(String... args) {
+  static MainTest.Result ok(String... args) {
     MainTest.Result r = MainTest.run(args);
     assertThat(r.code()).as("%s%n%s", List.of(args), r.err()).isZero();
     return r;
