@@ -83,11 +83,10 @@ final class DumpStream {
       }
     }
     heartbeatNanos = parseLong(queries.userVariable("master_heartbeat_period"));
-    String declared = queries.userVariable("master_binlog_checksum");
-    if (declared == null) {
-      declared = queries.userVariable("source_binlog_checksum");
+    if (heartbeatNanos == 0) {
+      heartbeatNanos = parseLong(queries.userVariable("source_heartbeat_period")); // MySQL 8.0.26+
     }
-    artificialChecksums = "CRC32".equalsIgnoreCase(declared == null ? "" : declared.strip());
+    artificialChecksums(queries);
     boolean annotate = (flags & BINLOG_SEND_ANNOTATE_ROWS_EVENT) != 0;
     int i;
     if (requestedFile.isEmpty()) {
@@ -97,6 +96,16 @@ final class DumpStream {
       i = feed.indexOf(requestedFile);
       position = Math.max(4, requestedPos);
       String refusal = null;
+      if (i < 0 && position == 4 && follows(requestedFile, feed.sidecar(feed.size() - 1).file())) {
+        // where the last file's ROTATE left a replica that has everything: nothing more to send
+        LOG.info("replica {} (server id {}) is past the plan's last file, at {}:4; it has everything", peer, replicaId,
+            requestedFile);
+        file = requestedFile;
+        artificialChecksums(queries);
+        send(Events.fakeRotate(server.serverId(), file, 4, artificialChecksums));
+        finish(flags);
+        return;
+      }
       if (i < 0) {
         refusal = "binlog-archive serve has no " + requestedFile + " in its restore plan (" + feed.sidecar(0).file()
             + " to " + feed.sidecar(feed.size() - 1).file() + "); point the replica at " + feed.sidecar(0).file() + ":"
@@ -115,6 +124,7 @@ final class DumpStream {
         skip == null ? "" : " skipping the GTIDs it has");
     file = feed.sidecar(i).file();
     checksums = checksums(feed.sidecar(i));
+    feed.release(i); // a replica that resumes further on needs none of the files before
     send(Events.fakeRotate(server.serverId(), file, position, artificialChecksums));
     boolean firstFile = true;
     while (true) {
@@ -140,6 +150,11 @@ final class DumpStream {
       i++;
       feed.release(i);
     }
+    finish(flags);
+  }
+
+  /** At the target: tells the server, then ends a non-blocking dump or idles with heartbeats. */
+  private void finish(int flags) throws IOException {
     ServePosition at = new ServePosition(file, position, lastGtid);
     LOG.info("replica {} was sent everything up to the target; it stops at {}", peer, at);
     server.targetSent(at);
@@ -148,6 +163,28 @@ final class DumpStream {
       return;
     }
     idle();
+  }
+
+  /** Whether {@code next} is the binlog name after {@code last} ({@code mysql-bin.000007} after {@code .000006}). */
+  static boolean follows(String next, String last) {
+    int a = next.lastIndexOf('.');
+    int b = last.lastIndexOf('.');
+    if (a <= 0 || b <= 0 || !next.substring(0, a).equals(last.substring(0, b))) {
+      return false;
+    }
+    try {
+      return Long.parseLong(next.substring(a + 1)) == Long.parseLong(last.substring(b + 1)) + 1;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  private void artificialChecksums(SetupQueries queries) {
+    String declared = queries.userVariable("master_binlog_checksum");
+    if (declared == null) {
+      declared = queries.userVariable("source_binlog_checksum");
+    }
+    artificialChecksums = "CRC32".equalsIgnoreCase(declared == null ? "" : declared.strip());
   }
 
   /** Sends the events of one proven file from {@code from}; true if the target was reached in it. */

@@ -21,11 +21,14 @@ final class ServeFixture {
     replica.exec(server.replicaStatements(PASSWORD, useGtid).toArray(String[]::new));
   }
 
-  /** Polls SHOW SLAVE STATUS (bounded, 5 minutes) until the I/O thread has stopped; the status then. */
-  static Map<String, String> awaitIoThreadStopped(MariaDbServer replica) throws Exception {
+  /**
+   * Polls SHOW SLAVE STATUS (bounded, 5 minutes) until the I/O thread is in {@code state} ({@code
+   * No}: stopped; {@code Connecting}: lost its source and retrying); the status then.
+   */
+  static Map<String, String> awaitIoThread(MariaDbServer replica, String state) throws Exception {
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
     Map<String, String> status = slaveStatus(replica);
-    while (!"No".equals(status.get("Slave_IO_Running")) && System.nanoTime() < deadline) {
+    while (!state.equals(status.get("Slave_IO_Running")) && System.nanoTime() < deadline) {
       Thread.onSpinWait();
       status = slaveStatus(replica);
     }

@@ -152,7 +152,7 @@ class ServeProtocolTest {
   }
 
   @Test
-  @DisplayName("a MariaDB GTID connect skips the transactions the replica has; a file outside the plan is refused with 1236")
+  @DisplayName("a MariaDB GTID connect skips the transactions the replica has; the file after the plan gets nothing more; a file outside the plan is refused with 1236")
   void gtidConnectAndRefusals() throws Exception {
     RestorePlan plan = reader.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
     try (BinlogServer server = start(plan, "spool-gtid")) {
@@ -169,6 +169,14 @@ class ServeProtocolTest {
           }
         }
         assertThat(firstGtid).isEqualTo("0-3-1001");
+      }
+      try (TestClient c = new TestClient(server.address(), false)) {
+        assertThat(c.login("repl", PASSWORD)[0]).isZero();
+        c.dump("mysql-bin.000006", 4, 0x01);
+        byte[] rotate = c.event();
+        assertThat(Events.rotateFile(rotate, rotate.length, false)).as("where the last file's ROTATE leads")
+            .isEqualTo("mysql-bin.000006");
+        assertThat(c.event()).as("nothing more: the end of a non-blocking dump").isNull();
       }
       try (TestClient c = new TestClient(server.address(), false)) {
         assertThat(c.login("repl", PASSWORD)[0]).isZero();

@@ -210,7 +210,7 @@ class ServeRestoreTest {
     serve(reader, plan, "tampered", false, (replica, server) -> {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.awaitTarget(Duration.ofMinutes(5)))
           .isInstanceOf(java.io.IOException.class).hasMessageContaining(damaged.artifact().key());
-      Map<String, String> status = ServeFixture.awaitIoThreadStopped(replica);
+      Map<String, String> status = ServeFixture.awaitIoThread(replica, "No");
       assertThat(status.get("Slave_IO_Running")).isEqualTo("No");
       assertThat(status.get("Last_IO_Errno")).isEqualTo("1236");
       assertThat(status.get("Last_IO_Error")).contains("binlog-archive serve stopped before " + damaged.file())
@@ -252,6 +252,43 @@ class ServeRestoreTest {
         assertThat(status.get("Last_SQL_Error")).isEmpty();
         ServeFixture.stopReplica(replica);
       }
+      assertThat(PitrFixture.checksums(replica)).isEqualTo(checksumsAtT);
+    }
+  }
+
+  @Test
+  @DisplayName("a connection cut inside a transaction (as by kill -9 of serve): the replica applies only whole transactions, then reconnects and reaches T")
+  void cutInsideATransaction() throws Exception {
+    ArchiveReader reader = reader(plain, false);
+    RestorePlan plan = reader.plan("b1", RestoreTarget.time(t));
+    Path work = Files.createDirectories(tmp.resolve("cut"));
+    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin");
+        BinlogServer server = server(reader, plan, work.resolve("spool"), 0);
+        CuttingProxy proxy = new CuttingProxy(server.address(), 150_000)) {
+      PitrFixture.load(replica, dump1);
+      List<String> statements = server.replicaStatements(ServeFixture.PASSWORD, false);
+      String change = statements.get(0).replace("MASTER_PORT=" + server.address().getPort(), "MASTER_PORT=" + proxy.port())
+          + ", MASTER_CONNECT_RETRY=1";
+      replica.exec(change, "START SLAVE");
+      proxy.awaitCut();
+      Map<String, String> status = ServeFixture.awaitIoThread(replica, "Connecting");
+      assertThat(status.get("Slave_IO_Running")).as("the replica lost its source").isEqualTo("Connecting");
+      String file = status.get("Master_Log_File");
+      long read = Long.parseLong(status.get("Read_Master_Log_Pos"));
+      // the last transaction boundary the replica received whole, from the source's own file
+      long boundary = StopFinder.atOrBefore(source.dataDir().resolve(file), 4, read);
+      assertThat(boundary).isGreaterThan(plan.startPosition()).as("the cut fell inside a transaction").isLessThan(read);
+      assertThat(ServeFixture.awaitApplied(replica, new ServePosition(file, boundary, null))).isNotNull().isNotNegative();
+      status = ServeFixture.slaveStatus(replica);
+      assertThat(status.get("Last_SQL_Error")).isEmpty();
+      assertThat(Long.parseLong(status.get("Exec_Master_Log_Pos"))).as("only whole transactions applied")
+          .isEqualTo(boundary);
+      proxy.heal();
+      ServePosition at = server.awaitTarget(Duration.ofMinutes(5));
+      assertThat(ServeFixture.awaitApplied(replica, at)).isNotNull().isNotNegative();
+      status = ServeFixture.slaveStatus(replica);
+      assertThat(status.get("Last_SQL_Error")).isEmpty();
+      ServeFixture.stopReplica(replica);
       assertThat(PitrFixture.checksums(replica)).isEqualTo(checksumsAtT);
     }
   }
