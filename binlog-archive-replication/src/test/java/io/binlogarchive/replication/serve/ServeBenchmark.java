@@ -130,6 +130,7 @@ public final class ServeBenchmark {
           .password("bench".getBytes(StandardCharsets.UTF_8)).build().start()) {
         target.exec(server.replicaStatements("bench", false).toArray(String[]::new));
         ServePosition at = server.awaitTarget(Duration.ofHours(2));
+        System.out.printf(Locale.ROOT, "  (serve: every event sent after %.1f s)%n", (System.nanoTime() - t0) / 1e9);
         Long r = ServeFixture.awaitApplied(target, at);
         if (r == null || r < 0) {
           throw new IllegalStateException("the replica did not apply up to " + at + ": "
