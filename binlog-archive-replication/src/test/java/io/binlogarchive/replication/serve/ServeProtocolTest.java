@@ -188,6 +188,64 @@ class ServeProtocolTest {
   }
 
   @Test
+  @DisplayName("an artifact deleted after planning ends the dump with 1236 naming it, after the files before it and before any event of its own")
+  void missingArtifact() throws Exception {
+    Path copy = tmp.resolve("archive-missing");
+    io.binlogarchive.PitrFixture.copyTree(tmp.resolve("archive"), copy);
+    ArchiveReader damaged = RestoreFixture.reader(FileSystemSink.of(copy));
+    RestorePlan plan = damaged.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
+    io.binlogarchive.Sidecar gone = plan.files().get(2);
+    Files.delete(copy.resolve(gone.artifact().key()));
+    try (BinlogServer server = BinlogServer.builder().reader(damaged).plan(plan).spool(tmp.resolve("spool-missing"))
+        .password(PASSWORD.getBytes(StandardCharsets.UTF_8)).build().start();
+        TestClient c = new TestClient(server.address(), true)) {
+      assertThat(c.login("repl", PASSWORD)[0]).isZero();
+      c.query("SET @master_binlog_checksum= @@global.binlog_checksum");
+      c.dump("mysql-bin.000001", 4, 0x02);
+      List<String> fdeFiles = new ArrayList<>();
+      String current = null;
+      TestClient.QueryError error = null;
+      try {
+        byte[] ev;
+        while ((ev = c.event()) != null) {
+          if (ev[4] == Events.ROTATE) {
+            current = Events.rotateFile(ev, ev.length, true);
+          } else if (ev[4] == Events.FORMAT_DESCRIPTION) {
+            fdeFiles.add(current);
+          }
+        }
+      } catch (TestClient.QueryError e) {
+        error = e;
+      }
+      assertThat(error).isNotNull();
+      assertThat(error.code).isEqualTo(1236);
+      assertThat(error.getMessage()).contains("stopped before " + gone.file(), gone.artifact().key());
+      assertThat(fdeFiles).as("files whose events were sent").containsExactly("mysql-bin.000001", "mysql-bin.000002");
+      assertThatThrownBy(() -> server.awaitTarget(Duration.ofMinutes(1))).hasMessageContaining(gone.artifact().key());
+    }
+  }
+
+  @Test
+  @DisplayName("the spool takes only what its free space holds: a file larger than it is refused with a clear error")
+  void spoolFreeSpace() throws Exception {
+    RestorePlan plan = reader.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
+    long first = plan.files().get(0).size();
+    try (ArchiveFeed feed = new ArchiveFeed(reader, plan, tmp.resolve("spool-small"), 3, 2, d -> first - 1)) {
+      assertThatThrownBy(() -> feed.await(0, TimeUnit.MINUTES.toNanos(1)))
+          .isInstanceOf(io.binlogarchive.ArchiveException.class)
+          .hasMessageContaining("not enough free space in the spool").hasMessageContaining("mysql-bin.000001");
+    }
+    try (ArchiveFeed feed = new ArchiveFeed(reader, plan, tmp.resolve("spool-one"), 3, 2, d -> first)) {
+      ArchiveFeed.Ready r = feed.await(0, TimeUnit.MINUTES.toNanos(1));
+      assertThat(Files.mismatch(r.path(), binlogs.resolve("mysql-bin.000001"))).isEqualTo(-1L);
+      try (var files = Files.list(tmp.resolve("spool-one"))) {
+        assertThat(files.map(p -> p.getFileName().toString()).toList()).as("nothing fetched beyond the space")
+            .containsExactly("mysql-bin.000001");
+      }
+    }
+  }
+
+  @Test
   @DisplayName("COM_BINLOG_DUMP_GTID's encoded GTID set (MySQL) is read as the set of transactions to skip")
   void mysqlGtidSet() {
     String uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
