@@ -101,7 +101,6 @@ final class DumpStream {
         LOG.info("replica {} (server id {}) is past the plan's last file, at {}:4; it has everything", peer, replicaId,
             requestedFile);
         file = requestedFile;
-        artificialChecksums(queries);
         send(Events.fakeRotate(server.serverId(), file, 4, artificialChecksums));
         finish(flags);
         return;
