@@ -183,8 +183,8 @@ final class RestoreCommands {
       throw new Args.UsageException("restore needs 'plan' or 'fetch'");
     }
     boolean fetch = argv[1].equals("fetch");
-    Args a = new Args(argv, 2, valued("--backup", "--start", "--until", "--until-gtid", "--until-position", "--to-dir"),
-        Set.of("--sync"));
+    Args a = new Args(argv, 2, valued("--backup", "--start", "--until", "--until-gtid", "--until-position", "--to-dir",
+        "--as-relay-log"), Set.of("--sync"));
     int targets = (a.has("--until") ? 1 : 0) + (a.has("--until-gtid") ? 1 : 0) + (a.has("--until-position") ? 1 : 0);
     if (targets > 1) {
       throw new Args.UsageException("give one of --until, --until-gtid, --until-position");
@@ -224,6 +224,9 @@ final class RestoreCommands {
       FetchResult f = o.reader().fetch(plan, dir);
       err.printf(Locale.ROOT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
           f.reused(), Main.bytes(f.bytesWritten()), dir, f.duration().toMillis());
+      if (a.has("--as-relay-log")) {
+        return ServeCommand.asRelayLogs(f, a.get("--as-relay-log"), out, err);
+      }
       err.println("replay with:");
       out.println(f.replayShellCommand("mariadb".equals(plan.flavor()) || plan.flavor() == null ? "mariadb" : "mysql"));
       return 0;

@@ -1,8 +1,10 @@
 package io.binlogarchive.examples;
 
+import io.binlogarchive.FetchResult;
 import io.binlogarchive.RestorePlan;
 import io.binlogarchive.RestoreTarget;
 import io.binlogarchive.replication.serve.BinlogServer;
+import io.binlogarchive.replication.serve.RelayLogs;
 import io.binlogarchive.replication.serve.ServePosition;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -37,7 +39,10 @@ final class ServeCommand {
       "          [--until TIME | --until-gtid SET | --until-position FILE:POS] --listen HOST:PORT",
       "          [--user U] [--password-file F] [--spool DIR] [--prefetch N] [--use-gtid] [--timeout 6h]",
       "          [--apply-to mysql://USER@HOST:PORT [--apply-password-file F]] [--server-id ID] [KEY]",
-      "          (--apply-to's password: BINLOG_ARCHIVE_APPLY_PASSWORD or --apply-password-file)");
+      "          (--apply-to's password: BINLOG_ARCHIVE_APPLY_PASSWORD or --apply-password-file)",
+      "  restore fetch ... --to-dir DATADIR --as-relay-log NAME: the files become the relay logs of the",
+      "          restored server (stopped replication, --relay-log=NAME); prints CHANGE MASTER TO ...;",
+      "          START SLAVE SQL_THREAD UNTIL <the target>");
   static final String APPLY_PASSWORD_ENV = "BINLOG_ARCHIVE_APPLY_PASSWORD";
 
   private ServeCommand() {}
@@ -159,6 +164,18 @@ final class ServeCommand {
       throw new IOException("the restored server at " + to.getHost() + ":" + to.getPort() + " failed: "
           + e.getMessage(), e);
     }
+  }
+
+  /** {@code restore fetch --as-relay-log NAME}: places the fetched files as relay logs, prints the statements. */
+  static int asRelayLogs(FetchResult fetched, String name, PrintStream out, PrintStream err) throws IOException {
+    RelayLogs relay = RelayLogs.place(fetched, name);
+    err.println("binlog-archive: " + relay.files().size() + " relay log(s) " + name + ".* in " + fetched.directory()
+        + "; run on the restored server, then wait until Slave_SQL_Running is No (the target is applied) and run"
+        + " STOP SLAVE; RESET SLAVE ALL;");
+    for (String s : relay.statements()) {
+      out.println(s + ";");
+    }
+    return 0;
   }
 
   private static ServePosition awaitTarget(BinlogServer server, Duration timeout) throws IOException {

@@ -46,6 +46,37 @@ class ServeCliTest {
   }
 
   @Test
+  @DisplayName("restore fetch --as-relay-log places the files as the restored server's relay logs; its SQL thread stops at the GTID's transaction")
+  void relayLogMode() throws Exception {
+    String uri = "file://" + tmp.resolve("archive");
+    Map<String, Object> made = source(uri, List.of(), List.of());
+    try (MariaDbServer target = MariaDbServer.start(tmp.resolve("target"), "--server-id=7", "--skip-log-bin",
+        "--relay-log=relay-bin")) {
+      PitrFixture.load(target, tmp.resolve("base.sql"));
+      MainTest.Result r = ok("restore", "fetch", "--from", uri, "--backup", "base", "--until-gtid",
+          (String) made.get("gtid"), "--to-dir", target.dataDir().toString(), "--as-relay-log", "relay-bin");
+      List<String> statements = r.out().lines().map(l -> l.replaceAll(";$", "")).toList();
+      assertThat(statements).hasSize(2);
+      assertThat(statements.get(1)).startsWith("START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.");
+      target.exec(statements.toArray(String[]::new));
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+      String running = "Yes";
+      String error = null;
+      while (!"No".equals(running) && System.nanoTime() < deadline) {
+        try (var c = target.connection(); var st = c.createStatement(); var rs = st.executeQuery("SHOW SLAVE STATUS")) {
+          rs.next();
+          running = rs.getString("Slave_SQL_Running");
+          error = rs.getString("Last_SQL_Error");
+        }
+      }
+      assertThat(running).isEqualTo("No");
+      assertThat(error).isEmpty();
+      target.exec("STOP SLAVE", "RESET SLAVE ALL");
+      assertThat(PitrFixture.checksums(target)).isEqualTo(made.get("checksums"));
+    }
+  }
+
+  @Test
   @DisplayName("the same from an encrypted (zstd + AES-256-GCM) archive on s3proxy")
   void serveFromS3Encrypted() throws Exception {
     Path key = tmp.resolve("archive.key");
@@ -59,27 +90,10 @@ class ServeCliTest {
 
   /** Source, base dump, load, GTID at the target, destruction, archive; then restore serve --apply-to. */
   void scenario(String uri, List<String> store, List<String> archiveKey, List<String> readKey) throws Exception {
-    PitrFixture.requireTools();
+    Map<String, Object> made = source(uri, store, archiveKey);
+    String gtid = (String) made.get("gtid");
+    Object expected = made.get("checksums");
     Path dump = tmp.resolve("base.sql");
-    String gtid;
-    Map<String, Long> expected;
-    try (MariaDbServer source = MariaDbServer.start(tmp.resolve("source"))) {
-      source.exec("CREATE DATABASE shop", "CREATE TABLE shop.kv (k INT PRIMARY KEY, v INT) ENGINE=InnoDB");
-      source.load("shop", 300, 11);
-      BaseBackup base = PitrFixture.dump(source, "base", dump);
-      ok(concat(List.of("backup", "register", "--from", uri, "--name", "base", "--file", base.file(), "--position",
-          Long.toString(base.position()), "--gtid", base.gtid()), store));
-      for (int i = 0; i < 100; i++) {
-        source.exec("INSERT INTO shop.kv VALUES (" + i + ", " + i * i + ")");
-      }
-      source.load("shop", 900, 12);
-      gtid = PitrFixture.gtidBinlogPos(source);
-      expected = PitrFixture.checksums(source);
-      source.exec("DELETE FROM shop.kv WHERE k < 90", "DROP TABLE shop.t");
-      source.flushLogs();
-      ok(concat(List.of("archive", "--binlog-dir", source.dataDir().toString(), "--index", source.indexFile().toString(),
-          "--to", uri, "--cursor", tmp.resolve("cursor.json").toString()), store, archiveKey));
-    }
     try (MariaDbServer target = MariaDbServer.start(tmp.resolve("target"), "--server-id=7", "--skip-log-bin")) {
       PitrFixture.load(target, dump);
       MainTest.Result r = ok(concat(List.of("restore", "serve", "--from", uri, "--backup", "base", "--until-gtid", gtid,
@@ -92,6 +106,30 @@ class ServeCliTest {
       try (var c = target.connection(); var st = c.createStatement(); var rs = st.executeQuery("SHOW SLAVE STATUS")) {
         assertThat(rs.next()).as("replication was reset").isFalse();
       }
+    }
+  }
+
+  /** A source with a base dump (base.sql, registered as "base"), a workload, destruction, archived to {@code uri}. */
+  Map<String, Object> source(String uri, List<String> store, List<String> archiveKey) throws Exception {
+    PitrFixture.requireTools();
+    Path dump = tmp.resolve("base.sql");
+    try (MariaDbServer source = MariaDbServer.start(tmp.resolve("source"))) {
+      source.exec("CREATE DATABASE shop", "CREATE TABLE shop.kv (k INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+      source.load("shop", 300, 11);
+      BaseBackup base = PitrFixture.dump(source, "base", dump);
+      ok(concat(List.of("backup", "register", "--from", uri, "--name", "base", "--file", base.file(), "--position",
+          Long.toString(base.position()), "--gtid", base.gtid()), store));
+      for (int i = 0; i < 100; i++) {
+        source.exec("INSERT INTO shop.kv VALUES (" + i + ", " + i * i + ")");
+      }
+      source.load("shop", 900, 12);
+      Map<String, Object> made = Map.of("gtid", PitrFixture.gtidBinlogPos(source), "checksums",
+          PitrFixture.checksums(source));
+      source.exec("DELETE FROM shop.kv WHERE k < 90", "DROP TABLE shop.t");
+      source.flushLogs();
+      ok(concat(List.of("archive", "--binlog-dir", source.dataDir().toString(), "--index", source.indexFile().toString(),
+          "--to", uri, "--cursor", tmp.resolve("cursor.json").toString()), store, archiveKey));
+      return made;
     }
   }
 

@@ -26,9 +26,18 @@ final class ServeFixture {
    * No}: stopped; {@code Connecting}: lost its source and retrying); the status then.
    */
   static Map<String, String> awaitIoThread(MariaDbServer replica, String state) throws Exception {
+    return awaitStatus(replica, "Slave_IO_Running", state);
+  }
+
+  /** Polls SHOW SLAVE STATUS (bounded, 5 minutes) until the SQL thread is in {@code state}; the status then. */
+  static Map<String, String> awaitSqlThread(MariaDbServer replica, String state) throws Exception {
+    return awaitStatus(replica, "Slave_SQL_Running", state);
+  }
+
+  private static Map<String, String> awaitStatus(MariaDbServer replica, String column, String state) throws Exception {
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
     Map<String, String> status = slaveStatus(replica);
-    while (!state.equals(status.get("Slave_IO_Running")) && System.nanoTime() < deadline) {
+    while (!state.equals(status.get(column)) && System.nanoTime() < deadline) {
       Thread.onSpinWait();
       status = slaveStatus(replica);
     }

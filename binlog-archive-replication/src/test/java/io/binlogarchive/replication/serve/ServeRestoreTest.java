@@ -293,6 +293,27 @@ class ServeRestoreTest {
     }
   }
 
+  @Test
+  @DisplayName("relay-log mode: the fetched files placed as the replica's relay logs, its SQL thread stops UNTIL second T with the checksums at T")
+  void relayLogsToTime() throws Exception {
+    ArchiveReader reader = reader(encrypted, true);
+    RestorePlan plan = reader.plan("b1", RestoreTarget.time(t));
+    Path work = Files.createDirectories(tmp.resolve("relay"));
+    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin",
+        "--relay-log=relay-bin")) {
+      PitrFixture.load(replica, dump1);
+      RelayLogs relay = RelayLogs.place(reader.fetch(plan, replica.dataDir()), "relay-bin");
+      assertThat(relay.stopPosition()).isGreaterThan(4);
+      assertThat(relay.statements().get(1)).contains("UNTIL RELAY_LOG_FILE='" + relay.stopRelayLog() + "'");
+      replica.exec(relay.statements().toArray(String[]::new));
+      Map<String, String> status = ServeFixture.awaitSqlThread(replica, "No");
+      assertThat(status.get("Slave_SQL_Running")).isEqualTo("No");
+      assertThat(status.get("Last_SQL_Error")).isEmpty();
+      ServeFixture.stopReplica(replica);
+      assertThat(PitrFixture.checksums(replica)).isEqualTo(checksumsAtT);
+    }
+  }
+
   BinlogServer server(ArchiveReader reader, RestorePlan plan, Path spool, int port) throws java.io.IOException {
     return BinlogServer.builder().reader(reader).plan(plan).spool(spool)
         .listen(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port))
