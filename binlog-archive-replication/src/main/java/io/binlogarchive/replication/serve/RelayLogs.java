@@ -100,9 +100,29 @@ public final class RelayLogs {
       lines.append("./").append(name).append('\n');
     }
     Files.writeString(index, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
+    if (stop < 0) {
+      stop = lastNonTransactionalEvent(placed.get(placed.size() - 1));
+    }
     String stopName = String.format(Locale.ROOT, "%s.%06d", baseName, stopIndex + 1);
     return new RelayLogs(String.format(Locale.ROOT, "%s.%06d", baseName, 1), plan.startPosition(),
         stopName, stop, placed);
+  }
+
+  /**
+   * The offset of the file's closing ROTATE or STOP event, where {@code UNTIL} stops the SQL thread
+   * with every transaction applied (an {@code UNTIL} at the very end never triggers: the SQL thread
+   * moves on to the next, empty, relay log); -1 if the file does not end with one (a crashed file).
+   */
+  private static long lastNonTransactionalEvent(Path file) throws IOException {
+    long offset = -1;
+    int type = -1;
+    try (EventReader r = new EventReader(file, 4)) {
+      while (r.next()) {
+        offset = r.offset();
+        type = Events.type(r.buffer());
+      }
+    }
+    return type == Events.ROTATE || type == Events.STOP ? offset : -1;
   }
 
   /** @return the relay logs, in order */
@@ -115,14 +135,19 @@ public final class RelayLogs {
     return stopRelayLog;
   }
 
-  /** @return the position in {@link #stopRelayLog()} where it stops, or -1 at the end of the relay logs */
+  /**
+   * @return the position in {@link #stopRelayLog()} where it stops (for the latest point, its
+   *     closing ROTATE or STOP event), or -1 if it cannot stop by itself (the last file was left by
+   *     a crash): then wait for "Slave has read all relay log"
+   */
   public long stopPosition() {
     return stopPosition;
   }
 
   /**
    * @return {@code CHANGE MASTER TO} (a placeholder source: the I/O thread is never started) at the
-   *     plan's start, and {@code START SLAVE SQL_THREAD} with {@code UNTIL} at the target
+   *     plan's start, and {@code START SLAVE SQL_THREAD UNTIL} the target (for the latest point, the
+   *     last file's closing ROTATE or STOP), where the SQL thread stops by itself
    */
   public List<String> statements() {
     String change = "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=1, MASTER_USER='relay-log-mode',"

@@ -26,7 +26,7 @@ import java.util.Map;
 /**
  * Benchmark runner (not a unit test): the same archived workload of small OLTP transactions
  * restored into a fresh server (a) by {@code restore fetch} + {@code mariadb-binlog | mariadb} and
- * (b) by serve, with a serial and (c) a parallel replica; wall time from the start to the target
+ * (b) by serve, with a serial and (c) a parallel replica, (d) by relay-log mode; wall time from the start to the target
  * applied, the fetch included; every restored server's checksums must equal the source's.
  *
  * <p>{@code java -cp ... io.binlogarchive.replication.serve.ServeBenchmark WORKDIR [TRANSACTIONS]
@@ -94,6 +94,8 @@ public final class ServeBenchmark {
       rows.add(String.format(Locale.ROOT, "round %d  serve, parallel replica (2) : %6.1f s", round,
           serve(reader, plan, dump, work.resolve("serve-par-" + round), expected, "--slave-parallel-threads=2",
               "--slave-parallel-mode=optimistic")));
+      rows.add(String.format(Locale.ROOT, "round %d  fetch --as-relay-log        : %6.1f s", round,
+          relay(reader, plan, dump, work.resolve("relay-" + round), expected)));
     }
     System.out.printf(Locale.ROOT, "%d transactions, %.1f MB of binlog, restored servers with"
         + " innodb_flush_log_at_trx_commit=%d; wall time from start to target applied, fetch included:%n", transactions,
@@ -140,6 +142,28 @@ public final class ServeBenchmark {
       double s = (System.nanoTime() - t0) / 1e9;
       ServeFixture.stopReplica(target);
       check(PitrFixture.checksums(target), expected, "serve");
+      return s;
+    }
+  }
+
+  static double relay(ArchiveReader reader, RestorePlan plan, Path dump, Path dir, Map<String, Long> expected)
+      throws Exception {
+    try (MariaDbServer target = MariaDbServer.start(dir.resolve("server"), target("--relay-log=relay-bin"))) {
+      PitrFixture.load(target, dump);
+      long t0 = System.nanoTime();
+      RelayLogs relay = RelayLogs.place(reader.fetch(plan, target.dataDir()), "relay-bin");
+      target.exec(relay.statements().toArray(String[]::new));
+      Map<String, String> status = ServeFixture.slaveStatus(target);
+      while (!"No".equals(status.get("Slave_SQL_Running"))) {
+        Thread.sleep(20); // a benchmark's poll, light on the 2 cores the server needs
+        status = ServeFixture.slaveStatus(target);
+      }
+      double s = (System.nanoTime() - t0) / 1e9;
+      if (!"No".equals(status.get("Slave_SQL_Running")) || !status.get("Last_SQL_Error").isEmpty()) {
+        throw new IllegalStateException("relay-log mode did not finish: " + status);
+      }
+      ServeFixture.stopReplica(target);
+      check(PitrFixture.checksums(target), expected, "relay");
       return s;
     }
   }

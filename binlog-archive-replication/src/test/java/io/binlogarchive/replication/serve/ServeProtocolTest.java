@@ -246,6 +246,30 @@ class ServeProtocolTest {
   }
 
   @Test
+  @DisplayName("relay-log placement of the latest point: the files renamed and indexed, UNTIL the last file's closing ROTATE; an existing index is refused")
+  void relayLogPlacement() throws Exception {
+    RestorePlan plan = reader.planFrom("mysql-bin.000002", 4, RestoreTarget.latest());
+    Path dir = tmp.resolve("relay-data");
+    RelayLogs relay = RelayLogs.place(reader.fetch(plan, dir), "relay-bin");
+    assertThat(relay.files()).extracting(p -> p.getFileName().toString())
+        .containsExactly("relay-bin.000001", "relay-bin.000002", "relay-bin.000003", "relay-bin.000004");
+    assertThat(Files.readString(dir.resolve("relay-bin.index")))
+        .isEqualTo("./relay-bin.000001\n./relay-bin.000002\n./relay-bin.000003\n./relay-bin.000004\n");
+    assertThat(Files.mismatch(dir.resolve("relay-bin.000004"), binlogs.resolve("mysql-bin.000005"))).isEqualTo(-1L);
+    byte[] last = Files.readAllBytes(binlogs.resolve("mysql-bin.000005"));
+    List<Long> offsets = eventOffsets(last);
+    long rotate = offsets.get(offsets.size() - 1);
+    assertThat(last[(int) rotate + 4]).isEqualTo((byte) Events.ROTATE);
+    assertThat(relay.stopPosition()).isEqualTo(rotate);
+    assertThat(relay.statements()).containsExactly(
+        "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=1, MASTER_USER='relay-log-mode', MASTER_USE_GTID=no,"
+            + " RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=4",
+        "START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000004', RELAY_LOG_POS=" + rotate);
+    assertThatThrownBy(() -> RelayLogs.place(reader.fetch(plan, dir), "relay-bin")).isInstanceOf(IOException.class)
+        .hasMessageContaining("relay-bin.index exists");
+  }
+
+  @Test
   @DisplayName("COM_BINLOG_DUMP_GTID's encoded GTID set (MySQL) is read as the set of transactions to skip")
   void mysqlGtidSet() {
     String uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
