@@ -57,7 +57,12 @@ final class ServeCommand {
     }
     RestoreTarget target = target(a);
     InetSocketAddress listen = listen(a.required("--listen"));
-    Duration timeout = RestoreCommands.age(a.get("--timeout", "6h"));
+    Duration timeout;
+    try {
+      timeout = RestoreCommands.age(a.get("--timeout", "6h"));
+    } catch (Args.UsageException e) {
+      throw new Args.UsageException("--timeout must be like 6h, 90m or PT2H, got '" + a.get("--timeout") + "'");
+    }
     URI applyTo = a.has("--apply-to") ? applyUri(a.get("--apply-to")) : null;
     if (applyTo == null && !a.has("--password-file")) {
       throw new Args.UsageException("restore serve needs --password-file F (the password the replica logs in"

@@ -152,6 +152,10 @@ class ServeCliTest {
     MainTest.Result listen = MainTest.run("restore", "serve", "--from", "file://" + tmp, "--backup", "b",
         "--listen", "3307", "--password-file", "x");
     assertThat(listen.err()).contains("--listen must be HOST:PORT");
+    MainTest.Result timeout = MainTest.run("restore", "serve", "--from", "file://" + tmp, "--backup", "b",
+        "--listen", "127.0.0.1:3307", "--password-file", "x", "--timeout", "soon");
+    assertThat(timeout.code()).isEqualTo(2);
+    assertThat(timeout.err()).contains("--timeout must be like 6h");
   }
 
   static MainTest.Result ok(String... args) {

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *     .user("repl").password(Files.readAllBytes(passwordFile))
  *     .build()) {
  *   server.start();
- *   // on the restored server: CHANGE MASTER TO ...; START SLAVE (see changeMaster)
+ *   server.replicaStatements(null, false).forEach(System.out::println); // CHANGE MASTER TO ...; START SLAVE
  *   ServePosition end = server.awaitTarget(Duration.ofHours(1));
  * }
  * }</pre>

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.binlogarchive.ArchiveReader;
 import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.Fixtures;
 import io.binlogarchive.RestoreFixture;
 import io.binlogarchive.RestorePlan;
 import io.binlogarchive.RestoreTarget;
