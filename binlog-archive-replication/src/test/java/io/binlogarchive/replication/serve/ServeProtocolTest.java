@@ -99,6 +99,8 @@ class ServeProtocolTest {
               .hasMessageContaining("1193").hasMessageContaining("no_such_thing");
           assertThatThrownBy(() -> c.query("DROP TABLE shop.t")).isInstanceOf(TestClient.QueryError.class)
               .hasMessageContaining("1235").hasMessageContaining("DROP TABLE shop.t");
+          assertThatThrownBy(() -> c.query("SET PASSWORD FOR repl = PASSWORD('hunter2')"))
+              .isInstanceOf(TestClient.QueryError.class).hasMessageContaining("1235").hasMessageNotContaining("hunter2");
         }
       }
     }
