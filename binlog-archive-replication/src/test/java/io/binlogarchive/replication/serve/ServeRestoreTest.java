@@ -294,6 +294,35 @@ class ServeRestoreTest {
   }
 
   @Test
+  @DisplayName("a replica connected by GTID, cut off mid-stream and killed with SIGKILL, restarts, reconnects and reaches T exactly")
+  void replicaCrashMidStream() throws Exception {
+    ArchiveReader reader = reader(plain, false);
+    RestorePlan plan = reader.plan("b1", RestoreTarget.time(t));
+    Path work = Files.createDirectories(tmp.resolve("crash"));
+    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin");
+        BinlogServer server = server(reader, plan, work.resolve("spool"), 0);
+        CuttingProxy proxy = new CuttingProxy(server.address(), 200_000)) {
+      PitrFixture.load(replica, dump1);
+      List<String> statements = new java.util.ArrayList<>(server.replicaStatements(ServeFixture.PASSWORD, true));
+      statements.set(1, statements.get(1).replace("MASTER_PORT=" + server.address().getPort(),
+          "MASTER_PORT=" + proxy.port()) + ", MASTER_CONNECT_RETRY=1");
+      replica.exec(statements.toArray(String[]::new));
+      proxy.awaitCut();
+      Map<String, String> status = ServeFixture.awaitIoThread(replica, "Connecting");
+      assertThat(status.get("Slave_IO_Running")).isEqualTo("Connecting");
+      assertThat(replica.kill()).isEqualTo(137);
+      proxy.heal();
+      replica.restart(); // the slave threads start again by themselves and reconnect by GTID
+      ServePosition at = server.awaitTarget(Duration.ofMinutes(5));
+      assertThat(ServeFixture.awaitApplied(replica, at)).isNotNull().isNotNegative();
+      status = ServeFixture.slaveStatus(replica);
+      assertThat(status.get("Last_SQL_Error")).isEmpty();
+      ServeFixture.stopReplica(replica);
+      assertThat(PitrFixture.checksums(replica)).isEqualTo(checksumsAtT);
+    }
+  }
+
+  @Test
   @DisplayName("relay-log mode: the fetched files placed as the replica's relay logs, its SQL thread stops UNTIL second T with the checksums at T")
   void relayLogsToTime() throws Exception {
     ArchiveReader reader = reader(encrypted, true);
