@@ -271,6 +271,31 @@ class ServeProtocolTest {
   }
 
   @Test
+  @DisplayName("a file a crash tore inside an event is read up to its last complete event (its sidecar's end), and named when read past it")
+  void tornTail() throws Exception {
+    byte[] whole = Files.readAllBytes(binlogs.resolve("mysql-bin.000002"));
+    List<Long> offsets = eventOffsets(whole);
+    long lastWhole = offsets.get(offsets.size() - 3);
+    Path torn = tmp.resolve("torn.000002");
+    Files.write(torn, java.util.Arrays.copyOf(whole, (int) lastWhole + 10));
+    int events = 0;
+    try (EventReader r = new EventReader(torn, 4, lastWhole)) {
+      while (r.next()) {
+        events++;
+      }
+      assertThat(r.end()).isEqualTo(lastWhole);
+    }
+    assertThat(events).isEqualTo(offsets.size() - 3);
+    assertThatThrownBy(() -> {
+      try (EventReader r = new EventReader(torn, 4)) {
+        while (r.next()) {
+          r.length();
+        }
+      }
+    }).isInstanceOf(IOException.class).hasMessageContaining("torn.000002").hasMessageContaining("offset " + lastWhole);
+  }
+
+  @Test
   @DisplayName("COM_BINLOG_DUMP_GTID's encoded GTID set (MySQL) is read as the set of transactions to skip")
   void mysqlGtidSet() {
     String uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
