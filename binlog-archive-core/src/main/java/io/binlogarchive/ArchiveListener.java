@@ -1,12 +1,16 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.StoreLease;
 import java.time.Duration;
 
 /**
  * Hears what an {@link Archiver} does, for schedulers, progress displays and metrics. Every method
  * has a no-op default; events come in pairs (started, then archived, skipped or failed). A
- * listener is called from the archiver's threads and must be thread-safe; whatever it throws is
- * logged and ignored, never allowed into the pipeline.
+ * listener is called from the archiver's threads and must be thread-safe; whatever exception it
+ * throws is logged and ignored, never allowed into the pipeline. An {@link Error} it throws is not
+ * caught: it ends the run, and ends a {@linkplain Archiver#start() started} archiver.
  */
 public interface ArchiveListener {
 

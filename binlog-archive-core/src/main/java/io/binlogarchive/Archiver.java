@@ -1,5 +1,21 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.crypto.AesGcmTransform;
+import io.binlogarchive.internal.ArchiveLayout;
+import io.binlogarchive.internal.agent.AgentSupport;
+import io.binlogarchive.internal.agent.BinlogRotator;
+import io.binlogarchive.internal.agent.DirectoryWatch;
+import io.binlogarchive.internal.agent.SafeListener;
+import io.binlogarchive.internal.pipeline.ArchivePipeline;
+import io.binlogarchive.internal.pipeline.PipelineSettings;
+import io.binlogarchive.internal.pipeline.TokenBucket;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.CursorStore;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.StoreLease;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -8,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -32,6 +49,7 @@ import org.slf4j.LoggerFactory;
  * {@link #runOnce()} may be called repeatedly (by a scheduler), but not concurrently.
  */
 public final class Archiver implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
 
   /** What a run does with each file. */
   public enum Mode {
@@ -43,31 +61,33 @@ public final class Archiver implements AutoCloseable {
     SHADOW
   }
 
-  final BinlogSource source;
-  final Sink sink;
-  final CursorStore cursorStore;
-  final ArchiveLayout layout;
-  final String serverId;
-  final List<Transform> transforms;
-  final Verifier verifier;
-  final RetryPolicy retryPolicy;
-  final ArchiveListener listener;
-  final int parallelism;
-  final int bufferSize;
-  final Mode mode;
-  final boolean failOnChecksumMismatch;
+  private final BinlogSource source;
+  private final Sink sink;
+  private final CursorStore cursorStore;
+  private final ArchiveLayout layout;
+  private final String serverId;
+  private final List<Transform> transforms;
+  private final Verifier verifier;
+  private final RetryPolicy retryPolicy;
+  private final ArchiveListener listener;
+  private final int parallelism;
+  private final int bufferSize;
+  private final Mode mode;
+  private final boolean failOnChecksumMismatch;
   /** Off only in the scanner-overhead benchmark: the sidecar then has no binlog section. */
-  final boolean scanEvents;
-  final boolean forceNewTimeline;
-  final Clock clock;
+  private final boolean scanEvents;
+  private final boolean forceNewTimeline;
+  private final Clock clock;
   final Duration pollInterval;
-  final TokenBucket bandwidth;
+  private final TokenBucket bandwidth;
   final BinlogRotator rotator;
-  final StoreLease lease;
+  private final StoreLease lease;
   private volatile Duration rotationDue;
   private final ArchivePipeline pipeline;
   private final AtomicBoolean stopRequested = new AtomicBoolean();
   private final Object wakeup = new Object();
+  /** Completed when the started agent's loop ends; see {@link #start()}. */
+  private final CompletableFuture<Void> agentStopped = new CompletableFuture<>();
   private boolean wakeupPending;
   private Thread agent;
   private boolean closed;
@@ -102,7 +122,9 @@ public final class Archiver implements AutoCloseable {
     this.rotator = b.rotateAfter == null ? null
         : new BinlogRotator(b.rotateDataSource, b.rotateAfter, binlogDirectory(b.source), b.clock);
     this.lease = b.lease;
-    this.pipeline = new ArchivePipeline(this);
+    this.pipeline = new ArchivePipeline(new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
+        verifier, retryPolicy, listener, parallelism, bufferSize, mode, failOnChecksumMismatch, scanEvents,
+        forceNewTimeline, clock, bandwidth, lease, this::stopRequested));
   }
 
   /** @return a new builder */
@@ -118,7 +140,8 @@ public final class Archiver implements AutoCloseable {
    *
    * <p>In {@link Mode#ARCHIVE} on a {@link FileSystemSink} (not one wrapped in another sink), the
    * first run and then a run at most every 15 minutes first removes the temporary files that killed
-   * uploads left in this server's archive, once they have gone 15 minutes unmodified (see {@link
+   * uploads left in this server's archive, as soon as no writer holds them (where the file system
+   * refuses locks, once they have gone 15 minutes unmodified; see {@link
    * FileSystemSink#removeStaleParts(String, Duration)}). An agent standing by for the lease does not.
    *
    * @return what the run did; {@link RunSummary#failure()} holds the error that stopped it
@@ -129,7 +152,7 @@ public final class Archiver implements AutoCloseable {
       throw new IllegalStateException("archiver is closed");
     }
     if (lease != null) {
-      RunSummary standby = AgentSupport.standbyUnlessLeaseHeld(this);
+      RunSummary standby = AgentSupport.standbyUnlessLeaseHeld(pipeline.settings());
       if (standby != null) {
         return standby;
       }
@@ -151,9 +174,18 @@ public final class Archiver implements AutoCloseable {
    * in the caller, or after a rotation). A failed run is logged and reported to the listener; the
    * next one starts after the interval. {@link #close()} stops it gracefully.
    *
+   * <p>An {@link Error} (out of memory, a class that cannot be loaded, a failed assertion), whether
+   * a sink, the source or the listener throws it, ends the agent instead: it is logged, the listener
+   * hears it ({@link ArchiveListener#fileFailed} for the file it stopped, then {@link
+   * ArchiveListener#runFinished} with the error as the summary's failure), and the returned future
+   * completes exceptionally with it. The agent does not go on in a JVM that may be broken; the
+   * caller decides whether to exit or {@link #close()} and build a new archiver.
+   *
+   * @return completes normally when the agent stops after {@link #close()}, exceptionally with the
+   *     error that ended it otherwise; completing or cancelling it does not stop the agent
    * @throws IllegalStateException if already started or closed
    */
-  public synchronized void start() {
+  public synchronized CompletableFuture<Void> start() {
     if (closed) {
       throw new IllegalStateException("archiver is closed");
     }
@@ -164,6 +196,7 @@ public final class Archiver implements AutoCloseable {
     t.setDaemon(true);
     agent = t;
     t.start();
+    return agentStopped.copy();
   }
 
   /** Asks a started archiver to run now instead of waiting for the poll interval. */
@@ -175,40 +208,76 @@ public final class Archiver implements AutoCloseable {
   }
 
   private void agentLoop() {
-    Logger log = LoggerFactory.getLogger(Archiver.class);
-    DirectoryWatch watch = DirectoryWatch.start(source, this::wakeUp);
-    try {
+    Throwable fatal = null;
+    try (DirectoryWatch watch = DirectoryWatch.start(source, this::wakeUp)) {
       while (!stopRequested.get()) {
-        try {
-          runOnce();
-        } catch (RuntimeException e) {
-          log.error("archive run failed: {}", e.toString());
-        }
-        synchronized (wakeup) {
-          Duration due = rotationDue;
-          long deadline = System.nanoTime()
-              + (due != null && due.compareTo(pollInterval) < 0 ? due.toNanos() : pollInterval.toNanos());
-          while (!wakeupPending && !stopRequested.get()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-              break;
-            }
-            try {
-              TimeUnit.NANOSECONDS.timedWait(wakeup, left);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              return;
-            }
-          }
-          wakeupPending = false;
+        fatal = runReportingErrors();
+        if (fatal != null || !awaitNextRun()) {
+          break;
         }
       }
+    } catch (RuntimeException | Error e) {
+      fatal = e; // the watch could not start, or the wait itself failed
     } finally {
-      watch.close();
+      if (fatal == null) {
+        agentStopped.complete(null);
+      } else {
+        LOG.error("archive agent stopped by {}; no further runs until the archiver is built again", fatal.toString(),
+            fatal);
+        agentStopped.completeExceptionally(fatal);
+      }
     }
   }
 
-  boolean stopRequested() {
+  /**
+   * One run of the agent. A run that fails with an exception is logged (the pipeline already told
+   * the listener) and the agent goes on; an {@link Error} ends the agent.
+   *
+   * @return the error that must end the agent, or null
+   */
+  private Throwable runReportingErrors() {
+    try {
+      RunSummary s = runOnce();
+      // a file's error: the pipeline told the listener (fileFailed, runFinished) and logged it
+      return s.failure() instanceof Error e ? e : null;
+    } catch (RuntimeException e) {
+      LOG.error("archive run failed: {}", e.toString());
+      return null;
+    } catch (Error e) {
+      // thrown past the pipeline, e.g. by the listener or the cursor store: the run never finished
+      try {
+        listener.runFinished(new RunSummary(List.of(), Optional.empty(), e, null, Duration.ZERO));
+      } catch (RuntimeException | Error again) {
+        e.addSuppressed(again);
+      }
+      return e;
+    }
+  }
+
+  /** @return false if interrupted (the agent ends), true when the next run is due */
+  private boolean awaitNextRun() {
+    synchronized (wakeup) {
+      Duration due = rotationDue;
+      long deadline = System.nanoTime()
+          + (due != null && due.compareTo(pollInterval) < 0 ? due.toNanos() : pollInterval.toNanos());
+      while (!wakeupPending && !stopRequested.get()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(wakeup, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      wakeupPending = false;
+      return true;
+    }
+  }
+
+  private boolean stopRequested() {
     return stopRequested.get() || lease != null && !lease.isHeld();
   }
 
@@ -260,8 +329,7 @@ public final class Archiver implements AutoCloseable {
   }
 
   private static java.nio.file.Path binlogDirectory(BinlogSource source) {
-    return source instanceof IndexFileBinlogSource s ? s.directory()
-        : source instanceof JdbcBinlogSource j ? j.directory() : null;
+    return source.localDirectory().orElse(null);
   }
 
   @Override
@@ -301,6 +369,9 @@ public final class Archiver implements AutoCloseable {
     private javax.sql.DataSource preflightDataSource;
     private Preflight.OnProblem preflightOnProblem;
     private StoreLease lease;
+    // what the last build() handed over: an archiver owns (and closes) its cursor store and lease
+    private CursorStore ownedStore;
+    private StoreLease ownedLease;
 
     private Builder() {}
 
@@ -576,6 +647,9 @@ public final class Archiver implements AutoCloseable {
      * @throws IllegalArgumentException listing every missing or conflicting setting
      * @throws IOException if the cursor file cannot be opened
      * @throws ArchiveException if another archiver holds the cursor
+     * @throws IllegalStateException if the {@link #cursorStore(CursorStore) cursor store} or {@link
+     *     #lease(StoreLease) lease} was already handed to an archiver this builder built: each
+     *     archiver owns its own
      */
     public Archiver build() throws IOException {
       List<String> problems = new ArrayList<>();
@@ -613,12 +687,28 @@ public final class Archiver implements AutoCloseable {
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("invalid archiver settings: " + String.join("; ", problems));
       }
+      List<String> owned = new ArrayList<>();
+      if (cursorStore != null && cursorStore == ownedStore) {
+        owned.add("cursorStore");
+      }
+      if (lease != null && lease == ownedLease) {
+        owned.add("lease");
+      }
+      if (!owned.isEmpty()) {
+        throw new IllegalStateException("cannot build a second archiver from this builder: its "
+            + String.join(" and ", owned) + " belong to the archiver built before (which closes them); give"
+            + " this builder new ones (" + String.join(", ", owned.stream().map(o -> o + "(...)").toList())
+            + ") or use cursorFile, which each archiver opens for itself");
+      }
       if (preflightDataSource != null) {
         AgentSupport.preflight(preflightDataSource, preflightOnProblem,
             (rotateAfter == null ? Duration.ZERO : rotateAfter).plus(pollInterval).plus(retryPolicy.maxElapsed()));
       }
       CursorStore store = cursorStore != null ? cursorStore : CursorStore.file(cursorFile);
-      return new Archiver(this, store);
+      Archiver built = new Archiver(this, store);
+      ownedStore = cursorStore;
+      ownedLease = lease;
+      return built;
     }
   }
 }

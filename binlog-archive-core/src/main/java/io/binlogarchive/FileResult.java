@@ -1,5 +1,6 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogFile;
 import java.time.Duration;
 
 /**

@@ -1,5 +1,7 @@
 package io.binlogarchive;
 
+import io.binlogarchive.store.StoreLease;
+
 /**
  * A run did not start because another agent holds the archive's {@link StoreLease}: this agent is
  * standing by. Not an error in a high-availability pair; {@link Archiver#start()} just tries again

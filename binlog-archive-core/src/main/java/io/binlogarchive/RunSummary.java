@@ -1,5 +1,7 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.store.Cursor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

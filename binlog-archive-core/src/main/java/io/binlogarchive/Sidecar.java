@@ -1,5 +1,7 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogInfo;
+import io.binlogarchive.internal.Json;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;

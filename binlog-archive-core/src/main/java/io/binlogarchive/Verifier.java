@@ -1,9 +1,11 @@
 package io.binlogarchive;
 
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.internal.decode.ArtifactDecoder;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import java.io.IOException;
-import java.io.InputStream;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.util.List;
 import java.util.Objects;
 
@@ -86,14 +88,16 @@ public interface Verifier {
   /**
    * {@link #storeChecksums()}, then downloads the artifact, hashes it, decodes it (decrypts and
    * decompresses) and compares the plaintext's size and SHA-256 with the local file's. Doubles the
-   * traffic; proves the artifact restores.
+   * traffic; proves the artifact restores. Decoding stops one byte past the local file's size, so
+   * an artifact that inflates beyond it fails at once with an {@link IntegrityException}.
    *
    * @return the verifier
    */
   static Verifier readBack() {
     return upload -> {
       storeChecksums().verify(upload);
-      ReadBack r = ReadBack.of(upload.sink(), upload.key(), upload.transforms());
+      ReadBack r = ReadBack.of(upload.sink(), upload.key(), binlogName(upload.key(), upload.transforms()),
+          upload.transforms(), upload.plaintextSize());
       if (!r.artifactSha256().equals(upload.artifactSha256()) || r.artifactSize() != upload.artifactSize()) {
         throw new IntegrityException(
             "read-back of " + upload.key() + " gave " + r.artifactSize() + " bytes with SHA-256 " + r.artifactSha256()
@@ -110,31 +114,29 @@ public interface Verifier {
 
   /** Downloads and decodes one artifact, hashing both forms. */
   record ReadBack(long artifactSize, String artifactSha256, long plaintextSize, String plaintextSha256) {
-    static ReadBack of(Sink sink, String key, List<Transform> transforms) throws IOException {
-      MessageDigest artifactDigest = Digests.sha256();
-      MessageDigest plainDigest = Digests.sha256();
-      CountingInputStream counted;
-      long plain = 0;
-      try (InputStream raw = sink.open(key)) {
-        counted = new CountingInputStream(new DigestInputStream(raw, artifactDigest));
-        InputStream in = counted;
-        for (int i = transforms.size() - 1; i >= 0; i--) {
-          in = transforms.get(i).unwrap(in);
-        }
-        try (InputStream decoded = in) {
-          byte[] buf = new byte[1 << 16];
-          int n;
-          while ((n = decoded.read(buf)) > 0) {
-            plainDigest.update(buf, 0, n);
-            plain += n;
-          }
-          // drain anything after the codec's end of frame so the artifact hash covers every byte
-          while ((n = counted.read(buf)) > 0) {
-            // counted and hashed by the wrappers
-          }
-        }
-      }
-      return new ReadBack(counted.count(), Digests.hex(artifactDigest.digest()), plain, Digests.hex(plainDigest.digest()));
+    /**
+     * Decodes through the read side's one decode path, which stops one byte past {@code
+     * declaredSize}: an artifact inflating beyond it is an {@link IntegrityException}.
+     *
+     * @param file the binlog's name, for errors
+     * @param declaredSize the binlog's size
+     */
+    public static ReadBack of(Sink sink, String key, String file, List<Transform> transforms, long declaredSize)
+        throws IOException {
+      ArtifactDecoder.Decoded d = ArtifactDecoder.read(sink, key, file, transforms, declaredSize, null, true);
+      return new ReadBack(d.artifactBytes(), d.artifactSha256(), d.plaintextBytes(), d.plaintextSha256());
     }
+  }
+
+  /** @return the binlog's name from an artifact key: its last segment without the transforms' extensions */
+  private static String binlogName(String key, List<Transform> transforms) {
+    String name = key.substring(key.lastIndexOf('/') + 1);
+    for (int i = transforms.size() - 1; i >= 0; i--) {
+      String ext = transforms.get(i).extension();
+      if (!ext.isEmpty() && name.endsWith(ext)) {
+        name = name.substring(0, name.length() - ext.length());
+      }
+    }
+    return name;
   }
 }

@@ -1,5 +1,13 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.testing.TestArchive;
 import static io.binlogarchive.ArchiverTest.names;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -60,14 +68,14 @@ class ArchiverRetryTest {
     }
 
     @Override
-    void beforeCommit(String key) {
+    public void beforeCommit(String key) {
       if (!failAfterCommit && commits.incrementAndGet() <= commitFailures) {
         throw new StoreException("commit " + key + " failed (#" + commits.get() + ")", retryable, null);
       }
     }
 
     @Override
-    void afterCommit(String key, StoredObject stored) {
+    public void afterCommit(String key, StoredObject stored) {
       if (failAfterCommit && commits.incrementAndGet() <= commitFailures) {
         throw new StoreException("commit " + key + ": connection reset before the answer", retryable, null);
       }

@@ -1,5 +1,20 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.crypto.DataKey;
+import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.crypto.StaticKeyProvider;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.FileSystemSinkTest;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoreLease;
+import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.testing.SinkCompatibilityKit;
+import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -43,6 +58,32 @@ class ArchiverTest {
   }
 
   @Test
+  @DisplayName("a builder used twice builds a second working archiver, but never hands one lease to two archivers")
+  void builderReuse() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 13);
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+    Archiver.Builder b = builder(binlogs, sink);
+    try (Archiver first = b.build()) {
+      assertThat(first.runOnce().archivedCount()).isEqualTo(12);
+    }
+    try (Archiver second = b.build()) {
+      RunSummary s = second.runOnce();
+      assertThat(s.failure()).isNull();
+      assertThat(s.archivedCount()).isZero();
+      assertThat(second.cursor()).get().extracting(Cursor::lastSyncedFile).isEqualTo("mysql-bin.000012");
+    }
+    StoreLease lease = StoreLease.builder(sink, StoreLease.keyFor("prod", "db1")).heartbeat(false).build();
+    try (Archiver withLease = b.lease(lease).build()) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(b::build)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("lease")
+          .hasMessageContaining("archiver built before");
+      assertThat(withLease.runOnce().failure()).isNull();
+      assertThat(lease.isHeld()).as("the refused build left the first archiver's lease alone").isTrue();
+    }
+  }
+
+  @Test
   @DisplayName("archives every closed binlog but the active one, in order, and moves the cursor to the last")
   void archivesChain() throws Exception {
     Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 13);
@@ -68,7 +109,7 @@ class ArchiverTest {
   }
 
   @Test
-  @DisplayName("removes the stale temporary files of killed uploads in its own archive, and only those, before it archives")
+  @DisplayName("removes the temporary files of killed uploads in its own archive, whatever their age, and only those, before it archives")
   void removesStaleParts() throws Exception {
     Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 3);
     FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
@@ -91,7 +132,7 @@ class ArchiverTest {
       assertThat(archiver.runOnce().succeeded()).isTrue();
     }
     assertThat(stale).as("unmodified for 16 minutes").doesNotExist();
-    assertThat(fresh).as("unmodified for 14 minutes").exists();
+    assertThat(fresh).as("unmodified for 14 minutes, but no writer holds it").doesNotExist();
     assertThat(otherServer).as("another server's archive").exists();
   }
 
@@ -251,7 +292,7 @@ class ArchiverTest {
       List<String> sidecarOrder = Collections.synchronizedList(new ArrayList<>());
       Sink sink = new TestArchive.DelegatingSink(FileSystemSink.of(tmp.resolve("archive"))) {
         @Override
-        void beforeCommit(String key) throws IOException {
+        public void beforeCommit(String key) throws IOException {
           if (key.endsWith("mysql-bin.000001.zst")) {
             try {
               assertThat(laterDone.await(60, java.util.concurrent.TimeUnit.SECONDS))
@@ -263,7 +304,7 @@ class ArchiverTest {
         }
 
         @Override
-        void afterCommit(String key, StoredObject stored) {
+        public void afterCommit(String key, StoredObject stored) {
           if (key.endsWith(".json")) {
             sidecarOrder.add(key.substring(key.lastIndexOf('/') + 1));
             if (key.matches(".*mysql-bin\\.00000[234]\\.json")) {
@@ -347,7 +388,7 @@ class ArchiverTest {
       AtomicInteger written = new AtomicInteger();
       Sink sink = new TestArchive.DelegatingSink(fs) {
         @Override
-        void beforeWrite(String key, int len) {
+        public void beforeWrite(String key, int len) {
           written.addAndGet(len);
         }
       };

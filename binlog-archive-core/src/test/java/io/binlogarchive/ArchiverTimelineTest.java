@@ -1,5 +1,11 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

@@ -1,5 +1,13 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogScanner;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.internal.Json;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.CursorStore;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.testing.TestArchive;
 import static io.binlogarchive.ArchiverTest.names;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,5 +1,12 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.internal.pipeline.ThrottledOutputStream;
+import io.binlogarchive.internal.pipeline.TokenBucket;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.spi.ForwardingSink;
+import io.binlogarchive.testing.Fixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,13 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.CursorStore;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.testing.TestArchive;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -76,17 +84,17 @@ public final class CrashChild {
     }
 
     @Override
-    void beforeWrite(String key, int len) {
+    public void beforeWrite(String key, int len) {
       step("write " + key + " " + len);
     }
 
     @Override
-    void beforeCommit(String key) {
+    public void beforeCommit(String key) {
       step("commit " + key);
     }
 
     @Override
-    void afterCommit(String key, StoredObject stored) {
+    public void afterCommit(String key, StoredObject stored) {
       step("committed " + key);
     }
   }

@@ -1,5 +1,10 @@
 package io.binlogarchive;
 
+import io.binlogarchive.internal.Json;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;

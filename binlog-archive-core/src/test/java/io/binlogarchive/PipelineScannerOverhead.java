@@ -1,5 +1,8 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.store.FileSystemSink;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

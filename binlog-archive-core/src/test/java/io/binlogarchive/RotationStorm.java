@@ -1,5 +1,10 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.CountingSink;
+import io.binlogarchive.testing.MariaDbServer;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;

@@ -1,5 +1,6 @@
 package io.binlogarchive;
 
+import io.binlogarchive.testing.MariaDbServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

@@ -1,5 +1,7 @@
 package io.binlogarchive;
 
+import io.binlogarchive.restore.ArchiveCatalog;
+import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;

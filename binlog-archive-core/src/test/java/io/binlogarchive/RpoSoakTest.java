@@ -1,5 +1,12 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.internal.Digests;
+import io.binlogarchive.restore.ArchiveCatalog;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

@@ -1,5 +1,24 @@
 package io.binlogarchive;
 
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.binlog.BinlogInfo;
+import io.binlogarchive.binlog.BinlogScanner;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.binlog.GtidSet;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.internal.binlog.BinlogNames;
+import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.restore.BaseBackup;
+import io.binlogarchive.restore.FetchResult;
+import io.binlogarchive.restore.PitrFixture;
+import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.restore.RestoreTarget;
+import io.binlogarchive.restore.VerifyOptions;
+import io.binlogarchive.restore.VerifyReport;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

@@ -3,12 +3,12 @@ package io.binlogarchive.examples;
 import com.sun.net.httpserver.HttpServer;
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogFile;
-import io.binlogarchive.Cursor;
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.store.Cursor;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.Preflight;
 import io.binlogarchive.RunSummary;
-import io.binlogarchive.StoreLease;
+import io.binlogarchive.store.StoreLease;
 import io.binlogarchive.micrometer.MicrometerArchiveListener;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -22,21 +22,52 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import javax.sql.DataSource;
+import picocli.CommandLine.Option;
 
 /**
  * The {@code archive} options for running as a long-lived agent: bounded binlog age, preflight,
  * bandwidth and memory limits, a lease, Prometheus metrics, and a health line per run.
  */
 final class AgentOptions implements AutoCloseable {
-  static final Set<String> VALUED = Set.of("--max-binlog-age", "--jdbc-url", "--preflight", "--metrics-port",
-      "--metrics-bind", "--max-upload-rate", "--memory-budget", "--lease-ttl", "--lease-holder");
-  static final String USAGE = String.join("\n",
-      "          [--jdbc-url URL [--max-binlog-age SECONDS] [--preflight warn|refuse]]",
-      "          [--max-upload-rate BYTES_PER_S] [--memory-budget BYTES] [--metrics-port N [--metrics-bind ADDR]]",
-      "          [--lease-ttl SECONDS [--lease-holder ID]]");
+  /** The agent options of {@code archive}, a picocli mixin. */
+  static final class Flags {
+    @Option(names = "--jdbc-url", paramLabel = "URL",
+        description = "the server, for rotation by age and the preflight (password: --jdbc-password-file or "
+            + UrlDataSource.PASSWORD_ENV + ")")
+    String jdbcUrl;
+
+    @Option(names = "--jdbc-password-file", paramLabel = "F", description = "the database password, in a file")
+    String jdbcPasswordFile;
+
+    @Option(names = "--max-binlog-age", paramLabel = "SECONDS",
+        description = "FLUSH BINARY LOGS when the active binlog is older (needs --jdbc-url)")
+    Integer maxBinlogAge;
+
+    @Option(names = "--preflight", paramLabel = "warn|refuse", description = "what a problem in the server's settings does")
+    String preflight;
+
+    @Option(names = "--max-upload-rate", paramLabel = "BYTES_PER_S", description = "upload bandwidth limit")
+    Long maxUploadRate;
+
+    @Option(names = "--memory-budget", paramLabel = "BYTES", description = "bound on the buffers of files in flight")
+    Long memoryBudget;
+
+    @Option(names = "--metrics-port", paramLabel = "N", description = "serve Prometheus metrics on this port")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-bind", paramLabel = "ADDR", description = "the metrics address (default 127.0.0.1)")
+    String metricsBind;
+
+    @Option(names = "--lease-ttl", paramLabel = "SECONDS",
+        description = "take a lease in the store, so only one agent archives")
+    Integer leaseTtl;
+
+    @Option(names = "--lease-holder", paramLabel = "ID", description = "this agent's name in the lease")
+    String leaseHolder;
+  }
 
   private final MicrometerArchiveListener metrics;
   private final PrometheusMeterRegistry registry;
@@ -56,77 +87,71 @@ final class AgentOptions implements AutoCloseable {
    *
    * @param progress told of every event first
    * @param last told of every event after the metrics and the health line
+   * @param env where the {@code --jdbc-url} password may be ({@value UrlDataSource#PASSWORD_ENV})
    */
-  static AgentOptions apply(Args a, Archiver.Builder b, Targets.Target target, String serverId, ArchiveListener progress,
-      ArchiveListener last, PrintStream err) throws IOException {
-    DataSource ds = a.has("--jdbc-url") ? new UrlDataSource(a.get("--jdbc-url")) : null;
-    if (a.has("--max-binlog-age")) {
+  static AgentOptions apply(Flags a, Archiver.Builder b, Targets.Target target, String serverId, ArchiveListener progress,
+      ArchiveListener last, PrintStream err, Function<String, String> env) throws IOException {
+    DataSource ds = UrlDataSource.fromOptions(a.jdbcUrl, a.jdbcPasswordFile, env, err);
+    if (a.maxBinlogAge != null) {
       if (ds == null) {
-        throw new Args.UsageException("--max-binlog-age needs --jdbc-url (it runs FLUSH BINARY LOGS)");
+        throw new UsageException("--max-binlog-age needs --jdbc-url (it runs FLUSH BINARY LOGS)");
       }
-      b.rotateWhenOlderThan(Duration.ofSeconds(a.intValue("--max-binlog-age", 0, 1, 86_400 * 7)), ds);
+      b.rotateWhenOlderThan(Duration.ofSeconds(CliOptions.range("--max-binlog-age", a.maxBinlogAge, 0, 1, 86_400 * 7)),
+          ds);
     }
     if (ds != null) {
-      String p = a.get("--preflight", "warn");
+      String p = a.preflight == null ? "warn" : a.preflight;
       b.preflight(ds, switch (p) {
         case "warn" -> Preflight.OnProblem.WARN;
         case "refuse" -> Preflight.OnProblem.REFUSE;
-        default -> throw new Args.UsageException("--preflight must be warn or refuse, got '" + p + "'");
+        default -> throw new UsageException("--preflight must be warn or refuse, got '" + p + "'");
       });
-    } else if (a.has("--preflight")) {
-      throw new Args.UsageException("--preflight needs --jdbc-url");
+    } else if (a.preflight != null) {
+      throw new UsageException("--preflight needs --jdbc-url");
     }
-    if (a.has("--max-upload-rate")) {
-      b.maxUploadBytesPerSecond(longValue(a, "--max-upload-rate"));
+    if (a.maxUploadRate != null) {
+      b.maxUploadBytesPerSecond(a.maxUploadRate);
     }
-    if (a.has("--memory-budget")) {
-      b.memoryBudget(longValue(a, "--memory-budget"));
+    if (a.memoryBudget != null) {
+      b.memoryBudget(a.memoryBudget);
     }
-    if (a.has("--lease-ttl")) {
+    if (a.leaseTtl != null) {
       StoreLease.Builder lb = StoreLease.builder(target.sink(), StoreLease.keyFor(target.prefix(), serverId))
-          .ttl(Duration.ofSeconds(a.intValue("--lease-ttl", 60, 1, 3600)));
-      if (a.has("--lease-holder")) {
-        lb.holderId(a.get("--lease-holder"));
+          .ttl(Duration.ofSeconds(CliOptions.range("--lease-ttl", a.leaseTtl, 60, 1, 3600)));
+      if (a.leaseHolder != null) {
+        lb.holderId(a.leaseHolder);
       }
       b.lease(lb.build());
     }
     MicrometerArchiveListener metrics = new MicrometerArchiveListener(Tags.of("server", serverId));
     PrometheusMeterRegistry registry = null;
     HttpServer http = null;
-    if (a.has("--metrics-port")) {
-      InetAddress bind = bindAddress(a.get("--metrics-bind", "127.0.0.1"));
+    if (a.metricsPort != null) {
+      InetAddress bind = bindAddress(a.metricsBind == null ? "127.0.0.1" : a.metricsBind);
       registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       metrics.bindTo(registry);
       try {
-        http = serve(registry, new InetSocketAddress(bind, a.intValue("--metrics-port", 0, 0, 65_535)));
+        http = serve(registry, new InetSocketAddress(bind, CliOptions.range("--metrics-port", a.metricsPort, 0, 0, 65_535)));
       } catch (IOException e) {
         registry.close();
-        throw new IOException("cannot serve metrics on " + bind.getHostAddress() + ":" + a.get("--metrics-port")
+        throw new IOException("cannot serve metrics on " + bind.getHostAddress() + ":" + a.metricsPort
             + ": " + Main.oneLine(e), e);
       }
       String host = bind instanceof java.net.Inet6Address ? "[" + bind.getHostAddress() + "]" : bind.getHostAddress();
       err.printf(Locale.ROOT, "binlog-archive: metrics on http://%s:%d/metrics%n", host, http.getAddress().getPort());
-    } else if (a.has("--metrics-bind")) {
-      throw new Args.UsageException("--metrics-bind goes with --metrics-port");
+    } else if (a.metricsBind != null) {
+      throw new UsageException("--metrics-bind goes with --metrics-port");
     }
     Health health = new Health(metrics, err);
     b.listener(new Fanout(List.of(progress, metrics, health, last)));
     return new AgentOptions(metrics, registry, http, health);
   }
 
-  private static long longValue(Args a, String name) {
-    try {
-      return Long.parseLong(a.get(name));
-    } catch (NumberFormatException e) {
-      throw new Args.UsageException(name + " must be a number, got '" + a.get(name) + "'");
-    }
-  }
-
   private static InetAddress bindAddress(String text) {
     try {
       return InetAddress.getByName(text);
     } catch (java.net.UnknownHostException e) {
-      throw new Args.UsageException("--metrics-bind must be an address of this host, e.g. 127.0.0.1 or 0.0.0.0, got '"
+      throw new UsageException("--metrics-bind must be an address of this host, e.g. 127.0.0.1 or 0.0.0.0, got '"
           + text + "'");
     }
   }

@@ -4,7 +4,7 @@ import com.google.cloud.NoCredentials;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
+import io.binlogarchive.store.Sink;
 import io.binlogarchive.gcs.GcsSink;
 
 /**
@@ -15,27 +15,28 @@ import io.binlogarchive.gcs.GcsSink;
 final class CloudSinks {
   private CloudSinks() {}
 
-  static Sink open(String scheme, String bucket, Args args) {
+  static Sink open(String scheme, String bucket, StoreSettings settings) {
     return switch (scheme) {
-      case "gs" -> gcs(bucket, args);
-      case "s3" -> S3Sinks.open(bucket, args);
-      default -> throw new Args.UsageException("unsupported scheme " + scheme);
+      case "gs" -> gcs(bucket, settings);
+      case "s3" -> S3Sinks.open(bucket, settings);
+      default -> throw new UsageException("unsupported scheme " + scheme);
     };
   }
 
-  private static Sink gcs(String bucket, Args args) {
+  private static Sink gcs(String bucket, StoreSettings settings) {
     // The client resumes a dropped chunk a few times; the sink's RetryPolicy owns the backoff.
     StorageOptions.Builder options =
         StorageOptions.http()
             .setRetrySettings(StorageOptions.getDefaultRetrySettings().toBuilder().setMaxAttempts(3).build());
-    String endpoint = args.get("--endpoint");
+    String endpoint = settings.endpoint();
     if (endpoint != null) {
       options.setHost(endpoint).setProjectId("test").setCredentials(NoCredentials.getInstance());
     }
     Storage storage = options.build().getService();
-    GcsSink.Builder b = GcsSink.builder().storage(storage).bucket(bucket).retryPolicy(RetryPolicy.defaults());
-    if (args.has("--kms-key-name")) {
-      b.kmsKeyName(args.get("--kms-key-name"));
+    GcsSink.Builder b = GcsSink.builder().storage(storage).bucket(bucket).retryPolicy(RetryPolicy.defaults())
+        .allowInsecureEndpoint(settings.allowInsecureEndpoint());
+    if (settings.gcsKmsKeyName() != null) {
+      b.kmsKeyName(settings.gcsKmsKeyName());
     }
     return b.build();
   }

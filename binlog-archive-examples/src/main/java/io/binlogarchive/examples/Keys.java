@@ -4,8 +4,8 @@ import com.google.auth.Credentials;
 import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.GoogleCredentials;
 import com.google.cloud.NoCredentials;
-import io.binlogarchive.KeyProvider;
-import io.binlogarchive.StaticKeyProvider;
+import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.crypto.StaticKeyProvider;
 import io.binlogarchive.gcs.GcpKmsKeyProvider;
 import java.io.IOException;
 import java.net.URI;
@@ -20,26 +20,32 @@ final class Keys {
   private Keys() {}
 
   /**
-   * The key provider the options ask for: a key file ({@code fileOption}, with {@code --key-id}),
-   * or a Cloud KMS key ({@code --gcp-kms-key}, with {@code --gcp-kms-endpoint}); null for none.
+   * The key provider the KEY options ask for: a key file (with {@code --key-id}) or a Cloud KMS key
+   * ({@code --gcp-kms-key}, with {@code --gcp-kms-endpoint}); null for none. {@code --kms-key-id}
+   * (AWS KMS) is checked here against the others and built by {@link S3Sinks#kms}.
    *
-   * @param fileOption {@code --encrypt-key-file} (archive) or {@code --key-file} (read side)
+   * @param fileOption how the command names the key file in messages: {@code --encrypt-key-file}
+   *     (archive) or {@code --key-file} (read side)
    */
-  static KeyProvider fromArgs(Args a, String fileOption, Function<String, String> env) {
-    if (a.has(fileOption) && a.has("--gcp-kms-key")) {
-      throw new Args.UsageException(fileOption + " and --gcp-kms-key exclude each other");
+  static KeyProvider fromOptions(CliOptions.Key k, String fileOption, boolean allowInsecureEndpoint,
+      Function<String, String> env) {
+    if (k.awsKmsKeyId != null && (k.filePath() != null || k.fileKeyId() != null || k.gcpName() != null)) {
+      throw new UsageException("--kms-key-id excludes " + fileOption + ", --key-id and --gcp-kms-key");
     }
-    if (a.has("--key-id") && !a.has(fileOption)) {
-      throw new Args.UsageException("--key-id goes with " + fileOption);
+    if (k.filePath() != null && k.gcpName() != null) {
+      throw new UsageException(fileOption + " and --gcp-kms-key exclude each other");
     }
-    if (a.has("--gcp-kms-endpoint") && !a.has("--gcp-kms-key")) {
-      throw new Args.UsageException("--gcp-kms-endpoint goes with --gcp-kms-key");
+    if (k.fileKeyId() != null && k.filePath() == null) {
+      throw new UsageException("--key-id goes with " + fileOption);
     }
-    if (a.has(fileOption)) {
-      return fromFile(a.get(fileOption), a.get("--key-id"));
+    if (k.gcpEndpoint() != null && k.gcpName() == null) {
+      throw new UsageException("--gcp-kms-endpoint goes with --gcp-kms-key");
     }
-    if (a.has("--gcp-kms-key")) {
-      return gcpKms(a.get("--gcp-kms-key"), a.get("--gcp-kms-endpoint"), env);
+    if (k.filePath() != null) {
+      return fromFile(k.filePath(), k.fileKeyId());
+    }
+    if (k.gcpName() != null) {
+      return gcpKms(k.gcpName(), k.gcpEndpoint(), allowInsecureEndpoint, env);
     }
     return null;
   }
@@ -62,10 +68,11 @@ final class Keys {
   /**
    * Client-side envelope encryption under a Cloud KMS CryptoKey. Credentials: the access token in
    * {@value #ACCESS_TOKEN_ENV} if set; otherwise none for a plain {@code http://} endpoint (an
-   * emulator or test server); otherwise Google Application Default Credentials.
+   * emulator or test server); otherwise Google Application Default Credentials. A plain {@code
+   * http://} endpoint that is not a loopback address needs {@code allowInsecure}.
    */
-  static KeyProvider gcpKms(String keyName, String endpoint, Function<String, String> env) {
-    GcpKmsKeyProvider.Builder b = GcpKmsKeyProvider.builder();
+  static KeyProvider gcpKms(String keyName, String endpoint, boolean allowInsecure, Function<String, String> env) {
+    GcpKmsKeyProvider.Builder b = GcpKmsKeyProvider.builder().allowInsecureEndpoint(allowInsecure);
     URI ep = null;
     try {
       b.keyName(keyName);
@@ -74,7 +81,7 @@ final class Keys {
         b.endpoint(ep);
       }
     } catch (IllegalArgumentException e) {
-      throw new Args.UsageException(e.getMessage());
+      throw new UsageException(e.getMessage());
     }
     return b.credentials(credentials(ep, env)).build();
   }

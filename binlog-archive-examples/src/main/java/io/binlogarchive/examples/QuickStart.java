@@ -1,10 +1,10 @@
 package io.binlogarchive.examples;
 
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogSource;
-import io.binlogarchive.FileSystemSink;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.RunSummary;
-import io.binlogarchive.Transform;
+import io.binlogarchive.codec.Transform;
 import java.nio.file.Path;
 
 /**

@@ -1,19 +1,20 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.ArchiveCatalog;
-import io.binlogarchive.ArchiveProblem;
-import io.binlogarchive.ArchiveReader;
-import io.binlogarchive.BaseBackup;
-import io.binlogarchive.FetchResult;
-import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.PruneResult;
-import io.binlogarchive.RestorePlan;
-import io.binlogarchive.RestoreTarget;
-import io.binlogarchive.RestoreWindow;
-import io.binlogarchive.RetentionPolicy;
+import io.binlogarchive.restore.ArchiveCatalog;
+import io.binlogarchive.restore.ArchiveProblem;
+import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.restore.BaseBackup;
+import io.binlogarchive.restore.FetchResult;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.restore.PruneResult;
+import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.restore.RestoreTarget;
+import io.binlogarchive.restore.RestoreWindow;
+import io.binlogarchive.restore.RetentionPolicy;
 import io.binlogarchive.Sidecar;
-import io.binlogarchive.VerifyOptions;
-import io.binlogarchive.VerifyReport;
+import io.binlogarchive.restore.VerifyOptions;
+import io.binlogarchive.restore.VerifyReport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -22,11 +23,13 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.function.Function;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * The read-side commands of the runner: {@code restore plan|fetch}, {@code verify}, {@code prune}
@@ -34,30 +37,27 @@ import java.util.function.Function;
  * 2026-11-22 10:00:00}.
  */
 final class RestoreCommands {
-  static final List<String> USAGE = List.of(
-      "  restore plan|fetch --from URI (--backup NAME | --start FILE:POS)",
-      "          [--until TIME | --until-gtid SET | --until-position FILE:POS] [--to-dir DIR]",
-      "          [--server-id ID] [KEY] [--parallelism N] [--sync] [--endpoint URL] [--region R]",
-      "  verify  --from URI [--full] [--all] [--state FILE] [--server-id ID] [KEY]",
-      "          KEY: --key-file F [--key-id ID] | --gcp-kms-key NAME [--gcp-kms-endpoint URL] | --kms-key-id ARN",
-      "  prune   --from URI (--keep-backups N | --max-age 7d|36h|PT12H) [--apply] [--server-id ID]",
-      "  backup  register --from URI --name N --file F --position P [--gtid SET] [--taken-at TIME]",
-      "          [--timeline T] [--server-id ID]",
-      "  backup  list --from URI [--server-id ID]");
-
-  private static final Set<String> COMMON = Set.of("--from", "--server-id", "--endpoint", "--region", "--key-file",
-      "--key-id", "--gcp-kms-key", "--gcp-kms-endpoint", "--kms-key-id", "--parallelism");
-
   private RestoreCommands() {}
 
-  static Set<String> valued(String... more) {
-    Set<String> s = new HashSet<>(COMMON);
-    s.addAll(List.of(more));
-    return s;
+  /** What every read-side command takes: the archive, the server, the store and the KEY. */
+  static final class ReadOptions {
+    @Option(names = "--from", required = true, paramLabel = "URI", description = "the archive")
+    String from;
+
+    @Option(names = "--server-id", paramLabel = "ID", description = "the server (default: the archive's only one)")
+    String serverId;
+
+    @Option(names = "--parallelism", paramLabel = "N", description = "downloads in flight (1..64, default 2)")
+    Integer parallelism;
+
+    @ArgGroup(exclusive = true, validate = false, heading = "KEY (to read encrypted artifacts):%n")
+    CliOptions.Key key;
+
+    @Mixin CliOptions.Store store;
   }
 
   /** The archive a command reads, and what to close after: the sink and any KMS client. */
-  record Opened(Targets.Target target, ArchiveReader reader, String serverId, S3Sinks.Kms kms)
+  record Opened(Targets.Target target, ArchiveReader reader, String serverId, AutoCloseable kms)
       implements AutoCloseable {
     @Override
     public void close() throws IOException {
@@ -65,7 +65,11 @@ final class RestoreCommands {
         target.sink().close();
       } finally {
         if (kms != null) {
-          kms.close();
+          try {
+            kms.close();
+          } catch (Exception e) {
+            // a KMS client that fails to close loses nothing
+          }
         }
       }
     }
@@ -76,20 +80,31 @@ final class RestoreCommands {
    * {@code --gcp-kms-key}, or {@code --kms-key-id} (AWS KMS: credentials and region as for S3, the
    * endpoint from the SDK's {@code AWS_ENDPOINT_URL_KMS} / {@code aws.endpointUrlKms}, as {@code
    * archive} does).
+   *
+   * @param listener told of each file fetched or verified
    */
-  static Opened open(Args a, PrintStream err, Function<String, String> env) throws IOException {
-    if (a.has("--kms-key-id") && (a.has("--key-file") || a.has("--key-id") || a.has("--gcp-kms-key"))) {
-      throw new Args.UsageException("--kms-key-id excludes --key-file, --key-id and --gcp-kms-key");
-    }
-    io.binlogarchive.KeyProvider keys = Keys.fromArgs(a, "--key-file", env);
-    Targets.Target target = Targets.open(a.required("--from"), a);
-    S3Sinks.Kms kms = null;
+  static Opened open(ReadOptions r, boolean sync, boolean allowUnencrypted, ArchiveReader.Listener listener,
+      Function<String, String> env) throws IOException {
+    CliOptions.Key k = CliOptions.Key.of(r.key);
+    KeyProvider keys = Keys.fromOptions(k, "--key-file", r.store.allowInsecureEndpoint, env);
+    Targets.Target target = Targets.open(r.from, r.store.settings());
+    AutoCloseable kms = null;
     try {
-      if (a.has("--kms-key-id")) {
-        kms = S3Sinks.kms(a);
-        keys = kms.keys();
+      if (k.awsKmsKeyId != null) {
+        S3Sinks.Kms aws = S3Sinks.kms(k.awsKmsKeyId, r.store.settings());
+        kms = aws;
+        keys = aws.keys();
       }
-      return open(a, err, target, keys, kms);
+      String serverId = serverId(r.serverId, target);
+      ArchiveReader.Builder b = ArchiveReader.builder().sink(target.sink()).prefix(target.prefix()).serverId(serverId)
+          .parallelism(CliOptions.range("--parallelism", r.parallelism, 2, 1, 64))
+          .syncFetchedFiles(sync)
+          .allowUnencrypted(allowUnencrypted)
+          .listener(listener);
+      if (keys != null) {
+        b.keyProvider(keys);
+      }
+      return new Opened(target, b.build(), serverId, kms);
     } catch (IOException | RuntimeException e) {
       try {
         new Opened(target, null, null, kms).close();
@@ -100,42 +115,71 @@ final class RestoreCommands {
     }
   }
 
-  private static Opened open(Args a, PrintStream err, Targets.Target target, io.binlogarchive.KeyProvider keys,
-      S3Sinks.Kms kms) throws IOException {
-    String serverId = a.get("--server-id");
-    if (serverId == null) {
-      List<String> ids = ArchiveCatalog.serverIds(target.sink(), target.prefix());
-      if (ids.size() == 1) {
-        serverId = ids.get(0);
-      } else if (ids.isEmpty()) {
-        serverId = "default";
-      } else {
-        throw new Args.UsageException("the archive holds several servers " + ids + "; choose one with --server-id");
+  /** {@code --server-id}, else the archive's only server ("default" for an empty archive). */
+  static String serverId(String given, Targets.Target target) throws IOException {
+    if (given != null) {
+      return given;
+    }
+    List<String> ids = ArchiveCatalog.serverIds(target.sink(), target.prefix());
+    if (ids.size() > 1) {
+      throw new UsageException("the archive holds several servers " + ids + "; choose one with --server-id");
+    }
+    return ids.isEmpty() ? "default" : ids.get(0);
+  }
+
+  /**
+   * Fetch and verify progress on stderr: one line per file, or a bar once {@link #bar} is set (on a
+   * terminal). Problems are always a line of their own.
+   */
+  static final class Progress implements ArchiveReader.Listener {
+    private final PrintStream err;
+    volatile TerminalProgress bar;
+
+    Progress(PrintStream err) {
+      this.err = err;
+    }
+
+    @Override
+    public void fileFetched(Sidecar s, Path file, boolean reused, Duration d) {
+      TerminalProgress b = bar;
+      if (b != null) {
+        b.step(s.size());
+        return;
+      }
+      double secs = Math.max(d.toNanos(), 1) / 1e9;
+      err.printf(Locale.ROOT, reused ? "kept    %s (already fetched and verified)%n"
+          : "fetched %s  %s  %.1f MB/s, SHA-256 verified%n", s.file(), Main.bytes(s.size()),
+          s.size() / 1e6 / secs);
+    }
+
+    @Override
+    public void fileVerified(Sidecar s, ArchiveProblem p) {
+      TerminalProgress b = bar;
+      if (b != null) {
+        b.step(s.size());
+      }
+      if (p != null) {
+        err.printf(Locale.ROOT, "PROBLEM %s: %s%n", s.file(), p.message());
       }
     }
-    ArchiveReader.Builder b = ArchiveReader.builder().sink(target.sink()).prefix(target.prefix()).serverId(serverId)
-        .parallelism(a.intValue("--parallelism", 2, 1, 64))
-        .syncFetchedFiles(a.has("--sync"))
-        .listener(new ArchiveReader.Listener() {
-          @Override
-          public void fileFetched(Sidecar s, Path file, boolean reused, Duration d) {
-            double secs = Math.max(d.toNanos(), 1) / 1e9;
-            err.printf(Locale.ROOT, reused ? "kept    %s (already fetched and verified)%n"
-                : "fetched %s  %s  %.1f MB/s, SHA-256 verified%n", s.file(), Main.bytes(s.size()),
-                s.size() / 1e6 / secs);
-          }
 
-          @Override
-          public void fileVerified(Sidecar s, ArchiveProblem p) {
-            if (p != null) {
-              err.printf(Locale.ROOT, "PROBLEM %s: %s%n", s.file(), p.message());
-            }
-          }
-        });
-    if (keys != null) {
-      b.keyProvider(keys);
+    /** What {@link #barOnTerminal} returns: closing it ends the bar. */
+    interface Bar {
+      void close();
     }
-    return new Opened(target, b.build(), serverId, kms);
+
+    /** Draws a bar from now on when stderr is a terminal; close what this returns. */
+    Bar barOnTerminal(String task, long total) {
+      if (!Main.isTerminal(err)) {
+        return () -> { };
+      }
+      TerminalProgress b = new TerminalProgress(task, total, err);
+      bar = b;
+      return () -> {
+        bar = null;
+        b.close();
+      };
+    }
   }
 
   static Instant time(String option, String text) {
@@ -145,7 +189,7 @@ final class RestoreCommands {
       try {
         return LocalDateTime.parse(text.replace(' ', 'T')).toInstant(ZoneOffset.UTC);
       } catch (DateTimeParseException e2) {
-        throw new Args.UsageException(option + " must be a UTC time like 2026-11-22T10:00:00Z or '2026-11-22 10:00:00',"
+        throw new UsageException(option + " must be a UTC time like 2026-11-22T10:00:00Z or '2026-11-22 10:00:00',"
             + " got '" + text + "'");
       }
     }
@@ -154,7 +198,7 @@ final class RestoreCommands {
   static String[] filePos(String option, String text) {
     int c = text.lastIndexOf(':');
     if (c <= 0 || !text.substring(c + 1).matches("\\d{1,18}")) {
-      throw new Args.UsageException(option + " must be FILE:POSITION, e.g. mysql-bin.000042:1234, got '" + text + "'");
+      throw new UsageException(option + " must be FILE:POSITION, e.g. mysql-bin.000042:1234, got '" + text + "'");
     }
     return new String[] {text.substring(0, c), text.substring(c + 1)};
   }
@@ -171,103 +215,214 @@ final class RestoreCommands {
       }
       return Duration.parse(text);
     } catch (DateTimeParseException | NumberFormatException e) {
-      throw new Args.UsageException("--max-age must be like 7d, 36h, 90m or PT12H, got '" + text + "'");
+      throw new UsageException("--max-age must be like 7d, 36h, 90m or PT12H, got '" + text + "'");
     }
   }
 
   // ---- restore --------------------------------------------------------------------------------
 
-  static int restore(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
-      throws IOException {
-    if (argv.length < 2 || !(argv[1].equals("plan") || argv[1].equals("fetch"))) {
-      throw new Args.UsageException("restore needs 'plan' or 'fetch'");
+  /** {@code restore}: groups {@code plan} and {@code fetch}. */
+  @Command(name = "restore", description = "Plans or fetches a point-in-time restore.",
+      synopsisSubcommandLabel = "(plan | fetch | serve)", subcommands = {Plan.class, Fetch.class, ServeCommand.class})
+  static final class Restore extends CliCommand {
+    @Override
+    int execute() {
+      throw needsSubcommand(spec);
     }
-    boolean fetch = argv[1].equals("fetch");
-    Args a = new Args(argv, 2, valued("--backup", "--start", "--until", "--until-gtid", "--until-position", "--to-dir",
-        "--as-relay-log"), Set.of("--sync"));
-    int targets = (a.has("--until") ? 1 : 0) + (a.has("--until-gtid") ? 1 : 0) + (a.has("--until-position") ? 1 : 0);
-    if (targets > 1) {
-      throw new Args.UsageException("give one of --until, --until-gtid, --until-position");
+  }
+
+  /** The options every {@code restore} command shares (the archive, start, target), and the planning. */
+  abstract static class Planning extends CliCommand {
+    @Mixin ReadOptions read;
+
+    @ArgGroup(exclusive = true, validate = false, heading = "Start (default: the newest base backup before the target,"
+        + " or the first archived file):%n")
+    Start start;
+
+    @ArgGroup(exclusive = true, validate = false, heading = "Target (default: everything archived):%n")
+    Until until;
+
+    static final class Start implements CliOptions.OneOf {
+      @Option(names = "--backup", paramLabel = "NAME", description = "start at this registered base backup")
+      String backup;
+
+      @Option(names = "--start", paramLabel = "FILE:POS", description = "start at this file and position")
+      String start;
     }
-    if (a.has("--backup") == a.has("--start")) {
-      throw new Args.UsageException("give either --backup NAME or --start FILE:POS");
+
+    static final class Until implements CliOptions.OneOf {
+      @Option(names = "--until", paramLabel = "TIME", description = "the last transaction at or before TIME (UTC)")
+      String time;
+
+      @Option(names = "--until-gtid", paramLabel = "SET", description = "up to and including this GTID set")
+      String gtid;
+
+      @Option(names = "--until-position", paramLabel = "FILE:POS", description = "up to this file and position")
+      String position;
     }
-    if (fetch && !a.has("--to-dir")) {
-      throw new Args.UsageException("restore fetch needs --to-dir DIR");
-    }
-    RestoreTarget target;
-    if (a.has("--until")) {
-      target = RestoreTarget.time(time("--until", a.get("--until")));
-    } else if (a.has("--until-gtid")) {
-      target = RestoreTarget.gtid(a.get("--until-gtid"));
-    } else if (a.has("--until-position")) {
-      String[] fp = filePos("--until-position", a.get("--until-position"));
-      target = RestoreTarget.position(fp[0], Long.parseLong(fp[1]));
-    } else {
-      target = RestoreTarget.latest();
-    }
-    Opened o = open(a, err, env);
-    try {
-      RestorePlan plan;
-      if (a.has("--backup")) {
-        plan = o.reader().plan(a.get("--backup"), target);
-      } else {
-        String[] fp = filePos("--start", a.get("--start"));
-        plan = o.reader().planFrom(fp[0], Long.parseLong(fp[1]), target);
+
+    RestoreTarget target() {
+      Until u = until == null ? new Until() : until;
+      int targets = (u.time != null ? 1 : 0) + (u.gtid != null ? 1 : 0) + (u.position != null ? 1 : 0);
+      if (targets > 1) {
+        throw new UsageException("give one of --until, --until-gtid, --until-position");
       }
-      if (!fetch) {
-        out.print(plan.describe());
+      if (u.time != null) {
+        return RestoreTarget.time(time("--until", u.time));
+      }
+      if (u.gtid != null) {
+        return RestoreTarget.gtid(u.gtid);
+      }
+      if (u.position != null) {
+        String[] fp = filePos("--until-position", u.position);
+        return RestoreTarget.position(fp[0], Long.parseLong(fp[1]));
+      }
+      return RestoreTarget.latest();
+    }
+
+    RestorePlan plan(ArchiveReader reader, RestoreTarget target) throws IOException {
+      Start s = start == null ? new Start() : start;
+      if (s.backup != null) {
+        return reader.plan(s.backup, target);
+      }
+      if (s.start != null) {
+        String[] fp = filePos("--start", s.start);
+        return reader.planFrom(fp[0], Long.parseLong(fp[1]), target);
+      }
+      return reader.plan(target); // the newest base backup before the target, or the first file
+    }
+
+    void checkStart() {
+      if (start != null && start.backup != null && start.start != null) {
+        throw new UsageException("give either --backup NAME or --start FILE:POS, not both");
+      }
+    }
+  }
+
+  /** The options {@code restore plan} and {@code restore fetch} share. */
+  abstract static class Restoring extends Planning {
+    @Option(names = "--to-dir", paramLabel = "DIR", description = "fetch: where the binlogs go (created owner-only)")
+    String toDir;
+
+    @Option(names = "--sync", description = "fetch: fsync each fetched file")
+    boolean sync;
+
+    @Option(names = "--as-relay-log", paramLabel = "NAME", description = "fetch: the files become the relay logs NAME.*"
+        + " of the restored server whose data directory --to-dir is; prints START SLAVE SQL_THREAD UNTIL the target")
+    String asRelayLog;
+
+    @Option(names = "--allow-unencrypted",
+        description = "with a KEY: accept unencrypted artifacts too (refused by default)")
+    boolean allowUnencrypted;
+  }
+
+  /** {@code restore plan}: what a restore would fetch and replay, on stdout. */
+  @Command(name = "plan", description = "Prints the restore plan: the files, the start and the stop.")
+  static final class Plan extends Restoring {
+    @Override
+    int execute() throws IOException {
+      RestoreTarget target = target();
+      checkStart();
+      try (Opened o = open(read, sync, allowUnencrypted, new Progress(err()), env())) {
+        out().print(plan(o.reader(), target).describe());
         return 0;
       }
-      err.print(plan.describe());
-      Path dir = Path.of(a.get("--to-dir"));
-      FetchResult f = o.reader().fetch(plan, dir);
-      err.printf(Locale.ROOT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
-          f.reused(), Main.bytes(f.bytesWritten()), dir, f.duration().toMillis());
-      if (a.has("--as-relay-log")) {
-        return ServeCommand.asRelayLogs(f, a.get("--as-relay-log"), out, err);
+    }
+  }
+
+  /** {@code restore fetch}: downloads, decrypts, decompresses and proves the plan's files into a directory. */
+  @Command(name = "fetch", description = {"Fetches the plan's binlogs into --to-dir.",
+      "Each file is proven by its SHA-256; the replay command goes to stdout."})
+  static final class Fetch extends Restoring {
+    @Override
+    int execute() throws IOException {
+      RestoreTarget target = target();
+      checkStart();
+      if (toDir == null) {
+        throw new UsageException("restore fetch needs --to-dir DIR");
       }
-      err.println("replay with:");
-      out.println(f.replayShellCommand("mariadb".equals(plan.flavor()) || plan.flavor() == null ? "mariadb" : "mysql"));
-      return 0;
-    } finally {
-      o.close();
+      Progress progress = new Progress(err());
+      try (Opened o = open(read, sync, allowUnencrypted, progress, env())) {
+        RestorePlan plan = plan(o.reader(), target);
+        err().print(plan.describe());
+        Path dir = Path.of(toDir);
+        FetchResult f;
+        Progress.Bar bar = progress.barOnTerminal("fetch", plan.totalBytes());
+        try {
+          f = o.reader().fetch(plan, dir);
+        } finally {
+          bar.close();
+        }
+        err().printf(Locale.ROOT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
+            f.reused(), Main.bytes(f.bytesWritten()), dir, f.duration().toMillis());
+        if (asRelayLog != null) {
+          return ServeCommand.asRelayLogs(f, asRelayLog, out(), err());
+        }
+        err().println("replay with:");
+        out().println(f.replayShellCommand(
+            "mariadb".equals(plan.flavor()) || plan.flavor() == null ? "mariadb" : "mysql"));
+        return 0;
+      }
     }
   }
 
   // ---- verify ---------------------------------------------------------------------------------
 
-  static int verify(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
-      throws IOException {
-    Args a = new Args(argv, 1, valued("--state"), Set.of("--full", "--all"));
-    Opened o = open(a, err, env);
-    try {
-      Path state = a.has("--state") ? Path.of(a.get("--state")) : defaultState(o.target(), o.serverId());
-      VerifyOptions opts = VerifyOptions.defaults().withStateFile(state);
-      if (a.has("--full")) {
-        opts = opts.withFull();
+  /** {@code verify}: checks the archive (sizes and store checksums, or with --full every byte). */
+  @Command(name = "verify", description = {"Checks the archive and prints its restorable windows.",
+      "Sizes and store checksums, or with --full every artifact downloaded, decoded and its SHA-256 proven.",
+      "Exit 1 on a problem."})
+  static final class Verify extends CliCommand {
+    @Mixin ReadOptions read;
+
+    @Option(names = "--full", description = "download and decode every artifact, prove its SHA-256")
+    boolean full;
+
+    @Option(names = "--all", description = "check again the files the state file says are unchanged")
+    boolean all;
+
+    @Option(names = "--state", paramLabel = "FILE", description = "what earlier runs proved (default: beside the archive or"
+        + " under ~/.binlog-archive/verify)")
+    String stateFile;
+
+    @Option(names = "--allow-unencrypted", description = "with a KEY: accept unencrypted artifacts too")
+    boolean allowUnencrypted;
+
+    @Override
+    int execute() throws IOException {
+      Progress progress = new Progress(err());
+      try (Opened o = open(read, false, allowUnencrypted, progress, env())) {
+        Path state = stateFile != null ? Path.of(stateFile) : defaultState(o.target(), o.serverId());
+        VerifyOptions opts = VerifyOptions.defaults().withStateFile(state);
+        if (full) {
+          opts = opts.withFull();
+        }
+        if (all) {
+          opts = opts.withRecheckAll();
+        }
+        VerifyReport r;
+        Progress.Bar bar = full ? progress.barOnTerminal("verify", -1) : () -> { };
+        try {
+          r = o.reader().verify(opts);
+        } finally {
+          bar.close();
+        }
+        out().printf(Locale.ROOT, "verified %s (%s): %d file(s) checked, %d unchanged since the last run, %s %s%n",
+            o.target().uri(), r.full() ? "full: downloaded, decoded, SHA-256" : "sizes and store checksums",
+            r.filesChecked(), r.filesUnchanged(), Main.bytes(r.bytesChecked()), r.full() ? "decoded" : "listed");
+        for (ArchiveProblem p : r.problems()) {
+          out().println("  " + (p.breaksWindow() ? "PROBLEM " : "note    ") + p.kind() + " "
+              + (p.objectKey() == null ? "" : p.objectKey() + ": ") + p.message());
+        }
+        for (RestoreWindow w : r.windows()) {
+          out().println("  window  " + w);
+        }
+        if (r.windows().isEmpty()) {
+          out().println("  no restorable window");
+        }
+        out().println("state: " + state);
+        return r.ok() ? 0 : 1;
       }
-      if (a.has("--all")) {
-        opts = opts.withRecheckAll();
-      }
-      VerifyReport r = o.reader().verify(opts);
-      out.printf(Locale.ROOT, "verified %s (%s): %d file(s) checked, %d unchanged since the last run, %s %s%n",
-          o.target().uri(), r.full() ? "full: downloaded, decoded, SHA-256" : "sizes and store checksums",
-          r.filesChecked(), r.filesUnchanged(), Main.bytes(r.bytesChecked()), r.full() ? "decoded" : "listed");
-      for (ArchiveProblem p : r.problems()) {
-        out.println("  " + (p.breaksWindow() ? "PROBLEM " : "note    ") + p.kind() + " "
-            + (p.objectKey() == null ? "" : p.objectKey() + ": ") + p.message());
-      }
-      for (RestoreWindow w : r.windows()) {
-        out.println("  window  " + w);
-      }
-      if (r.windows().isEmpty()) {
-        out.println("  no restorable window");
-      }
-      out.println("state: " + state);
-      return r.ok() ? 0 : 1;
-    } finally {
-      o.close();
     }
   }
 
@@ -281,78 +436,120 @@ final class RestoreCommands {
 
   // ---- prune ----------------------------------------------------------------------------------
 
-  static int prune(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
-      throws IOException {
-    Args a = new Args(argv, 1, valued("--keep-backups", "--max-age"), Set.of("--apply"));
-    if (a.has("--keep-backups") == a.has("--max-age")) {
-      throw new Args.UsageException("give either --keep-backups N or --max-age AGE");
+  /** {@code prune}: deletes what a retention policy no longer needs; a dry run unless --apply. */
+  @Command(name = "prune", description = "Deletes what the retention policy no longer needs (a dry run unless --apply).")
+  static final class Prune extends CliCommand {
+    @Mixin ReadOptions read;
+
+    @ArgGroup(exclusive = true, validate = false, multiplicity = "1", heading = "Policy (one of):%n")
+    Policy policy;
+
+    @Option(names = "--apply", description = "delete (without it, only list)")
+    boolean apply;
+
+    static final class Policy implements CliOptions.OneOf {
+      @Option(names = "--keep-backups", paramLabel = "N", description = "keep what the newest N base backups need")
+      Integer keepBackups;
+
+      @Option(names = "--max-age", paramLabel = "7d|36h|PT12H", description = "keep what restores within this age")
+      String maxAge;
     }
-    RetentionPolicy policy = a.has("--keep-backups")
-        ? RetentionPolicy.keepNewestBackups(a.intValue("--keep-backups", 1, 1, 10_000))
-        : RetentionPolicy.maxAge(age(a.get("--max-age")));
-    Opened o = open(a, err, env);
-    try {
-      PruneResult r = o.reader().prune(policy, a.has("--apply"));
-      out.printf(Locale.ROOT, "%s: %s; keeping from %s; backups kept %s, dropped %s%n",
-          r.applied() ? "pruned" : "dry run (add --apply to delete)", r.policy(), r.keptFrom(), r.retainedBackups(),
-          r.droppedBackups());
-      out.printf(Locale.ROOT, "%d binlog(s), %d object(s), %s %s%n", r.deletedFiles().size(), r.deletedKeys().size(),
-          Main.bytes(r.freedBytes()), r.applied() ? "freed" : "would be freed");
-      for (String k : r.deletedKeys()) {
-        out.println((r.applied() ? "  deleted " : "  would delete ") + k);
+
+    @Override
+    int execute() throws IOException {
+      Policy p = policy == null ? new Policy() : policy;
+      if ((p.keepBackups != null) == (p.maxAge != null)) {
+        throw new UsageException("give either --keep-backups N or --max-age AGE");
       }
-      return 0;
-    } finally {
-      o.close();
+      RetentionPolicy retention = p.keepBackups != null
+          ? RetentionPolicy.keepNewestBackups(CliOptions.range("--keep-backups", p.keepBackups, 1, 1, 10_000))
+          : RetentionPolicy.maxAge(age(p.maxAge));
+      try (Opened o = open(read, false, false, new Progress(err()), env())) {
+        PruneResult r = o.reader().prune(retention, apply);
+        out().printf(Locale.ROOT, "%s: %s; keeping from %s; backups kept %s, dropped %s%n",
+            r.applied() ? "pruned" : "dry run (add --apply to delete)", r.policy(), r.keptFrom(), r.retainedBackups(),
+            r.droppedBackups());
+        out().printf(Locale.ROOT, "%d binlog(s), %d object(s), %s %s%n", r.deletedFiles().size(),
+            r.deletedKeys().size(), Main.bytes(r.freedBytes()), r.applied() ? "freed" : "would be freed");
+        for (String k : r.deletedKeys()) {
+          out().println((r.applied() ? "  deleted " : "  would delete ") + k);
+        }
+        return 0;
+      }
     }
   }
 
   // ---- backup ---------------------------------------------------------------------------------
 
-  static int backup(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
-      throws IOException {
-    if (argv.length < 2 || !(argv[1].equals("register") || argv[1].equals("list"))) {
-      throw new Args.UsageException("backup needs 'register' or 'list'");
+  /** {@code backup}: groups {@code register} and {@code list}. */
+  @Command(name = "backup", description = "Registers or lists the base backups restores start from.",
+      synopsisSubcommandLabel = "(register | list)", subcommands = {Register.class, ListBackups.class})
+  static final class Backup extends CliCommand {
+    @Override
+    int execute() {
+      throw needsSubcommand(spec);
     }
-    if (argv[1].equals("list")) {
-      Args a = new Args(argv, 2, valued(), Set.of());
-      Opened o = open(a, err, env);
-      try {
+  }
+
+  /** {@code backup register}: records a base backup's binlog position (and GTID state) in the archive. */
+  @Command(name = "register", description = "Records a base backup's binlog coordinates in the archive.")
+  static final class Register extends CliCommand {
+    @Mixin ReadOptions read;
+
+    @Option(names = "--name", required = true, paramLabel = "N", description = "the backup's name")
+    String name;
+
+    @Option(names = "--file", required = true, paramLabel = "F", description = "the binlog file it was taken at")
+    String file;
+
+    @Option(names = "--position", required = true, paramLabel = "P", description = "the position in that file")
+    long position;
+
+    @Option(names = "--gtid", paramLabel = "SET", description = "the server's GTID state at the backup")
+    String gtid;
+
+    @Option(names = "--taken-at", paramLabel = "TIME", description = "when it was taken (UTC)")
+    String takenAt;
+
+    @Option(names = "--timeline", paramLabel = "T", description = "the archive timeline it belongs to")
+    String timeline;
+
+    @Override
+    int execute() throws IOException {
+      BaseBackup b = BaseBackup.of(name, file, position);
+      if (gtid != null) {
+        b = b.withGtid(gtid);
+      }
+      if (takenAt != null) {
+        b = b.withTakenAt(time("--taken-at", takenAt));
+      }
+      if (timeline != null) {
+        b = b.withTimeline(timeline);
+      }
+      try (Opened o = open(read, false, false, new Progress(err()), env())) {
+        o.reader().registerBaseBackup(b);
+        out().printf(Locale.ROOT, "registered base backup %s at %s:%d%s in %s%n", b.name(), b.file(), b.position(),
+            b.gtid() == null ? "" : " (GTID " + b.gtid() + ")", o.target().uri());
+        return 0;
+      }
+    }
+  }
+
+  /** {@code backup list}: the registered base backups. */
+  @Command(name = "list", description = "Lists the registered base backups.")
+  static final class ListBackups extends CliCommand {
+    @Mixin ReadOptions read;
+
+    @Override
+    int execute() throws IOException {
+      try (Opened o = open(read, false, false, new Progress(err()), env())) {
         for (BaseBackup b : o.reader().baseBackups()) {
-          out.printf(Locale.ROOT, "%-24s %s:%d  gtid=%s  taken_at=%s%s%n", b.name(), b.file(), b.position(),
+          out().printf(Locale.ROOT, "%-24s %s:%d  gtid=%s  taken_at=%s%s%n", b.name(), b.file(), b.position(),
               b.gtid() == null ? "-" : b.gtid(), b.takenAt() == null ? "-" : b.takenAt(),
               b.timeline() == null ? "" : "  timeline=" + b.timeline());
         }
         return 0;
-      } finally {
-        o.close();
       }
-    }
-    Args a = new Args(argv, 2, valued("--name", "--file", "--position", "--gtid", "--taken-at", "--timeline"), Set.of());
-    long position;
-    try {
-      position = Long.parseLong(a.required("--position"));
-    } catch (NumberFormatException e) {
-      throw new Args.UsageException("--position must be a number, got '" + a.get("--position") + "'");
-    }
-    BaseBackup b = BaseBackup.of(a.required("--name"), a.required("--file"), position);
-    if (a.has("--gtid")) {
-      b = b.withGtid(a.get("--gtid"));
-    }
-    if (a.has("--taken-at")) {
-      b = b.withTakenAt(time("--taken-at", a.get("--taken-at")));
-    }
-    if (a.has("--timeline")) {
-      b = b.withTimeline(a.get("--timeline"));
-    }
-    Opened o = open(a, err, env);
-    try {
-      o.reader().registerBaseBackup(b);
-      out.printf(Locale.ROOT, "registered base backup %s at %s:%d%s in %s%n", b.name(), b.file(), b.position(),
-          b.gtid() == null ? "" : " (GTID " + b.gtid() + ")", o.target().uri());
-      return 0;
-    } finally {
-      o.close();
     }
   }
 }

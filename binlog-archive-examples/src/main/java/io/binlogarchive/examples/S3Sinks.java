@@ -1,10 +1,10 @@
 package io.binlogarchive.examples;
 
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.ForwardingSink;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkWriter;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.spi.ForwardingSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.s3.AwsKmsKeyProvider;
 import io.binlogarchive.s3.S3Sink;
 import java.io.IOException;
@@ -45,17 +45,17 @@ final class S3Sinks {
 
   private S3Sinks() {}
 
-  static Sink open(String bucket, Args args) {
-    if (args.has("--kms-key-name")) {
-      throw new Args.UsageException("--kms-key-name is for gs:// targets; for S3 use --sse-kms-key-id (server side)"
+  static Sink open(String bucket, StoreSettings settings) {
+    if (settings.gcsKmsKeyName() != null) {
+      throw new UsageException("--kms-key-name is for gs:// targets; for S3 use --sse-kms-key-id (server side)"
           + " or --kms-key-id (client side)");
     }
     var builder = S3Client.builder()
-        .region(region(args))
+        .region(region(settings))
         .overrideConfiguration(o -> o
             .retryStrategy(AwsRetryStrategy.doNotRetry()) // the sink's RetryPolicy retries
             .apiCallAttemptTimeout(Duration.ofMinutes(2)));
-    URI endpoint = endpoint(args);
+    URI endpoint = endpoint(settings);
     if (endpoint != null) {
       builder.endpointOverride(endpoint).forcePathStyle(true);
     }
@@ -72,9 +72,10 @@ final class S3Sinks {
           .bucket(bucket)
           .executor(parts)
           .maxPartsInFlight(PART_THREADS)
-          .retryPolicy(RetryPolicy.defaults());
-      if (args.has("--sse-kms-key-id")) {
-        b.sseKms(args.get("--sse-kms-key-id"));
+          .retryPolicy(RetryPolicy.defaults())
+          .allowInsecureEndpoint(settings.allowInsecureEndpoint());
+      if (settings.sseKmsKeyId() != null) {
+        b.sseKms(settings.sseKmsKeyId());
       }
       return new OwnedS3Sink(b.build(), client, parts);
     } catch (RuntimeException e) {
@@ -89,9 +90,15 @@ final class S3Sinks {
    * is S3's: a KMS endpoint comes from the SDK's {@code AWS_ENDPOINT_URL_KMS}) and the key provider
    * on it, for {@code --kms-key-id}.
    */
-  static Kms kms(Args args) {
-    KmsClient client = KmsClient.builder().region(region(args)).build();
-    return new Kms(AwsKmsKeyProvider.builder().client(client).keyId(args.get("--kms-key-id")).build(), client);
+  static Kms kms(String keyId, StoreSettings settings) {
+    KmsClient client = KmsClient.builder().region(region(settings)).build();
+    try {
+      return new Kms(AwsKmsKeyProvider.builder().client(client).keyId(keyId)
+          .allowInsecureEndpoint(settings.allowInsecureEndpoint()).build(), client);
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
   }
 
   /** A KMS key provider and the client the runner owns for it. */
@@ -102,37 +109,37 @@ final class S3Sinks {
     }
   }
 
-  static Region region(Args args) {
-    if (args.has("--region")) {
-      return Region.of(args.get("--region"));
+  static Region region(StoreSettings settings) {
+    if (settings.region() != null) {
+      return Region.of(settings.region());
     }
     // with a local endpoint, do not wait for the instance metadata service
-    var chain = args.has("--endpoint")
+    var chain = settings.endpoint() != null
         ? new AwsRegionProviderChain(new SystemSettingsRegionProvider(), new AwsProfileRegionProvider())
         : DefaultAwsRegionProviderChain.builder().build();
     try {
       return chain.getRegion();
     } catch (SdkClientException e) {
-      if (args.has("--endpoint")) {
+      if (settings.endpoint() != null) {
         return Region.US_EAST_1;
       }
-      throw new Args.UsageException("no AWS region: pass --region or set AWS_REGION");
+      throw new UsageException("no AWS region: pass --region or set AWS_REGION");
     }
   }
 
-  private static URI endpoint(Args args) {
-    String e = args.get("--endpoint");
+  private static URI endpoint(StoreSettings settings) {
+    String e = settings.endpoint();
     if (e == null) {
       return null;
     }
     try {
       URI u = new URI(e);
       if (u.getScheme() == null || u.getHost() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
-        throw new Args.UsageException("--endpoint must be an http(s) URL, got '" + e + "'");
+        throw new UsageException("--endpoint must be an http(s) URL, got '" + e + "'");
       }
       return u;
     } catch (URISyntaxException x) {
-      throw new Args.UsageException("--endpoint must be an http(s) URL, got '" + e + "'");
+      throw new UsageException("--endpoint must be an http(s) URL, got '" + e + "'");
     }
   }
 

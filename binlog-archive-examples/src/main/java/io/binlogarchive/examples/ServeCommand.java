@@ -1,8 +1,8 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.FetchResult;
-import io.binlogarchive.RestorePlan;
-import io.binlogarchive.RestoreTarget;
+import io.binlogarchive.restore.FetchResult;
+import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.restore.RestoreTarget;
 import io.binlogarchive.replication.serve.BinlogServer;
 import io.binlogarchive.replication.serve.RelayLogs;
 import io.binlogarchive.replication.serve.ServePosition;
@@ -23,9 +23,10 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code restore serve}: the archive as the replication source of a restored server, which then
@@ -33,69 +34,82 @@ import java.util.function.Function;
  * server, or with {@code --apply-to} runs them, waits until the target is applied, reports, and
  * stops and resets replication there.
  */
-final class ServeCommand {
-  static final String USAGE = String.join("\n",
-      "  restore serve --from URI (--backup NAME | --start FILE:POS)",
-      "          [--until TIME | --until-gtid SET | --until-position FILE:POS] --listen HOST:PORT",
-      "          [--user U] [--password-file F] [--spool DIR] [--prefetch N] [--use-gtid] [--timeout 6h]",
-      "          [--apply-to mysql://USER@HOST:PORT [--apply-password-file F]] [--server-id ID] [KEY]",
-      "          (--apply-to's password: BINLOG_ARCHIVE_APPLY_PASSWORD or --apply-password-file)",
-      "  restore fetch ... --to-dir DATADIR --as-relay-log NAME: the files become the relay logs of the",
-      "          restored server (stopped replication, --relay-log=NAME); prints CHANGE MASTER TO ...;",
-      "          START SLAVE SQL_THREAD UNTIL <the target>");
+@Command(name = "serve", description = {"Serves the plan to a restored server as its replication source.",
+    "Prints CHANGE MASTER TO ...; START SLAVE; or, with --apply-to, runs them, waits until the target is applied,",
+    "reports, and stops and resets replication there."})
+final class ServeCommand extends RestoreCommands.Planning {
   static final String APPLY_PASSWORD_ENV = "BINLOG_ARCHIVE_APPLY_PASSWORD";
 
-  private ServeCommand() {}
+  @Option(names = "--allow-unencrypted",
+      description = "with a KEY: accept unencrypted artifacts too (refused by default)")
+  boolean allowUnencrypted;
 
-  static int run(String[] argv, PrintStream out, PrintStream err, Function<String, String> env)
-      throws IOException {
-    Args a = new Args(argv, 2, RestoreCommands.valued("--backup", "--start", "--until", "--until-gtid",
-        "--until-position", "--listen", "--user", "--password-file", "--spool", "--prefetch", "--apply-to",
-        "--apply-password-file", "--timeout"), Set.of("--use-gtid"));
-    if (a.has("--backup") == a.has("--start")) {
-      throw new Args.UsageException("give either --backup NAME or --start FILE:POS");
-    }
-    RestoreTarget target = target(a);
-    InetSocketAddress listen = listen(a.required("--listen"));
-    Duration timeout;
+  @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "where replicas connect")
+  String listen;
+
+  @Option(names = "--user", paramLabel = "U", description = "the replica's user name (default repl)")
+  String user = "repl";
+
+  @Option(names = "--password-file", paramLabel = "F",
+      description = "the replica's password (required unless --apply-to sets the replica up)")
+  String passwordFile;
+
+  @Option(names = "--spool", paramLabel = "DIR", description = "where files are fetched ahead (default: a temporary directory)")
+  String spool;
+
+  @Option(names = "--prefetch", paramLabel = "N", description = "files fetched ahead of the replica (1..64, default 3)")
+  Integer prefetch;
+
+  @Option(names = "--use-gtid", description = "the replica connects by GTID (MariaDB, a base backup with its GTID)")
+  boolean useGtid;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", description = "how long to wait for the target (default 6h)")
+  String timeout = "6h";
+
+  @Option(names = "--apply-to", paramLabel = "mysql://USER@HOST:PORT",
+      description = "set up the restored server over JDBC (password: " + APPLY_PASSWORD_ENV + " or --apply-password-file)")
+  String applyTo;
+
+  @Option(names = "--apply-password-file", paramLabel = "F", description = "the password for --apply-to")
+  String applyPasswordFile;
+
+  @Override
+  int execute() throws IOException {
+    RestoreTarget target = target();
+    checkStart();
+    InetSocketAddress address = listen(listen);
+    Duration wait;
     try {
-      timeout = RestoreCommands.age(a.get("--timeout", "6h"));
-    } catch (Args.UsageException e) {
-      throw new Args.UsageException("--timeout must be like 6h, 90m or PT2H, got '" + a.get("--timeout") + "'");
+      wait = RestoreCommands.age(timeout);
+    } catch (UsageException e) {
+      throw new UsageException("--timeout must be like 6h, 90m or PT2H, got '" + timeout + "'");
     }
-    URI applyTo = a.has("--apply-to") ? applyUri(a.get("--apply-to")) : null;
-    if (applyTo == null && !a.has("--password-file")) {
-      throw new Args.UsageException("restore serve needs --password-file F (the password the replica logs in"
+    URI to = applyTo == null ? null : applyUri(applyTo);
+    if (to == null && passwordFile == null) {
+      throw new UsageException("restore serve needs --password-file F (the password the replica logs in"
           + " with), unless --apply-to sets up the replica itself");
     }
-    byte[] password = a.has("--password-file") ? readSecret(Path.of(a.get("--password-file")), "--password-file")
-        : randomPassword();
-    String applyPassword = applyTo == null ? null : applyPassword(a, env);
-    try (RestoreCommands.Opened o = RestoreCommands.open(a, err, env)) {
-      RestorePlan plan;
-      if (a.has("--backup")) {
-        plan = o.reader().plan(a.get("--backup"), target);
-      } else {
-        String[] fp = RestoreCommands.filePos("--start", a.get("--start"));
-        plan = o.reader().planFrom(fp[0], Long.parseLong(fp[1]), target);
-      }
-      err.print(plan.describe());
-      Path spool = a.has("--spool") ? Path.of(a.get("--spool")) : Files.createTempDirectory("binlog-archive-serve");
-      BinlogServer.Builder b = BinlogServer.builder().reader(o.reader()).plan(plan).spool(spool).listen(listen)
-          .user(a.get("--user", "repl")).password(password)
-          .prefetch(a.intValue("--prefetch", 3, 1, 64)).parallelism(a.intValue("--parallelism", 2, 1, 64));
+    byte[] password = passwordFile != null ? readSecret(Path.of(passwordFile), "--password-file") : randomPassword();
+    String applyPassword = to == null ? null : applyPassword(env());
+    try (RestoreCommands.Opened o = RestoreCommands.open(read, false, allowUnencrypted,
+        new RestoreCommands.Progress(err()), env())) {
+      RestorePlan plan = plan(o.reader(), target);
+      err().print(plan.describe());
+      Path dir = spool != null ? Path.of(spool) : Files.createTempDirectory("binlog-archive-serve");
+      BinlogServer.Builder b = BinlogServer.builder().reader(o.reader()).plan(plan).spool(dir).listen(address)
+          .user(user).password(password).prefetch(CliOptions.range("--prefetch", prefetch, 3, 1, 64))
+          .parallelism(CliOptions.range("--parallelism", read.parallelism, 2, 1, 64));
       try (BinlogServer server = b.build()) {
         server.start();
-        boolean useGtid = a.has("--use-gtid");
-        if (applyTo == null) {
-          return serveForOperator(server, useGtid, a.get("--password-file"), timeout, out, err);
+        if (to == null) {
+          return serveForOperator(server, useGtid, passwordFile, wait, out(), err());
         }
-        return apply(server, useGtid, new String(password, StandardCharsets.UTF_8), applyTo, applyPassword, timeout,
-            out, err);
+        return apply(server, useGtid, new String(password, StandardCharsets.UTF_8), to, applyPassword, wait, out(),
+            err());
       } finally {
         Arrays.fill(password, (byte) 0);
-        if (!a.has("--spool")) {
-          Files.deleteIfExists(spool);
+        if (spool == null) {
+          Files.deleteIfExists(dir);
         }
       }
     }
@@ -206,28 +220,10 @@ final class ServeCommand {
     }
   }
 
-  private static RestoreTarget target(Args a) {
-    int n = (a.has("--until") ? 1 : 0) + (a.has("--until-gtid") ? 1 : 0) + (a.has("--until-position") ? 1 : 0);
-    if (n > 1) {
-      throw new Args.UsageException("give one of --until, --until-gtid, --until-position");
-    }
-    if (a.has("--until")) {
-      return RestoreTarget.time(RestoreCommands.time("--until", a.get("--until")));
-    }
-    if (a.has("--until-gtid")) {
-      return RestoreTarget.gtid(a.get("--until-gtid"));
-    }
-    if (a.has("--until-position")) {
-      String[] fp = RestoreCommands.filePos("--until-position", a.get("--until-position"));
-      return RestoreTarget.position(fp[0], Long.parseLong(fp[1]));
-    }
-    return RestoreTarget.latest();
-  }
-
   static InetSocketAddress listen(String text) {
     int c = text.lastIndexOf(':');
     if (c <= 0 || !text.substring(c + 1).matches("\\d{1,5}") || Integer.parseInt(text.substring(c + 1)) > 65535) {
-      throw new Args.UsageException("--listen must be HOST:PORT, e.g. 127.0.0.1:3307, got '" + text + "'");
+      throw new UsageException("--listen must be HOST:PORT, e.g. 127.0.0.1:3307, got '" + text + "'");
     }
     return new InetSocketAddress(text.substring(0, c), Integer.parseInt(text.substring(c + 1)));
   }
@@ -241,16 +237,15 @@ final class ServeCommand {
     }
     if (u == null || !"mysql".equals(u.getScheme()) || u.getHost() == null || u.getUserInfo() == null
         || u.getUserInfo().contains(":")) {
-      throw new Args.UsageException("--apply-to must be mysql://USER@HOST:PORT (no password in it: use "
+      throw new UsageException("--apply-to must be mysql://USER@HOST:PORT (no password in it: use "
           + APPLY_PASSWORD_ENV + " or --apply-password-file), got '" + text.replaceAll(":[^:@/]*@", ":***@") + "'");
     }
     return u;
   }
 
-  private static String applyPassword(Args a, Function<String, String> env) throws IOException {
-    if (a.has("--apply-password-file")) {
-      return new String(readSecret(Path.of(a.get("--apply-password-file")), "--apply-password-file"),
-          StandardCharsets.UTF_8);
+  private String applyPassword(Function<String, String> env) throws IOException {
+    if (applyPasswordFile != null) {
+      return new String(readSecret(Path.of(applyPasswordFile), "--apply-password-file"), StandardCharsets.UTF_8);
     }
     String p = env.apply(APPLY_PASSWORD_ENV);
     return p == null ? "" : p;
@@ -268,7 +263,7 @@ final class ServeCommand {
       n--;
     }
     if (n == 0) {
-      throw new Args.UsageException(option + ": " + file + " is empty");
+      throw new UsageException(option + ": " + file + " is empty");
     }
     byte[] trimmed = Arrays.copyOf(b, n);
     Arrays.fill(b, (byte) 0);

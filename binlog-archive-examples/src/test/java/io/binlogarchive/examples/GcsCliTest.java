@@ -6,7 +6,7 @@ import com.google.cloud.NoCredentials;
 import com.google.cloud.storage.Blob;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
-import io.binlogarchive.Fixtures;
+import io.binlogarchive.testing.Fixtures;
 import io.binlogarchive.gcs.GcsJsonApiTestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,10 +1,11 @@
 package io.binlogarchive.examples;
 
+import io.binlogarchive.restore.RestorePitrTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.BaseBackup;
-import io.binlogarchive.MariaDbServer;
-import io.binlogarchive.PitrFixture;
+import io.binlogarchive.restore.BaseBackup;
+import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.restore.PitrFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

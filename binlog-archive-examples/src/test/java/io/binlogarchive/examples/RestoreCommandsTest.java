@@ -1,5 +1,6 @@
 package io.binlogarchive.examples;
 
+import io.binlogarchive.crypto.KeyProvider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -55,6 +56,40 @@ class RestoreCommandsTest {
     MainTest.Result again = run("restore", "fetch", "--from", uri, "--backup", "b0", "--until-position",
         "mysql-bin.000003:1000", "--to-dir", dir.toString(), "--key-file", key.toString());
     assertThat(again.err()).contains("0 fetched, 3 kept");
+  }
+
+  @Test
+  @DisplayName("without --backup or --start, plans from the newest base backup before the target and says so;"
+      + " --until takes '2026-11-22 03:53:35' as well as ISO-8601")
+  void planWithoutStart() {
+    MainTest.Result spaced = run("restore", "plan", "--from", uri, "--until", "2026-11-22 03:53:35");
+    assertThat(spaced.code()).as(spaced.err()).isZero();
+    assertThat(spaced.out()).contains("start: t0001 mysql-bin.000001 position 4 (base backup b0)",
+        "start chosen: base backup b0, the newest registered one before the target", "files: 3",
+        "at or after 2026-11-22T03:53:36Z");
+    MainTest.Result iso = run("restore", "plan", "--from", uri, "--until", "2026-11-22T03:53:35Z");
+    assertThat(iso.out()).isEqualTo(spaced.out());
+    MainTest.Result both = run("restore", "plan", "--from", uri, "--backup", "b0", "--start", "mysql-bin.000001:4");
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err()).contains("give either --backup NAME or --start FILE:POS, not both");
+  }
+
+  @Test
+  @DisplayName("without --backup or --start and no registered backup, fetches from the first archived file and says so")
+  void fetchWithoutBackup() throws Exception {
+    String bare = "file://" + tmp.resolve("bare");
+    assertThat(run("archive", "--binlog-dir", MainTest.SAMPLE.toString(), "--to", bare).code()).isZero();
+    MainTest.Result plan = run("restore", "plan", "--from", bare);
+    assertThat(plan.code()).as(plan.err()).isZero();
+    assertThat(plan.out()).contains("start: t0001 mysql-bin.000001 position 4",
+        "start chosen: the first archived file of timeline t0001, as no base backup is registered");
+    Path dir = tmp.resolve("restore-bare");
+    MainTest.Result fetch = run("restore", "fetch", "--from", bare, "--until-position", "mysql-bin.000002:4",
+        "--to-dir", dir.toString());
+    assertThat(fetch.code()).as(fetch.err()).isZero();
+    assertThat(fetch.err()).contains("start chosen: the first archived file of timeline t0001");
+    assertThat(Files.readAllBytes(dir.resolve("mysql-bin.000002")))
+        .isEqualTo(Files.readAllBytes(MainTest.SAMPLE.resolve("mysql-bin.000002")));
   }
 
   @Test

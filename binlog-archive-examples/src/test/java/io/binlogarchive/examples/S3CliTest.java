@@ -2,7 +2,7 @@ package io.binlogarchive.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.Fixtures;
+import io.binlogarchive.testing.Fixtures;
 import io.binlogarchive.s3.FaultProxy;
 import io.binlogarchive.s3.FaultProxy.Exchange;
 import io.binlogarchive.s3.FaultProxy.Request;

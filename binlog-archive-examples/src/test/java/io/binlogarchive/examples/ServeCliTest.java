@@ -2,9 +2,9 @@ package io.binlogarchive.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.BaseBackup;
-import io.binlogarchive.MariaDbServer;
-import io.binlogarchive.PitrFixture;
+import io.binlogarchive.restore.BaseBackup;
+import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.restore.PitrFixture;
 import io.binlogarchive.s3.S3ProxyServer;
 import java.nio.file.Files;
 import java.nio.file.Path;

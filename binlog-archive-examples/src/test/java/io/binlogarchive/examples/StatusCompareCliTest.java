@@ -3,9 +3,9 @@ package io.binlogarchive.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogSource;
-import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.Fixtures;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.Fixtures;
 import io.binlogarchive.RunSummary;
 import java.io.IOException;
 import java.io.InputStream;

@@ -4,9 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.binlogarchive.Fixtures;
+import io.binlogarchive.Archiver;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.store.spi.ForwardingSink;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +35,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -83,6 +94,34 @@ class WatchCliTest {
       m.put(line.substring(0, sp), Double.parseDouble(line.substring(sp + 1)));
     }
     return m;
+  }
+
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES) // a guard only: before the fix the wait never ended
+  @DisplayName("returns 1 and names the error when an Error ends the agent, instead of waiting for runs that never come")
+  void errorEndsTheWatch() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 2);
+    NoClassDefFoundError error = new NoClassDefFoundError("simulated: a codec class is missing");
+    Sink failing = new ForwardingSink(FileSystemSink.of(tmp.resolve("archive"))) {
+      @Override
+      public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
+        if (key.contains("/binlog/") && !key.endsWith(".json")) {
+          throw error;
+        }
+        return super.create(key, metadata);
+      }
+    };
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    Main.Watch watch = new Main.Watch(0, err); // no --max-runs: only the agent's end stops the wait
+    int code;
+    try (Archiver archiver = Archiver.builder().source(BinlogSource.directory(binlogs)).sink(failing).serverId("db1")
+        .cursorFile(tmp.resolve("cursor.json")).pollInterval(Duration.ofMillis(10)).listener(watch).build()) {
+      code = watch.run(archiver);
+    }
+    assertThat(code).isEqualTo(1);
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .contains("binlog-archive: the agent stopped: java.lang.NoClassDefFoundError: simulated: a codec class is missing");
   }
 
   @Test

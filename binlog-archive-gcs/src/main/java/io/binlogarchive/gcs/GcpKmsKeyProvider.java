@@ -1,10 +1,13 @@
 package io.binlogarchive.gcs;
 
+import io.binlogarchive.StoreException;
+import io.binlogarchive.codec.Transform;
 import com.google.auth.Credentials;
 import com.google.auth.oauth2.GoogleCredentials;
-import io.binlogarchive.DataKey;
+import io.binlogarchive.crypto.DataKey;
+import io.binlogarchive.store.spi.Endpoints;
 import io.binlogarchive.IntegrityException;
-import io.binlogarchive.KeyProvider;
+import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.RetryPolicy;
 import java.net.URI;
@@ -205,6 +208,7 @@ public final class GcpKmsKeyProvider implements KeyProvider {
     private Duration requestTimeout = Duration.ofSeconds(30);
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private SecureRandom random;
+    private boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -252,7 +256,8 @@ public final class GcpKmsKeyProvider implements KeyProvider {
      * Sets the KMS REST endpoint (default {@link #DEFAULT_ENDPOINT}), e.g. a regional or private
      * endpoint, or a test server.
      *
-     * @param endpoint an {@code http} or {@code https} URI without path
+     * @param endpoint an {@code https} URI without path, or an {@code http} one on a loopback
+     *     address (others only with {@link #allowInsecureEndpoint(boolean)})
      * @return this builder
      * @throws IllegalArgumentException if it is not an absolute http(s) URI
      */
@@ -300,6 +305,17 @@ public final class GcpKmsKeyProvider implements KeyProvider {
       return this;
     }
 
+    /**
+     * @param allow if true, the endpoint may be plain {@code http://} on a non-loopback address; by
+     *     default {@link #build()} refuses one, since the bearer token and data keys would cross the
+     *     network unencrypted (see {@link io.binlogarchive.store.spi.Endpoints})
+     * @return this builder
+     */
+    public Builder allowInsecureEndpoint(boolean allow) {
+      this.allowInsecureEndpoint = allow;
+      return this;
+    }
+
     /** For tests: the source of data keys. */
     Builder random(SecureRandom random) {
       this.random = Objects.requireNonNull(random, "random");
@@ -317,6 +333,10 @@ public final class GcpKmsKeyProvider implements KeyProvider {
       }
       if (credentials == null) {
         problems.add("credentials are required (e.g. GoogleCredentials.getApplicationDefault())");
+      }
+      String insecure = Endpoints.transportProblem(endpoint, "Cloud KMS", allowInsecureEndpoint);
+      if (insecure != null) {
+        problems.add(insecure);
       }
       Set<String> names = new LinkedHashSet<>();
       if (primary != null) {

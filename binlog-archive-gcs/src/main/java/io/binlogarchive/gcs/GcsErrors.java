@@ -1,12 +1,13 @@
 package io.binlogarchive.gcs;
 
+import io.binlogarchive.RetryPolicy;
 import com.google.api.client.http.HttpResponseException;
 import com.google.cloud.BaseServiceException;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
-import io.binlogarchive.PreconditionFailedException;
+import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.StoreException;
 import java.io.IOException;
 import java.io.InterruptedIOException;

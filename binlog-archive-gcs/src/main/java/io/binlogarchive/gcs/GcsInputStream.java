@@ -2,7 +2,7 @@ package io.binlogarchive.gcs;
 
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.NotFoundException;
-import io.binlogarchive.TranslatingInputStream;
+import io.binlogarchive.store.spi.TranslatingInputStream;
 import io.binlogarchive.gcs.GcsErrors.Op;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package io.binlogarchive.gcs;
 
+import io.binlogarchive.store.StoreLease;
 import com.google.api.gax.paging.Page;
 import com.google.cloud.ReadChannel;
 import com.google.cloud.WriteChannel;
@@ -13,18 +14,21 @@ import com.google.cloud.storage.Storage.BlobSourceOption;
 import com.google.cloud.storage.Storage.BlobTargetOption;
 import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageClass;
-import io.binlogarchive.ConditionalCalls;
+import io.binlogarchive.store.spi.ConditionalCalls;
+import io.binlogarchive.store.spi.Endpoints;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
-import io.binlogarchive.ObjectKeys;
-import io.binlogarchive.PreconditionFailedException;
+import io.binlogarchive.ObjectExistsException;
+import io.binlogarchive.store.spi.ObjectKeys;
+import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkWriter;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.gcs.GcsErrors.Op;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.channels.Channels;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,8 +50,9 @@ import java.util.zip.CRC32C;
  * {@link SinkWriter#commit()} sends the final request that makes the object exist; an aborted or
  * abandoned writer never finalises its session, so nothing appears under the object's name (GCS
  * discards unfinished sessions after a week). Every object is created with {@code
- * ifGenerationMatch=0}, so an existing object is never overwritten ({@link
- * io.binlogarchive.ObjectExistsException}).
+ * ifGenerationMatch=0}, so an existing object is never overwritten: whether GCS refuses the
+ * session when it is created or the upload when it is finalised, the writer's commit throws {@link
+ * io.binlogarchive.ObjectExistsException}.
  *
  * <p>Proof: the writer computes CRC32C and MD5 of every byte while streaming. The client sends
  * the CRC32C with the final request so GCS itself refuses a corrupted upload, and after
@@ -61,7 +66,7 @@ import java.util.zip.CRC32C;
  * archive pipeline re-reads the local binlog). Configure the client with few attempts (or one)
  * so that its retries and the policy's do not multiply; see the module README.
  *
- * <p>Conditional writes (for {@link io.binlogarchive.StoreLease}): an object's {@link
+ * <p>Conditional writes (for {@link io.binlogarchive.store.StoreLease}): an object's {@link
  * StoredObject#version() version} is its generation, as a decimal string, in {@link #stat(String)},
  * {@link #list(String)} and {@link SinkWriter#commit()}. {@link #replace(String, String, byte[])}
  * is a single-request upload with {@code ifGenerationMatch}, and {@link #delete(String, String)} a
@@ -128,7 +133,14 @@ public final class GcsSink implements Sink {
     }
     BlobInfo blobInfo = info.build();
     BlobWriteOption[] opts = options.toArray(BlobWriteOption[]::new);
-    WriteChannel channel = call(Op.CREATE, name, () -> storage.writer(blobInfo, opts));
+    WriteChannel channel;
+    try {
+      channel = call(Op.CREATE, name, () -> storage.writer(blobInfo, opts));
+    } catch (ObjectExistsException e) {
+      // 412 when the session is created: the object exists. As on every sink, that surfaces at
+      // commit, so the caller can stream its bytes, then find and adopt (or refuse) the object.
+      return GcsSinkWriter.existing(this, key, name, e);
+    }
     channel.setChunkSize(chunkSize);
     return new GcsSinkWriter(this, key, name, channel);
   }
@@ -395,6 +407,7 @@ public final class GcsSink implements Sink {
     private StorageClass storageClass;
     private byte[] customerKey;
     private RetryPolicy retry = RetryPolicy.defaults();
+    private boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -501,8 +514,20 @@ public final class GcsSink implements Sink {
     }
 
     /**
+     * @param allow if true, the client may use a plain {@code http://} host that is not a loopback
+     *     address; by default {@link #build()} refuses one, since tokens and data would cross the
+     *     network unencrypted (see {@link io.binlogarchive.store.spi.Endpoints})
+     * @return this builder
+     */
+    public Builder allowInsecureEndpoint(boolean allow) {
+      this.allowInsecureEndpoint = allow;
+      return this;
+    }
+
+    /**
      * @return the sink
-     * @throws IllegalArgumentException naming every missing or conflicting setting
+     * @throws IllegalArgumentException naming every missing or conflicting setting, and a plain
+     *     http host of the client that is not a loopback address unless allowed
      */
     public GcsSink build() {
       List<String> all = new ArrayList<>();
@@ -511,6 +536,13 @@ public final class GcsSink implements Sink {
       }
       if (bucket == null) {
         all.add("bucket is required");
+      }
+      if (storage != null && storage.getOptions() != null && storage.getOptions().getHost() != null) {
+        String insecure = Endpoints.transportProblem(
+            URI.create(storage.getOptions().getHost()), "the Storage client", allowInsecureEndpoint);
+        if (insecure != null) {
+          all.add(insecure);
+        }
       }
       if (kmsKeyName != null && customerKey != null) {
         all.add("kmsKeyName and customerSuppliedKey cannot both be set: GCS accepts one kind of key per object");

@@ -5,9 +5,9 @@ import com.google.cloud.storage.Blob;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.ObjectExistsException;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.gcs.GcsErrors.Op;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,10 +22,17 @@ import java.util.zip.CRC32C;
  * sends each full chunk as a non-final request; only {@link #commit()} closes the channel, which
  * sends the final request that creates the object. {@link #abort()} drops the channel without
  * closing it: the session is never finalised and no object appears.
+ *
+ * <p>When GCS refuses the session because the object exists (412, its {@code ifGenerationMatch=0}
+ * failed), the writer takes and drops every byte and its commit fails with {@link
+ * ObjectExistsException}, as a commit to an existing key does on every sink: the caller then reads
+ * the existing object (the archiver adopts an artifact left without its sidecar).
  */
 final class GcsSinkWriter extends SinkWriter {
   private enum State {
     OPEN,
+    /** GCS refused the session: the object exists; writes are dropped, the commit fails. */
+    EXISTS,
     COMMITTED,
     ABORTED,
     FAILED
@@ -38,6 +45,7 @@ final class GcsSinkWriter extends SinkWriter {
   private final MessageDigest md5;
   private volatile WriteChannel channel;
   private volatile State state = State.OPEN;
+  private volatile ObjectExistsException exists;
   private long size;
 
   GcsSinkWriter(GcsSink sink, String key, String name, WriteChannel channel) {
@@ -52,9 +60,21 @@ final class GcsSinkWriter extends SinkWriter {
     }
   }
 
+  /** @return a writer for an object that GCS says exists: it drops writes, its commit throws {@code exists} */
+  static GcsSinkWriter existing(GcsSink sink, String key, String name, ObjectExistsException exists) {
+    GcsSinkWriter w = new GcsSinkWriter(sink, key, name, null);
+    w.exists = exists;
+    w.state = State.EXISTS;
+    return w;
+  }
+
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
+    if (state == State.EXISTS) {
+      size += len; // nothing can be published under this name: the bytes go nowhere
+      return;
+    }
     WriteChannel ch = openChannel();
     crc32c.update(b, off, len);
     md5.update(b, off, len);
@@ -65,9 +85,16 @@ final class GcsSinkWriter extends SinkWriter {
         ch.write(buf);
       }
     } catch (IOException | RuntimeException e) {
-      fail();
       ArchiveException t = GcsErrors.translate(Op.WRITE, sink.bucket(), name, e);
-      if (t instanceof ObjectExistsException || t instanceof IntegrityException) {
+      if (t instanceof ObjectExistsException oe) {
+        // a client that creates the session with the first chunk: 412 means the object exists
+        exists = oe;
+        state = State.EXISTS;
+        channel = null;
+        return;
+      }
+      fail();
+      if (t instanceof IntegrityException) {
         throw t;
       }
       throw GcsErrors.asIoException(t);
@@ -80,6 +107,10 @@ final class GcsSinkWriter extends SinkWriter {
 
   @Override
   public StoredObject commit() throws IOException {
+    if (state == State.EXISTS) {
+      fail();
+      throw exists;
+    }
     WriteChannel ch = openChannel();
     channel = null;
     ArchiveException failure = null;
@@ -156,7 +187,7 @@ final class GcsSinkWriter extends SinkWriter {
    */
   @Override
   public void abort() {
-    if (state == State.OPEN) {
+    if (state == State.OPEN || state == State.EXISTS) {
       state = State.ABORTED;
     }
     channel = null;

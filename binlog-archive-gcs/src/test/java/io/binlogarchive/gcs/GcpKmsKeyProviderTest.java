@@ -1,21 +1,22 @@
 package io.binlogarchive.gcs;
 
-import static io.binlogarchive.StoreTests.decode;
-import static io.binlogarchive.StoreTests.encode;
-import static io.binlogarchive.StoreTests.payload;
+import io.binlogarchive.RetryPolicy;
+import static io.binlogarchive.testing.StoreTests.decode;
+import static io.binlogarchive.testing.StoreTests.encode;
+import static io.binlogarchive.testing.StoreTests.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.cloud.NoCredentials;
-import io.binlogarchive.AesGcmTransform;
-import io.binlogarchive.DataKey;
+import io.binlogarchive.crypto.AesGcmTransform;
+import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
-import io.binlogarchive.StaticKeyProvider;
+import io.binlogarchive.crypto.StaticKeyProvider;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoreTests;
-import io.binlogarchive.Transform;
+import io.binlogarchive.testing.StoreTests;
+import io.binlogarchive.codec.Transform;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -52,7 +52,8 @@ import java.util.zip.GZIPInputStream;
  * delete (of the live object or, with {@code generation}, of that generation only); generations and the
  * generation preconditions {@code ifGenerationMatch}, {@code ifGenerationNotMatch}, {@code
  * ifMetagenerationMatch} and {@code ifMetagenerationNotMatch} on insert, get and delete (412;
- * checked when an upload is finalised, atomically with storing it);
+ * checked when a resumable upload session is created, as GCS does, and again when an upload is
+ * finalised, atomically with storing it);
  * crc32c / md5 validation against {@code x-goog-hash} or the object resource sent by the client
  * (400 on mismatch); {@code kmsKeyName} and {@code storageClass} echoed; customer-supplied keys
  * (only the key's SHA-256 is kept, and media reads need it).
@@ -467,6 +468,9 @@ public final class GcsJsonApiTestServer implements AutoCloseable {
         }
         if (!meta.hasNonNull("name")) {
           throw new Reply(400, "required", "Required: object name");
+        }
+        synchronized (lock) { // as GCS does, preconditions are checked when the session is created too
+          checkGeneration(q, requireBucket(bucket).get(meta.get("name").asText()));
         }
         String id = UUID.randomUUID().toString().replace("-", "");
         sessions.put(id, new Session(id, bucket, meta, q, csek));

@@ -1,9 +1,9 @@
 package io.binlogarchive.gcs;
 
 import com.google.cloud.storage.Storage;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkCompatibilityKit;
-import io.binlogarchive.StoreTests;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.testing.SinkCompatibilityKit;
+import io.binlogarchive.testing.StoreTests;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

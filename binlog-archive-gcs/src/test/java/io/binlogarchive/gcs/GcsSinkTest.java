@@ -1,6 +1,6 @@
 package io.binlogarchive.gcs;
 
-import static io.binlogarchive.StoreTests.payload;
+import static io.binlogarchive.testing.StoreTests.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,15 +11,15 @@ import com.google.cloud.storage.BlobInfo;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageClass;
 import com.google.cloud.storage.StorageException;
-import io.binlogarchive.ConditionalCalls;
+import io.binlogarchive.store.spi.ConditionalCalls;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.ObjectExistsException;
-import io.binlogarchive.PreconditionFailedException;
+import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoreTests;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.testing.StoreTests;
+import io.binlogarchive.store.StoredObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -2,8 +2,8 @@ package io.binlogarchive.gcs;
 
 import com.google.cloud.storage.Storage;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
-import io.binlogarchive.StoreOutageKit;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.testing.StoreOutageKit;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;

@@ -1,5 +1,6 @@
 package io.binlogarchive.gcs;
 
+import io.binlogarchive.RetryPolicy;
 import com.google.api.gax.retrying.RetrySettings;
 import com.google.cloud.NoCredentials;
 import com.google.cloud.storage.Storage;

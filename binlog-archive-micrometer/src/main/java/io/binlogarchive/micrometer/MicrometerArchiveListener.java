@@ -1,8 +1,9 @@
 package io.binlogarchive.micrometer;
 
+import io.binlogarchive.Archiver;
 import io.binlogarchive.ArchiveListener;
-import io.binlogarchive.BinlogFile;
-import io.binlogarchive.Cursor;
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.store.Cursor;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.RunSummary;
 import io.micrometer.core.instrument.Counter;

@@ -3,10 +3,10 @@ package io.binlogarchive.micrometer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogSource;
-import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.Fixtures;
-import io.binlogarchive.StoreLease;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.store.StoreLease;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

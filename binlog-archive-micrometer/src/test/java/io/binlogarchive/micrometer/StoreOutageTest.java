@@ -1,23 +1,25 @@
 package io.binlogarchive.micrometer;
 
+import io.binlogarchive.FileResult;
+import io.binlogarchive.binlog.BinlogFile;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.ArchiveCatalog;
+import io.binlogarchive.restore.ArchiveCatalog;
 import io.binlogarchive.ArchiveListener;
-import io.binlogarchive.ArchiveStatus;
+import io.binlogarchive.restore.ArchiveStatus;
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogSource;
-import io.binlogarchive.Cursor;
-import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.Fixtures;
-import io.binlogarchive.ForwardingSink;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.store.spi.ForwardingSink;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.StoredObject;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -137,7 +139,7 @@ class StoreOutageTest {
       }
 
       @Override
-      public void fileStarted(io.binlogarchive.BinlogFile f) {
+      public void fileStarted(io.binlogarchive.binlog.BinlogFile f) {
         metrics.fileStarted(f);
       }
 
@@ -152,7 +154,7 @@ class StoreOutageTest {
       }
 
       @Override
-      public void fileFailed(io.binlogarchive.BinlogFile f, Throwable e) {
+      public void fileFailed(io.binlogarchive.binlog.BinlogFile f, Throwable e) {
         metrics.fileFailed(f, e);
       }
 

@@ -1,18 +1,25 @@
 package io.binlogarchive.s3;
 
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.store.spi.Endpoints;
 import io.binlogarchive.ArchiveException;
-import io.binlogarchive.DataKey;
+import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.IntegrityException;
-import io.binlogarchive.KeyProvider;
+import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.StoreException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -20,6 +27,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.DataKeySpec;
 import software.amazon.awssdk.services.kms.model.DecryptResponse;
+import software.amazon.awssdk.services.kms.model.DescribeKeyResponse;
 import software.amazon.awssdk.services.kms.model.EncryptResponse;
 import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
 
@@ -39,10 +47,20 @@ import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
  * re-pointing an alias later does not strand older artifacts. An optional encryption context is
  * sent with every call; KMS binds it to the blob, so reading needs the same context.
  *
+ * <p>The provider unwraps only under the keys it was given: the {@linkplain Builder#keyId primary}
+ * and those added with {@link Builder#unwrapKeyId}. An artifact whose header names any other key
+ * fails with {@link NotFoundException} before any request names that key, instead of having the
+ * caller's identity decrypt with a key chosen by whoever wrote the artifact. A key given as a key
+ * ARN is compared as it is; one given as an alias, alias ARN or bare key id is matched by the key
+ * ARN KMS reports for it: from this provider's own {@code GenerateDataKey} and {@code Encrypt}
+ * answers, or else from one {@code DescribeKey} of each such configured id (which then needs
+ * {@code kms:DescribeKey}), made the first time an artifact names a key ARN not yet known.
+ *
  * <p>The {@link KmsClient} is the caller's (credentials, region, endpoint, retries) and is not closed
- * here. Instances are immutable and thread-safe. Key bytes never appear in logs, messages or
- * {@link #toString()}; plaintext copies this class receives are zeroed after use. Needs {@code
- * kms:GenerateDataKey} and {@code kms:Decrypt} on the key (and {@code kms:Encrypt} to re-wrap).
+ * here. Instances are thread-safe; their configuration is immutable. Key bytes never appear in
+ * logs, messages or {@link #toString()}; plaintext copies this class receives are zeroed after use.
+ * Needs {@code kms:GenerateDataKey} and {@code kms:Decrypt} on the key (and {@code kms:Encrypt} to
+ * re-wrap, {@code kms:DescribeKey} to read with an alias).
  *
  * <pre>{@code
  * KeyProvider keys = AwsKmsKeyProvider.builder()
@@ -61,13 +79,21 @@ public final class AwsKmsKeyProvider implements KeyProvider {
   private static final Set<String> RETRYABLE_CODES =
       Set.of("KMSInternalException", "DependencyTimeoutException", "ThrottlingException", "LimitExceededException");
 
+  private static final Pattern KEY_ARN = Pattern.compile("arn:aws[a-z-]*:kms:[^:]*:[0-9]*:key/.+");
+
   private final KmsClient client;
   private final String keyId;
+  private final Set<String> keyIds;
   private final Map<String, String> context;
+  /** Key ARNs KMS reported for the configured ids (which may be aliases). */
+  private final Set<String> reportedArns = ConcurrentHashMap.newKeySet();
+  // guarded by this
+  private boolean described;
 
-  private AwsKmsKeyProvider(Builder b) {
+  private AwsKmsKeyProvider(Builder b, Set<String> keyIds) {
     this.client = b.client;
     this.keyId = b.keyId;
+    this.keyIds = keyIds;
     this.context = b.context;
   }
 
@@ -80,6 +106,11 @@ public final class AwsKmsKeyProvider implements KeyProvider {
   @Override
   public String primaryKeyId() {
     return keyId;
+  }
+
+  /** @return the keys this provider unwraps with, as configured: the primary first */
+  public Set<String> keyIds() {
+    return keyIds;
   }
 
   /** @return the encryption context sent with every call (empty for none) */
@@ -103,7 +134,9 @@ public final class AwsKmsKeyProvider implements KeyProvider {
             () ->
                 client.generateDataKey(
                     q -> q.keyId(keyId).keySpec(DataKeySpec.AES_256).encryptionContext(nullIfEmpty())));
-    return dataKey("GenerateDataKey", r.keyId(), r.plaintext(), r.ciphertextBlob());
+    DataKey k = dataKey("GenerateDataKey", r.keyId(), r.plaintext(), r.ciphertextBlob());
+    reportedArns.add(k.keyId());
+    return k;
   }
 
   /**
@@ -128,23 +161,34 @@ public final class AwsKmsKeyProvider implements KeyProvider {
                   client.encrypt(
                       q -> q.keyId(keyId).plaintext(SdkBytes.fromByteArrayUnsafe(copy)).encryptionContext(nullIfEmpty())));
       String id = r.keyId() == null || r.keyId().isBlank() ? keyId : r.keyId();
-      return DataKey.of(id, plaintextKey, blob("Encrypt", id, r.ciphertextBlob()));
+      DataKey k = DataKey.of(id, plaintextKey, blob("Encrypt", id, r.ciphertextBlob()));
+      reportedArns.add(id);
+      return k;
     } finally {
       Arrays.fill(copy, (byte) 0);
     }
   }
 
   /**
-   * Decrypts a stored blob ({@code Decrypt} with {@code KeyId} set to {@code keyId}).
+   * Decrypts a stored blob ({@code Decrypt} with {@code KeyId} set to {@code keyId}), if {@code
+   * keyId} is one of this provider's keys (see the class comment).
    *
    * @throws IntegrityException if KMS says the blob does not decrypt under that key and context
-   * @throws NotFoundException if the key does not exist
+   * @throws NotFoundException if {@code keyId} is not one of this provider's keys (no request is
+   *     made for it), or the key does not exist
    * @throws StoreException if KMS cannot be reached or refuses (retryable or not)
    */
   @Override
   public DataKey unwrap(String keyId, byte[] wrappedKey) {
     Objects.requireNonNull(keyId, "keyId");
     Objects.requireNonNull(wrappedKey, "wrappedKey");
+    if (!isOwnKey(keyId)) {
+      throw new NotFoundException(
+          "cannot unwrap data key: key id '" + keyId + "' is not a KMS key this AwsKmsKeyProvider was given ("
+              + keyIds + (reportedArns.isEmpty() ? "" : ", key ARNs " + new TreeSet<>(reportedArns))
+              + "); an artifact that names another key is refused without asking KMS. If it is an older key of"
+              + " yours, add it with unwrapKeyId");
+    }
     DecryptResponse r =
         call(
             "unwrap a data key under",
@@ -168,10 +212,40 @@ public final class AwsKmsKeyProvider implements KeyProvider {
     }
   }
 
+  /**
+   * Whether {@code id} names one of the configured keys: literally, or as the key ARN KMS reported
+   * for a configured alias or key id. Learns those ARNs with {@code DescribeKey} of the configured
+   * ids (never of {@code id}), once.
+   */
+  private boolean isOwnKey(String id) {
+    if (keyIds.contains(id) || reportedArns.contains(id)) {
+      return true;
+    }
+    if (!KEY_ARN.matcher(id).matches()) {
+      return false;
+    }
+    synchronized (this) {
+      if (!described) {
+        for (String configured : keyIds) {
+          if (!KEY_ARN.matcher(configured).matches()) {
+            DescribeKeyResponse r =
+                call("look up the key ARN of", configured, () -> client.describeKey(q -> q.keyId(configured)));
+            if (r.keyMetadata() != null && r.keyMetadata().arn() != null) {
+              reportedArns.add(r.keyMetadata().arn());
+            }
+          }
+        }
+        described = true;
+      }
+    }
+    return reportedArns.contains(id);
+  }
+
   /** @return the key id and context keys, never key bytes */
   @Override
   public String toString() {
-    return "AwsKmsKeyProvider[keyId=" + keyId + (context.isEmpty() ? "" : ", context=" + context.keySet()) + "]";
+    return "AwsKmsKeyProvider[keyId=" + keyId + (keyIds.size() > 1 ? ", unwrapKeyIds=" + keyIds.stream().skip(1).toList() : "")
+        + (context.isEmpty() ? "" : ", context=" + context.keySet()) + "]";
   }
 
   private Map<String, String> nullIfEmpty() {
@@ -252,7 +326,9 @@ public final class AwsKmsKeyProvider implements KeyProvider {
   public static final class Builder {
     private KmsClient client;
     private String keyId;
+    private final List<String> unwrapOnly = new ArrayList<>();
     private Map<String, String> context = Map.of();
+    private boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -271,12 +347,29 @@ public final class AwsKmsKeyProvider implements KeyProvider {
      * @return this builder
      */
     public Builder keyId(String keyId) {
+      this.keyId = checkKeyId(keyId);
+      return this;
+    }
+
+    /**
+     * Adds a key this provider may unwrap with but never wraps under, e.g. the key used before
+     * moving to a new primary. Artifacts record key ARNs: give the old key's ARN (or an alias that
+     * still points to it).
+     *
+     * @param keyId key id, key ARN, alias name or alias ARN
+     * @return this builder
+     */
+    public Builder unwrapKeyId(String keyId) {
+      unwrapOnly.add(checkKeyId(keyId));
+      return this;
+    }
+
+    private static String checkKeyId(String keyId) {
       Objects.requireNonNull(keyId, "keyId");
       if (keyId.isBlank() || keyId.chars().anyMatch(Character::isISOControl)) {
         throw new IllegalArgumentException("KMS key id must not be blank or hold control characters");
       }
-      this.keyId = keyId;
-      return this;
+      return keyId;
     }
 
     /**
@@ -296,8 +389,21 @@ public final class AwsKmsKeyProvider implements KeyProvider {
     }
 
     /**
+     * @param allow if true, the client may use a plain {@code http://} endpoint that is not a
+     *     loopback address (e.g. from {@code AWS_ENDPOINT_URL_KMS}); by default {@link #build()}
+     *     refuses one, since data keys would cross the network unencrypted (see {@link
+     *     io.binlogarchive.store.spi.Endpoints})
+     * @return this builder
+     */
+    public Builder allowInsecureEndpoint(boolean allow) {
+      this.allowInsecureEndpoint = allow;
+      return this;
+    }
+
+    /**
      * @return the provider
-     * @throws IllegalStateException naming every missing setting
+     * @throws IllegalStateException naming every missing setting, and a plain http endpoint of the
+     *     client that is not a loopback address unless allowed
      */
     public AwsKmsKeyProvider build() {
       List<String> problems = new ArrayList<>();
@@ -307,10 +413,20 @@ public final class AwsKmsKeyProvider implements KeyProvider {
       if (keyId == null) {
         problems.add("keyId is required");
       }
+      S3Sink.endpointProblem(client, "the KMS client", allowInsecureEndpoint).ifPresent(problems::add);
+      Set<String> ids = new LinkedHashSet<>();
+      if (keyId != null) {
+        ids.add(keyId);
+      }
+      for (String id : unwrapOnly) {
+        if (!ids.add(id)) {
+          problems.add("key " + id + " is given more than once");
+        }
+      }
       if (!problems.isEmpty()) {
         throw new IllegalStateException("invalid AwsKmsKeyProvider configuration: " + String.join("; ", problems));
       }
-      return new AwsKmsKeyProvider(this);
+      return new AwsKmsKeyProvider(this, Collections.unmodifiableSet(ids));
     }
   }
 }

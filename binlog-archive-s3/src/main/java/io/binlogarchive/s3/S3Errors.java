@@ -4,7 +4,7 @@ import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
-import io.binlogarchive.PreconditionFailedException;
+import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.StoreException;
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -1,20 +1,23 @@
 package io.binlogarchive.s3;
 
+import io.binlogarchive.store.StoreLease;
 import io.binlogarchive.ArchiveException;
-import io.binlogarchive.ConditionalCalls;
+import io.binlogarchive.store.spi.ConditionalCalls;
+import io.binlogarchive.store.spi.Endpoints;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
-import io.binlogarchive.ObjectKeys;
-import io.binlogarchive.PreconditionFailedException;
+import io.binlogarchive.store.spi.ObjectKeys;
+import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoredObject;
-import io.binlogarchive.TranslatingInputStream;
+import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.store.spi.TranslatingInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -33,6 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -60,7 +64,8 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * writer holds at most about {@code (N + 1) x partSize} bytes. Every part and every single PUT
  * carries its SHA-256 ({@code x-amz-checksum-sha256}), which the store checks on receipt. Commits
  * are conditional ({@code If-None-Match: *}), so an existing object is never overwritten; any
- * failure before a commit, and a {@code close()} without one, aborts the multipart upload. An
+ * failure before a commit, and a {@code close()} without one, aborts the multipart upload, after
+ * waiting at most {@linkplain Builder#abortWait(Duration) abortWait} for its parts in flight. An
  * abort that fails (the store is unreachable) is remembered and sent again before the sink's next
  * upload and by {@link #close()}, so an outage leaves no billed parts behind once the store is back;
  * only a process that ends first leaves them to a lifecycle rule (see the module README).
@@ -70,7 +75,7 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * multiply. The sink never creates an SDK client or credentials, and never closes the client it
  * was given.
  *
- * <p>Conditional writes (for {@link io.binlogarchive.StoreLease}): an object's {@link
+ * <p>Conditional writes (for {@link io.binlogarchive.store.StoreLease}): an object's {@link
  * StoredObject#version() version} is its ETag without the surrounding quotes, in {@link
  * #stat(String)}, {@link #list(String)} and {@link SinkWriter#commit()}. {@link #replace(String,
  * String, byte[])} is a {@code PutObject} with {@code If-Match}; {@link #delete(String, String)} a
@@ -85,6 +90,8 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  */
 public final class S3Sink implements Sink {
   private static final Logger log = LoggerFactory.getLogger(S3Sink.class);
+  /** How long an aborting writer waits for its parts in flight unless {@link Builder#abortWait} says otherwise. */
+  static final Duration DEFAULT_ABORT_WAIT = Duration.ofMinutes(5);
   /** At most this many failed aborts are remembered; beyond it they are left to a lifecycle rule. */
   static final int MAX_UNABORTED = 1000;
   /** The smallest part size S3 accepts (for every part but the last). */
@@ -112,6 +119,7 @@ public final class S3Sink implements Sink {
   final StorageClass storageClass;
   final RetryPolicy retryPolicy;
   final int listPageSize;
+  final Duration abortWait;
   /** Multipart uploads whose abort failed: {fullKey, uploadId}. */
   private final ConcurrentLinkedQueue<String[]> unaborted = new ConcurrentLinkedQueue<>();
   private final AtomicInteger unabortedCount = new AtomicInteger();
@@ -134,6 +142,7 @@ public final class S3Sink implements Sink {
     this.storageClass = b.storageClass;
     this.retryPolicy = b.retryPolicy;
     this.listPageSize = b.listPageSize;
+    this.abortWait = b.abortWait;
   }
 
   /** @return a builder; {@link Builder#client(S3Client)} and {@link Builder#bucket(String)} are required */
@@ -233,15 +242,35 @@ public final class S3Sink implements Sink {
 
   /** Remembers an upload whose abort failed, to abort it again before the next upload. */
   void abortLater(String fullKey, String uploadId, Exception why) {
-    if (unabortedCount.incrementAndGet() > MAX_UNABORTED) {
-      unabortedCount.decrementAndGet();
+    if (!remember(fullKey, uploadId)) {
       log.warn("could not abort multipart upload {} of s3://{}/{}, and {} others wait for an abort already; a lifecycle"
           + " rule for incomplete uploads will remove it: {}", uploadId, bucket, fullKey, MAX_UNABORTED, why.getMessage());
       return;
     }
-    unaborted.add(new String[] {fullKey, uploadId});
     log.warn("could not abort multipart upload {} of s3://{}/{}; it is aborted again before the next upload: {}",
         uploadId, bucket, fullKey, why.getMessage());
+  }
+
+  /**
+   * Remembers an upload that was aborted while some of its parts were still on their way, to abort
+   * it again before the next upload: a part that lands after an abort may keep storage alive.
+   */
+  void abortAgain(String fullKey, String uploadId) {
+    if (!remember(fullKey, uploadId)) {
+      log.warn("multipart upload {} of s3://{}/{} was aborted with parts still on their way, and {} others wait for an"
+          + " abort already; a lifecycle rule for incomplete uploads will remove what is left", uploadId, bucket,
+          fullKey, MAX_UNABORTED);
+    }
+  }
+
+  /** @return false if {@link #MAX_UNABORTED} uploads are remembered already (nothing is added) */
+  private boolean remember(String fullKey, String uploadId) {
+    if (unabortedCount.incrementAndGet() > MAX_UNABORTED) {
+      unabortedCount.decrementAndGet();
+      return false;
+    }
+    unaborted.add(new String[] {fullKey, uploadId});
+    return true;
   }
 
   /**
@@ -592,6 +621,12 @@ public final class S3Sink implements Sink {
     return full;
   }
 
+  /** The {@link Endpoints} rule for an SDK client's endpoint override (explicit or from the environment). */
+  static Optional<String> endpointProblem(SdkClient client, String what, boolean allowInsecure) {
+    return client == null ? Optional.empty() : Optional.ofNullable(Endpoints.transportProblem(
+        client.serviceClientConfiguration().endpointOverride().orElse(null), what, allowInsecure));
+  }
+
   static Map<String, String> checkMetadata(String key, Map<String, String> metadata) {
     Map<String, String> out = new LinkedHashMap<>();
     if (metadata == null) {
@@ -706,6 +741,8 @@ public final class S3Sink implements Sink {
     private boolean requireEncryption;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private int listPageSize = 1000;
+    private Duration abortWait = DEFAULT_ABORT_WAIT;
+    private boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -871,8 +908,36 @@ public final class S3Sink implements Sink {
     }
 
     /**
+     * @param wait how long an aborting writer waits for its part uploads still on the wire before it
+     *     aborts the multipart upload anyway (default 5 minutes); zero aborts at once. A writer that
+     *     gives up logs a warning naming the object and the upload id, and the sink aborts that
+     *     upload again before its next upload, in case a part lands after the abort
+     * @return this builder
+     */
+    public Builder abortWait(Duration wait) {
+      Objects.requireNonNull(wait, "abortWait");
+      if (wait.isNegative()) {
+        throw new IllegalArgumentException("abortWait must not be negative, got " + wait);
+      }
+      this.abortWait = wait;
+      return this;
+    }
+
+    /**
+     * @param allow if true, the client may use a plain {@code http://} endpoint that is not a
+     *     loopback address; by default {@link #build()} refuses one, since request signatures and
+     *     data would cross the network unencrypted (see {@link io.binlogarchive.store.spi.Endpoints})
+     * @return this builder
+     */
+    public Builder allowInsecureEndpoint(boolean allow) {
+      this.allowInsecureEndpoint = allow;
+      return this;
+    }
+
+    /**
      * @return the sink
-     * @throws IllegalStateException naming every missing or conflicting setting
+     * @throws IllegalStateException naming every missing or conflicting setting, and a plain http
+     *     endpoint of the client that is not a loopback address unless allowed
      */
     public S3Sink build() {
       List<String> problems = new ArrayList<>();
@@ -891,6 +956,7 @@ public final class S3Sink implements Sink {
       if (singlePutThreshold > partSize) {
         problems.add("singlePutThreshold " + singlePutThreshold + " exceeds partSize " + partSize);
       }
+      endpointProblem(client, "the S3 client", allowInsecureEndpoint).ifPresent(problems::add);
       if (!problems.isEmpty()) {
         throw new IllegalStateException("invalid S3Sink configuration: " + String.join("; ", problems));
       }

@@ -3,9 +3,9 @@ package io.binlogarchive.s3;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.ObjectExistsException;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.StoredObject;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -20,8 +20,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -41,6 +45,7 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * on the executor and touch only the thread-safe fields.
  */
 final class S3SinkWriter extends SinkWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(S3SinkWriter.class);
   private static final int INITIAL_BUFFER = 64 * 1024;
 
   private enum State {
@@ -534,7 +539,10 @@ final class S3SinkWriter extends SinkWriter {
     }
   }
 
-  /** Waits for parts in flight, then aborts the multipart upload (if one was started). Never throws. */
+  /**
+   * Waits (at most the sink's {@code abortWait}) for parts in flight, then aborts the multipart
+   * upload (if one was started). Never throws.
+   */
   private void abortUpload(State next) {
     state = next;
     buffer = null;
@@ -548,20 +556,33 @@ final class S3SinkWriter extends SinkWriter {
       return;
     }
     // Parts still uploading could otherwise land after the abort and keep storage alive. They
-    // start no new attempt now that the state is no longer OPEN. An interrupted caller skips the
-    // wait but still gets the abort call (with the flag cleared, so the SDK sends it).
+    // start no new attempt now that the state is no longer OPEN, so the wait is for attempts
+    // already on the wire, and only up to the sink's abortWait: a part that hangs (a stuck
+    // connection, an executor that never runs it) must not hang the writer's caller. An
+    // interrupted caller skips the wait but still gets the abort call (with the flag cleared, so
+    // the SDK sends it).
     boolean interrupted = Thread.interrupted();
+    long deadline = System.nanoTime() + sink.abortWait.toNanos();
     for (CompletableFuture<Part> f : parts) {
       if (interrupted) {
         break;
       }
       try {
-        f.get();
+        f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         interrupted = true;
       } catch (ExecutionException e) {
         // already recorded; the upload is being aborted anyway
+      } catch (TimeoutException e) {
+        // counted below
       }
+    }
+    long unfinished = parts.stream().filter(f -> !f.isDone()).count();
+    if (unfinished > 0) {
+      LOG.warn("{} waiting for {} part upload(s) of {} (multipart upload {}) to end; aborting the upload now, and"
+          + " again before the sink's next upload in case a part lands after the abort",
+          interrupted ? "interrupted while" : "gave up after " + sink.abortWait.toMillis() + " ms", unfinished, where,
+          id);
     }
     try {
       sink.retryPolicy.call(
@@ -570,6 +591,9 @@ final class S3SinkWriter extends SinkWriter {
             sink.abortMultipart(fullKey, id);
             return null;
           });
+      if (unfinished > 0) {
+        sink.abortAgain(fullKey, id);
+      }
     } catch (IOException | RuntimeException e) {
       // e.g. the store is unreachable: the sink aborts it again before its next upload
       sink.abortLater(fullKey, id, e);

@@ -1,16 +1,17 @@
 package io.binlogarchive.s3;
 
-import static io.binlogarchive.StoreTests.decode;
-import static io.binlogarchive.StoreTests.encode;
-import static io.binlogarchive.StoreTests.payload;
+import io.binlogarchive.testing.StoreTests;
+import static io.binlogarchive.testing.StoreTests.decode;
+import static io.binlogarchive.testing.StoreTests.encode;
+import static io.binlogarchive.testing.StoreTests.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.binlogarchive.DataKey;
+import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.Transform;
+import io.binlogarchive.codec.Transform;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Random;
@@ -116,7 +117,7 @@ class AwsKmsKeyProviderTest {
   @Test
   @DisplayName("fails with IntegrityException when KMS says the blob belongs to another key")
   void otherKeyIsIntegrityFailure() {
-    AwsKmsKeyProvider keys = provider(ARN, Map.of());
+    AwsKmsKeyProvider keys = AwsKmsKeyProvider.builder().client(client).keyId(ARN).unwrapKeyId(OTHER_ARN).build();
     byte[] blob;
     try (DataKey k = keys.newDataKey()) {
       blob = k.wrappedKey();
@@ -124,6 +125,61 @@ class AwsKmsKeyProviderTest {
     assertThatThrownBy(() -> keys.unwrap(OTHER_ARN, blob))
         .isInstanceOf(IntegrityException.class)
         .hasMessageContaining("IncorrectKeyException");
+  }
+
+  /** @return the requests since {@code from} that name {@code keyId} anywhere in their body */
+  static java.util.List<KmsTestServer.Call> requestsNaming(int from, String keyId) {
+    java.util.List<KmsTestServer.Call> all = kms.calls();
+    return all.subList(from, all.size()).stream().filter(c -> c.body().toString().contains(keyId)).toList();
+  }
+
+  @Test
+  @DisplayName("refuses an artifact that names a key it was not given, before any KMS request")
+  void foreignKeyRefusedWithoutKms() throws Exception {
+    // whoever can write to the bucket wraps a data key under a key of their own choosing
+    byte[] data = payload(10_000, 4);
+    byte[] foreign = encode(Transform.aesGcm(provider(OTHER_ARN, Map.of())), data);
+    AwsKmsKeyProvider reader = provider(ARN, Map.of());
+    int before = kms.calls().size();
+    assertThatThrownBy(() -> decode(Transform.aesGcm(reader), foreign))
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageContaining(OTHER_ARN)
+        .hasMessageContaining("unwrapKeyId");
+    assertThat(kms.calls()).as("no KMS request at all").hasSize(before);
+  }
+
+  @Test
+  @DisplayName("configured with an alias, a fresh reader reads the alias's artifacts and refuses another key's, never asking KMS about it")
+  void aliasReaderRefusesForeignKey() throws Exception {
+    byte[] data = payload(10_000, 5);
+    byte[] own = encode(Transform.aesGcm(provider(ALIAS, Map.of())), data);
+    byte[] foreign = encode(Transform.aesGcm(provider(OTHER_ARN, Map.of())), data);
+    AwsKmsKeyProvider reader = provider(ALIAS, Map.of());
+    int before = kms.calls().size();
+    assertThatThrownBy(() -> decode(Transform.aesGcm(reader), foreign))
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageContaining(OTHER_ARN)
+        .hasMessageContaining(ALIAS);
+    assertThat(requestsNaming(before, OTHER_ARN)).isEmpty();
+    assertThat(kms.calls().subList(before, kms.calls().size())).extracting(KmsTestServer.Call::operation)
+        .containsExactly("DescribeKey");
+    assertThat(decode(Transform.aesGcm(reader), own)).isEqualTo(data);
+    assertThat(requestsNaming(before, OTHER_ARN)).isEmpty();
+  }
+
+  @Test
+  @DisplayName("reads artifacts of an older key given with unwrapKeyId, and still wraps under the primary")
+  void unwrapKeyIdAllowsOlderKey() throws Exception {
+    byte[] data = payload(10_000, 6);
+    byte[] old = encode(Transform.aesGcm(provider(OTHER_ARN, Map.of())), data);
+    AwsKmsKeyProvider rotated = AwsKmsKeyProvider.builder().client(client).keyId(ALIAS).unwrapKeyId(OTHER_ARN).build();
+    assertThat(decode(Transform.aesGcm(rotated), old)).isEqualTo(data);
+    try (DataKey k = rotated.newDataKey()) {
+      assertThat(k.keyId()).isEqualTo(ARN);
+    }
+    assertThat(rotated.keyIds()).containsExactly(ALIAS, OTHER_ARN);
+    assertThatThrownBy(() -> AwsKmsKeyProvider.builder().client(client).keyId(ARN).unwrapKeyId(ARN).build())
+        .hasMessageContaining("given more than once");
   }
 
   @Test

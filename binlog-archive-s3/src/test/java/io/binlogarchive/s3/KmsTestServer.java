@@ -1,5 +1,6 @@
 package io.binlogarchive.s3;
 
+import io.binlogarchive.NotFoundException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -35,8 +36,8 @@ import software.amazon.awssdk.services.kms.KmsClient;
  * A stand-in for AWS KMS on a loopback port, for tests only: no KMS can run on the build machines,
  * so this JDK {@code HttpServer} speaks the KMS JSON protocol ({@code POST /}, {@code X-Amz-Target:
  * TrentService.<Operation>}, {@code application/x-amz-json-1.1}, base64 blobs) for the three
- * operations {@link AwsKmsKeyProvider} uses: {@code GenerateDataKey}, {@code Decrypt} and {@code
- * Encrypt}. It is not AWS KMS: signatures are not checked, and its ciphertext blobs are its own
+ * operations {@link AwsKmsKeyProvider} uses: {@code GenerateDataKey}, {@code Decrypt}, {@code
+ * Encrypt} and {@code DescribeKey} (only the key's id and ARN). It is not AWS KMS: signatures are not checked, and its ciphertext blobs are its own
  * format (key ARN, nonce, AES-GCM of the data key with the encryption context as associated data).
  * What it does enforce as KMS does: an unknown key is {@code NotFoundException}; a blob given to
  * {@code Decrypt} with another key's id is {@code IncorrectKeyException}; a blob that does not
@@ -159,6 +160,7 @@ public final class KmsTestServer implements AutoCloseable {
       case "GenerateDataKey" -> generateDataKey(body);
       case "Encrypt" -> encrypt(body);
       case "Decrypt" -> decrypt(body);
+      case "DescribeKey" -> describeKey(body);
       default -> error(400, "UnknownOperationException", "operation " + op + " is not served here");
     };
   }
@@ -235,6 +237,20 @@ public final class KmsTestServer implements AutoCloseable {
     out.put("KeyId", blobArn);
     out.put("Plaintext", Base64.getEncoder().encodeToString(plaintext));
     out.put("EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
+    return new Reply(200, out);
+  }
+
+  private Reply describeKey(JsonNode body) {
+    String arn = resolve(body);
+    if (arn == null) {
+      return notFound(body);
+    }
+    ObjectNode out = JSON.createObjectNode();
+    ObjectNode meta = out.putObject("KeyMetadata");
+    meta.put("KeyId", arn.substring(arn.lastIndexOf('/') + 1));
+    meta.put("Arn", arn);
+    meta.put("KeyState", "Enabled");
+    meta.put("KeyUsage", "ENCRYPT_DECRYPT");
     return new Reply(200, out);
   }
 

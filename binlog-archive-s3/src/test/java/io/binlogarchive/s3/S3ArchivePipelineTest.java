@@ -2,19 +2,19 @@ package io.binlogarchive.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.ArchiveCatalog;
+import io.binlogarchive.restore.ArchiveCatalog;
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogSource;
+import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.FileResult;
-import io.binlogarchive.KeyProvider;
-import io.binlogarchive.MariaDbServer;
+import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.testing.MariaDbServer;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;
-import io.binlogarchive.Sink;
-import io.binlogarchive.StaticKeyProvider;
-import io.binlogarchive.StoreTests;
-import io.binlogarchive.Transform;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.crypto.StaticKeyProvider;
+import io.binlogarchive.testing.StoreTests;
+import io.binlogarchive.codec.Transform;
 import io.binlogarchive.s3.FaultProxy.Fault;
 import io.binlogarchive.s3.FaultProxy.Plan;
 import io.binlogarchive.s3.FaultProxy.Request;

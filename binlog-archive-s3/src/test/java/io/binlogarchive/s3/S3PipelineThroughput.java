@@ -1,11 +1,12 @@
 package io.binlogarchive.s3;
 
+import io.binlogarchive.store.FileSystemSink;
 import com.github.luben.zstd.Zstd;
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BinlogSource;
+import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.RunSummary;
-import io.binlogarchive.Transform;
+import io.binlogarchive.codec.Transform;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,7 +68,7 @@ final class S3PipelineThroughput {
           if (Boolean.getBoolean("localOnly")) {
             long l0 = System.nanoTime();
             try (Archiver archiver = Archiver.builder().source(BinlogSource.directory(dir))
-                .sink(io.binlogarchive.FileSystemSink.of(work.resolve("fs-" + round))).serverId("db1")
+                .sink(io.binlogarchive.store.FileSystemSink.of(work.resolve("fs-" + round))).serverId("db1")
                 .compression(Transform.zstd(level, 2)).cursorFile(work.resolve("fs-cursor-" + round + ".json")).build()) {
               archiver.runOnce();
             }

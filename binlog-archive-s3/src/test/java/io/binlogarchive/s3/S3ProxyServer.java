@@ -1,5 +1,6 @@
 package io.binlogarchive.s3;
 
+import io.binlogarchive.RetryPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

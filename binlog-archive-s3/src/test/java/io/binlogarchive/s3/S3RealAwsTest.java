@@ -3,10 +3,10 @@ package io.binlogarchive.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkCompatibilityKit;
-import io.binlogarchive.SinkWriter;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.testing.SinkCompatibilityKit;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;

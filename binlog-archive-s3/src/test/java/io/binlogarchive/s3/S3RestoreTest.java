@@ -2,15 +2,15 @@ package io.binlogarchive.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.ArchiveProblem;
-import io.binlogarchive.ArchiveReader;
-import io.binlogarchive.FetchResult;
-import io.binlogarchive.RestoreFixture;
-import io.binlogarchive.RestorePlan;
-import io.binlogarchive.RestoreTarget;
+import io.binlogarchive.restore.ArchiveProblem;
+import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.restore.FetchResult;
+import io.binlogarchive.restore.RestoreFixture;
+import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.restore.RestoreTarget;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.VerifyOptions;
-import io.binlogarchive.VerifyReport;
+import io.binlogarchive.restore.VerifyOptions;
+import io.binlogarchive.restore.VerifyReport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;

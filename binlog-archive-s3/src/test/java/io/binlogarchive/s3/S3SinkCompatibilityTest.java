@@ -3,8 +3,8 @@ package io.binlogarchive.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
-import io.binlogarchive.SinkCompatibilityKit;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.testing.SinkCompatibilityKit;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.binlogarchive.ArchiveException;
-import io.binlogarchive.ConditionalCalls;
-import io.binlogarchive.PreconditionFailedException;
+import io.binlogarchive.store.spi.ConditionalCalls;
+import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoreTests;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.testing.StoreTests;
+import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.s3.FaultProxy.Fault;
 import java.io.IOException;
 import java.io.InputStream;

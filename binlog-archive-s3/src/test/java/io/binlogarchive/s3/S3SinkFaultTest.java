@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.StoreException;
-import io.binlogarchive.StoredObject;
-import io.binlogarchive.StoreTests;
+import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.testing.StoreTests;
 import io.binlogarchive.s3.FaultProxy.Fault;
 import io.binlogarchive.s3.FaultProxy.Plan;
 import io.binlogarchive.s3.FaultProxy.Request;

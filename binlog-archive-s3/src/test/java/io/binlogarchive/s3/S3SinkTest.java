@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.SinkWriter;
-import io.binlogarchive.StoredObject;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.s3.FaultProxy.Exchange;
 import io.binlogarchive.s3.FaultProxy.Request;
 import java.io.IOException;
@@ -27,6 +27,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -203,6 +204,32 @@ class S3SinkTest {
       assertThat(s3.uploads(bucket)).isEmpty();
       assertThat(exists("archive/x")).isFalse();
     }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a guard only: before the fix the abort waited forever
+    @DisplayName("when a part in flight never ends: the abort waits only abortWait, aborts, and aborts again before"
+        + " the next upload")
+    void abortDoesNotWaitForeverForAPart() throws Exception {
+      LinkedBlockingQueue<Runnable> held = new LinkedBlockingQueue<>(); // an executor that runs nothing until told
+      S3Sink sink = sinkBuilder().executor(held::add).abortWait(Duration.ofMillis(1)).build();
+      SinkWriter w = sink.create("hung", Map.of());
+      w.write(new byte[PART + 1]); // one full part is handed over, and stays in flight
+      assertThat(held).hasSize(1);
+
+      w.abort();
+
+      assertThat(held).as("the part is still in flight when the abort returns").hasSize(1);
+      assertThat(requests(Request::isAbortMultipart)).hasSize(1);
+      assertThat(s3.uploads(bucket)).isEmpty();
+      assertThat(sink.unabortedUploads()).as("remembered, to abort again in case the part lands").isEqualTo(1);
+
+      held.take().run(); // the part finally runs: the writer gave up, so it sends nothing
+      assertThat(requests(Request::isUploadPart)).isEmpty();
+      put(sink, "next", new byte[10]);
+      assertThat(requests(Request::isAbortMultipart)).hasSize(2);
+      assertThat(sink.unabortedUploads()).isZero();
+      assertThat(exists("archive/hung")).isFalse();
+    }
   }
 
   @Test
@@ -279,6 +306,7 @@ class S3SinkTest {
       assertThatThrownBy(() -> S3Sink.builder().listPageSize(1001)).isInstanceOf(IllegalArgumentException.class);
       assertThatThrownBy(() -> S3Sink.builder().bucket("a/b")).isInstanceOf(IllegalArgumentException.class);
       assertThatThrownBy(() -> S3Sink.builder().sseKms(" ")).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> S3Sink.builder().abortWait(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

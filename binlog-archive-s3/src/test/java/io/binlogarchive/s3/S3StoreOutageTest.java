@@ -1,8 +1,8 @@
 package io.binlogarchive.s3;
 
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Sink;
-import io.binlogarchive.StoreOutageKit;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.testing.StoreOutageKit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.binlogarchive.s3;
 
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.SinkWriter;
+import io.binlogarchive.store.SinkWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,10 +1,10 @@
 package io.binlogarchive.replication.serve;
 
 import io.binlogarchive.ArchiveException;
-import io.binlogarchive.ArchiveReader;
-import io.binlogarchive.FetchResult;
-import io.binlogarchive.RestorePlan;
-import io.binlogarchive.RestoreTarget;
+import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.restore.FetchResult;
+import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.restore.RestoreTarget;
 import io.binlogarchive.Sidecar;
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package io.binlogarchive.replication.serve;
 
-import io.binlogarchive.ArchiveReader;
-import io.binlogarchive.BinlogInfo;
-import io.binlogarchive.RestorePlan;
+import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.binlog.BinlogInfo;
+import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.replication.internal.NativePassword;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.binlogarchive.replication.serve;
 
-import io.binlogarchive.GtidSet;
+import io.binlogarchive.binlog.GtidSet;
 import io.binlogarchive.replication.internal.PayloadReader;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,17 +1,17 @@
 package io.binlogarchive.replication.serve;
 
-import io.binlogarchive.ArchiveReader;
+import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.Archiver;
-import io.binlogarchive.BaseBackup;
-import io.binlogarchive.BinlogSource;
-import io.binlogarchive.FetchResult;
-import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.MariaDbServer;
-import io.binlogarchive.PitrFixture;
-import io.binlogarchive.RestorePlan;
-import io.binlogarchive.RestoreTarget;
+import io.binlogarchive.restore.BaseBackup;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.restore.FetchResult;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.restore.PitrFixture;
+import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.restore.RestoreTarget;
 import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.Transform;
+import io.binlogarchive.codec.Transform;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

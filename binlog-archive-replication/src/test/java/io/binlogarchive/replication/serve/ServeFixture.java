@@ -2,7 +2,7 @@ package io.binlogarchive.replication.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.MariaDbServer;
+import io.binlogarchive.testing.MariaDbServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -3,11 +3,11 @@ package io.binlogarchive.replication.serve;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.binlogarchive.ArchiveReader;
-import io.binlogarchive.FileSystemSink;
-import io.binlogarchive.RestoreFixture;
-import io.binlogarchive.RestorePlan;
-import io.binlogarchive.RestoreTarget;
+import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.restore.RestoreFixture;
+import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.restore.RestoreTarget;
 import io.binlogarchive.replication.internal.PayloadWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -192,7 +192,7 @@ class ServeProtocolTest {
   @DisplayName("an artifact deleted after planning ends the dump with 1236 naming it, after the files before it and before any event of its own")
   void missingArtifact() throws Exception {
     Path copy = tmp.resolve("archive-missing");
-    io.binlogarchive.PitrFixture.copyTree(tmp.resolve("archive"), copy);
+    io.binlogarchive.restore.PitrFixture.copyTree(tmp.resolve("archive"), copy);
     ArchiveReader damaged = RestoreFixture.reader(FileSystemSink.of(copy));
     RestorePlan plan = damaged.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
     io.binlogarchive.Sidecar gone = plan.files().get(2);

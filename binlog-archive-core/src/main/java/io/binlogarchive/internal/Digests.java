@@ -1,0 +1,22 @@
+package io.binlogarchive.internal;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Message digests every JDK has. */
+public final class Digests {
+  private Digests() {}
+
+  public static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+
+  public static String hex(byte[] b) {
+    return HexFormat.of().formatHex(b);
+  }
+}

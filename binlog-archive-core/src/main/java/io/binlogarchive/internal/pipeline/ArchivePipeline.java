@@ -1,0 +1,703 @@
+package io.binlogarchive.internal.pipeline;
+
+import io.binlogarchive.ArchiveException;
+import io.binlogarchive.Archiver;
+import io.binlogarchive.ChainBreakException;
+import io.binlogarchive.FileResult;
+import io.binlogarchive.InvalidBinlogException;
+import io.binlogarchive.NotFoundException;
+import io.binlogarchive.ObjectExistsException;
+import io.binlogarchive.RunSummary;
+import io.binlogarchive.Sidecar;
+import io.binlogarchive.Verifier;
+import io.binlogarchive.binlog.BinlogFile;
+import io.binlogarchive.binlog.BinlogInfo;
+import io.binlogarchive.binlog.BinlogScanner;
+import io.binlogarchive.codec.StreamFacts;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.internal.ArchiveLayout;
+import io.binlogarchive.internal.Digests;
+import io.binlogarchive.internal.decode.ArtifactDecoder;
+import io.binlogarchive.store.Cursor;
+import io.binlogarchive.store.SinkWriter;
+import io.binlogarchive.store.StoredObject;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One run of the archiver: plan, archive files (several in flight), commit the cursor in order. */
+public final class ArchivePipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
+  public static final String VERSION = "binlog-archive/0.1.0";
+
+  private final PipelineSettings a;
+  /** path|size|mtime|sha of the cursor's local file last proven unchanged, to hash it once. */
+  private volatile String checkedCursorFile;
+
+  public ArchivePipeline(PipelineSettings settings) {
+    this.a = settings;
+  }
+
+  /** @return the settings this pipeline runs with */
+  public PipelineSettings settings() {
+    return a;
+  }
+
+  public RunSummary run() {
+    long started = System.nanoTime();
+    List<FileResult> results = new ArrayList<>();
+    Optional<Cursor> cursor = Optional.empty();
+    Throwable failure = null;
+    BinlogFile failedFile = null;
+    try {
+      cursor = a.cursorStore().load();
+      List<BinlogFile> closed = a.source().closedFiles();
+      measureBacklog(cursor, closed); // before any store call, so an outage still reports the lag
+      if (cursor.isPresent()) {
+        requireCursorInArchive(cursor.get());
+      }
+      String timeline = chooseTimeline(cursor, closed);
+      List<BinlogFile> todo = new ArrayList<>();
+      boolean sameTimeline = cursor.isPresent() && cursor.get().timeline().equals(timeline);
+      for (BinlogFile f : closed) {
+        if (!sameTimeline || f.sequence() > cursor.get().sequence()) {
+          todo.add(f);
+        }
+      }
+      if (sameTimeline && !todo.isEmpty() && todo.get(0).sequence() > cursor.get().sequence() + 1) {
+        long after = cursor.get().sequence();
+        long next = todo.get(0).sequence();
+        LOG.atError()
+            .addKeyValue("binlog_filename", todo.get(0).name())
+            .log("binlogs after sequence {} up to {} were purged from the server before they were archived;"
+                + " the archive has a gap there", after, next);
+        a.listener().gapDetected(after, next);
+      }
+      a.listener().runStarted(todo.size());
+      long backlogBytes = 0;
+      for (BinlogFile f : todo) {
+        backlogBytes += sizeOrZero(f);
+      }
+      LOG.atInfo()
+          .addKeyValue("candidates", todo.size())
+          .addKeyValue("timeline", timeline)
+          .log("archive run: {} closed binlog(s) past the cursor, {} -> {}", todo.size(), a.source().describe(),
+              a.sink().describe());
+      RunState state = new RunState(results, cursor);
+      state.backlogFiles = todo.size();
+      state.backlogBytes = backlogBytes;
+      try {
+        process(todo, timeline, state);
+      } finally {
+        cursor = state.cursor;
+        failure = state.failure;
+        failedFile = state.failedFile;
+      }
+    } catch (IOException | RuntimeException e) {
+      failure = e;
+    }
+    if (failure != null) {
+      LOG.atError()
+          .addKeyValue("binlog_filename", failedFile == null ? null : failedFile.name())
+          .log("archive run stopped: {}", failure.getMessage());
+    }
+    RunSummary summary =
+        new RunSummary(results, cursor, failure, failedFile, Duration.ofNanos(System.nanoTime() - started));
+    a.listener().runFinished(summary);
+    return summary;
+  }
+
+  private static final class RunState {
+    final List<FileResult> results;
+    Optional<Cursor> cursor;
+    Throwable failure;
+    BinlogFile failedFile;
+    int backlogFiles;
+    long backlogBytes;
+
+    RunState(List<FileResult> results, Optional<Cursor> cursor) {
+      this.results = results;
+      this.cursor = cursor;
+    }
+  }
+
+  private void process(List<BinlogFile> todo, String timeline, RunState state) throws IOException {
+    if (todo.isEmpty()) {
+      return;
+    }
+    AtomicInteger threadNo = new AtomicInteger();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            a.parallelism(),
+            r -> {
+              Thread t = new Thread(r, "binlog-archive-" + threadNo.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    ArrayDeque<Future<FileResult>> inFlight = new ArrayDeque<>();
+    ArrayDeque<BinlogFile> inFlightFiles = new ArrayDeque<>();
+    int next = 0;
+    boolean stop = false;
+    try {
+      while (!inFlight.isEmpty() || (!stop && !a.stopRequested() && next < todo.size())) {
+        while (!stop && !a.stopRequested() && next < todo.size() && inFlight.size() < a.parallelism()) {
+          BinlogFile f = todo.get(next++);
+          // A newer closed binlog means the server finished with this one, whatever its header says
+          boolean newerClosed = todo.get(todo.size() - 1).sequence() > f.sequence();
+          inFlight.add(pool.submit(() -> archiveOne(f, timeline, newerClosed)));
+          inFlightFiles.add(f);
+        }
+        Future<FileResult> head = inFlight.poll();
+        BinlogFile file = inFlightFiles.poll();
+        FileResult r;
+        try {
+          r = head.get();
+        } catch (ExecutionException e) {
+          if (!stop) {
+            stop = true;
+            state.failure = e.getCause();
+            state.failedFile = file;
+          }
+          a.listener().fileFailed(file, e.getCause()); // every fileStarted gets its outcome
+          continue;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          if (!stop) {
+            stop = true;
+            state.failure = e;
+            state.failedFile = file;
+          }
+          a.listener().fileFailed(file, e);
+          continue;
+        }
+        if (stop) {
+          // a later file finished after an earlier one failed: its sidecar (if any) stays, the
+          // cursor does not move past the failure; the next run skips it as already archived.
+          // The listener still hears the outcome, so started and finished events pair up.
+          switch (r.status()) {
+            case ARCHIVED -> a.listener().fileArchived(r);
+            default -> a.listener().fileSkipped(r);
+          }
+          continue;
+        }
+        state.results.add(r);
+        switch (r.status()) {
+          case ARCHIVED -> a.listener().fileArchived(r);
+          default -> a.listener().fileSkipped(r);
+        }
+        if (r.status() == FileResult.Status.NOT_CLOSED) {
+          stop = true; // the newest closed file, still marked in use: taken by a later run
+          continue;
+        }
+        if (a.mode() == Archiver.Mode.ARCHIVE
+            && (r.status() == FileResult.Status.ARCHIVED || r.status() == FileResult.Status.ALREADY_ARCHIVED)) {
+          Sidecar s = r.sidecar();
+          Cursor c =
+              new Cursor(
+                  s.file(), s.sequence(), s.sha256(), s.binlog() == null ? null : s.binlog().lastEventTime(), timeline,
+                  a.clock().instant());
+          a.cursorStore().commit(c);
+          state.cursor = Optional.of(c);
+          a.listener().cursorCommitted(c);
+          state.backlogFiles--;
+          state.backlogBytes = Math.max(0, state.backlogBytes - r.bytesRead());
+          a.listener().backlogMeasured(state.backlogFiles, state.backlogBytes);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+      try {
+        // an upload still running must end (commit or abort) before the run returns and the
+        // caller may release the cursor lock
+        if (!pool.awaitTermination(10, java.util.concurrent.TimeUnit.MINUTES)) {
+          LOG.warn("uploads still running 10 minutes after the run stopped");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void measureBacklog(Optional<Cursor> cursor, List<BinlogFile> closed) {
+    int files = 0;
+    long bytes = 0;
+    for (BinlogFile f : closed) {
+      if (cursor.isEmpty() || f.sequence() > cursor.get().sequence()) {
+        files++;
+        bytes += sizeOrZero(f);
+      }
+    }
+    a.listener().backlogMeasured(files, bytes);
+  }
+
+  private static long sizeOrZero(BinlogFile f) {
+    try {
+      return Files.size(f.path());
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** One stat per run: a cursor that points at nothing means it belongs to another archive. */
+  private void requireCursorInArchive(Cursor c) throws IOException {
+    String key = a.layout().sidecarKey(c.timeline(), c.lastSyncedFile());
+    if (a.retryPolicy().call("stat " + key, () -> a.sink().stat(key), this::retrying).isEmpty()) {
+      throw new ChainBreakException(
+          "the cursor says " + c.lastSyncedFile() + " (timeline " + c.timeline() + ") is archived, but its sidecar "
+              + key + " is missing from " + a.sink().describe() + ": the cursor belongs to another archive, or"
+              + " archived files were deleted. Nothing was written. Point the archiver at the right archive, or"
+              + " move the cursor file aside to re-archive what the server still has.");
+    }
+  }
+
+  String chooseTimeline(Optional<Cursor> cursor, List<BinlogFile> closed) throws IOException {
+    if (cursor.isPresent()) {
+      Cursor c = cursor.get();
+      long maxSeq = closed.isEmpty() ? Long.MAX_VALUE : closed.get(closed.size() - 1).sequence();
+      boolean replaced = !a.forceNewTimeline() && maxSeq >= c.sequence() && cursorFileReplaced(c, closed);
+      if (a.forceNewTimeline() || maxSeq < c.sequence() || replaced) {
+        int n = Math.max(ArchiveLayout.timelineNumber(c.timeline()), latestTimeline()) + 1;
+        String t = ArchiveLayout.timelineName(n);
+        LOG.atWarn()
+            .addKeyValue("timeline", t)
+            .log("starting timeline {}: {}", t, a.forceNewTimeline()
+                ? "requested"
+                : replaced
+                    ? "the server's binlog sequence restarted (the local file with the cursor's sequence "
+                        + c.sequence() + " no longer holds " + c.lastSyncedFile() + " as archived, SHA-256 "
+                        + c.sha256Checksum() + "; RESET MASTER or a new server)"
+                    : "the server's binlog sequence restarted (newest closed " + maxSeq + " < cursor " + c.sequence()
+                        + "; RESET MASTER or a new server)");
+        return t;
+      }
+      return c.timeline();
+    }
+    int latest = latestTimeline();
+    if (latest == 0) {
+      return ArchiveLayout.timelineName(1);
+    }
+    return ArchiveLayout.timelineName(a.forceNewTimeline() ? latest + 1 : latest);
+  }
+
+  /**
+   * Whether the server still lists a file with the cursor's sequence but it is not the file the
+   * cursor recorded: the sequence restarted and has already passed the cursor, so the files after it
+   * do not continue the cursor's timeline.
+   */
+  private boolean cursorFileReplaced(Cursor c, List<BinlogFile> closed) throws IOException {
+    if (closed.isEmpty() || closed.get(closed.size() - 1).sequence() <= c.sequence()) {
+      return false; // nothing past the cursor to archive, so nothing could land in the wrong timeline
+    }
+    for (BinlogFile f : closed) {
+      if (f.sequence() != c.sequence()) {
+        continue;
+      }
+      String stamp;
+      try {
+        stamp = f.path() + "|" + Files.size(f.path()) + "|" + Files.getLastModifiedTime(f.path()) + "|" + c.sha256Checksum();
+      } catch (NoSuchFileException e) {
+        return false;
+      }
+      if (stamp.equals(checkedCursorFile)) {
+        return false; // hashed in an earlier run and unchanged since
+      }
+      MessageDigest d = Digests.sha256();
+      try (InputStream in = Files.newInputStream(f.path())) {
+        byte[] buf = new byte[a.bufferSize()];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          d.update(buf, 0, n);
+        }
+      } catch (NoSuchFileException e) {
+        return false; // listed but already gone: nothing to compare
+      }
+      boolean replaced = !f.name().equals(c.lastSyncedFile()) || !Digests.hex(d.digest()).equals(c.sha256Checksum());
+      if (!replaced) {
+        checkedCursorFile = stamp;
+      }
+      return replaced;
+    }
+    return false;
+  }
+
+  private int latestTimeline() throws IOException {
+    String root = a.layout().root() + "/";
+    List<StoredObject> all = a.retryPolicy().call("list " + root, () -> a.sink().list(root), this::retrying);
+    int latest = 0;
+    for (StoredObject o : all) {
+      String rest = o.key().substring(root.length());
+      int slash = rest.indexOf('/');
+      if (slash > 0 && ArchiveLayout.TIMELINE.matcher(rest.substring(0, slash)).matches()) {
+        latest = Math.max(latest, ArchiveLayout.timelineNumber(rest.substring(0, slash)));
+      }
+    }
+    return latest;
+  }
+
+  private void retrying(String what, int attempt, Duration delay, Throwable error) {
+    LOG.atWarn()
+        .addKeyValue("attempt", attempt)
+        .addKeyValue("delay_ms", delay.toMillis())
+        .log("{} failed (attempt {}), retrying in {} ms: {}", what, attempt, delay.toMillis(), error.toString());
+    a.listener().retryScheduled(what, attempt, delay, error);
+  }
+
+  // ---- one file ------------------------------------------------------------------------------
+
+  /**
+   * @param newerClosed whether a newer binlog than {@code f} is closed: then the server no longer
+   *     writes {@code f}, and an in-use flag on it was left by a crash (see {@link #upload})
+   */
+  FileResult archiveOne(BinlogFile f, String timeline, boolean newerClosed) throws IOException {
+    long t0 = System.nanoTime();
+    a.listener().fileStarted(f);
+    String sidecarKey = a.layout().sidecarKey(timeline, f.name());
+    if (a.mode() == Archiver.Mode.DRY_RUN) {
+      if (a.retryPolicy().call("stat " + sidecarKey, () -> a.sink().stat(sidecarKey), this::retrying).isPresent()) {
+        return new FileResult(f, FileResult.Status.ALREADY_ARCHIVED,
+            "a sidecar exists (a real run compares its SHA-256 with the local file)", null, 0, since(t0));
+      }
+      return plan(f, newerClosed, t0);
+    }
+    Optional<Sidecar> existing = readSidecar(sidecarKey);
+    if (existing.isPresent()) {
+      return compareWithArchived(f, existing.get(), sidecarKey, t0);
+    }
+    FileResult uploaded =
+        a.retryPolicy().call("archive " + f.name(), () -> upload(f, timeline, newerClosed, t0), this::retrying);
+    if (uploaded.status() == FileResult.Status.ARCHIVED) {
+      // retried on its own: a failure here must not upload the artifact again
+      writeSidecar(sidecarKey, uploaded.sidecar());
+      LOG.atInfo().addKeyValue("binlog_filename", f.name()).log("archived {}: sidecar {} written", f.name(), sidecarKey);
+    }
+    return uploaded;
+  }
+
+  private FileResult plan(BinlogFile f, boolean newerClosed, long t0) throws IOException {
+    try (InputStream in = openLocal(f)) {
+      byte[] head = in.readNBytes(4096);
+      BinlogScanner scanner = new BinlogScanner(f.name(), a.failOnChecksumMismatch());
+      scanner.update(head, 0, head.length);
+      if (scanner.inUse() && !newerClosed) {
+        return new FileResult(f, FileResult.Status.NOT_CLOSED, "in-use flag set", null, 0, since(t0));
+      }
+    }
+    return new FileResult(f, FileResult.Status.PLANNED, "would archive " + Files.size(f.path()) + " bytes", null, 0,
+        since(t0));
+  }
+
+  private Optional<Sidecar> readSidecar(String key) throws IOException {
+    return a.retryPolicy().call(
+        "read sidecar " + key,
+        () -> {
+          Optional<StoredObject> st = a.sink().stat(key);
+          if (st.isEmpty()) {
+            return Optional.empty();
+          }
+          try (InputStream in = a.sink().open(key)) {
+            return Optional.of(Sidecar.parse(in.readNBytes(4 << 20), key));
+          } catch (NotFoundException e) {
+            return Optional.empty();
+          }
+        },
+        this::retrying);
+  }
+
+  private FileResult compareWithArchived(BinlogFile f, Sidecar archived, String sidecarKey, long t0) throws IOException {
+    MessageDigest d = Digests.sha256();
+    long size = 0;
+    try (InputStream in = openLocal(f)) {
+      byte[] buf = new byte[a.bufferSize()];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        d.update(buf, 0, n);
+        size += n;
+      }
+    }
+    String sha = Digests.hex(d.digest());
+    if (size != archived.size() || !sha.equals(archived.sha256())) {
+      throw new ChainBreakException(
+          "local binlog " + f.path() + " (" + size + " bytes, SHA-256 " + sha + ") differs from the archived "
+              + sidecarKey + " (" + archived.size() + " bytes, SHA-256 " + archived.sha256()
+              + "); nothing was overwritten. If the server was rebuilt or RESET MASTER was run, start a new"
+              + " timeline; otherwise find out why the file changed.");
+    }
+    LOG.atInfo()
+        .addKeyValue("binlog_filename", f.name())
+        .addKeyValue("bytes_processed", size)
+        .addKeyValue("checksum_status", "matches_archive")
+        .log("{} is already archived with the same SHA-256; skipped", f.name());
+    return new FileResult(f, FileResult.Status.ALREADY_ARCHIVED, "already archived", archived, size, since(t0));
+  }
+
+  private InputStream openLocal(BinlogFile f) throws IOException {
+    try {
+      return Files.newInputStream(f.path());
+    } catch (NoSuchFileException e) {
+      throw new NotFoundException(
+          "binlog " + f.name() + " listed by " + a.source().describe() + " does not exist at " + f.path());
+    }
+  }
+
+  /**
+   * Stores one binlog. A file whose FORMAT_DESCRIPTION_EVENT still carries the in-use flag is
+   * refused while it is the newest closed file: during a rotation MariaDB clears the old file's
+   * flag only after the new file is in the index. Once a newer binlog is closed too, the flag can
+   * only have been left by a crash: the server recovers at restart before it opens its next binlog
+   * and never writes the crashed file again (MariaDB 10.11 leaves it byte for byte as the crash
+   * did, flag set, no ROTATE, perhaps ending inside an event). Such a file is archived as it is,
+   * and its sidecar describes its complete events only ({@link BinlogScanner#finishCrashed()}).
+   * MySQL instead truncates the crashed binlog to its last complete transaction at restart and
+   * clears the flag: a closed file that ends between transactions without a ROTATE or STOP is
+   * archived as it is too, with a warning. One that ends inside a transaction is refused.
+   */
+  private FileResult upload(BinlogFile f, String timeline, boolean newerClosed, long t0) throws IOException {
+    String ext = extension();
+    String artifactKey = a.layout().artifactKey(timeline, f.name(), ext);
+    MessageDigest plainDigest = Digests.sha256();
+    BinlogScanner scanner = new BinlogScanner(f.name(), a.failOnChecksumMismatch());
+    byte[] buf = new byte[a.bufferSize()];
+    long plainSize;
+    try (InputStream in = openLocal(f)) {
+      int n = in.readNBytes(buf, 0, buf.length);
+      scanner.update(buf, 0, n);
+      boolean crashed = scanner.inUse() && newerClosed;
+      if (scanner.inUse() && !crashed) {
+        LOG.atInfo()
+            .addKeyValue("binlog_filename", f.name())
+            .log("{} still has the in-use flag set (the server is writing it, or finishing a rotation);"
+                + " not archived yet", f.name());
+        return new FileResult(f, FileResult.Status.NOT_CLOSED,
+            "in-use flag set in the FORMAT_DESCRIPTION_EVENT", null, n, since(t0));
+      }
+      if (crashed) {
+        LOG.atWarn()
+            .addKeyValue("binlog_filename", f.name())
+            .log("{} still has the in-use flag set although newer binlogs are closed: the server crashed while"
+                + " writing it and will not write it again; archiving it as the crash left it", f.name());
+      }
+      Map<String, String> meta = new LinkedHashMap<>();
+      meta.put("binlog-file", f.name());
+      meta.put("archiver", VERSION);
+      long uploadStart = System.nanoTime();
+      try (SinkWriter writer = a.sink().create(artifactKey, meta)) {
+        HashingOutputStream artifactOut = new HashingOutputStream(ThrottledOutputStream.wrap(writer, a.bandwidth()));
+        OutputStream chain = artifactOut;
+        List<Map<String, Object>> facts = new ArrayList<>();
+        for (int i = a.transforms().size() - 1; i >= 0; i--) {
+          chain = a.transforms().get(i).wrap(chain);
+          facts.add(0, chain instanceof StreamFacts sf ? sf.facts() : Map.of());
+        }
+        BinlogInfo info;
+        try (OutputStream out = chain) {
+          plainSize = n;
+          plainDigest.update(buf, 0, n);
+          out.write(buf, 0, n);
+          while ((n = in.read(buf)) > 0) {
+            if (a.scanEvents()) {
+              scanner.update(buf, 0, n);
+            }
+            plainDigest.update(buf, 0, n);
+            out.write(buf, 0, n);
+            plainSize += n;
+          }
+          info = !a.scanEvents() ? null : crashed ? scanner.finishCrashed() : scanner.finish();
+          if (info != null && !info.closed() && !crashed) {
+            if (scanner.endedInsideTransaction()) {
+              throw new InvalidBinlogException(
+                  f.name() + ": ends at offset " + info.endPosition() + " without a ROTATE or STOP event, inside a"
+                      + " transaction: the file is truncated; not archived");
+            }
+            // The in-use flag is clear, newer binlogs exist and the file ends between two
+            // transactions: what MySQL's crash recovery leaves when it truncates the crashed
+            // binlog to its last complete transaction and clears the flag. The server will not
+            // write it again.
+            LOG.atWarn()
+                .addKeyValue("binlog_filename", f.name())
+                .log("{} ends at offset {} between transactions without a ROTATE or STOP event although newer"
+                    + " binlogs exist: the server's crash recovery truncated it; archiving it as it is", f.name(),
+                    info.endPosition());
+          }
+        }
+        String plainSha = Digests.hex(plainDigest.digest());
+        String artifactSha = artifactOut.sha256Hex();
+        long artifactSize = artifactOut.count();
+        if (a.mode() == Archiver.Mode.SHADOW) {
+          writer.abort();
+          LOG.atInfo()
+              .addKeyValue("binlog_filename", f.name())
+              .addKeyValue("bytes_processed", plainSize)
+              .log("shadow: {} went through the whole pipeline ({} -> {} bytes); nothing committed", f.name(), plainSize,
+                  artifactSize);
+          return new FileResult(f, FileResult.Status.SHADOWED, artifactSize + " bytes, not committed", null, plainSize,
+              since(t0));
+        }
+        StoredObject stored;
+        try {
+          stored = writer.commit();
+        } catch (ObjectExistsException e) {
+          Verifier.ReadBack rb = adoptExisting(f, artifactKey, plainSize, plainSha);
+          artifactSha = rb.artifactSha256();
+          artifactSize = rb.artifactSize();
+          stored = a.sink().stat(artifactKey).orElseThrow(() -> new IOException("object " + artifactKey + " vanished"));
+        }
+        a.verifier().verify(new Verifier.Upload(a.sink(), artifactKey, stored, artifactSize, artifactSha, plainSize, plainSha,
+            a.transforms()));
+        long uploadMs = Duration.ofNanos(System.nanoTime() - uploadStart).toMillis();
+        Sidecar sidecar =
+            sidecar(f, timeline, plainSize, plainSha, artifactKey, artifactSize, artifactSha, stored, info, facts);
+        LOG.atInfo()
+            .addKeyValue("binlog_filename", f.name())
+            .addKeyValue("bytes_processed", plainSize)
+            .addKeyValue("artifact_bytes", artifactSize)
+            .addKeyValue("upload_duration_ms", uploadMs)
+            .addKeyValue("checksum_status", "verified")
+            .log("stored and verified {} as {}", f.name(), artifactKey);
+        return new FileResult(f, FileResult.Status.ARCHIVED, artifactKey, sidecar, plainSize, since(t0));
+      }
+    }
+  }
+
+  private Verifier.ReadBack adoptExisting(BinlogFile f, String artifactKey, long plainSize, String plainSha)
+      throws IOException {
+    // An earlier run stored the artifact but stopped before its sidecar: keep it if it decodes to
+    // exactly this binlog; never overwrite it.
+    Verifier.ReadBack rb;
+    try {
+      rb = Verifier.ReadBack.of(a.sink(), artifactKey, f.name(), a.transforms(), plainSize);
+    } catch (ArtifactDecoder.Oversized e) {
+      throw new ChainBreakException(
+          "artifact " + artifactKey + " exists without a sidecar and holds different content (more than "
+              + plainSize + " bytes) than local " + f.path() + " (" + plainSize + " bytes, SHA-256 " + plainSha
+              + "); it was left untouched.", e);
+    } catch (IOException | ArchiveException e) {
+      throw new ChainBreakException(
+          "artifact " + artifactKey + " exists without a sidecar and cannot be read back as " + f.name() + " ("
+              + e.getMessage() + "); it was left untouched. Inspect it, and delete it to archive the file again.",
+          e);
+    }
+    if (rb.plaintextSize() != plainSize || !rb.plaintextSha256().equals(plainSha)) {
+      throw new ChainBreakException(
+          "artifact " + artifactKey + " exists without a sidecar and holds different content (" + rb.plaintextSize()
+              + " bytes, SHA-256 " + rb.plaintextSha256() + ") than local " + f.path() + " (" + plainSize
+              + " bytes, SHA-256 " + plainSha + "); it was left untouched.");
+    }
+    LOG.atInfo()
+        .addKeyValue("binlog_filename", f.name())
+        .addKeyValue("checksum_status", "adopted")
+        .log("{} was stored by an earlier run that stopped before its sidecar; read back and kept", artifactKey);
+    return rb;
+  }
+
+  private void writeSidecar(String key, Sidecar sidecar) throws IOException {
+    byte[] json = sidecar.toJson();
+    a.retryPolicy().call(
+        "write sidecar " + key,
+        () -> {
+          try (SinkWriter w = a.sink().create(key, Map.of("binlog-file", sidecar.file()))) {
+            w.write(json);
+            w.commit();
+          } catch (ObjectExistsException e) {
+            Optional<Sidecar> other = readSidecar(key);
+            if (other.isEmpty() || !other.get().sha256().equals(sidecar.sha256())) {
+              throw new ChainBreakException(
+                  "sidecar " + key + " appeared while archiving and describes different content; nothing overwritten");
+            }
+          }
+          return null;
+        },
+        this::retrying);
+  }
+
+  private Sidecar sidecar(BinlogFile f, String timeline, long size, String sha, String artifactKey, long artifactSize,
+      String artifactSha, StoredObject stored, BinlogInfo info, List<Map<String, Object>> facts) {
+    Transform codec = a.transforms().get(0);
+    Transform cipher = a.transforms().size() > 1 ? a.transforms().get(a.transforms().size() - 1) : null;
+    List<Map<String, Object>> described = new ArrayList<>();
+    for (int i = 0; i < a.transforms().size(); i++) {
+      Transform t = a.transforms().get(i);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("id", t.id());
+      m.putAll(t.describe());
+      m.putAll(facts.get(i)); // what this artifact's stream actually used (e.g. the wrapping key's id)
+      described.add(m);
+    }
+    Object level = codec.describe().get("level");
+    Object keyId = cipher == null ? null : described.get(described.size() - 1).get("key_id");
+    Sidecar.Artifact artifact =
+        new Sidecar.Artifact(artifactKey, artifactSize, artifactSha, codec.id(),
+            level instanceof Integer i ? i : null, cipher == null ? null : cipher.id(),
+            keyId == null ? null : keyId.toString(), described, stored.checksums());
+    return new Sidecar(Sidecar.FORMAT_VERSION, f.name(), f.sequence(), a.serverId(), timeline, size, sha, artifact, info,
+        Instant.now(a.clock()), VERSION);
+  }
+
+  String extension() {
+    StringBuilder sb = new StringBuilder();
+    for (Transform t : a.transforms()) {
+      sb.append(t.extension());
+    }
+    return sb.toString();
+  }
+
+  private static Duration since(long t0) {
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /** Hashes and counts the artifact bytes on their way to the sink, without closing it. */
+  public static final class HashingOutputStream extends FilterOutputStream {
+    private final MessageDigest digest = Digests.sha256();
+    private long count;
+
+    public HashingOutputStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      digest.update((byte) b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      digest.update(b, off, len);
+      count += len;
+    }
+
+    /** Flushes but leaves the sink writer open: only commit or abort ends it. */
+    @Override
+    public void close() throws IOException {
+      out.flush();
+    }
+
+    public String sha256Hex() {
+      return Digests.hex(digest.digest());
+    }
+
+    public long count() {
+      return count;
+    }
+  }
+}

@@ -1,0 +1,328 @@
+package io.binlogarchive.restore;
+
+import io.binlogarchive.IntegrityException;
+import io.binlogarchive.NotFoundException;
+import io.binlogarchive.Sidecar;
+import io.binlogarchive.binlog.BinlogInfo;
+import io.binlogarchive.internal.ArchiveLayout;
+import io.binlogarchive.internal.binlog.BinlogNames;
+import io.binlogarchive.internal.binlog.GtidState;
+import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.StoredObject;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One listing of an archive plus its sidecars: every file per timeline, what is wrong with each,
+ * and the restorable windows. Built from the store's listing and sidecar documents only.
+ */
+final class ArchiveSurvey {
+  /** {@code <base>.<digits>} followed by extensions made of letters and digits starting with a letter. */
+  private static final Pattern ARTIFACT_NAME = Pattern.compile("(.+\\.\\d+)((?:\\.[A-Za-z][A-Za-z0-9]*)+)");
+
+  /** Loads one sidecar; verification substitutes a cached copy for unchanged ones. */
+  interface SidecarLoader {
+    Sidecar load(StoredObject sidecarObject) throws IOException;
+  }
+
+  /** One binlog file of one timeline, as the archive holds it. */
+  static final class Entry {
+    final String timeline;
+    final String file;
+    final long sequence;
+    StoredObject sidecarObject;
+    Sidecar sidecar;
+    StoredObject artifact;
+    ArchiveProblem problem;
+
+    Entry(String timeline, String file) {
+      this.timeline = timeline;
+      this.file = file;
+      this.sequence = BinlogNames.sequence(file);
+    }
+
+    boolean usable() {
+      return problem == null && sidecar != null && artifact != null;
+    }
+  }
+
+  final ArchiveLayout layout;
+  final List<String> timelines = new ArrayList<>();
+  final Map<String, List<Entry>> entries = new LinkedHashMap<>();
+  final List<ArchiveProblem> problems = new ArrayList<>();
+  final List<RestoreWindow> windows = new ArrayList<>();
+  final List<List<Entry>> windowEntries = new ArrayList<>();
+  final List<StoredObject> backupObjects = new ArrayList<>();
+
+  private ArchiveSurvey(ArchiveLayout layout) {
+    this.layout = layout;
+  }
+
+  /**
+   * Lists the archive and reads every sidecar (up to {@code pool}'s parallelism at once), then
+   * computes problems and windows.
+   */
+  static ArchiveSurvey read(Sink sink, ArchiveLayout layout, SidecarLoader loader, ExecutorService pool)
+      throws IOException {
+    ArchiveSurvey s = new ArchiveSurvey(layout);
+    String root = layout.root() + "/";
+    TreeMap<Integer, Map<String, StoredObject>> byTimeline = new TreeMap<>();
+    for (StoredObject o : sink.list(root)) {
+      String rest = o.key().substring(root.length());
+      String[] parts = rest.split("/");
+      if (parts.length == 2 && parts[0].equals("backups") && parts[1].endsWith(".json")) {
+        s.backupObjects.add(o);
+      } else if (parts.length == 3 && ArchiveLayout.TIMELINE.matcher(parts[0]).matches() && parts[1].equals("binlog")) {
+        byTimeline.computeIfAbsent(ArchiveLayout.timelineNumber(parts[0]), k -> new TreeMap<>()).put(parts[2], o);
+      }
+    }
+    Map<Entry, Future<Sidecar>> loads = new LinkedHashMap<>();
+    Map<String, Map<String, StoredObject>> artifactsByTimeline = new HashMap<>();
+    for (var t : byTimeline.entrySet()) {
+      String timeline = ArchiveLayout.timelineName(t.getKey());
+      s.timelines.add(timeline);
+      Map<String, Entry> files = new TreeMap<>();
+      Map<String, StoredObject> others = new TreeMap<>();
+      for (var o : t.getValue().entrySet()) {
+        String name = o.getKey();
+        if (name.endsWith(ArchiveLayout.SIDECAR_SUFFIX)) {
+          String file = name.substring(0, name.length() - ArchiveLayout.SIDECAR_SUFFIX.length());
+          if (BinlogNames.sequence(file) < 0) {
+            continue; // not ours
+          }
+          Entry e = new Entry(timeline, file);
+          e.sidecarObject = o.getValue();
+          files.put(file, e);
+          loads.put(e, pool.submit(() -> loader.load(e.sidecarObject)));
+        } else {
+          others.put(o.getValue().key(), o.getValue());
+        }
+      }
+      artifactsByTimeline.put(timeline, others);
+      List<Entry> list = new ArrayList<>(files.values());
+      s.entries.put(timeline, list);
+    }
+    for (var l : loads.entrySet()) {
+      Entry e = l.getKey();
+      try {
+        e.sidecar = l.getValue().get();
+      } catch (ExecutionException ex) {
+        Throwable c = ex.getCause();
+        if (c instanceof IntegrityException || c instanceof NotFoundException) {
+          e.problem = new ArchiveProblem(ArchiveProblem.Kind.INVALID_SIDECAR, e.timeline, e.file, e.sidecarObject.key(),
+              c.getMessage() + "; " + e.file + " cannot be restored");
+        } else if (c instanceof IOException io) {
+          throw io;
+        } else if (c instanceof RuntimeException re) {
+          throw re;
+        } else {
+          throw new IOException(c);
+        }
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while reading sidecars", ex);
+      }
+    }
+    for (String timeline : s.timelines) {
+      Map<String, StoredObject> artifacts = artifactsByTimeline.get(timeline);
+      Set<String> referenced = new HashSet<>();
+      Map<String, Entry> byFile = new HashMap<>();
+      for (Entry e : s.entries.get(timeline)) {
+        byFile.put(e.file, e);
+        if (e.sidecar == null) {
+          continue;
+        }
+        Sidecar sc = e.sidecar;
+        String expectedDir = layout.binlogDir(timeline);
+        if (!sc.file().equals(e.file) || !sc.artifact().key().startsWith(expectedDir)
+            || (sc.timeline() != null && !sc.timeline().equals(timeline))) {
+          e.problem = new ArchiveProblem(ArchiveProblem.Kind.INVALID_SIDECAR, timeline, e.file, e.sidecarObject.key(),
+              "sidecar " + e.sidecarObject.key() + " describes " + sc.file() + " in timeline " + sc.timeline()
+                  + " with artifact " + sc.artifact().key() + ", not the file its key names");
+          continue;
+        }
+        referenced.add(sc.artifact().key());
+        e.artifact = artifacts.get(sc.artifact().key());
+        if (e.artifact == null) {
+          e.problem = new ArchiveProblem(ArchiveProblem.Kind.MISSING_ARTIFACT, timeline, e.file, sc.artifact().key(),
+              "artifact " + sc.artifact().key() + " of " + e.file + " is missing (its sidecar exists)");
+        } else if (e.artifact.size() != sc.artifact().size()) {
+          e.problem = new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, timeline, e.file, sc.artifact().key(),
+              "artifact " + sc.artifact().key() + " holds " + e.artifact.size() + " bytes; its sidecar says "
+                  + sc.artifact().size());
+        } else {
+          String sha = e.artifact.checksums().get("sha256");
+          if (sha != null && sc.artifact().sha256() != null && !sha.equalsIgnoreCase(sc.artifact().sha256())) {
+            e.problem = new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, timeline, e.file, sc.artifact().key(),
+                "the store reports SHA-256 " + sha + " for " + sc.artifact().key() + "; its sidecar says "
+                    + sc.artifact().sha256());
+          }
+        }
+      }
+      List<Entry> list = s.entries.get(timeline);
+      for (StoredObject o : artifacts.values()) {
+        if (referenced.contains(o.key())) {
+          continue;
+        }
+        String name = o.key().substring(o.key().lastIndexOf('/') + 1);
+        Matcher m = ARTIFACT_NAME.matcher(name);
+        if (name.startsWith(".") || !m.matches()) {
+          continue; // not an artifact name
+        }
+        String file = m.group(1);
+        ArchiveProblem p = new ArchiveProblem(ArchiveProblem.Kind.ORPHAN_ARTIFACT, timeline, file, o.key(),
+            "artifact " + o.key() + " has no sidecar " + layout.sidecarKey(timeline, file)
+                + " (an interrupted upload, or the sidecar was deleted); readers ignore it");
+        Entry owner = byFile.get(file);
+        if (owner != null && owner.sidecar == null && owner.problem != null && owner.artifact == null) {
+          owner.artifact = o; // the artifact of an unreadable sidecar: that problem already names the file
+          continue;
+        }
+        if (!byFile.containsKey(file)) {
+          Entry e = new Entry(timeline, file);
+          e.artifact = o;
+          e.problem = p;
+          byFile.put(file, e);
+          list.add(e);
+        } else {
+          ArchiveProblem leftover = owner == null ? null : ArchiveRewrap.leftover(owner.sidecar, owner.artifact, o);
+          s.problems.add(leftover != null ? leftover : p);
+        }
+      }
+      list.sort(Comparator.comparingLong((Entry e) -> e.sequence).thenComparing(e -> e.file));
+    }
+    s.compute();
+    return s;
+  }
+
+  /** Marks an entry unusable (a checksum failure found by verification) and recomputes. */
+  void markCorrupt(Entry e, ArchiveProblem p) {
+    if (e.problem == null) {
+      e.problem = p;
+    }
+  }
+
+  /** Recomputes problems and windows from the entries' state. */
+  void compute() {
+    List<ArchiveProblem> extra = new ArrayList<>();
+    for (ArchiveProblem p : problems) {
+      if (p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT || p.kind() == ArchiveProblem.Kind.REWRAP_LEFTOVER) {
+        extra.add(p); // orphans and rewrap leftovers beside a sidecar'd file: keep
+      }
+    }
+    problems.clear();
+    windows.clear();
+    windowEntries.clear();
+    String previousTimeline = null;
+    for (String timeline : timelines) {
+      List<Entry> list = entries.get(timeline);
+      if (previousTimeline != null && !list.isEmpty()) {
+        problems.add(new ArchiveProblem(ArchiveProblem.Kind.NEW_TIMELINE, timeline, list.get(0).file, null,
+            "timeline " + timeline + " starts at " + list.get(0).file + " (the binlog sequence restarted: RESET MASTER"
+                + " or a new server); a restore cannot cross from " + previousTimeline + " into it"));
+      }
+      previousTimeline = timeline;
+      List<Entry> window = new ArrayList<>();
+      Entry previous = null;
+      for (Entry e : list) {
+        if (previous != null && e.sequence > previous.sequence + 1) {
+          String missing = e.sequence == previous.sequence + 2
+              ? "sequence " + (previous.sequence + 1)
+              : "sequences " + (previous.sequence + 1) + " to " + (e.sequence - 1);
+          problems.add(new ArchiveProblem(ArchiveProblem.Kind.MISSING_FILE, timeline, null,
+              layout.binlogDir(timeline),
+              "timeline " + timeline + " has no " + missing + " between " + previous.file + " and " + e.file));
+          close(window);
+        }
+        if (e.problem != null) {
+          problems.add(e.problem);
+          close(window);
+        } else if (!e.usable()) {
+          close(window);
+        } else {
+          if (!window.isEmpty()) {
+            Entry last = window.get(window.size() - 1);
+            Optional<String> gap = last.sequence == e.sequence - 1 ? continuity(last, e) : Optional.empty();
+            if (gap.isPresent()) {
+              problems.add(new ArchiveProblem(ArchiveProblem.Kind.CHAIN_BREAK, timeline, e.file, e.sidecarObject.key(),
+                  "GTID continuity breaks between " + last.file + " and " + e.file + ": " + gap.get()));
+              close(window);
+            }
+          }
+          window.add(e);
+        }
+        previous = e;
+      }
+      close(window);
+    }
+    problems.addAll(extra);
+  }
+
+  private static Optional<String> continuity(Entry a, Entry b) {
+    BinlogInfo x = a.sidecar.binlog();
+    BinlogInfo y = b.sidecar.binlog();
+    if (x == null || y == null) {
+      return Optional.of("a sidecar has no binlog description");
+    }
+    return BinlogInfo.continuityProblem(x, y);
+  }
+
+  private void close(List<Entry> window) {
+    if (window.isEmpty()) {
+      return;
+    }
+    List<Entry> w = List.copyOf(window);
+    window.clear();
+    Entry first = w.get(0);
+    Entry last = w.get(w.size() - 1);
+    BinlogInfo fi = first.sidecar.binlog();
+    BinlogInfo li = last.sidecar.binlog();
+    boolean maria = GtidState.isMariaDb(li);
+    windowEntries.add(w);
+    windows.add(new RestoreWindow(first.timeline, first.file, last.file, w.size(),
+        w.stream().mapToLong(e -> e.sidecar.size()).sum(), fi == null ? null : fi.firstEventTime(),
+        li == null ? null : li.lastEventTime(), fi == null ? null : fi.previousGtids(),
+        GtidState.text(GtidState.end(li), maria)));
+  }
+
+  /** The window an entry belongs to, or -1. */
+  int windowOf(Entry e) {
+    for (int i = 0; i < windowEntries.size(); i++) {
+      if (windowEntries.get(i).contains(e)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  List<Entry> all() {
+    List<Entry> out = new ArrayList<>();
+    entries.values().forEach(out::addAll);
+    return out;
+  }
+
+  String windowsText() {
+    if (windows.isEmpty()) {
+      return "the archive has no restorable window";
+    }
+    StringBuilder sb = new StringBuilder("restorable window(s): ");
+    for (int i = 0; i < windows.size(); i++) {
+      sb.append(i == 0 ? "" : "; ").append(windows.get(i));
+    }
+    return sb.toString();
+  }
+}

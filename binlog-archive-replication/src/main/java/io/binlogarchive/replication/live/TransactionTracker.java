@@ -1,0 +1,109 @@
+package io.binlogarchive.replication.live;
+
+import java.util.HexFormat;
+
+/**
+ * Follows the events of one binlog file and says where transactions end: a position after which no
+ * transaction is open is a boundary, where the spool may stop, resume, report durability and
+ * acknowledge.
+ *
+ * <p>A transaction opens with a GTID event (MySQL's GTID, anonymous or tagged GTID; MariaDB's GTID) or,
+ * on servers without them, a {@code BEGIN} query. After the GTID, a {@code BEGIN} opens a multi-event
+ * transaction that ends with an XID event, a {@code COMMIT} or {@code ROLLBACK} query, or an XA_PREPARE
+ * event; any other statement (DDL, {@code XA COMMIT}) or a compressed transaction payload is the whole
+ * transaction. MariaDB's GTID event stands for the {@code BEGIN}, except that it marks a
+ * single-statement group with {@code FL_STANDALONE}.
+ */
+final class TransactionTracker {
+  private enum State { NONE, AFTER_GTID, IN_TRANSACTION }
+
+  private State state = State.NONE;
+  private String gtid;
+  private String lastGtid;
+
+  /** Back to "between transactions", e.g. after the file was truncated at a boundary. */
+  void reset() {
+    state = State.NONE;
+    gtid = null;
+  }
+
+  /** @return the GTID of the transaction that ended last, or null if unknown */
+  String lastGtid() {
+    return lastGtid;
+  }
+
+  /**
+   * Feeds one event.
+   *
+   * @param crc whether the event ends with a CRC32
+   * @return true if the position after this event is a transaction boundary and this event ended a
+   *     transaction
+   */
+  boolean accept(byte[] b, int off, int len, boolean crc) {
+    int type = Events.type(b, off);
+    switch (type) {
+      case Events.MARIADB_GTID: {
+        long seq = Events.u64(b, off + Events.HEADER);
+        long domain = Events.u32(b, off + Events.HEADER + 8);
+        int flags2 = b[off + Events.HEADER + 12] & 0xFF;
+        gtid = domain + "-" + Events.serverId(b, off) + "-" + Long.toUnsignedString(seq);
+        // MariaDB's GTID event stands for BEGIN; a standalone group is the one statement after it.
+        state = (flags2 & Events.FL_STANDALONE) != 0 ? State.AFTER_GTID : State.IN_TRANSACTION;
+        return false;
+      }
+      case Events.GTID: {
+        byte[] sid = java.util.Arrays.copyOfRange(b, off + Events.HEADER + 1, off + Events.HEADER + 17);
+        gtid = uuid(sid) + ":" + Events.u64(b, off + Events.HEADER + 17);
+        state = State.AFTER_GTID;
+        return false;
+      }
+      case Events.GTID_TAGGED:
+        gtid = TaggedGtid.decode(b, off + Events.HEADER, off + len - (crc ? 4 : 0));
+        state = State.AFTER_GTID;
+        return false;
+      case Events.ANONYMOUS_GTID:
+        gtid = null;
+        state = State.AFTER_GTID;
+        return false;
+      case Events.MARIADB_ANNOTATE_ROWS:
+      case Events.ROWS_QUERY:
+        return false;
+      case Events.QUERY: {
+        String q = Events.queryPrefix(b, off, len, crc).toUpperCase(java.util.Locale.ROOT);
+        if (state == State.IN_TRANSACTION) {
+          return q.startsWith("COMMIT") || q.startsWith("ROLLBACK") || q.startsWith("XA COMMIT")
+              || q.startsWith("XA ROLLBACK") ? end() : false;
+        }
+        if (q.equals("BEGIN") || q.startsWith("BEGIN\0") || q.equals("XA START") || q.startsWith("XA START ")) {
+          state = State.IN_TRANSACTION;
+          return false;
+        }
+        return state == State.AFTER_GTID ? end() : false;
+      }
+      case Events.XID:
+      case Events.XA_PREPARE:
+      case Events.TRANSACTION_PAYLOAD:
+        return state != State.NONE ? end() : false;
+      default:
+        return false;
+    }
+  }
+
+  static String uuid(byte[] sid) {
+    String hex = HexFormat.of().formatHex(sid);
+    return hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
+        + hex.substring(16, 20) + "-" + hex.substring(20);
+  }
+
+  /** @return whether no transaction is open after the events fed so far */
+  boolean atBoundary() {
+    return state == State.NONE;
+  }
+
+  private boolean end() {
+    state = State.NONE;
+    lastGtid = gtid;
+    gtid = null;
+    return true;
+  }
+}

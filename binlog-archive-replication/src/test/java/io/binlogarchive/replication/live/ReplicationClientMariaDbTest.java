@@ -1,0 +1,193 @@
+package io.binlogarchive.replication.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.binlogarchive.testing.MariaDbServer;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client against a real MariaDB that offers TLS with a certificate made for the test (openssl
+ * command line): a CA, and a server certificate for IP 127.0.0.1 only.
+ */
+@DisplayName("The replication client against a real MariaDB with TLS")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ReplicationClientMariaDbTest {
+  static final String TLS_USER = "repl_tls";
+  @TempDir static Path tmp;
+  MariaDbServer server;
+  Path ca;
+  Path otherCa;
+
+  @BeforeAll
+  void start() throws Exception {
+    Path certs = tmp.resolve("certs");
+    java.nio.file.Files.createDirectories(certs);
+    ca = certs.resolve("ca.pem");
+    otherCa = certs.resolve("other-ca.pem");
+    CachingSha2PasswordTest.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=binlog-archive test CA", "-keyout", certs.resolve("ca.key").toString(), "-out", ca.toString());
+    CachingSha2PasswordTest.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=another CA", "-keyout", certs.resolve("other.key").toString(), "-out", otherCa.toString());
+    CachingSha2PasswordTest.run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mariadb under test",
+        "-keyout", certs.resolve("server.key").toString(), "-out", certs.resolve("server.csr").toString());
+    java.nio.file.Files.writeString(certs.resolve("ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
+    CachingSha2PasswordTest.run("openssl", "x509", "-req", "-in", certs.resolve("server.csr").toString(),
+        "-CA", ca.toString(), "-CAkey", certs.resolve("ca.key").toString(), "-CAcreateserial", "-days", "2",
+        "-extfile", certs.resolve("ext.cnf").toString(), "-out", certs.resolve("server.pem").toString());
+    server = MariaDbServer.start(tmp.resolve("db"), "--ssl-ca=" + ca, "--ssl-cert=" + certs.resolve("server.pem"),
+        "--ssl-key=" + certs.resolve("server.key"));
+    server.exec("CREATE USER '" + LiveFixture.USER + "'@'%' IDENTIFIED BY '" + LiveFixture.PASSWORD + "'",
+        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + LiveFixture.USER + "'@'%'",
+        "CREATE USER '" + TLS_USER + "'@'%' IDENTIFIED BY '" + LiveFixture.PASSWORD + "' REQUIRE SSL",
+        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + TLS_USER + "'@'%'");
+    server.load("w", 200, 1);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    server.close();
+  }
+
+  SourceConfig.Builder config(String user, TlsMode mode) {
+    return SourceConfig.builder("127.0.0.1", server.port(), user).password(LiveFixture.PASSWORD.toCharArray()).tls(mode);
+  }
+
+  @Test
+  @DisplayName("mysql_native_password without TLS: connected, replica queries accepted, events arrive")
+  void nativeWithoutTls() throws Exception {
+    try (ReplicationClient c = ReplicationClient.connect(config(LiveFixture.USER, TlsMode.DISABLED).build())) {
+      assertThat(c.isTls()).isFalse();
+      assertThat(c.isMariaDb()).isTrue();
+      firstEvents(c);
+    }
+  }
+
+  @Test
+  @DisplayName("AuthSwitchRequest: answered first as caching_sha2_password, MariaDB switches to mysql_native_password and the login succeeds")
+  void authSwitch() throws Exception {
+    try (ReplicationClient c = ReplicationClient.connect(config(LiveFixture.USER, TlsMode.DISABLED).build(),
+        ReplicationClient.CACHING_SHA2)) {
+      assertThat(c.query("SELECT CURRENT_USER()").get(0)[0]).startsWith(LiveFixture.USER + "@");
+    }
+  }
+
+  @Test
+  @DisplayName("TLS required: the account that REQUIRE SSL gets in, and the stream flows over TLS")
+  void tlsRequired() throws Exception {
+    try (ReplicationClient c = ReplicationClient.connect(config(TLS_USER, TlsMode.REQUIRED).build())) {
+      assertThat(c.isTls()).isTrue();
+      assertThat(c.query("SHOW STATUS LIKE 'Ssl_version'").get(0)[1]).startsWith("TLS");
+      firstEvents(c);
+    }
+  }
+
+  @Test
+  @DisplayName("TLS preferred uses TLS when the server offers it")
+  void tlsPreferred() throws Exception {
+    try (ReplicationClient c = ReplicationClient.connect(config(TLS_USER, TlsMode.PREFERRED).build())) {
+      assertThat(c.isTls()).isTrue();
+    }
+  }
+
+  @Test
+  @DisplayName("TLS disabled: the REQUIRE SSL account is refused, with the server's message and no password in it")
+  void tlsDisabledRefused() {
+    assertThatThrownBy(() -> ReplicationClient.connect(config(TLS_USER, TlsMode.DISABLED).build()).close())
+        .isInstanceOfSatisfying(ServerErrorException.class, e -> assertThat(e.errorCode()).isEqualTo(1045))
+        .hasMessageContaining("Access denied").hasMessageNotContaining(LiveFixture.PASSWORD);
+  }
+
+  @Test
+  @DisplayName("a wrong password is refused with error 1045; neither password appears in the message")
+  void wrongPassword() {
+    SourceConfig cfg = SourceConfig.builder("127.0.0.1", server.port(), LiveFixture.USER)
+        .password("wrong-Secret-42".toCharArray()).tls(TlsMode.DISABLED).build();
+    assertThatThrownBy(() -> ReplicationClient.connect(cfg).close())
+        .isInstanceOfSatisfying(ServerErrorException.class, e -> assertThat(e.errorCode()).isEqualTo(1045))
+        .hasMessageNotContaining("wrong-Secret-42").hasMessageNotContaining(LiveFixture.PASSWORD);
+    assertThat(cfg.toString()).doesNotContain("wrong-Secret-42");
+  }
+
+  @Test
+  @DisplayName("verify-ca accepts a certificate from the configured CA")
+  void verifyCa() throws Exception {
+    try (ReplicationClient c = ReplicationClient.connect(config(TLS_USER, TlsMode.VERIFY_CA).caFile(ca).build())) {
+      assertThat(c.isTls()).isTrue();
+    }
+  }
+
+  @Test
+  @DisplayName("verify-ca refuses a certificate from another CA")
+  void verifyCaOtherCa() {
+    assertThatThrownBy(() -> ReplicationClient.connect(config(TLS_USER, TlsMode.VERIFY_CA).caFile(otherCa).build()).close())
+        .isInstanceOf(IOException.class).hasMessageContaining("TLS handshake");
+  }
+
+  @Test
+  @DisplayName("verify-identity accepts the certificate for the address connected to (IP SAN 127.0.0.1)")
+  void verifyIdentity() throws Exception {
+    try (ReplicationClient c = ReplicationClient.connect(config(TLS_USER, TlsMode.VERIFY_IDENTITY).caFile(ca).build())) {
+      assertThat(c.isTls()).isTrue();
+    }
+  }
+
+  @Test
+  @DisplayName("verify-identity refuses the certificate when the host name connected to is not in it")
+  void verifyIdentityWrongName() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        java.net.InetAddress.getByName("localhost").getHostAddress().equals("127.0.0.1"),
+        "localhost does not resolve to 127.0.0.1 here");
+    SourceConfig cfg = SourceConfig.builder("localhost", server.port(), TLS_USER)
+        .password(LiveFixture.PASSWORD.toCharArray()).tls(TlsMode.VERIFY_IDENTITY).caFile(ca).build();
+    assertThatThrownBy(() -> ReplicationClient.connect(cfg).close())
+        .isInstanceOf(IOException.class).hasMessageContaining("TLS handshake");
+    SourceConfig caOnly = SourceConfig.builder("localhost", server.port(), TLS_USER)
+        .password(LiveFixture.PASSWORD.toCharArray()).tls(TlsMode.VERIFY_CA).caFile(ca).build();
+    try (ReplicationClient c = ReplicationClient.connect(caOnly)) {
+      assertThat(c.isTls()).as("verify-ca does not check the name").isTrue();
+    }
+  }
+
+  @Test
+  @DisplayName("MariaDB GTID start (@slave_connect_state): the first transaction sent is the one after the position")
+  void mariaDbGtidStart() throws Exception {
+    try (ReplicationClient c = ReplicationClient.connect(config(LiveFixture.USER, TlsMode.DISABLED).build())) {
+      c.prepareReplication();
+      c.setMariaDbGtidStart("0-1-3");
+      c.registerReplica();
+      c.dump("", 4);
+      String first = null;
+      TransactionTracker t = new TransactionTracker();
+      for (int i = 0; i < 1000 && first == null; i++) {
+        ReplicationClient.Received r = c.next("test");
+        if (Events.type(r.payload, r.offset) == Events.MARIADB_GTID) {
+          t.accept(r.payload, r.offset, r.length(), c.checksumCrc32());
+          first = "0-" + Events.serverId(r.payload, r.offset) + "-" + Events.u64(r.payload, r.offset + Events.HEADER);
+        }
+      }
+      assertThat(first).isEqualTo("0-1-4");
+    }
+  }
+
+  /** The replica's setup, registration and a dump from the first file: a ROTATE then the format description. */
+  private void firstEvents(ReplicationClient c) throws IOException {
+    c.prepareReplication();
+    assertThat(c.checksumCrc32()).isTrue();
+    c.registerReplica();
+    c.dump("mysql-bin.000001", 4);
+    ReplicationClient.Received rotate = c.next("test");
+    assertThat(Events.type(rotate.payload, rotate.offset)).isEqualTo(Events.ROTATE);
+    assertThat(Events.flags(rotate.payload, rotate.offset) & Events.ARTIFICIAL).isNotZero();
+    assertThat(Events.rotateName(rotate.payload, rotate.offset, rotate.length(), true)).isEqualTo("mysql-bin.000001");
+    ReplicationClient.Received fde = c.next("test");
+    assertThat(Events.type(fde.payload, fde.offset)).isEqualTo(Events.FORMAT_DESCRIPTION);
+  }
+}
