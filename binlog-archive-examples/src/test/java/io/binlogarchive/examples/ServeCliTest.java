@@ -2,6 +2,8 @@ package io.binlogarchive.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.restore.BaseBackup;
 import io.binlogarchive.testing.MariaDbServer;
 import io.binlogarchive.restore.PitrFixture;
@@ -22,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * its replication source, sets the replica up over JDBC, waits until the target GTID is applied,
  * and stops and resets replication there.
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("restore serve through the command-line runner")
 class ServeCliTest {
   @RegisterExtension static final S3ProxyServer s3 = new S3ProxyServer();

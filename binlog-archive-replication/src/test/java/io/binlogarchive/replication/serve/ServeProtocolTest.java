@@ -3,6 +3,7 @@ package io.binlogarchive.replication.serve;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.restore.RestoreFixture;
@@ -48,6 +49,7 @@ class ServeProtocolTest {
   }
 
   @Test
+  @MariaDbTest
   @DisplayName("mariadb-binlog --read-from-remote-server --raw rebuilds the archived files byte for byte through serve")
   void mariadbBinlogRebuildsTheFiles() throws Exception {
     RestorePlan plan = reader.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());

@@ -2,6 +2,8 @@ package io.binlogarchive.replication.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.Archiver;
 import io.binlogarchive.restore.BaseBackup;
@@ -37,6 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the checksums the source had at the target (a time, a GTID, a position), although a destructive
  * workload followed.
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("Serving an archive to a restored MariaDB replica")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServeRestoreTest {
