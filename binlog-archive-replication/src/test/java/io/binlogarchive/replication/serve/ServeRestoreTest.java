@@ -2,6 +2,7 @@ package io.binlogarchive.replication.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.restore.ArchiveReader;
@@ -280,6 +281,7 @@ class ServeRestoreTest {
   }
 
   @Test
+  @CrashTest
   @DisplayName("a replica connected by GTID, cut off mid-stream and killed with SIGKILL, restarts, reconnects and reaches T exactly")
   void replicaCrashMidStream() throws Exception {
     throughCuttingProxy("crash", 200_000, true, (replica, proxy, plan) -> {
