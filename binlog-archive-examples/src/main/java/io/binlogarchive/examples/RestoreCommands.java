@@ -57,7 +57,7 @@ final class RestoreCommands {
   }
 
   /** The archive a command reads, and what to close after: the sink and any KMS client. */
-  private record Opened(Targets.Target target, ArchiveReader reader, String serverId, AutoCloseable kms)
+  record Opened(Targets.Target target, ArchiveReader reader, String serverId, AutoCloseable kms)
       implements AutoCloseable {
     @Override
     public void close() throws IOException {
@@ -83,7 +83,7 @@ final class RestoreCommands {
    *
    * @param listener told of each file fetched or verified
    */
-  private static Opened open(ReadOptions r, boolean sync, boolean allowUnencrypted, ArchiveReader.Listener listener,
+  static Opened open(ReadOptions r, boolean sync, boolean allowUnencrypted, ArchiveReader.Listener listener,
       Function<String, String> env) throws IOException {
     CliOptions.Key k = CliOptions.Key.of(r.key);
     KeyProvider keys = Keys.fromOptions(k, "--key-file", r.store.allowInsecureEndpoint, env);
@@ -195,7 +195,7 @@ final class RestoreCommands {
     }
   }
 
-  private static String[] filePos(String option, String text) {
+  static String[] filePos(String option, String text) {
     int c = text.lastIndexOf(':');
     if (c <= 0 || !text.substring(c + 1).matches("\\d{1,18}")) {
       throw new UsageException(option + " must be FILE:POSITION, e.g. mysql-bin.000042:1234, got '" + text + "'");
@@ -223,7 +223,7 @@ final class RestoreCommands {
 
   /** {@code restore}: groups {@code plan} and {@code fetch}. */
   @Command(name = "restore", description = "Plans or fetches a point-in-time restore.",
-      synopsisSubcommandLabel = "(plan | fetch)", subcommands = {Plan.class, Fetch.class})
+      synopsisSubcommandLabel = "(plan | fetch | serve)", subcommands = {Plan.class, Fetch.class, ServeCommand.class})
   static final class Restore extends CliCommand {
     @Override
     int execute() {
@@ -231,8 +231,8 @@ final class RestoreCommands {
     }
   }
 
-  /** The options {@code restore plan} and {@code restore fetch} share, and the planning. */
-  abstract static class Restoring extends CliCommand {
+  /** The options every {@code restore} command shares (the archive, start, target), and the planning. */
+  abstract static class Planning extends CliCommand {
     @Mixin ReadOptions read;
 
     @ArgGroup(exclusive = true, validate = false, heading = "Start (default: the newest base backup before the target,"
@@ -241,16 +241,6 @@ final class RestoreCommands {
 
     @ArgGroup(exclusive = true, validate = false, heading = "Target (default: everything archived):%n")
     Until until;
-
-    @Option(names = "--to-dir", paramLabel = "DIR", description = "fetch: where the binlogs go (created owner-only)")
-    String toDir;
-
-    @Option(names = "--sync", description = "fetch: fsync each fetched file")
-    boolean sync;
-
-    @Option(names = "--allow-unencrypted",
-        description = "with a KEY: accept unencrypted artifacts too (refused by default)")
-    boolean allowUnencrypted;
 
     static final class Start implements CliOptions.OneOf {
       @Option(names = "--backup", paramLabel = "NAME", description = "start at this registered base backup")
@@ -309,6 +299,23 @@ final class RestoreCommands {
     }
   }
 
+  /** The options {@code restore plan} and {@code restore fetch} share. */
+  abstract static class Restoring extends Planning {
+    @Option(names = "--to-dir", paramLabel = "DIR", description = "fetch: where the binlogs go (created owner-only)")
+    String toDir;
+
+    @Option(names = "--sync", description = "fetch: fsync each fetched file")
+    boolean sync;
+
+    @Option(names = "--as-relay-log", paramLabel = "NAME", description = "fetch: the files become the relay logs NAME.*"
+        + " of the restored server whose data directory --to-dir is; prints START SLAVE SQL_THREAD UNTIL the target")
+    String asRelayLog;
+
+    @Option(names = "--allow-unencrypted",
+        description = "with a KEY: accept unencrypted artifacts too (refused by default)")
+    boolean allowUnencrypted;
+  }
+
   /** {@code restore plan}: what a restore would fetch and replay, on stdout. */
   @Command(name = "plan", description = "Prints the restore plan: the files, the start and the stop.")
   static final class Plan extends Restoring {
@@ -348,6 +355,9 @@ final class RestoreCommands {
         }
         err().printf(Locale.ROOT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
             f.reused(), Main.bytes(f.bytesWritten()), dir, f.duration().toMillis());
+        if (asRelayLog != null) {
+          return ServeCommand.asRelayLogs(f, asRelayLog, out(), err());
+        }
         err().println("replay with:");
         out().println(f.replayShellCommand(
             "mariadb".equals(plan.flavor()) || plan.flavor() == null ? "mariadb" : "mysql"));
