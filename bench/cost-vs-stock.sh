@@ -8,6 +8,7 @@
 #   binlog-archive-examples/target/binlog-archive-*.tar.gz); the script appends
 #   `archive --binlog-dir DIR --to file://OUT --cursor FILE`. Example of the plain jar:
 #   bench/cost-vs-stock.sh DIR 5 java -Xmx64m -jar binlog-archive-examples/target/binlog-archive.jar
+#   ARCHIVE_FLAGS (environment): more archive flags, e.g. ARCHIVE_FLAGS='--zstd-workers 1'
 set -euo pipefail
 dir=${1:?usage: cost-vs-stock.sh BINLOG_DIR [RUNS] [COMMAND...]}
 runs=${2:-5}
@@ -39,12 +40,13 @@ for i in $(seq "$runs"); do
   cs+=($(awk '{print $1 + $2}' <<<"$r")); ws+=($(awk '{print $3}' <<<"$r"))
   rm -rf "$out/archive" "$out/cursor.json"*
   r=$(/usr/bin/time -f '%U %S %e %M' "$@" archive --binlog-dir "$dir" --to "file://$out/archive" \
-        --cursor "$out/cursor.json" 2>&1 >/dev/null | tail -1)
+        --cursor "$out/cursor.json" ${ARCHIVE_FLAGS:-} 2>&1 >/dev/null | tail -1)
   cj+=($(awk '{print $1 + $2}' <<<"$r")); wj+=($(awk '{print $3}' <<<"$r")); rss+=($(awk '{print $4}' <<<"$r"))
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mb=$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b/1e6}')
 art=$(du -cb "$out"/archive/*/t0001/binlog/*.zst* 2>/dev/null | tail -1 | cut -f1)
+echo "archiver: $* archive ${ARCHIVE_FLAGS:-}"
 echo "files: ${#files[@]} closed binlogs, $mb MB, archived to $art bytes ($(awk -v a="$bytes" -v b="$art" 'BEGIN {printf "%.1fx", a/b}')); runs: $runs, medians; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'stock: cpu %s s  wall %s s   (cpu runs: %s)\n' "$(median "${cs[@]}")" "$(median "${ws[@]}")" "${cs[*]}"
 printf 'ours:  cpu %s s  wall %s s  peak RSS %s KiB   (cpu runs: %s)\n' "$(median "${cj[@]}")" "$(median "${wj[@]}")" \
