@@ -62,11 +62,23 @@ public final class Archiver implements AutoCloseable {
   private final BinlogSource source;
   private final Sink sink;
   private final CursorStore cursorStore;
+  private final ArchiveLayout layout;
   private final String serverId;
   private final List<Transform> transforms;
+  private final Verifier verifier;
+  private final RetryPolicy retryPolicy;
+  private final ArchiveListener listener;
   private final int parallelism;
+  private final int bufferSize;
   private final Mode mode;
-  /** Runs, the background agent and the stop; everything above is what the builder fixed. */
+  private final boolean failOnChecksumMismatch;
+  /** Off only in the scanner-overhead benchmark: the sidecar then has no binlog section. */
+  private final boolean scanEvents;
+  private final boolean forceNewTimeline;
+  private final Clock clock;
+  private final TokenBucket bandwidth;
+  private final StoreLease lease;
+  /** Runs, the background agent and the stop; the fields above are what the builder fixed. */
   private final ArchiveAgent agent;
 
   private Archiver(Builder b, CursorStore cursorStore) {
@@ -74,7 +86,7 @@ public final class Archiver implements AutoCloseable {
     this.sink = b.sink;
     this.cursorStore = cursorStore;
     this.serverId = b.serverId;
-    ArchiveLayout layout = new ArchiveLayout(b.prefix, b.serverId);
+    this.layout = new ArchiveLayout(b.prefix, b.serverId);
     List<Transform> t = new ArrayList<>();
     t.add(b.compression);
     if (b.encryption != null) {
@@ -82,15 +94,23 @@ public final class Archiver implements AutoCloseable {
       t.add(b.encryption instanceof CodecEnvelope e ? e.enclosing(b.compression.id()) : b.encryption);
     }
     this.transforms = List.copyOf(t);
+    this.verifier = b.verifier;
+    this.retryPolicy = b.retryPolicy;
+    this.listener = new SafeListener(b.listener);
     this.parallelism = b.parallelism;
+    this.bufferSize = b.bufferSize;
     this.mode = b.mode;
-    ArchiveListener listener = new SafeListener(b.listener);
-    TokenBucket bandwidth = b.bytesPerSecond > 0 ? TokenBucket.of(b.bytesPerSecond) : null;
+    this.failOnChecksumMismatch = b.failOnChecksumMismatch;
+    this.scanEvents = b.scanEvents;
+    this.forceNewTimeline = b.forceNewTimeline;
+    this.clock = b.clock;
+    this.bandwidth = b.bytesPerSecond > 0 ? TokenBucket.of(b.bytesPerSecond) : null;
     BinlogRotator rotator = b.rotateAfter == null ? null
         : new BinlogRotator(b.rotateDataSource, b.rotateAfter, binlogDirectory(b.source), b.clock);
-    this.agent = new ArchiveAgent(stop -> new PipelineSettings(source, sink, cursorStore, layout, serverId,
-        transforms, b.verifier, b.retryPolicy, listener, parallelism, b.bufferSize, mode, b.failOnChecksumMismatch,
-        b.scanEvents, b.forceNewTimeline, b.clock, bandwidth, b.lease, stop), b.pollInterval, rotator);
+    this.lease = b.lease;
+    this.agent = new ArchiveAgent(stop -> new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
+        verifier, retryPolicy, listener, parallelism, bufferSize, mode, failOnChecksumMismatch, scanEvents,
+        forceNewTimeline, clock, bandwidth, lease, stop), b.pollInterval, rotator);
   }
 
   /** @return a new builder */

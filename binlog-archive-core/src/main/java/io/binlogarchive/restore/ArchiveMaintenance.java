@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId("db1").keyProvider(keys).build();
  * ArchiveMaintenance maintenance = reader.maintenance();
- * maintenance.registerBaseBackup(new BaseBackup("nightly-2026-11-21", "mysql-bin.000042", 4, null, null, null));
+ * maintenance.registerBaseBackup(BaseBackup.of("nightly-2026-11-21", "mysql-bin.000042", 4));
  * PruneResult dryRun = maintenance.prune(RetentionPolicy.keepNewestBackups(2), false);
  * }</pre>
  *

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
-import java.util.function.Predicate;
 
 /**
  * The read side of one server's archive: restore planning, verified fetching and whole-archive
@@ -45,9 +44,9 @@ import java.util.function.Predicate;
  *
  * <p>This class holds the settings and the public entry points; a fetch runs in {@code
  * ArchiveFetch}, a verify in {@code ArchiveVerify}, the archive's listing in {@code ArchiveSurvey}
- * and the planning in {@code RestorePlanner} (all package-private). Its length past 500 lines is
- * the documented {@link Builder} and the Javadoc of {@link #fetch} and {@link #verify}, the
- * contract an embedder reads here.
+ * and the planning in {@code RestorePlanner} (all package-private). Most of its length is the
+ * documented {@link Builder} and the Javadoc of {@link #fetch} and {@link #verify}, the contract an
+ * embedder reads here.
  */
 public final class ArchiveReader {
   /** Told of progress; every method has a no-op default and must not throw. */
@@ -72,8 +71,8 @@ public final class ArchiveReader {
 
     /**
      * An artifact was moved to the new key by {@link ArchiveMaintenance#rewrap(KeyProvider,
-     * java.util.function.Predicate, boolean)}: its
-     * sidecar names the new artifact and the old one is deleted.
+     * java.util.function.Predicate, boolean)}: its sidecar names the new artifact and the old one
+     * is deleted.
      *
      * @param move what moved
      */
