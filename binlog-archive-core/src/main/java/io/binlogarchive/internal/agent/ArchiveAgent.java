@@ -92,10 +92,9 @@ public final class ArchiveAgent {
         return standby;
       }
     }
-    if (mode == Mode.ARCHIVE && sink instanceof FileSystemSink fs
-        && System.nanoTime() - partsSweptAt >= FileSystemSink.STALE_PART_AGE.toNanos()) {
+    if (mode == Mode.ARCHIVE && System.nanoTime() - partsSweptAt >= FileSystemSink.STALE_PART_AGE.toNanos()) {
       partsSweptAt = System.nanoTime();
-      AgentSupport.removeStaleParts(fs, layout.root() + "/");
+      AgentSupport.removeStaleParts(sink, layout.root() + "/");
     }
     if (rotator != null) {
       rotationDue = AgentSupport.rotateIfDue(rotator);
