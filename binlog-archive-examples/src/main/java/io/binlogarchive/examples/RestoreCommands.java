@@ -32,8 +32,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The read-side commands of the runner: {@code restore plan|fetch}, {@code verify}, {@code prune}
- * and {@code backup register|list}. Times are UTC: {@code 2026-11-22T10:00:00Z} or {@code
+ * The read-side commands of the runner: {@code restore plan|fetch} ({@code restore serve} is {@link
+ * ServeCommand}), {@code verify}, {@code prune} and {@code backup register|list}. Times are UTC: {@code 2026-11-22T10:00:00Z} or {@code
  * 2026-11-22 10:00:00}.
  */
 final class RestoreCommands {
@@ -57,7 +57,7 @@ final class RestoreCommands {
   }
 
   /** The archive a command reads, and what to close after: the sink and any KMS client. */
-  private record Opened(Targets.Target target, ArchiveReader reader, String serverId, AutoCloseable kms)
+  record Opened(Targets.Target target, ArchiveReader reader, String serverId, AutoCloseable kms)
       implements AutoCloseable {
     @Override
     public void close() throws IOException {
@@ -83,7 +83,7 @@ final class RestoreCommands {
    *
    * @param listener told of each file fetched or verified
    */
-  private static Opened open(ReadOptions r, boolean sync, boolean allowUnencrypted, ArchiveReader.Listener listener,
+  static Opened open(ReadOptions r, boolean sync, boolean allowUnencrypted, ArchiveReader.Listener listener,
       Function<String, String> env) throws IOException {
     CliOptions.Key k = CliOptions.Key.of(r.key);
     KeyProvider keys = Keys.fromOptions(k, "--key-file", r.store.allowInsecureEndpoint, env);
@@ -221,9 +221,9 @@ final class RestoreCommands {
 
   // ---- restore --------------------------------------------------------------------------------
 
-  /** {@code restore}: groups {@code plan} and {@code fetch}. */
-  @Command(name = "restore", description = "Plans or fetches a point-in-time restore.",
-      synopsisSubcommandLabel = "(plan | fetch)", subcommands = {Plan.class, Fetch.class})
+  /** {@code restore}: groups {@code plan}, {@code fetch} and {@code serve}. */
+  @Command(name = "restore", description = "Plans, fetches or serves a point-in-time restore.",
+      synopsisSubcommandLabel = "(plan | fetch | serve)", subcommands = {Plan.class, Fetch.class, ServeCommand.class})
   static final class Restore extends CliCommand {
     @Override
     int execute() {
@@ -231,8 +231,8 @@ final class RestoreCommands {
     }
   }
 
-  /** The options {@code restore plan} and {@code restore fetch} share, and the planning. */
-  abstract static class Restoring extends CliCommand {
+  /** The options every {@code restore} subcommand takes (archive, start, target), and the planning. */
+  abstract static class Planning extends CliCommand {
     @Mixin ReadOptions read;
 
     @ArgGroup(exclusive = true, validate = false, heading = "Start (default: the newest base backup before the target,"
@@ -241,12 +241,6 @@ final class RestoreCommands {
 
     @ArgGroup(exclusive = true, validate = false, heading = "Target (default: everything archived):%n")
     Until until;
-
-    @Option(names = "--to-dir", paramLabel = "DIR", description = "fetch: where the binlogs go (created owner-only)")
-    String toDir;
-
-    @Option(names = "--sync", description = "fetch: fsync each fetched file")
-    boolean sync;
 
     @Option(names = "--allow-unencrypted",
         description = "with a KEY: accept unencrypted artifacts too (refused by default)")
@@ -309,6 +303,15 @@ final class RestoreCommands {
     }
   }
 
+  /** The options {@code restore plan} and {@code restore fetch} share. */
+  abstract static class Restoring extends Planning {
+    @Option(names = "--to-dir", paramLabel = "DIR", description = "fetch: where the binlogs go (created owner-only)")
+    String toDir;
+
+    @Option(names = "--sync", description = "fetch: fsync each fetched file")
+    boolean sync;
+  }
+
   /** {@code restore plan}: what a restore would fetch and replay, on stdout. */
   @Command(name = "plan", description = "Prints the restore plan: the files, the start and the stop.")
   static final class Plan extends Restoring {
@@ -327,6 +330,12 @@ final class RestoreCommands {
   @Command(name = "fetch", description = {"Fetches the plan's binlogs into --to-dir.",
       "Each file is proven by its SHA-256; the replay command goes to stdout."})
   static final class Fetch extends Restoring {
+    @Option(names = "--as-relay-log", paramLabel = "NAME", description = "the files become the relay logs"
+        + " NAME.000001, ... of the restored server whose data directory is --to-dir (stopped, no replication"
+        + " configured, started with --relay-log=NAME); prints CHANGE MASTER TO ...; START SLAVE SQL_THREAD UNTIL"
+        + " the target instead of the replay command")
+    String asRelayLog;
+
     @Override
     int execute() throws IOException {
       RestoreTarget target = target();
@@ -348,6 +357,9 @@ final class RestoreCommands {
         }
         err().printf(Locale.ROOT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
             f.reused(), Main.bytes(f.bytesWritten()), dir, f.duration().toMillis());
+        if (asRelayLog != null) {
+          return ServeCommand.asRelayLogs(f, asRelayLog, out(), err());
+        }
         err().println("replay with:");
         out().println(f.replayShellCommand(
             "mariadb".equals(plan.flavor()) || plan.flavor() == null ? "mariadb" : "mysql"));
