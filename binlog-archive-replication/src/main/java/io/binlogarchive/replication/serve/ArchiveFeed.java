@@ -33,8 +33,11 @@ import org.slf4j.LoggerFactory;
 final class ArchiveFeed implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(ArchiveFeed.class);
 
-  /** A proven file and where serving it stops. */
-  record Ready(Path path, long stop) {}
+  /**
+   * A proven file, where serving it stops (-1: its end), and where its last complete event ends
+   * (before a crash's torn tail, if any).
+   */
+  record Ready(Path path, long stop, long end) {}
 
   /** How many bytes the spool's file system can take; a seam for tests. */
   @FunctionalInterface
@@ -174,17 +177,18 @@ final class ArchiveFeed implements Closeable {
         plan.problems());
     FetchResult r = reader.fetch(one, spool);
     Path p = r.files().get(0);
+    long end = s.binlog() != null && s.binlog().endPosition() > 0 ? s.binlog().endPosition() : s.size();
     long stop = -1;
     if (plan.stopDatetime() != null) {
-      stop = StopFinder.beforeTime(p, firstPosition(i), plan.stopDatetime().getEpochSecond());
+      stop = StopFinder.beforeTime(p, firstPosition(i), end, plan.stopDatetime().getEpochSecond());
     } else if (last && kind == RestoreTarget.Kind.GTID) {
       stop = r.plan().stopPosition();
     } else if (last && kind == RestoreTarget.Kind.POSITION) {
-      stop = StopFinder.atOrBefore(p, firstPosition(i), plan.target().position());
+      stop = StopFinder.atOrBefore(p, firstPosition(i), end, plan.target().position());
     }
     LOG.atDebug().addKeyValue("binlog_filename", s.file()).log("{} proven and ready to serve{}", s.file(),
         stop < 0 ? "" : ", stopping at offset " + stop);
-    return new Ready(p, stop);
+    return new Ready(p, stop, end);
   }
 
   @Override

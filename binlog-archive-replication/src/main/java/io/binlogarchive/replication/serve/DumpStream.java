@@ -204,7 +204,7 @@ final class DumpStream {
       }
     }
     boolean skipping = false;
-    try (EventReader r = new EventReader(ready.path(), from)) {
+    try (EventReader r = new EventReader(ready.path(), from, ready.end())) {
       while (r.next()) {
         if (ready.stop() >= 0 && r.offset() >= ready.stop()) {
           return true;

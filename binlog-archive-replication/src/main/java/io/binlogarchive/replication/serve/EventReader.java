@@ -20,6 +20,7 @@ final class EventReader implements Closeable {
 
   private final Path file;
   private final InputStream in;
+  private final long limit;
   private byte[] buf = new byte[1 << 16];
   private long offset;
   private int length;
@@ -30,7 +31,16 @@ final class EventReader implements Closeable {
    * @throws IOException if it is not a binlog or shorter than {@code from}
    */
   EventReader(Path file, long from) throws IOException {
+    this(file, from, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #EventReader(Path, long)}, reading no event at or past {@code limit}: the end of the
+   * last complete event of a file a server crash cut inside an event (its sidecar's end position).
+   */
+  EventReader(Path file, long from, long limit) throws IOException {
     this.file = file;
+    this.limit = limit;
     this.in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
     byte[] magic = in.readNBytes(4);
     if (!Arrays.equals(magic, MAGIC)) {
@@ -58,6 +68,9 @@ final class EventReader implements Closeable {
   boolean next() throws IOException {
     offset += length;
     length = 0;
+    if (offset >= limit) {
+      return false;
+    }
     int n = in.readNBytes(buf, 0, Events.HEADER);
     if (n == 0) {
       return false;

@@ -1,5 +1,6 @@
 package io.binlogarchive.replication.serve;
 
+import io.binlogarchive.Sidecar;
 import io.binlogarchive.restore.FetchResult;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
@@ -73,7 +74,7 @@ public final class RelayLogs {
     RestoreTarget.Kind kind = plan.target().kind();
     if (plan.stopDatetime() != null) {
       for (int i = 0; i < sources.size() && stop < 0; i++) {
-        stop = StopFinder.beforeTime(sources.get(i), i == 0 ? plan.startPosition() : 4,
+        stop = StopFinder.beforeTime(sources.get(i), i == 0 ? plan.startPosition() : 4, end(plan, i),
             plan.stopDatetime().getEpochSecond());
         stopIndex = i;
       }
@@ -84,7 +85,7 @@ public final class RelayLogs {
       stop = plan.stopPosition();
     } else if (kind == RestoreTarget.Kind.POSITION) {
       stop = StopFinder.atOrBefore(sources.get(stopIndex), stopIndex == 0 ? plan.startPosition() : 4,
-          plan.target().position());
+          end(plan, stopIndex), plan.target().position());
     }
     List<Path> placed = new ArrayList<>();
     StringBuilder lines = new StringBuilder();
@@ -106,6 +107,12 @@ public final class RelayLogs {
     String stopName = String.format(Locale.ROOT, "%s.%06d", baseName, stopIndex + 1);
     return new RelayLogs(String.format(Locale.ROOT, "%s.%06d", baseName, 1), plan.startPosition(),
         stopName, stop, placed);
+  }
+
+  /** Where file {@code i}'s last complete event ends, from its sidecar. */
+  private static long end(RestorePlan plan, int i) {
+    Sidecar s = plan.files().get(i);
+    return s.binlog() != null && s.binlog().endPosition() > 0 ? s.binlog().endPosition() : s.size();
   }
 
   /**

@@ -65,6 +65,14 @@ final class SetupQueries {
       q = q.substring(0, q.length() - 1).strip();
     }
     String upper = q.toUpperCase(Locale.ROOT);
+    if (upper.contains("PASSWORD") || upper.contains("IDENTIFIED")) {
+      // no replica sends a secret here; a person might: never log or echo it
+      q = q.split("\\s+", 2)[0] + " ... (a statement naming a password, not shown)";
+      Responses.error(ch, ER_NOT_SUPPORTED_YET, "42000", "binlog-archive serve only answers a replica's setup queries,"
+          + " not: " + q);
+      LOG.debug("refused replica query: {}", q);
+      return;
+    }
     LOG.debug("replica query: {}", q);
     try {
       if (upper.startsWith("SET ")) {

@@ -18,10 +18,11 @@ final class StopFinder {
    * {@code stopSecond} (the target second plus one), as {@code mariadb-binlog --stop-datetime}
    * replays it (it stops at that event; the client then drops the unfinished transaction).
    *
+   * @param end where the file's last complete event ends
    * @return the offset to stop at, or -1 if every event of the file is earlier
    */
-  static long beforeTime(Path file, long from, long stopSecond) throws IOException {
-    try (EventReader r = new EventReader(file, from)) {
+  static long beforeTime(Path file, long from, long end, long stopSecond) throws IOException {
+    try (EventReader r = new EventReader(file, from, end)) {
       long txStart = -1;
       while (r.next()) {
         txStart = track(r, txStart);
@@ -40,7 +41,12 @@ final class StopFinder {
    * @return the offset to stop at, or -1 if the file ends at or before {@code position}
    */
   static long atOrBefore(Path file, long from, long position) throws IOException {
-    try (EventReader r = new EventReader(file, from)) {
+    return atOrBefore(file, from, Long.MAX_VALUE, position);
+  }
+
+  /** As {@link #atOrBefore(Path, long, long)}, reading no event at or past {@code end}. */
+  static long atOrBefore(Path file, long from, long end, long position) throws IOException {
+    try (EventReader r = new EventReader(file, from, end)) {
       long boundary = from;
       long txStart = -1;
       while (r.next()) {

@@ -102,6 +102,8 @@ class ServeProtocolTest {
               .hasMessageContaining("1193").hasMessageContaining("no_such_thing");
           assertThatThrownBy(() -> c.query("DROP TABLE shop.t")).isInstanceOf(TestClient.QueryError.class)
               .hasMessageContaining("1235").hasMessageContaining("DROP TABLE shop.t");
+          assertThatThrownBy(() -> c.query("SET PASSWORD FOR repl = PASSWORD('hunter2')"))
+              .isInstanceOf(TestClient.QueryError.class).hasMessageContaining("1235").hasMessageNotContaining("hunter2");
         }
       }
     }
@@ -269,6 +271,31 @@ class ServeProtocolTest {
         "START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000004', RELAY_LOG_POS=" + rotate);
     assertThatThrownBy(() -> RelayLogs.place(reader.fetch(plan, dir), "relay-bin")).isInstanceOf(IOException.class)
         .hasMessageContaining("relay-bin.index exists");
+  }
+
+  @Test
+  @DisplayName("a file a crash tore inside an event is read up to its last complete event (its sidecar's end), and named when read past it")
+  void tornTail() throws Exception {
+    byte[] whole = Files.readAllBytes(binlogs.resolve("mysql-bin.000002"));
+    List<Long> offsets = eventOffsets(whole);
+    long lastWhole = offsets.get(offsets.size() - 3);
+    Path torn = tmp.resolve("torn.000002");
+    Files.write(torn, java.util.Arrays.copyOf(whole, (int) lastWhole + 10));
+    int events = 0;
+    try (EventReader r = new EventReader(torn, 4, lastWhole)) {
+      while (r.next()) {
+        events++;
+      }
+      assertThat(r.end()).isEqualTo(lastWhole);
+    }
+    assertThat(events).isEqualTo(offsets.size() - 3);
+    assertThatThrownBy(() -> {
+      try (EventReader r = new EventReader(torn, 4)) {
+        while (r.next()) {
+          r.length();
+        }
+      }
+    }).isInstanceOf(IOException.class).hasMessageContaining("torn.000002").hasMessageContaining("offset " + lastWhole);
   }
 
   @Test

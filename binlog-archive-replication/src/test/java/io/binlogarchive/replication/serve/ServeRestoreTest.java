@@ -260,20 +260,8 @@ class ServeRestoreTest {
   @Test
   @DisplayName("a connection cut inside a transaction (as by kill -9 of serve): the replica applies only whole transactions, then reconnects and reaches T")
   void cutInsideATransaction() throws Exception {
-    ArchiveReader reader = reader(plain, false);
-    RestorePlan plan = reader.plan("b1", RestoreTarget.time(t));
-    Path work = Files.createDirectories(tmp.resolve("cut"));
-    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin");
-        BinlogServer server = server(reader, plan, work.resolve("spool"), 0);
-        CuttingProxy proxy = new CuttingProxy(server.address(), 150_000)) {
-      PitrFixture.load(replica, dump1);
-      List<String> statements = server.replicaStatements(ServeFixture.PASSWORD, false);
-      String change = statements.get(0).replace("MASTER_PORT=" + server.address().getPort(), "MASTER_PORT=" + proxy.port())
-          + ", MASTER_CONNECT_RETRY=1";
-      replica.exec(change, "START SLAVE");
-      proxy.awaitCut();
-      Map<String, String> status = ServeFixture.awaitIoThread(replica, "Connecting");
-      assertThat(status.get("Slave_IO_Running")).as("the replica lost its source").isEqualTo("Connecting");
+    throughCuttingProxy("cut", 150_000, false, (replica, proxy, plan) -> {
+      Map<String, String> status = ServeFixture.slaveStatus(replica);
       String file = status.get("Master_Log_File");
       long read = Long.parseLong(status.get("Read_Master_Log_Pos"));
       // the last transaction boundary the replica received whole, from the source's own file
@@ -285,10 +273,49 @@ class ServeRestoreTest {
       assertThat(Long.parseLong(status.get("Exec_Master_Log_Pos"))).as("only whole transactions applied")
           .isEqualTo(boundary);
       proxy.heal();
+    });
+  }
+
+  @Test
+  @DisplayName("a replica connected by GTID, cut off mid-stream and killed with SIGKILL, restarts, reconnects and reaches T exactly")
+  void replicaCrashMidStream() throws Exception {
+    throughCuttingProxy("crash", 200_000, true, (replica, proxy, plan) -> {
+      assertThat(replica.kill()).isEqualTo(137);
+      proxy.heal();
+      replica.restart(); // the slave threads start again by themselves and reconnect by GTID
+    });
+  }
+
+  /** What a test does once the proxy has cut the replica off its source; it heals the proxy. */
+  interface AfterCut {
+    void run(MariaDbServer replica, CuttingProxy proxy, RestorePlan plan) throws Exception;
+  }
+
+  /**
+   * A replica (dump 1 loaded) replicating to T from serve through a proxy that cuts the first
+   * connection after {@code cut} bytes; once the replica has lost its source, {@code afterCut}; then
+   * the replica must reach T with the checksums at T.
+   */
+  void throughCuttingProxy(String name, long cut, boolean useGtid, AfterCut afterCut) throws Exception {
+    ArchiveReader reader = reader(plain, false);
+    RestorePlan plan = reader.plan("b1", RestoreTarget.time(t));
+    Path work = Files.createDirectories(tmp.resolve(name));
+    try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin");
+        BinlogServer server = server(reader, plan, work.resolve("spool"), 0);
+        CuttingProxy proxy = new CuttingProxy(server.address(), cut)) {
+      PitrFixture.load(replica, dump1);
+      List<String> statements = new java.util.ArrayList<>(server.replicaStatements(ServeFixture.PASSWORD, useGtid));
+      int change = useGtid ? 1 : 0;
+      statements.set(change, statements.get(change).replace("MASTER_PORT=" + server.address().getPort(),
+          "MASTER_PORT=" + proxy.port()) + ", MASTER_CONNECT_RETRY=1");
+      replica.exec(statements.toArray(String[]::new));
+      proxy.awaitCut();
+      Map<String, String> status = ServeFixture.awaitIoThread(replica, "Connecting");
+      assertThat(status.get("Slave_IO_Running")).as("the replica lost its source").isEqualTo("Connecting");
+      afterCut.run(replica, proxy, plan);
       ServePosition at = server.awaitTarget(Duration.ofMinutes(5));
       assertThat(ServeFixture.awaitApplied(replica, at)).isNotNull().isNotNegative();
-      status = ServeFixture.slaveStatus(replica);
-      assertThat(status.get("Last_SQL_Error")).isEmpty();
+      assertThat(ServeFixture.slaveStatus(replica).get("Last_SQL_Error")).isEmpty();
       ServeFixture.stopReplica(replica);
       assertThat(PitrFixture.checksums(replica)).isEqualTo(checksumsAtT);
     }
