@@ -67,8 +67,8 @@ final class ServeCommand extends RestoreCommands.Planning {
   @Option(names = "--timeout", paramLabel = "6h", description = "how long to wait for the target to be reached (default 6h)")
   String timeout;
 
-  @Option(names = "--apply-to", paramLabel = "mysql://USER@HOST:PORT",
-      description = "run the statements on the restored server over JDBC, wait, report, stop and reset replication")
+  @Option(names = "--apply-to", paramLabel = "URI", description = "the restored server, mysql://USER@HOST:PORT: run the"
+      + " statements there over JDBC, wait until the target is applied, report, stop and reset replication")
   String applyTo;
 
   @Option(names = "--apply-password-file", paramLabel = "F", description = "--apply-to's password (default: the "
