@@ -2,7 +2,7 @@ package io.binlogarchive;
 
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.codec.Transform;
-import io.binlogarchive.crypto.AesGcmTransform;
+import io.binlogarchive.codec.CodecEnvelope;
 import io.binlogarchive.internal.ArchiveLayout;
 import io.binlogarchive.internal.agent.AgentSupport;
 import io.binlogarchive.internal.agent.BinlogRotator;
@@ -104,7 +104,7 @@ public final class Archiver implements AutoCloseable {
     t.add(b.compression);
     if (b.encryption != null) {
       // the encrypted header authenticates which codec is inside
-      t.add(b.encryption instanceof AesGcmTransform aes ? aes.innerCodec(b.compression.id()) : b.encryption);
+      t.add(b.encryption instanceof CodecEnvelope e ? e.enclosing(b.compression.id()) : b.encryption);
     }
     this.transforms = List.copyOf(t);
     this.verifier = b.verifier;
@@ -527,8 +527,10 @@ public final class Archiver implements AutoCloseable {
     }
 
     /**
-     * @param compression {@link Transform#zstd(int)} (default level 3), {@link Transform#gzip(int)} or
-     *     {@link Transform#none()}
+     * @param compression {@link Transform#zstd(int)} (default level 3), {@link Transform#gzip(int)},
+     *     {@link Transform#none()}, or a codec of your own: the read-back verifier decodes with this very
+     *     transform; give it to the reader as well ({@code ArchiveReader.Builder.codec(...)}), which
+     *     finds it by the id each sidecar records
      * @return this builder
      */
     public Builder compression(Transform compression) {

@@ -13,7 +13,7 @@ import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.store.StoreLease;
 import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.testing.Fixtures;
-import io.binlogarchive.testing.SinkCompatibilityKit;
+import io.binlogarchive.testing.StoreTests;
 import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -99,7 +99,7 @@ class ArchiverTest {
         byte[] original = Files.readAllBytes(binlogs.resolve(r.file().name()));
         Sidecar sc = r.sidecar();
         assertThat(sc.artifact().key()).isEqualTo("prod/db1/t0001/binlog/" + r.file().name() + ".zst");
-        assertThat(sc.sha256()).isEqualTo(SinkCompatibilityKit.sha256(original));
+        assertThat(sc.sha256()).isEqualTo(StoreTests.sha256(original));
         assertThat(sc.size()).isEqualTo(original.length);
         assertThat(restore(sink, sc, List.of(Transform.zstd(3)))).isEqualTo(original);
         assertThat(sink.stat("prod/db1/t0001/binlog/" + r.file().name() + ".json")).isPresent();

@@ -14,6 +14,13 @@ import java.util.Map;
  * native or cipher state, then closes the downstream stream; it keeps the first error and is safe to
  * call twice. {@link #unwrap(InputStream)} reverses it. A transform is immutable and thread-safe:
  * every call to {@code wrap} starts an independent stream.
+ *
+ * <p>A transform of your own archives as soon as it is given to the archiver; to read it back, give
+ * it to the reader too ({@code ArchiveReader.Builder.codec(...)}, or a {@link CodecRegistry}), which
+ * finds it by the {@link #id()} each sidecar records. A stream returned by {@code wrap} may
+ * implement {@link StreamFacts} to record facts about that one artifact in its sidecar; an outer
+ * transform that names its inner codec in its own framing implements {@link CodecEnvelope}. {@code
+ * TransformCompatibilityKit} in binlog-archive-testkit states the contract as tests.
  */
 public interface Transform {
 

@@ -1,6 +1,7 @@
 package io.binlogarchive.codec;
 
 import io.binlogarchive.internal.NativeCodecs;
+import io.binlogarchive.internal.NativeZstdFrames;
 import com.github.luben.zstd.RecyclingBufferPool;
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
@@ -11,7 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Zstandard through zstd-jni; frames carry a content checksum so {@code zstd -t} can check them. */
-final class ZstdTransform implements Transform {
+final class ZstdTransform implements Transform, NativeZstdFrames {
   private final int level;
   private final int workers;
 

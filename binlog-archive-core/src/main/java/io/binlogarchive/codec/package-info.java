@@ -1,5 +1,7 @@
 /**
  * The {@link io.binlogarchive.codec.Transform} SPI, a named stream decorator recorded in the sidecar by
- * its id, and the built-in codecs (zstd, gzip, none).
+ * its id; the built-in codecs (zstd, gzip, none); the {@link io.binlogarchive.codec.CodecRegistry} in
+ * which the read side looks codecs up by that id; and the capability interfaces a transform may add
+ * ({@link io.binlogarchive.codec.StreamFacts}, {@link io.binlogarchive.codec.CodecEnvelope}).
  */
 package io.binlogarchive.codec;

@@ -2,6 +2,7 @@ package io.binlogarchive.crypto;
 
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
+import io.binlogarchive.codec.CodecEnvelope;
 import io.binlogarchive.codec.Transform;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * <p>Instances are immutable and thread-safe; {@link #segmentSize(int)} and {@link
  * #innerCodec(String)} return modified copies.
  */
-public final class AesGcmTransform implements Transform {
+public final class AesGcmTransform implements Transform, CodecEnvelope {
   private static final Logger LOG = LoggerFactory.getLogger(AesGcmTransform.class);
 
   /** Default ciphertext segment size: 1 MiB (each holds 1 MiB - 16 bytes of plaintext). */
@@ -113,6 +114,18 @@ public final class AesGcmTransform implements Transform {
    */
   public AesGcmTransform expecting(Expected e) {
     return new AesGcmTransform(keys, segmentSize, innerCodec, random, Objects.requireNonNull(e, "expected"));
+  }
+
+  /** {@link #innerCodec(String)}: the header authenticates which codec is inside. */
+  @Override
+  public AesGcmTransform enclosing(String codecId) {
+    return innerCodec(codecId);
+  }
+
+  /** {@link #expecting(Expected)}: checks the header's key id and codec against the sidecar. */
+  @Override
+  public AesGcmTransform expecting(String object, String keyId, String codecId) {
+    return expecting(new Expected(object, keyId, codecId));
   }
 
   /** @return {@code aes-256-gcm} */

@@ -7,6 +7,7 @@ import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.binlog.GtidSet;
+import io.binlogarchive.codec.CodecRegistry;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.crypto.AesGcmTransform;
 import io.binlogarchive.crypto.KeyProvider;
@@ -120,8 +121,9 @@ public final class ArchiveReader {
   private final UsableSpace usableSpace;
   private final boolean syncFetchedFiles;
   private final boolean allowUnencrypted;
+  private final CodecRegistry codecs;
 
-  private ArchiveReader(Builder b) {
+  private ArchiveReader(Builder b, CodecRegistry codecs) {
     this.sink = b.sink;
     this.serverId = b.serverId;
     this.layout = new ArchiveLayout(b.prefix, b.serverId);
@@ -133,6 +135,7 @@ public final class ArchiveReader {
     this.usableSpace = b.usableSpace;
     this.syncFetchedFiles = b.syncFetchedFiles;
     this.allowUnencrypted = b.allowUnencrypted;
+    this.codecs = codecs;
   }
 
   /** How many bytes a directory's file system can take; a seam for tests. */
@@ -363,6 +366,7 @@ public final class ArchiveReader {
       if (refusesUnencrypted(s)) {
         throw ArtifactDecoder.unencrypted(s); // before anything is downloaded or written
       }
+      decoders(s); // an unknown codec fails before anything is downloaded or written
       Path p = directory.resolve(s.file());
       LocalFiles.requireNoLink(p);
       paths.add(p);
@@ -494,7 +498,7 @@ public final class ArchiveReader {
             return failed[0];
           }
         };
-        ArtifactDecoder.Result res = ArtifactDecoder.decode(sink, s, decryption, allowUnencrypted, out, false);
+        ArtifactDecoder.Result res = ArtifactDecoder.decode(sink, s, decryption, codecs, allowUnencrypted, out, false);
         if (flusher != null) {
           flusher.finish();
           ch.force(true);
@@ -592,9 +596,10 @@ public final class ArchiveReader {
         }
         bytes += e.artifact.size();
         if (options.full()) {
+          decoders(e.sidecar); // a reader that lacks a codec fails at once: the archive is not at fault
           decodes.put(e, pool.submit(() -> {
             try {
-              ArtifactDecoder.decode(sink, e.sidecar, decryption, allowUnencrypted, null, true);
+              ArtifactDecoder.decode(sink, e.sidecar, decryption, codecs, allowUnencrypted, null, true);
               return null;
             } catch (IntegrityException | NotFoundException x) {
               return new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file, e.artifact.key(),
@@ -629,6 +634,15 @@ public final class ArchiveReader {
         .log("verified {}: {} file(s) checked, {} unchanged, {} problem(s)", layout.root(), checked, unchanged,
             report.problems().size());
     return report;
+  }
+
+  /**
+   * The transforms that decode {@code s}'s artifact.
+   *
+   * @throws ArchiveException naming the object, the binlog and the id, if this reader lacks its codec or cipher
+   */
+  private List<Transform> decoders(Sidecar s) {
+    return ArtifactDecoder.transforms(s, s.artifact().keyId(), decryption, allowUnencrypted, codecs);
   }
 
   /** Whether this reader holds a key, does not allow unencrypted artifacts, and {@code s} is one. */
@@ -808,6 +822,11 @@ public final class ArchiveReader {
       }
 
       @Override
+      public CodecRegistry codecs() {
+        return codecs;
+      }
+
+      @Override
       public Listener listener() {
         return listener;
       }
@@ -954,6 +973,8 @@ public final class ArchiveReader {
     private String serverId;
     private Transform decryption;
     private KeyProvider keys;
+    private CodecRegistry codecs = CodecRegistry.builtIns();
+    private final List<Transform> addedCodecs = new ArrayList<>();
     private int parallelism = Math.min(2, Runtime.getRuntime().availableProcessors());
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private Listener listener = new Listener() {};
@@ -1034,6 +1055,35 @@ public final class ArchiveReader {
     }
 
     /**
+     * Adds a codec the archive was written with besides the built-in ones, e.g. an embedder's own
+     * {@link Transform} given to {@code Archiver.Builder.compression(...)}: artifacts whose sidecar
+     * records its {@link Transform#id()} are then fetched, verified and rewrapped through its {@link
+     * Transform#unwrap(java.io.InputStream)}. An embedder's own encryption layer (a sidecar's {@code
+     * cipher}) is added the same way.
+     *
+     * @param codec the codec; its id must not be a built-in one or another added codec's
+     * @return this builder
+     */
+    public Builder codec(Transform codec) {
+      addedCodecs.add(Objects.requireNonNull(codec, "codec"));
+      return this;
+    }
+
+    /**
+     * The codecs this reader decodes (default {@link CodecRegistry#builtIns()}); codecs added with
+     * {@link #codec(Transform)} come on top, whichever is called first. An artifact whose codec the
+     * reader does not know fails with an {@link ArchiveException} naming the object, the binlog and
+     * the id, before anything is downloaded.
+     *
+     * @param registry e.g. {@code CodecRegistry.builtIns().withServiceLoader()}
+     * @return this builder
+     */
+    public Builder codecs(CodecRegistry registry) {
+      this.codecs = Objects.requireNonNull(registry, "codecs");
+      return this;
+    }
+
+    /**
      * Whether {@link #fetch} fsyncs each file before renaming it into place, and the directory
      * after (default {@code false}, like {@code zstd -d} or {@code cp}). Without it a fetch is
      * still safe to resume after a crash: a file already in the directory is kept only if its
@@ -1079,10 +1129,18 @@ public final class ArchiveReader {
 
     /**
      * @return the reader
-     * @throws IllegalArgumentException listing every missing setting
+     * @throws IllegalArgumentException listing every missing setting, and every added codec whose id is taken
      */
     public ArchiveReader build() {
       List<String> problems = new ArrayList<>();
+      CodecRegistry all = codecs;
+      for (Transform c : addedCodecs) {
+        try {
+          all = all.with(c);
+        } catch (IllegalArgumentException e) {
+          problems.add(e.getMessage());
+        }
+      }
       if (sink == null) {
         problems.add("sink is required");
       }
@@ -1092,7 +1150,7 @@ public final class ArchiveReader {
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException("invalid reader settings: " + String.join("; ", problems));
       }
-      return new ArchiveReader(this);
+      return new ArchiveReader(this, all);
     }
   }
 }

@@ -7,6 +7,7 @@ import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.Verifier;
+import io.binlogarchive.codec.CodecRegistry;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.crypto.AesGcmTransform;
 import io.binlogarchive.crypto.DataKey;
@@ -80,6 +81,9 @@ final class ArchiveRewrap {
 
     /** Unwraps the old data keys; may be null (then only a dry run is possible). */
     KeyProvider keys();
+
+    /** Decode the inner codec when the new artifact is read back. */
+    CodecRegistry codecs();
 
     ArchiveReader.Listener listener();
 
@@ -339,6 +343,8 @@ final class ArchiveRewrap {
     StoredObject oldObject = call("stat " + oldKey, () -> sink.stat(oldKey))
         .orElseThrow(() -> new NotFoundException("artifact " + oldKey + " of " + s.file() + " is missing"));
     KeyProvider onlyNew = onlyPrimary(to);
+    // the read-back must be able to decode the inner codec: find out before anything is written
+    ArtifactDecoder.transforms(s, to.primaryKeyId(), Transform.aesGcm(onlyNew), false, ctx.codecs());
     Name name = t.current.next();
     Placed placed = null;
     for (int i = 0; i < MAX_NAME_TRIES && placed == null; i++, name = name.next()) {
@@ -413,7 +419,7 @@ final class ArchiveRewrap {
     Verifier.ReadBack rb;
     try {
       rb = call("read back " + newKey, () -> Verifier.ReadBack.of(sink, newKey, s.file(),
-          ArtifactDecoder.transforms(s, to.primaryKeyId(), Transform.aesGcm(onlyNew), false), s.size()));
+          ArtifactDecoder.transforms(s, to.primaryKeyId(), Transform.aesGcm(onlyNew), false, ctx.codecs()), s.size()));
     } catch (IntegrityException | NotFoundException x) {
       if (resumed) {
         LOG.atInfo().addKeyValue("binlog_filename", s.file()).log("{} exists but does not decode under key id '{}'"

@@ -64,7 +64,7 @@ class FetchDecodeTest {
   static byte[] decode(byte[] compressed, int dstSize) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteBuffer dst = ByteBuffer.allocateDirect(dstSize);
-    try (PlaintextChunks c = PlaintextChunks.of(new ByteArrayInputStream(compressed), "zstd", Transform.zstd(3),
+    try (PlaintextChunks c = PlaintextChunks.of(new ByteArrayInputStream(compressed), Transform.zstd(3),
         1 << 16, "test-read")) {
       while (c.fill(dst.clear()) > 0) {
         dst.flip();

@@ -18,6 +18,8 @@ import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -36,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * then a fresh server loads a dump, replays the fetched binlogs with {@code mariadb-binlog | mariadb},
  * and must hold exactly the checksums the source had at the target.
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("Point-in-time recovery on real MariaDB servers")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public class RestorePitrTest {

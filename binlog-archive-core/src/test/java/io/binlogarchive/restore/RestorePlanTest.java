@@ -16,6 +16,7 @@ import io.binlogarchive.testing.Fixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.testing.MariaDbTest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Restore planning from the sidecars of the real 13-file MariaDB 10.11 chain (12 closed files archived). */
+@MariaDbTest
 @DisplayName("Restore planning on the fixture chain")
 class RestorePlanTest {
   @TempDir Path tmp;

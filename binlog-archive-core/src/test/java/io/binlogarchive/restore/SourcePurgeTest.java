@@ -9,6 +9,8 @@ import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link ArchiveReader#purgeSource} on a real MariaDB server: binlogs leave the server only when
  * their local bytes are proven equal to what the archive restores.
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("Purging the source server")
 class SourcePurgeTest {
   @TempDir Path tmp;

@@ -1,7 +1,6 @@
 package io.binlogarchive.store;
 
 import io.binlogarchive.store.spi.ForwardingSink;
-import io.binlogarchive.testing.SinkCompatibilityKit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The lease's own logic on a {@link FileSystemSink}. The conditional writes it relies on are part of
- * the sink contract, checked for every sink by {@link SinkCompatibilityKit} ("conditional writes"),
+ * the sink contract, checked for every sink by binlog-archive-testkit's {@code SinkCompatibilityKit} ("conditional writes"),
  * which also hands a lease over through each sink.
  */
 @DisplayName("A store lease")

@@ -67,7 +67,7 @@ public final class TestArchive {
   }
 
   public static String sha256(byte[] b) {
-    return SinkCompatibilityKit.sha256(b);
+    return StoreTests.sha256(b);
   }
 
   public static String sha256(Path p) throws IOException {

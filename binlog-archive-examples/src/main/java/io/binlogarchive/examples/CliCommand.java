@@ -56,9 +56,9 @@ abstract class CliCommand implements Callable<Integer> {
   /** For a command that only groups subcommands: called without one, it is bad usage. */
   static UsageException needsSubcommand(CommandSpec spec) {
     List<String> names = spec.subcommands().keySet().stream().map(n -> "'" + n + "'").toList();
-    String last = names.get(names.size() - 1);
-    return new UsageException(spec.name() + " needs " + (names.size() == 1 ? last
-        : String.join(", ", names.subList(0, names.size() - 1)) + " or " + last));
+    String choices = names.size() == 1 ? names.get(0)
+        : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+    return new UsageException(spec.name() + " needs " + choices);
   }
 
   /** A picocli factory that hands every command its {@link Io}. */

@@ -32,8 +32,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The read-side commands of the runner: {@code restore plan|fetch} ({@code restore serve} is {@link
- * ServeCommand}), {@code verify}, {@code prune} and {@code backup register|list}. Times are UTC: {@code 2026-11-22T10:00:00Z} or {@code
+ * The read-side commands of the runner: {@code restore plan|fetch}, {@code verify}, {@code prune}
+ * and {@code backup register|list}. Times are UTC: {@code 2026-11-22T10:00:00Z} or {@code
  * 2026-11-22 10:00:00}.
  */
 final class RestoreCommands {
@@ -195,7 +195,7 @@ final class RestoreCommands {
     }
   }
 
-  private static String[] filePos(String option, String text) {
+  static String[] filePos(String option, String text) {
     int c = text.lastIndexOf(':');
     if (c <= 0 || !text.substring(c + 1).matches("\\d{1,18}")) {
       throw new UsageException(option + " must be FILE:POSITION, e.g. mysql-bin.000042:1234, got '" + text + "'");
@@ -221,8 +221,8 @@ final class RestoreCommands {
 
   // ---- restore --------------------------------------------------------------------------------
 
-  /** {@code restore}: groups {@code plan}, {@code fetch} and {@code serve}. */
-  @Command(name = "restore", description = "Plans, fetches or serves a point-in-time restore.",
+  /** {@code restore}: groups {@code plan} and {@code fetch}. */
+  @Command(name = "restore", description = "Plans or fetches a point-in-time restore.",
       synopsisSubcommandLabel = "(plan | fetch | serve)", subcommands = {Plan.class, Fetch.class, ServeCommand.class})
   static final class Restore extends CliCommand {
     @Override
@@ -231,7 +231,7 @@ final class RestoreCommands {
     }
   }
 
-  /** The options every {@code restore} subcommand takes (archive, start, target), and the planning. */
+  /** The options every {@code restore} command shares (the archive, start, target), and the planning. */
   abstract static class Planning extends CliCommand {
     @Mixin ReadOptions read;
 
@@ -241,10 +241,6 @@ final class RestoreCommands {
 
     @ArgGroup(exclusive = true, validate = false, heading = "Target (default: everything archived):%n")
     Until until;
-
-    @Option(names = "--allow-unencrypted",
-        description = "with a KEY: accept unencrypted artifacts too (refused by default)")
-    boolean allowUnencrypted;
 
     static final class Start implements CliOptions.OneOf {
       @Option(names = "--backup", paramLabel = "NAME", description = "start at this registered base backup")
@@ -310,6 +306,14 @@ final class RestoreCommands {
 
     @Option(names = "--sync", description = "fetch: fsync each fetched file")
     boolean sync;
+
+    @Option(names = "--as-relay-log", paramLabel = "NAME", description = "fetch: the files become the relay logs NAME.*"
+        + " of the restored server whose data directory --to-dir is; prints START SLAVE SQL_THREAD UNTIL the target")
+    String asRelayLog;
+
+    @Option(names = "--allow-unencrypted",
+        description = "with a KEY: accept unencrypted artifacts too (refused by default)")
+    boolean allowUnencrypted;
   }
 
   /** {@code restore plan}: what a restore would fetch and replay, on stdout. */
@@ -330,12 +334,6 @@ final class RestoreCommands {
   @Command(name = "fetch", description = {"Fetches the plan's binlogs into --to-dir.",
       "Each file is proven by its SHA-256; the replay command goes to stdout."})
   static final class Fetch extends Restoring {
-    @Option(names = "--as-relay-log", paramLabel = "NAME", description = "the files become the relay logs"
-        + " NAME.000001, ... of the restored server whose data directory is --to-dir (stopped, no replication"
-        + " configured, started with --relay-log=NAME); prints CHANGE MASTER TO ...; START SLAVE SQL_THREAD UNTIL"
-        + " the target instead of the replay command")
-    String asRelayLog;
-
     @Override
     int execute() throws IOException {
       RestoreTarget target = target();

@@ -1,11 +1,11 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.replication.serve.BinlogServer;
-import io.binlogarchive.replication.serve.RelayLogs;
-import io.binlogarchive.replication.serve.ServePosition;
 import io.binlogarchive.restore.FetchResult;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
+import io.binlogarchive.replication.serve.BinlogServer;
+import io.binlogarchive.replication.serve.RelayLogs;
+import io.binlogarchive.replication.serve.ServePosition;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -32,95 +32,86 @@ import picocli.CommandLine.Option;
  * {@code restore serve}: the archive as the replication source of a restored server, which then
  * applies it natively (see {@link BinlogServer}). Prints the statements to run on the restored
  * server, or with {@code --apply-to} runs them, waits until the target is applied, reports, and
- * stops and resets replication there. {@link #asRelayLogs} is {@code restore fetch --as-relay-log}.
+ * stops and resets replication there.
  */
-@Command(name = "serve", description = {
-    "Serves the plan to the restored server as its replication source, which applies it natively.",
-    "Each file's SHA-256 is proven before any event of it is sent; serving stops at the target on a",
-    "transaction boundary. Prints CHANGE MASTER TO ...; START SLAVE; to run on the restored server (its",
-    "server_id must differ from the source's), or with --apply-to runs them, waits until the target is",
-    "applied, and stops and resets replication. --apply-to's password: " + ServeCommand.APPLY_PASSWORD_ENV
-        + " or --apply-password-file."})
+@Command(name = "serve", description = {"Serves the plan to a restored server as its replication source.",
+    "Prints CHANGE MASTER TO ...; START SLAVE; or, with --apply-to, runs them, waits until the target is applied,",
+    "reports, and stops and resets replication there."})
 final class ServeCommand extends RestoreCommands.Planning {
   static final String APPLY_PASSWORD_ENV = "BINLOG_ARCHIVE_APPLY_PASSWORD";
 
-  @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
-      description = "where the replica connects, e.g. 127.0.0.1:3307 (port 0: a free one)")
+  @Option(names = "--allow-unencrypted",
+      description = "with a KEY: accept unencrypted artifacts too (refused by default)")
+  boolean allowUnencrypted;
+
+  @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "where replicas connect")
   String listen;
 
-  @Option(names = "--user", paramLabel = "U", description = "the user the replica logs in as (default repl)")
-  String user;
+  @Option(names = "--user", paramLabel = "U", description = "the replica's user name (default repl)")
+  String user = "repl";
 
   @Option(names = "--password-file", paramLabel = "F",
-      description = "the replica's password (needed unless --apply-to, which then uses a random one)")
+      description = "the replica's password (required unless --apply-to sets the replica up)")
   String passwordFile;
 
-  @Option(names = "--spool", paramLabel = "DIR", description = "where fetched files wait (default: a temporary directory)")
+  @Option(names = "--spool", paramLabel = "DIR", description = "where files are fetched ahead (default: a temporary directory)")
   String spool;
 
   @Option(names = "--prefetch", paramLabel = "N", description = "files fetched ahead of the replica (1..64, default 3)")
   Integer prefetch;
 
-  @Option(names = "--use-gtid", description = "the replica connects by GTID (MASTER_USE_GTID=slave_pos)")
+  @Option(names = "--use-gtid", description = "the replica connects by GTID (MariaDB, a base backup with its GTID)")
   boolean useGtid;
 
-  @Option(names = "--timeout", paramLabel = "6h", description = "how long to wait for the target to be reached (default 6h)")
-  String timeout;
+  @Option(names = "--timeout", paramLabel = "DURATION", description = "how long to wait for the target (default 6h)")
+  String timeout = "6h";
 
-  @Option(names = "--apply-to", paramLabel = "URI", description = "the restored server, mysql://USER@HOST:PORT: run the"
-      + " statements there over JDBC, wait until the target is applied, report, stop and reset replication")
+  @Option(names = "--apply-to", paramLabel = "mysql://USER@HOST:PORT",
+      description = "set up the restored server over JDBC (password: " + APPLY_PASSWORD_ENV + " or --apply-password-file)")
   String applyTo;
 
-  @Option(names = "--apply-password-file", paramLabel = "F", description = "--apply-to's password (default: the "
-      + APPLY_PASSWORD_ENV + " variable)")
+  @Option(names = "--apply-password-file", paramLabel = "F", description = "the password for --apply-to")
   String applyPasswordFile;
 
   @Override
   int execute() throws IOException {
-    checkStart();
     RestoreTarget target = target();
+    checkStart();
     InetSocketAddress address = listen(listen);
     Duration wait;
     try {
-      wait = RestoreCommands.age(timeout == null ? "6h" : timeout);
+      wait = RestoreCommands.age(timeout);
     } catch (UsageException e) {
       throw new UsageException("--timeout must be like 6h, 90m or PT2H, got '" + timeout + "'");
     }
-    URI apply = applyTo == null ? null : applyUri(applyTo);
-    if (apply == null && applyPasswordFile != null) {
-      throw new UsageException("--apply-password-file goes with --apply-to");
-    }
-    if (apply == null && passwordFile == null) {
+    URI to = applyTo == null ? null : applyUri(applyTo);
+    if (to == null && passwordFile == null) {
       throw new UsageException("restore serve needs --password-file F (the password the replica logs in"
           + " with), unless --apply-to sets up the replica itself");
     }
-    int ahead = CliOptions.range("--prefetch", prefetch, 3, 1, 64);
     byte[] password = passwordFile != null ? readSecret(Path.of(passwordFile), "--password-file") : randomPassword();
-    try {
-      String applyPassword = apply == null ? null : applyPassword(applyPasswordFile, env());
-      try (RestoreCommands.Opened o = RestoreCommands.open(read, false, allowUnencrypted,
-          new RestoreCommands.Progress(err()), env())) {
-        RestorePlan plan = plan(o.reader(), target);
-        err().print(plan.describe());
-        Path dir = spool != null ? Path.of(spool) : Files.createTempDirectory("binlog-archive-serve");
-        BinlogServer.Builder b = BinlogServer.builder().reader(o.reader()).plan(plan).spool(dir).listen(address)
-            .user(user == null ? "repl" : user).password(password).prefetch(ahead)
-            .parallelism(CliOptions.range("--parallelism", read.parallelism, 2, 1, 64));
-        try (BinlogServer server = b.build()) {
-          server.start();
-          if (apply == null) {
-            return serveForOperator(server, useGtid, passwordFile, wait, out(), err());
-          }
-          return apply(server, useGtid, new String(password, StandardCharsets.UTF_8), apply, applyPassword, wait,
-              out(), err());
-        } finally {
-          if (spool == null) {
-            Files.deleteIfExists(dir);
-          }
+    String applyPassword = to == null ? null : applyPassword(env());
+    try (RestoreCommands.Opened o = RestoreCommands.open(read, false, allowUnencrypted,
+        new RestoreCommands.Progress(err()), env())) {
+      RestorePlan plan = plan(o.reader(), target);
+      err().print(plan.describe());
+      Path dir = spool != null ? Path.of(spool) : Files.createTempDirectory("binlog-archive-serve");
+      BinlogServer.Builder b = BinlogServer.builder().reader(o.reader()).plan(plan).spool(dir).listen(address)
+          .user(user).password(password).prefetch(CliOptions.range("--prefetch", prefetch, 3, 1, 64))
+          .parallelism(CliOptions.range("--parallelism", read.parallelism, 2, 1, 64));
+      try (BinlogServer server = b.build()) {
+        server.start();
+        if (to == null) {
+          return serveForOperator(server, useGtid, passwordFile, wait, out(), err());
+        }
+        return apply(server, useGtid, new String(password, StandardCharsets.UTF_8), to, applyPassword, wait, out(),
+            err());
+      } finally {
+        Arrays.fill(password, (byte) 0);
+        if (spool == null) {
+          Files.deleteIfExists(dir);
         }
       }
-    } finally {
-      Arrays.fill(password, (byte) 0);
     }
   }
 
@@ -252,9 +243,9 @@ final class ServeCommand extends RestoreCommands.Planning {
     return u;
   }
 
-  private static String applyPassword(String file, Function<String, String> env) throws IOException {
-    if (file != null) {
-      return new String(readSecret(Path.of(file), "--apply-password-file"), StandardCharsets.UTF_8);
+  private String applyPassword(Function<String, String> env) throws IOException {
+    if (applyPasswordFile != null) {
+      return new String(readSecret(Path.of(applyPasswordFile), "--apply-password-file"), StandardCharsets.UTF_8);
     }
     String p = env.apply(APPLY_PASSWORD_ENV);
     return p == null ? "" : p;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
 import io.binlogarchive.store.Sink;
-import io.binlogarchive.testing.SinkCompatibilityKit;
+import io.binlogarchive.testkit.SinkCompatibilityKit;
 import io.binlogarchive.store.StoredObject;
 import java.util.ArrayList;
 import java.util.List;

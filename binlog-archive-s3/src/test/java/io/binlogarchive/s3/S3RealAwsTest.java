@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.store.Sink;
-import io.binlogarchive.testing.SinkCompatibilityKit;
+import io.binlogarchive.testkit.SinkCompatibilityKit;
 import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.store.StoredObject;
 import java.util.Map;

@@ -4,8 +4,9 @@ import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.Sidecar;
+import io.binlogarchive.codec.CodecEnvelope;
+import io.binlogarchive.codec.CodecRegistry;
 import io.binlogarchive.codec.Transform;
-import io.binlogarchive.crypto.AesGcmTransform;
 import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.internal.CountingInputStream;
 import io.binlogarchive.internal.Digests;
@@ -27,6 +28,8 @@ import java.util.List;
  */
 public final class ArtifactDecoder {
   public static final int BUFFER = 1 << 20;
+  /** The built-in cipher's id: without a key provider, the reader says to give it one. */
+  private static final String AES_ID = "aes-256-gcm";
 
   private ArtifactDecoder() {}
 
@@ -40,28 +43,31 @@ public final class ArtifactDecoder {
   }
 
   /**
-   * The transforms that wrote the artifact, innermost (compression) first. A reader holding a key
-   * ({@code decryption} not null) refuses an artifact its sidecar says is unencrypted unless {@code
-   * allowUnencrypted}: otherwise whoever can write to the store could swap an encrypted file and its
-   * sidecar for an unencrypted pair of a modified binlog. The decryption checks the artifact's header
-   * against {@code keyId} (and the sidecar's codec) before any key is unwrapped.
+   * The transforms that wrote the artifact, innermost (compression) first, found by the ids its
+   * sidecar records: the codec in {@code codecs}, the cipher as {@code decryption} (the reader's
+   * key provider) or, for an embedder's own outer transform, in {@code codecs}. A reader holding a
+   * key ({@code decryption} not null) refuses an artifact its sidecar says is unencrypted unless
+   * {@code allowUnencrypted}: otherwise whoever can write to the store could swap an encrypted file
+   * and its sidecar for an unencrypted pair of a modified binlog. An outer transform that is a
+   * {@link CodecEnvelope} checks the artifact's framing against {@code keyId} (and the sidecar's
+   * codec) before any key is unwrapped.
    *
    * @param keyId the key id the artifact's header must name (the sidecar's, or the new one after a rewrap)
    * @param decryption the transform that decrypts the sidecar's cipher, or null if none is configured
    * @param allowUnencrypted accept unencrypted artifacts although {@code decryption} is set
+   * @param codecs the codecs the reader knows
    * @throws IntegrityException for an unencrypted artifact that is not allowed
-   * @throws ArchiveException for a codec or cipher this library cannot read, or a missing key provider
+   * @throws ArchiveException for a codec or cipher the reader does not know, or a missing key provider
    */
-  public static List<Transform> transforms(Sidecar s, String keyId, Transform decryption, boolean allowUnencrypted) {
+  public static List<Transform> transforms(Sidecar s, String keyId, Transform decryption, boolean allowUnencrypted,
+      CodecRegistry codecs) {
     List<Transform> t = new ArrayList<>();
     String codec = codec(s);
-    t.add(switch (codec) {
-      case "zstd" -> Transform.zstd(3);
-      case "gzip" -> Transform.gzip(6);
-      case "none" -> Transform.none();
-      default -> throw new ArchiveException("artifact " + s.artifact().key() + " uses codec '" + codec
-          + "', which this library cannot decode");
-    });
+    t.add(codecs.find(codec).orElseThrow(() -> new ArchiveException("artifact " + s.artifact().key() + " of "
+        + s.file() + " was written with codec '" + codec + "', which this reader does not know (it knows "
+        + String.join(", ", codecs.ids()) + "); add the codec to the reader: ArchiveReader.Builder.codec(...) with"
+        + " the Transform the archive was written with, or CodecRegistry.builtIns().withServiceLoader() with the"
+        + " codec's jar on the class path")));
     String cipher = s.artifact().cipher();
     if (cipher == null) {
       if (decryption != null && !allowUnencrypted) {
@@ -69,16 +75,18 @@ public final class ArtifactDecoder {
       }
       return t;
     }
-    if (decryption == null) {
+    Transform outer = decryption != null && decryption.id().equals(cipher) ? decryption
+        : codecs.find(cipher).orElse(null);
+    if (outer == null && decryption == null && AES_ID.equals(cipher)) {
       throw new ArchiveException("artifact " + s.artifact().key() + " is encrypted (" + cipher + ", key id "
           + s.artifact().keyId() + "); give the reader a KeyProvider that holds that key");
     }
-    if (!decryption.id().equals(cipher)) {
-      throw new ArchiveException("artifact " + s.artifact().key() + " is encrypted with " + cipher
-          + ", which this library cannot decrypt (it reads " + decryption.id() + ")");
+    if (outer == null) {
+      throw new ArchiveException("artifact " + s.artifact().key() + " of " + s.file() + " is encrypted with " + cipher
+          + ", which this reader cannot decrypt (it reads " + (decryption == null ? "no cipher" : decryption.id())
+          + "); add the transform that wrote it to the reader: ArchiveReader.Builder.codec(...)");
     }
-    t.add(decryption instanceof AesGcmTransform aes
-        ? aes.expecting(new AesGcmTransform.Expected(s.artifact().key(), keyId, codec)) : decryption);
+    t.add(outer instanceof CodecEnvelope env ? env.expecting(s.artifact().key(), keyId, codec) : outer);
     return t;
   }
 
@@ -123,16 +131,20 @@ public final class ArtifactDecoder {
     }
   }
 
-  /** {@link #decode(Sink, Sidecar, Transform, boolean, Consumer, boolean)} refusing unencrypted artifacts. */
+  /**
+   * {@link #decode(Sink, Sidecar, Transform, CodecRegistry, boolean, Consumer, boolean)} with the
+   * built-in codecs, refusing unencrypted artifacts.
+   */
   public static Result decode(Sink sink, Sidecar s, Transform decryption, Consumer out, boolean hashArtifact)
       throws IOException {
-    return decode(sink, s, decryption, false, out, hashArtifact);
+    return decode(sink, s, decryption, CodecRegistry.builtIns(), false, out, hashArtifact);
   }
 
   /**
    * Decodes the artifact of {@code s} through {@link #read}, hands every plaintext chunk to {@code
    * out} (may be null), and proves sizes and SHA-256s match the sidecar.
    *
+   * @param codecs the codecs the reader knows, by id
    * @param allowUnencrypted accept an unencrypted artifact although {@code decryption} is set
    * @param hashArtifact also hash the stored bytes and compare with the sidecar's artifact SHA-256
    *     (verification does; a fetch relies on the plaintext SHA-256, which proves what it writes)
@@ -141,9 +153,9 @@ public final class ArtifactDecoder {
    * @throws NotFoundException if the artifact does not exist
    * @throws IOException if the store cannot be read
    */
-  public static Result decode(Sink sink, Sidecar s, Transform decryption, boolean allowUnencrypted, Consumer out,
-      boolean hashArtifact) throws IOException {
-    List<Transform> transforms = transforms(s, s.artifact().keyId(), decryption, allowUnencrypted);
+  public static Result decode(Sink sink, Sidecar s, Transform decryption, CodecRegistry codecs,
+      boolean allowUnencrypted, Consumer out, boolean hashArtifact) throws IOException {
+    List<Transform> transforms = transforms(s, s.artifact().keyId(), decryption, allowUnencrypted, codecs);
     String key = s.artifact().key();
     Decoded d = read(sink, key, s.file(), transforms, s.size(), out, hashArtifact);
     if (d.artifactBytes() != s.artifact().size() || (d.artifactSha256() != null && s.artifact().sha256() != null
@@ -200,7 +212,7 @@ public final class ArtifactDecoder {
       for (int i = transforms.size() - 1; i >= 1; i--) {
         in = transforms.get(i).unwrap(in);
       }
-      try (PlaintextChunks chunks = PlaintextChunks.of(in, transforms.get(0).id(), transforms.get(0), BUFFER,
+      try (PlaintextChunks chunks = PlaintextChunks.of(in, transforms.get(0), BUFFER,
           "binlog-archive-read-" + file)) {
         while (true) {
           ByteBuffer buf = worker.take();

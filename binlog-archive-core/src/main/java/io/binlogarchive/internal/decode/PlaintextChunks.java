@@ -2,6 +2,7 @@ package io.binlogarchive.internal.decode;
 
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.internal.NativeCodecs;
+import io.binlogarchive.internal.NativeZstdFrames;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import java.io.Closeable;
@@ -30,16 +31,16 @@ public abstract class PlaintextChunks implements Closeable {
 
   /**
    * @param compressed the stored bytes, already decrypted
-   * @param codec the sidecar's codec
-   * @param unwrap the codec's stream decoder, for codecs without a direct path
+   * @param codec the codec that wrote them: the built-in zstd ({@link NativeZstdFrames}) takes the
+   *     direct path, any other goes through its {@link Transform#unwrap(InputStream)}
    */
-  public static PlaintextChunks of(InputStream compressed, String codec, Transform unwrap, int bufferSize, String name)
+  public static PlaintextChunks of(InputStream compressed, Transform codec, int bufferSize, String name)
       throws IOException {
-    if ("zstd".equals(codec)) {
+    if (codec instanceof NativeZstdFrames) {
       NativeCodecs.requireZstd();
       return new Zstd(compressed, bufferSize, name);
     }
-    return new Stream(unwrap.unwrap(compressed), bufferSize);
+    return new Stream(codec.unwrap(compressed), bufferSize);
   }
 
   /** zstd frames (one or more, as {@code zstd -d} accepts them) into direct buffers. */

@@ -1,11 +1,11 @@
 package io.binlogarchive.replication.serve;
 
 import io.binlogarchive.ArchiveException;
-import io.binlogarchive.Sidecar;
 import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.restore.FetchResult;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
+import io.binlogarchive.Sidecar;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -1,10 +1,10 @@
 package io.binlogarchive.replication.serve;
 
-import io.binlogarchive.Sidecar;
-import io.binlogarchive.binlog.BinlogInfo;
-import io.binlogarchive.replication.internal.NativePassword;
 import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.binlog.BinlogInfo;
 import io.binlogarchive.restore.RestorePlan;
+import io.binlogarchive.Sidecar;
+import io.binlogarchive.replication.internal.NativePassword;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,6 +1,5 @@
 package io.binlogarchive.replication.serve;
 
-import io.binlogarchive.Sidecar;
 import io.binlogarchive.restore.FetchResult;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
@@ -111,7 +110,7 @@ public final class RelayLogs {
 
   /** Where file {@code i}'s last complete event ends, from its sidecar. */
   private static long end(RestorePlan plan, int i) {
-    Sidecar s = plan.files().get(i);
+    io.binlogarchive.Sidecar s = plan.files().get(i);
     return s.binlog() != null && s.binlog().endPosition() > 0 ? s.binlog().endPosition() : s.size();
   }
 

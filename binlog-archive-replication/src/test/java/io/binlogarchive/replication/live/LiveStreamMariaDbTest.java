@@ -8,6 +8,9 @@ import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.store.FileSystemSink;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.CrashTest;
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -23,6 +26,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@SlowTest
+@MariaDbTest
 @DisplayName("The live stream rebuilds a real MariaDB's binlogs byte for byte")
 class LiveStreamMariaDbTest {
   @TempDir Path tmp;
@@ -164,6 +169,7 @@ class LiveStreamMariaDbTest {
     }
   }
 
+  @CrashTest
   @Test
   @DisplayName("a clean restart and a SIGKILL of mariadbd: the stream follows into the new files, all identical to the server's")
   void serverRestartAndKill() throws Exception {

@@ -2,6 +2,7 @@ package io.binlogarchive.replication.live;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.MariaDbTest;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * caching_sha2_password (fast path, RSA and TLS full authentication) and COM_BINLOG_DUMP_GTID meet a
  * real server; elsewhere they are tested from protocol examples.
  */
+@MariaDbTest
 @DisplayName("Against a real MySQL server (BINLOG_ARCHIVE_MYSQL_URL)")
 class MySqlServerTest {
   @TempDir Path tmp;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.MariaDbTest;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The client against a real MariaDB that offers TLS with a certificate made for the test (openssl
  * command line): a CA, and a server certificate for IP 127.0.0.1 only.
  */
+@MariaDbTest
 @DisplayName("The replication client against a real MariaDB with TLS")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReplicationClientMariaDbTest {

@@ -1,17 +1,17 @@
 package io.binlogarchive.replication.serve;
 
-import io.binlogarchive.Archiver;
-import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.binlog.BinlogSource;
-import io.binlogarchive.codec.Transform;
 import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.Archiver;
 import io.binlogarchive.restore.BaseBackup;
+import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.restore.FetchResult;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.MariaDbServer;
 import io.binlogarchive.restore.PitrFixture;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
-import io.binlogarchive.store.FileSystemSink;
-import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.codec.Transform;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

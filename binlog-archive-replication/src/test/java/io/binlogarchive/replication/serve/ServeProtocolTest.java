@@ -3,15 +3,13 @@ package io.binlogarchive.replication.serve;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.binlogarchive.ArchiveException;
-import io.binlogarchive.Sidecar;
-import io.binlogarchive.replication.internal.PayloadWriter;
+import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.restore.ArchiveReader;
-import io.binlogarchive.restore.PitrFixture;
+import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.restore.RestoreFixture;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
-import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.replication.internal.PayloadWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,6 +49,7 @@ class ServeProtocolTest {
   }
 
   @Test
+  @MariaDbTest
   @DisplayName("mariadb-binlog --read-from-remote-server --raw rebuilds the archived files byte for byte through serve")
   void mariadbBinlogRebuildsTheFiles() throws Exception {
     RestorePlan plan = reader.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
@@ -195,10 +194,10 @@ class ServeProtocolTest {
   @DisplayName("an artifact deleted after planning ends the dump with 1236 naming it, after the files before it and before any event of its own")
   void missingArtifact() throws Exception {
     Path copy = tmp.resolve("archive-missing");
-    PitrFixture.copyTree(tmp.resolve("archive"), copy);
+    io.binlogarchive.restore.PitrFixture.copyTree(tmp.resolve("archive"), copy);
     ArchiveReader damaged = RestoreFixture.reader(FileSystemSink.of(copy));
     RestorePlan plan = damaged.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
-    Sidecar gone = plan.files().get(2);
+    io.binlogarchive.Sidecar gone = plan.files().get(2);
     Files.delete(copy.resolve(gone.artifact().key()));
     try (BinlogServer server = BinlogServer.builder().reader(damaged).plan(plan).spool(tmp.resolve("spool-missing"))
         .password(PASSWORD.getBytes(StandardCharsets.UTF_8)).build().start();
@@ -236,7 +235,7 @@ class ServeProtocolTest {
     long first = plan.files().get(0).size();
     try (ArchiveFeed feed = new ArchiveFeed(reader, plan, tmp.resolve("spool-small"), 3, 2, d -> first - 1)) {
       assertThatThrownBy(() -> feed.await(0, TimeUnit.MINUTES.toNanos(1)))
-          .isInstanceOf(ArchiveException.class)
+          .isInstanceOf(io.binlogarchive.ArchiveException.class)
           .hasMessageContaining("not enough free space in the spool").hasMessageContaining("mysql-bin.000001");
     }
     try (ArchiveFeed feed = new ArchiveFeed(reader, plan, tmp.resolve("spool-one"), 3, 2, d -> first)) {

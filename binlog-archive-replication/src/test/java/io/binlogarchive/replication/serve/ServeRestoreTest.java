@@ -2,22 +2,24 @@ package io.binlogarchive.replication.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.binlogarchive.Archiver;
-import io.binlogarchive.RetryPolicy;
-import io.binlogarchive.RunSummary;
-import io.binlogarchive.Sidecar;
-import io.binlogarchive.binlog.BinlogSource;
-import io.binlogarchive.codec.Transform;
-import io.binlogarchive.crypto.KeyProvider;
-import io.binlogarchive.crypto.StaticKeyProvider;
+import io.binlogarchive.testing.CrashTest;
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.restore.ArchiveReader;
+import io.binlogarchive.Archiver;
 import io.binlogarchive.restore.BaseBackup;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.testing.MariaDbServer;
 import io.binlogarchive.restore.PitrFixture;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
-import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.RunSummary;
 import io.binlogarchive.store.Sink;
-import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.crypto.StaticKeyProvider;
+import io.binlogarchive.codec.Transform;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the checksums the source had at the target (a time, a GTID, a position), although a destructive
  * workload followed.
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("Serving an archive to a restored MariaDB replica")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServeRestoreTest {
@@ -205,7 +209,7 @@ class ServeRestoreTest {
     ArchiveReader reader = reader(FileSystemSink.of(copy), false);
     RestorePlan plan = reader.plan("b1", RestoreTarget.latest());
     assertThat(plan.files()).hasSizeGreaterThanOrEqualTo(2);
-    Sidecar damaged = plan.files().get(1);
+    io.binlogarchive.Sidecar damaged = plan.files().get(1);
     PitrFixture.tamper(copy.resolve(damaged.artifact().key()));
     Path spool = tmp.resolve("tampered").resolve("spool");
     serve(reader, plan, "tampered", false, (replica, server) -> {
@@ -227,7 +231,7 @@ class ServeRestoreTest {
   void resumesAfterReconnect() throws Exception {
     ArchiveReader reader = reader(plain, false);
     RestorePlan full = reader.plan("b1", RestoreTarget.time(t));
-    Sidecar first = full.files().get(0);
+    io.binlogarchive.Sidecar first = full.files().get(0);
     RestorePlan partial = reader.plan("b1",
         RestoreTarget.position(first.file(), (full.startPosition() + first.size()) / 2));
     Path work = Files.createDirectories(tmp.resolve("resume"));
@@ -277,6 +281,7 @@ class ServeRestoreTest {
   }
 
   @Test
+  @CrashTest
   @DisplayName("a replica connected by GTID, cut off mid-stream and killed with SIGKILL, restarts, reconnects and reaches T exactly")
   void replicaCrashMidStream() throws Exception {
     throughCuttingProxy("crash", 200_000, true, (replica, proxy, plan) -> {

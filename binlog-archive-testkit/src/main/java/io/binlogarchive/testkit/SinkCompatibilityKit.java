@@ -1,4 +1,4 @@
-package io.binlogarchive.testing;
+package io.binlogarchive.testkit;
 
 import io.binlogarchive.Archiver;
 import io.binlogarchive.ChainBreakException;
@@ -11,7 +11,6 @@ import io.binlogarchive.Sidecar;
 import io.binlogarchive.StoreException;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.codec.Transform;
-import io.binlogarchive.internal.Digests;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.store.StoreLease;
@@ -51,7 +50,22 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The behaviour every {@link Sink} must have. A sink module extends this class, implements {@link
- * #newSink()} against its real server, and runs it. Shipped in core's test-jar.
+ * #newSink()} against its real server, and runs it with JUnit 5:
+ *
+ * <pre>{@code
+ * @DisplayName("MySink")
+ * class MySinkCompatibilityTest extends SinkCompatibilityKit {
+ *   @Override
+ *   protected Sink newSink() {
+ *     return MySink.of(server.bucket(UUID.randomUUID().toString()));
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Every {@code @Nested} group states one part of the contract: round trips (empty, one byte,
+ * multi-part, ranged reads), abort leaves nothing behind, no overwrite, adoption of an existing
+ * object by the archiver (two real MariaDB binlogs shipped with the kit), listing by prefix,
+ * missing objects, deletes, concurrent writers, and conditional writes where the sink has them.
  */
 public abstract class SinkCompatibilityKit {
 
@@ -84,12 +98,21 @@ public abstract class SinkCompatibilityKit {
     }
   }
 
+  /**
+   * @param size bytes
+   * @param seed the same seed gives the same bytes
+   * @return pseudo-random (incompressible) bytes
+   */
   public static byte[] payload(int size, long seed) {
-    return StoreTests.payload(size, seed);
+    return KitSupport.payload(size, seed);
   }
 
+  /**
+   * @param b bytes
+   * @return their SHA-256, lowercase hex
+   */
   public static String sha256(byte[] b) {
-    return StoreTests.sha256(b);
+    return KitSupport.sha256(b);
   }
 
   public StoredObject put(String key, byte[] data) throws IOException {
@@ -342,7 +365,7 @@ public abstract class SinkCompatibilityKit {
     @Test
     @DisplayName("is adopted by the archiver when it holds exactly the local binlog: kept as it is, its sidecar written")
     public void archiverAdoptsMatchingArtifact() throws Exception {
-      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 3);
+      Path binlogs = KitSupport.copyBinlogs(tmp.resolve("binlogs"));
       Sidecar first;
       try (Archiver a = archiver(binlogs)) {
         RunSummary s = a.runOnce();
@@ -371,7 +394,7 @@ public abstract class SinkCompatibilityKit {
     @Test
     @DisplayName("halts the archiver with a chain break, untouched, when it holds other bytes")
     public void archiverHaltsOnOtherArtifact() throws Exception {
-      Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 3);
+      Path binlogs = KitSupport.copyBinlogs(tmp.resolve("binlogs"));
       String artifactKey = "adopt/db1/t0001/binlog/mysql-bin.000001" + Transform.none().extension();
       byte[] other = java.nio.file.Files.readAllBytes(binlogs.resolve("mysql-bin.000002"));
       StoredObject planted = put(artifactKey, other);
@@ -479,7 +502,7 @@ public abstract class SinkCompatibilityKit {
           f.get(120, TimeUnit.SECONDS);
         }
         for (int i = 0; i < writers; i++) {
-          MessageDigest d = Digests.sha256();
+          MessageDigest d = KitSupport.sha256Digest();
           d.update(read("cc/" + i, 0));
           assertThat(HexFormat.of().formatHex(d.digest())).isEqualTo(sha256(payload(200_000 + i, i)));
         }
