@@ -203,7 +203,7 @@ class ServerCrashTest {
     archiver.close();
 
     ArchiveReader reader = reader();
-    reader.registerBaseBackup(base);
+    reader.maintenance().registerBaseBackup(base);
   }
 
   @AfterAll

@@ -98,8 +98,8 @@ public class RestorePitrTest {
     checksumsAtEnd = PitrFixture.checksums(source);
     rotateAndArchive();
     for (ArchiveReader r : List.of(reader(plain, false), reader(encrypted, true))) {
-      r.registerBaseBackup(b1);
-      r.registerBaseBackup(b2);
+      r.maintenance().registerBaseBackup(b1);
+      r.maintenance().registerBaseBackup(b2);
     }
   }
 
@@ -232,7 +232,7 @@ public class RestorePitrTest {
     FileSystemSink sink = FileSystemSink.of(copy);
     ArchiveReader reader = reader(sink, false);
     List<Sidecar> before = reader.planFrom(reader.windows().get(0).firstFile(), 4, RestoreTarget.latest()).files();
-    PruneResult dry = reader.prune(RetentionPolicy.keepNewestBackups(1), false);
+    PruneResult dry = reader.maintenance().prune(RetentionPolicy.keepNewestBackups(1), false);
     assertThat(dry.applied()).isFalse();
     List<String> expectedGone = before.stream().filter(s -> s.sequence() < BinlogNames.sequence(b2.file()))
         .map(s -> s.timeline() + "/" + s.file()).toList();
@@ -244,14 +244,14 @@ public class RestorePitrTest {
     assertThat(dry.deletedKeys().get(1)).endsWith(".zst");
     assertThat(reader.windows().get(0).firstFile()).isEqualTo(before.get(0).file());
 
-    PruneResult applied = reader.prune(RetentionPolicy.keepNewestBackups(1), true);
+    PruneResult applied = reader.maintenance().prune(RetentionPolicy.keepNewestBackups(1), true);
     assertThat(applied.deletedKeys()).isEqualTo(dry.deletedKeys());
     for (String k : applied.deletedKeys()) {
       assertThat(sink.stat(k)).isEmpty();
     }
     assertThat(reader.windows()).hasSize(1);
     assertThat(reader.windows().get(0).firstFile()).isEqualTo(b2.file());
-    assertThat(reader.baseBackups()).extracting(BaseBackup::name).containsExactly("b2");
+    assertThat(reader.maintenance().baseBackups()).extracting(BaseBackup::name).containsExactly("b2");
     assertThat(reader.verify(VerifyOptions.defaults()).problems()).isEmpty();
     assertThatThrownBy(() -> reader.plan(b1, RestoreTarget.time(t))).isInstanceOf(NotFoundException.class);
 
@@ -267,7 +267,7 @@ public class RestorePitrTest {
     String last = report.windows().get(report.windows().size() - 1).lastFile();
     List<String> logs = source.binaryLogs();
     String next = logs.get(logs.indexOf(last) + 1);
-    assertThat(reader.purgeSource(source.dataSource(), source.indexFile().getParent(), report, false))
+    assertThat(reader.maintenance().purgeSource(source.dataSource(), source.indexFile().getParent(), report, false))
         .contains("PURGE BINARY LOGS TO '" + next + "'");
     assertThat(source.binaryLogs()).isEqualTo(logs);
   }

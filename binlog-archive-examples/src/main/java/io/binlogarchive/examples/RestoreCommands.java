@@ -465,7 +465,7 @@ final class RestoreCommands {
           ? RetentionPolicy.keepNewestBackups(CliOptions.range("--keep-backups", p.keepBackups, 1, 1, 10_000))
           : RetentionPolicy.maxAge(age(p.maxAge));
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
-        PruneResult r = o.reader().prune(retention, apply);
+        PruneResult r = o.reader().maintenance().prune(retention, apply);
         out().printf(Locale.ROOT, "%s: %s; keeping from %s; backups kept %s, dropped %s%n",
             r.applied() ? "pruned" : "dry run (add --apply to delete)", r.policy(), r.keptFrom(), r.retainedBackups(),
             r.droppedBackups());
@@ -527,7 +527,7 @@ final class RestoreCommands {
         b = b.withTimeline(timeline);
       }
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
-        o.reader().registerBaseBackup(b);
+        o.reader().maintenance().registerBaseBackup(b);
         out().printf(Locale.ROOT, "registered base backup %s at %s:%d%s in %s%n", b.name(), b.file(), b.position(),
             b.gtid() == null ? "" : " (GTID " + b.gtid() + ")", o.target().uri());
         return 0;
@@ -543,7 +543,7 @@ final class RestoreCommands {
     @Override
     int execute() throws IOException {
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
-        for (BaseBackup b : o.reader().baseBackups()) {
+        for (BaseBackup b : o.reader().maintenance().baseBackups()) {
           out().printf(Locale.ROOT, "%-24s %s:%d  gtid=%s  taken_at=%s%s%n", b.name(), b.file(), b.position(),
               b.gtid() == null ? "-" : b.gtid(), b.takenAt() == null ? "-" : b.takenAt(),
               b.timeline() == null ? "" : "  timeline=" + b.timeline());
