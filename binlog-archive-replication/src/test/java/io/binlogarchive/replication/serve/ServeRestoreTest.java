@@ -103,7 +103,7 @@ class ServeRestoreTest {
     checksumsAtEnd = PitrFixture.checksums(source);
     rotateAndArchive();
     for (ArchiveReader r : List.of(reader(plain, false), reader(encrypted, true))) {
-      r.registerBaseBackup(b1);
+      r.maintenance().registerBaseBackup(b1);
     }
   }
 
