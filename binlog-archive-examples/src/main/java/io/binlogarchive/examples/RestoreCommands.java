@@ -195,7 +195,7 @@ final class RestoreCommands {
     }
   }
 
-  static String[] filePos(String option, String text) {
+  private static String[] filePos(String option, String text) {
     int c = text.lastIndexOf(':');
     if (c <= 0 || !text.substring(c + 1).matches("\\d{1,18}")) {
       throw new UsageException(option + " must be FILE:POSITION, e.g. mysql-bin.000042:1234, got '" + text + "'");
@@ -241,6 +241,10 @@ final class RestoreCommands {
 
     @ArgGroup(exclusive = true, validate = false, heading = "Target (default: everything archived):%n")
     Until until;
+
+    @Option(names = "--allow-unencrypted",
+        description = "with a KEY: accept unencrypted artifacts too (refused by default)")
+    boolean allowUnencrypted;
 
     static final class Start implements CliOptions.OneOf {
       @Option(names = "--backup", paramLabel = "NAME", description = "start at this registered base backup")
@@ -310,10 +314,6 @@ final class RestoreCommands {
     @Option(names = "--as-relay-log", paramLabel = "NAME", description = "fetch: the files become the relay logs NAME.*"
         + " of the restored server whose data directory --to-dir is; prints START SLAVE SQL_THREAD UNTIL the target")
     String asRelayLog;
-
-    @Option(names = "--allow-unencrypted",
-        description = "with a KEY: accept unencrypted artifacts too (refused by default)")
-    boolean allowUnencrypted;
   }
 
   /** {@code restore plan}: what a restore would fetch and replay, on stdout. */

@@ -40,10 +40,6 @@ import picocli.CommandLine.Option;
 final class ServeCommand extends RestoreCommands.Planning {
   static final String APPLY_PASSWORD_ENV = "BINLOG_ARCHIVE_APPLY_PASSWORD";
 
-  @Option(names = "--allow-unencrypted",
-      description = "with a KEY: accept unencrypted artifacts too (refused by default)")
-  boolean allowUnencrypted;
-
   @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "where replicas connect")
   String listen;
 
@@ -66,8 +62,8 @@ final class ServeCommand extends RestoreCommands.Planning {
   @Option(names = "--timeout", paramLabel = "DURATION", description = "how long to wait for the target (default 6h)")
   String timeout = "6h";
 
-  @Option(names = "--apply-to", paramLabel = "mysql://USER@HOST:PORT",
-      description = "set up the restored server over JDBC (password: " + APPLY_PASSWORD_ENV + " or --apply-password-file)")
+  @Option(names = "--apply-to", paramLabel = "URI", description = "mysql://USER@HOST:PORT: set up the restored server"
+      + " over JDBC (password: " + APPLY_PASSWORD_ENV + " or --apply-password-file)")
   String applyTo;
 
   @Option(names = "--apply-password-file", paramLabel = "F", description = "the password for --apply-to")
@@ -85,33 +81,40 @@ final class ServeCommand extends RestoreCommands.Planning {
       throw new UsageException("--timeout must be like 6h, 90m or PT2H, got '" + timeout + "'");
     }
     URI to = applyTo == null ? null : applyUri(applyTo);
+    if (to == null && applyPasswordFile != null) {
+      throw new UsageException("--apply-password-file goes with --apply-to");
+    }
     if (to == null && passwordFile == null) {
       throw new UsageException("restore serve needs --password-file F (the password the replica logs in"
           + " with), unless --apply-to sets up the replica itself");
     }
+    int ahead = CliOptions.range("--prefetch", prefetch, 3, 1, 64);
+    int parallel = CliOptions.range("--parallelism", read.parallelism, 2, 1, 64);
     byte[] password = passwordFile != null ? readSecret(Path.of(passwordFile), "--password-file") : randomPassword();
-    String applyPassword = to == null ? null : applyPassword(env());
-    try (RestoreCommands.Opened o = RestoreCommands.open(read, false, allowUnencrypted,
-        new RestoreCommands.Progress(err()), env())) {
-      RestorePlan plan = plan(o.reader(), target);
-      err().print(plan.describe());
-      Path dir = spool != null ? Path.of(spool) : Files.createTempDirectory("binlog-archive-serve");
-      BinlogServer.Builder b = BinlogServer.builder().reader(o.reader()).plan(plan).spool(dir).listen(address)
-          .user(user).password(password).prefetch(CliOptions.range("--prefetch", prefetch, 3, 1, 64))
-          .parallelism(CliOptions.range("--parallelism", read.parallelism, 2, 1, 64));
-      try (BinlogServer server = b.build()) {
-        server.start();
-        if (to == null) {
-          return serveForOperator(server, useGtid, passwordFile, wait, out(), err());
-        }
-        return apply(server, useGtid, new String(password, StandardCharsets.UTF_8), to, applyPassword, wait, out(),
-            err());
-      } finally {
-        Arrays.fill(password, (byte) 0);
-        if (spool == null) {
-          Files.deleteIfExists(dir);
+    try {
+      String applyPassword = to == null ? null : applyPassword(env());
+      try (RestoreCommands.Opened o = RestoreCommands.open(read, false, allowUnencrypted,
+          new RestoreCommands.Progress(err()), env())) {
+        RestorePlan plan = plan(o.reader(), target);
+        err().print(plan.describe());
+        Path dir = spool != null ? Path.of(spool) : Files.createTempDirectory("binlog-archive-serve");
+        BinlogServer.Builder b = BinlogServer.builder().reader(o.reader()).plan(plan).spool(dir).listen(address)
+            .user(user).password(password).prefetch(ahead).parallelism(parallel);
+        try (BinlogServer server = b.build()) {
+          server.start();
+          if (to == null) {
+            return serveForOperator(server, useGtid, passwordFile, wait, out(), err());
+          }
+          return apply(server, useGtid, new String(password, StandardCharsets.UTF_8), to, applyPassword, wait, out(),
+              err());
+        } finally {
+          if (spool == null) {
+            Files.deleteIfExists(dir);
+          }
         }
       }
+    } finally {
+      Arrays.fill(password, (byte) 0); // on every path, a bad archive or key included
     }
   }
 

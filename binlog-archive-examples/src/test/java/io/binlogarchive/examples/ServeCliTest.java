@@ -143,7 +143,7 @@ class ServeCliTest {
   }
 
   @Test
-  @DisplayName("restore serve refuses to run without a password and never echoes one given in --apply-to")
+  @DisplayName("restore serve refuses bad usage with exit 2 (no password, a bad --listen or --timeout, --apply-password-file alone, no --listen), never echoing a password given in --apply-to")
   void usage() {
     MainTest.Result noPassword = MainTest.run("restore", "serve", "--from", "file://" + tmp, "--backup", "b",
         "--listen", "127.0.0.1:3307");
@@ -160,6 +160,13 @@ class ServeCliTest {
         "--listen", "127.0.0.1:3307", "--password-file", "x", "--timeout", "soon");
     assertThat(timeout.code()).isEqualTo(2);
     assertThat(timeout.err()).contains("--timeout must be like 6h");
+    MainTest.Result applyPassword = MainTest.run("restore", "serve", "--from", "file://" + tmp, "--listen",
+        "127.0.0.1:3307", "--password-file", "x", "--apply-password-file", "y");
+    assertThat(applyPassword.code()).isEqualTo(2);
+    assertThat(applyPassword.err()).contains("--apply-password-file goes with --apply-to");
+    MainTest.Result noListen = MainTest.run("restore", "serve", "--from", "file://" + tmp, "--password-file", "x");
+    assertThat(noListen.code()).isEqualTo(2);
+    assertThat(noListen.err()).startsWith("binlog-archive: --listen is required");
   }
 
   static MainTest.Result ok(String... args) {
