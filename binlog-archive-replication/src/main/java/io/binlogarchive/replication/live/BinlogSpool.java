@@ -232,6 +232,7 @@ final class BinlogSpool implements Closeable {
     long logPos = Events.logPos(b, off);
     if (type == Events.HEARTBEAT || type == Events.HEARTBEAT_V2) {
       heartbeat();
+      ackWhatIsHeld(needsAck);
       return;
     }
     if (type == Events.ROTATE && ((flags & Events.ARTIFICIAL) != 0 || logPos == 0)) {
@@ -248,10 +249,12 @@ final class BinlogSpool implements Closeable {
         boundary = length;
         syncIfDue(false);
       }
+      ackWhatIsHeld(needsAck);
       return; // else the copy the server re-sends on a resume: the file has it already
     }
     if ((flags & Events.ARTIFICIAL) != 0 || logPos == 0) {
       log.debug("skipping artificial event type {} in {}", type, name);
+      ackWhatIsHeld(needsAck);
       return;
     }
     if (closed) {
@@ -282,6 +285,18 @@ final class BinlogSpool implements Closeable {
         unreported = true;
       }
       syncIfDue(ackFile != null);
+    }
+  }
+
+  /**
+   * A source may ask for an acknowledgement on an event that is not written (a heartbeat, an artificial
+   * event, the re-sent format description): left unanswered, its commits would wait until its timeout.
+   * Such a request is answered with what the file holds, once durable.
+   */
+  private void ackWhatIsHeld(boolean needsAck) {
+    if (needsAck && name != null && ackFile == null) {
+      ackFile = name;
+      ackPosition = length;
     }
   }
 

@@ -126,6 +126,8 @@ public final class LiveStream implements AutoCloseable {
           c.prepareReplication();
           if (source.semiSync() && !c.semiSyncActive()) {
             log.warn("{} has no semi-synchronous replication; streaming asynchronously", source);
+          } else if (source.semiSync() && !c.semiSyncOnSource()) {
+            log.info("{} has rpl_semi_sync_master_enabled off for now; acknowledging once it asks", source);
           }
           s.streamChecksum(c.checksumCrc32());
           if (restartAt != null) {
