@@ -1,6 +1,7 @@
 package io.binlogarchive.replication.live;
 
 import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -148,7 +149,7 @@ public final class LiveStream implements AutoCloseable {
             }
             if (r.needsAck && log.isDebugEnabled()) {
               log.debug("the source waits for an acknowledgement of the event ending at {}",
-                  Events.logPos(r.payload, r.offset));
+                  BinlogEvents.logPos(r.payload, r.offset));
             }
             s.accept(r.payload, r.offset, r.length(), r.needsAck);
             if (!gotEvent) {

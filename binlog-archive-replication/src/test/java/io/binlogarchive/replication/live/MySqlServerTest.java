@@ -2,6 +2,7 @@ package io.binlogarchive.replication.live;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import io.binlogarchive.testing.MariaDbTest;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -68,9 +69,9 @@ class MySqlServerTest {
       c.registerReplica();
       c.dumpGtid(executed == null ? "" : executed.replace("\n", ""));
       ReplicationClient.Received r = c.next("test");
-      assertThat(Events.type(r.payload, r.offset)).isEqualTo(Events.ROTATE);
+      assertThat(BinlogEvents.type(r.payload, r.offset)).isEqualTo(BinlogEvents.ROTATE);
       ReplicationClient.Received fde = c.next("test");
-      assertThat(Events.type(fde.payload, fde.offset)).isEqualTo(Events.FORMAT_DESCRIPTION);
+      assertThat(BinlogEvents.type(fde.payload, fde.offset)).isEqualTo(BinlogEvents.FORMAT_DESCRIPTION);
     }
   }
 
