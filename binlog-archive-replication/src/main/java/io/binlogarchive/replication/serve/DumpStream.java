@@ -1,6 +1,7 @@
 package io.binlogarchive.replication.serve;
 
 import io.binlogarchive.Sidecar;
+import io.binlogarchive.replication.internal.BinlogEvents;
 import io.binlogarchive.replication.internal.PacketChannel;
 import io.binlogarchive.replication.internal.PayloadReader;
 import java.io.IOException;
@@ -191,7 +192,7 @@ final class DumpStream {
       throws IOException {
     if (firstFile) {
       try (EventReader fde = new EventReader(ready.path(), 4)) {
-        if (!fde.next() || Events.type(fde.buffer()) != Events.FORMAT_DESCRIPTION) {
+        if (!fde.next() || BinlogEvents.type(fde.buffer(), 0) != BinlogEvents.FORMAT_DESCRIPTION) {
           throw new IOException(ready.path().getFileName() + " does not start with a format description event");
         }
         byte[] ev = Arrays.copyOf(fde.buffer(), fde.length());
@@ -210,7 +211,7 @@ final class DumpStream {
           return true;
         }
         byte[] ev = r.buffer();
-        int type = Events.type(ev);
+        int type = BinlogEvents.type(ev, 0);
         if (Events.startsTransaction(type)) {
           String gtid = Events.gtid(ev, r.length(), checksums);
           skipping = skip != null && gtid != null && skip.has(gtid);
@@ -220,13 +221,13 @@ final class DumpStream {
         } else if (Events.outsideTransactions(type)) {
           skipping = false;
         }
-        if (type == Events.ROTATE && (ev[17] & Events.ARTIFICIAL_FLAG) == 0) {
+        if (type == BinlogEvents.ROTATE && (ev[17] & BinlogEvents.ARTIFICIAL_FLAG) == 0) {
           send(ev, r.length());
-          file = Events.rotateFile(ev, r.length(), checksums);
-          position = Events.rotatePosition(ev);
+          file = BinlogEvents.rotateName(ev, 0, r.length(), checksums);
+          position = BinlogEvents.rotatePosition(ev, 0);
           continue;
         }
-        if (!skipping && (annotate || type != Events.MARIADB_ANNOTATE_ROWS)) {
+        if (!skipping && (annotate || type != BinlogEvents.MARIADB_ANNOTATE_ROWS)) {
           send(ev, r.length());
         }
         position = r.end();

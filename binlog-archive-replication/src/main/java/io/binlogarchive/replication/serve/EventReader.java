@@ -1,5 +1,6 @@
 package io.binlogarchive.replication.serve;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.EOFException;
@@ -71,22 +72,22 @@ final class EventReader implements Closeable {
     if (offset >= limit) {
       return false;
     }
-    int n = in.readNBytes(buf, 0, Events.HEADER);
+    int n = in.readNBytes(buf, 0, BinlogEvents.HEADER);
     if (n == 0) {
       return false;
     }
-    if (n < Events.HEADER) {
+    if (n < BinlogEvents.HEADER) {
       throw new IOException(file.getFileName() + " ends inside an event header at offset " + offset);
     }
-    long size = Events.size(buf);
-    if (size < Events.HEADER || size > MAX_EVENT) {
+    long size = BinlogEvents.size(buf, 0);
+    if (size < BinlogEvents.HEADER || size > MAX_EVENT) {
       throw new IOException(file.getFileName() + " has an event of " + size + " bytes at offset " + offset);
     }
     if (size > buf.length) {
       buf = Arrays.copyOf(buf, (int) Math.max(size, Math.min(MAX_EVENT, buf.length * 2L)));
     }
-    int body = (int) size - Events.HEADER;
-    if (in.readNBytes(buf, Events.HEADER, body) != body) {
+    int body = (int) size - BinlogEvents.HEADER;
+    if (in.readNBytes(buf, BinlogEvents.HEADER, body) != body) {
       throw new IOException(file.getFileName() + " ends inside the event at offset " + offset);
     }
     length = (int) size;

@@ -1,72 +1,38 @@
 package io.binlogarchive.replication.serve;
 
+import static io.binlogarchive.replication.internal.BinlogEvents.ARTIFICIAL_FLAG;
+import static io.binlogarchive.replication.internal.BinlogEvents.FORMAT_DESCRIPTION;
+import static io.binlogarchive.replication.internal.BinlogEvents.HEADER;
+import static io.binlogarchive.replication.internal.BinlogEvents.HEARTBEAT;
+import static io.binlogarchive.replication.internal.BinlogEvents.IN_USE_FLAG;
+import static io.binlogarchive.replication.internal.BinlogEvents.MARIADB_BINLOG_CHECKPOINT;
+import static io.binlogarchive.replication.internal.BinlogEvents.MARIADB_GTID;
+import static io.binlogarchive.replication.internal.BinlogEvents.MARIADB_GTID_LIST;
+import static io.binlogarchive.replication.internal.BinlogEvents.MARIADB_START_ENCRYPTION;
+import static io.binlogarchive.replication.internal.BinlogEvents.MYSQL_ANONYMOUS_GTID;
+import static io.binlogarchive.replication.internal.BinlogEvents.MYSQL_GTID;
+import static io.binlogarchive.replication.internal.BinlogEvents.MYSQL_PREVIOUS_GTIDS;
+import static io.binlogarchive.replication.internal.BinlogEvents.MYSQL_TAGGED_GTID;
+import static io.binlogarchive.replication.internal.BinlogEvents.ROTATE;
+import static io.binlogarchive.replication.internal.BinlogEvents.STOP;
+import static io.binlogarchive.replication.internal.BinlogEvents.crc;
+import static io.binlogarchive.replication.internal.BinlogEvents.put32;
+import static io.binlogarchive.replication.internal.BinlogEvents.serverId;
+import static io.binlogarchive.replication.internal.BinlogEvents.type;
+import static io.binlogarchive.replication.internal.BinlogEvents.u32;
+import static io.binlogarchive.replication.internal.BinlogEvents.u64;
+import static io.binlogarchive.replication.internal.BinlogEvents.uuid;
+
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32;
 
 /**
- * Binlog event layout (v4): the 19-byte header, the event types serve looks at, and the
- * artificial events a server makes up for a dump (ROTATE, HEARTBEAT) or patches (the format
- * description re-sent at a dump's start).
+ * What only serve needs of the binlog layout (the rest is in {@link BinlogEvents}): transaction
+ * boundaries, GTIDs, and the artificial events a server makes up for a dump (ROTATE, HEARTBEAT) or
+ * patches (the format description re-sent at a dump's start).
  */
 final class Events {
-  static final int HEADER = 19;
-  static final int QUERY = 2;
-  static final int STOP = 3;
-  static final int ROTATE = 4;
-  static final int FORMAT_DESCRIPTION = 15;
-  static final int XID = 16;
-  static final int HEARTBEAT = 27;
-  static final int MYSQL_GTID = 33;
-  static final int MYSQL_ANONYMOUS_GTID = 34;
-  static final int MYSQL_PREVIOUS_GTIDS = 35;
-  static final int MYSQL_TAGGED_GTID = 42;
-  static final int MARIADB_ANNOTATE_ROWS = 160;
-  static final int MARIADB_BINLOG_CHECKPOINT = 161;
-  static final int MARIADB_GTID = 162;
-  static final int MARIADB_GTID_LIST = 163;
-  static final int MARIADB_START_ENCRYPTION = 164;
-
-  /** LOG_EVENT_BINLOG_IN_USE_F: the file was open when the event was read. */
-  static final int IN_USE_FLAG = 0x1;
-  /** LOG_EVENT_ARTIFICIAL_F: made up by the server for this dump, not in any file. */
-  static final int ARTIFICIAL_FLAG = 0x20;
-
   private Events() {}
-
-  static int type(byte[] ev) {
-    return ev[4] & 0xFF;
-  }
-
-  static long u32(byte[] b, int i) {
-    return (b[i] & 0xFFL) | (b[i + 1] & 0xFFL) << 8 | (b[i + 2] & 0xFFL) << 16 | (b[i + 3] & 0xFFL) << 24;
-  }
-
-  static long u64(byte[] b, int i) {
-    return u32(b, i) | u32(b, i + 4) << 32;
-  }
-
-  static void put32(byte[] b, int i, long v) {
-    b[i] = (byte) v;
-    b[i + 1] = (byte) (v >>> 8);
-    b[i + 2] = (byte) (v >>> 16);
-    b[i + 3] = (byte) (v >>> 24);
-  }
-
-  static long timestamp(byte[] ev) {
-    return u32(ev, 0);
-  }
-
-  static long serverId(byte[] ev) {
-    return u32(ev, 5);
-  }
-
-  static long size(byte[] ev) {
-    return u32(ev, 9);
-  }
-
-  static long logPos(byte[] ev) {
-    return u32(ev, 13);
-  }
 
   /** Whether the event type starts a transaction (a GTID event of either flavour). */
   static boolean startsTransaction(int type) {
@@ -85,44 +51,14 @@ final class Events {
    * (anonymous and tagged GTIDs give null).
    */
   static String gtid(byte[] ev, int len, boolean checksums) {
-    int type = type(ev);
+    int type = type(ev, 0);
     if (type == MARIADB_GTID && len >= HEADER + 12) {
-      return u32(ev, HEADER + 8) + "-" + serverId(ev) + "-" + Long.toUnsignedString(u64(ev, HEADER));
+      return u32(ev, HEADER + 8) + "-" + serverId(ev, 0) + "-" + Long.toUnsignedString(u64(ev, HEADER));
     }
     if (type == MYSQL_GTID && len >= HEADER + 25) {
       return uuid(ev, HEADER + 1) + ":" + u64(ev, HEADER + 17);
     }
     return null;
-  }
-
-  static String uuid(byte[] b, int off) {
-    StringBuilder sb = new StringBuilder(36);
-    for (int i = 0; i < 16; i++) {
-      if (i == 4 || i == 6 || i == 8 || i == 10) {
-        sb.append('-');
-      }
-      sb.append(Character.forDigit((b[off + i] >> 4) & 0xF, 16)).append(Character.forDigit(b[off + i] & 0xF, 16));
-    }
-    return sb.toString();
-  }
-
-  /** The next file a ROTATE event names. */
-  static String rotateFile(byte[] ev, int len, boolean checksums) {
-    int end = len - (checksums ? 4 : 0);
-    return new String(ev, HEADER + 8, Math.max(0, end - HEADER - 8), StandardCharsets.UTF_8);
-  }
-
-  /** The position a ROTATE event names. */
-  static long rotatePosition(byte[] ev) {
-    return u64(ev, HEADER);
-  }
-
-  /** Whether a format description event says its file carries CRC32 checksums. */
-  static boolean fdeChecksums(byte[] ev, int len) {
-    // body: binlog version (2), server version (50), created (4), header length (1), post-header
-    // lengths..., then the checksum algorithm (1) and the event's own checksum (4) when the server
-    // knows about checksums (MySQL 5.6.1+, MariaDB 5.3+)
-    return len >= HEADER + 57 + 5 && ev[len - 5] == 1;
   }
 
   /** A ROTATE event for {@code file} at {@code position}, marked artificial (log_pos 0). */
@@ -180,12 +116,5 @@ final class Events {
       crc(ev, ev.length);
     }
     return ev;
-  }
-
-  /** Writes the CRC32 of the event's first {@code len - 4} bytes into its last 4. */
-  static void crc(byte[] ev, int len) {
-    CRC32 c = new CRC32();
-    c.update(ev, 0, len - 4);
-    put32(ev, len - 4, c.getValue());
   }
 }

@@ -1,6 +1,7 @@
 package io.binlogarchive.replication.serve;
 
 import io.binlogarchive.binlog.GtidSet;
+import io.binlogarchive.replication.internal.BinlogEvents;
 import io.binlogarchive.replication.internal.PayloadReader;
 import java.util.HashMap;
 import java.util.Map;
@@ -55,7 +56,7 @@ abstract class GtidFilter {
             + " which binlog-archive serve does not read yet");
       }
       for (long s = 0; s < sources; s++) {
-        String uuid = Events.uuid(r.bytes(16), 0);
+        String uuid = BinlogEvents.uuid(r.bytes(16), 0);
         long intervals = r.fixed(8);
         for (long k = 0; k < intervals; k++) {
           long start = r.fixed(8);

@@ -1,5 +1,6 @@
 package io.binlogarchive.replication.serve;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import io.binlogarchive.restore.FetchResult;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
@@ -125,10 +126,10 @@ public final class RelayLogs {
     try (EventReader r = new EventReader(file, 4)) {
       while (r.next()) {
         offset = r.offset();
-        type = Events.type(r.buffer());
+        type = BinlogEvents.type(r.buffer(), 0);
       }
     }
-    return type == Events.ROTATE || type == Events.STOP ? offset : -1;
+    return type == BinlogEvents.ROTATE || type == BinlogEvents.STOP ? offset : -1;
   }
 
   /** @return the relay logs, in order */

@@ -1,5 +1,6 @@
 package io.binlogarchive.replication.serve;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ final class StopFinder {
       long txStart = -1;
       while (r.next()) {
         txStart = track(r, txStart);
-        if (Events.timestamp(r.buffer()) >= stopSecond) {
+        if (BinlogEvents.timestamp(r.buffer(), 0) >= stopSecond) {
           return txStart >= 0 ? txStart : r.offset();
         }
       }
@@ -67,14 +68,14 @@ final class StopFinder {
 
   /** The offset where the transaction holding the current event started, or -1 outside one. */
   private static long track(EventReader r, long txStart) {
-    int type = Events.type(r.buffer());
+    int type = BinlogEvents.type(r.buffer(), 0);
     if (Events.startsTransaction(type)) {
       return r.offset();
     }
     if (Events.outsideTransactions(type)) {
       return -1;
     }
-    if (type == Events.QUERY && txStart < 0 && "BEGIN".equals(queryText(r.buffer(), r.length()))) {
+    if (type == BinlogEvents.QUERY && txStart < 0 && "BEGIN".equals(queryText(r.buffer(), r.length()))) {
       return r.offset();
     }
     return txStart;
@@ -82,7 +83,7 @@ final class StopFinder {
 
   /** The statement of a QUERY event (best effort: checksum bytes, if any, are trimmed by the caller's comparison). */
   private static String queryText(byte[] ev, int len) {
-    int p = Events.HEADER;
+    int p = BinlogEvents.HEADER;
     if (len < p + 13) {
       return "";
     }

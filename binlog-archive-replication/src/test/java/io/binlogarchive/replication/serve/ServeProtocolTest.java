@@ -3,6 +3,7 @@ package io.binlogarchive.replication.serve;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.store.FileSystemSink;
@@ -122,24 +123,24 @@ class ServeProtocolTest {
       c.query("SET @master_binlog_checksum= @@global.binlog_checksum");
       c.dump("mysql-bin.000002", start, 0x02);
       byte[] rotate = c.event();
-      assertThat(rotate[4]).isEqualTo((byte) Events.ROTATE);
-      assertThat(Events.logPos(rotate)).isZero();
-      assertThat(rotate[17] & Events.ARTIFICIAL_FLAG).isNotZero();
-      assertThat(Events.rotatePosition(rotate)).isEqualTo(start);
-      assertThat(Events.rotateFile(rotate, rotate.length, true)).isEqualTo("mysql-bin.000002");
+      assertThat(rotate[4]).isEqualTo((byte) BinlogEvents.ROTATE);
+      assertThat(BinlogEvents.logPos(rotate, 0)).isZero();
+      assertThat(rotate[17] & BinlogEvents.ARTIFICIAL_FLAG).isNotZero();
+      assertThat(BinlogEvents.rotatePosition(rotate, 0)).isEqualTo(start);
+      assertThat(BinlogEvents.rotateName(rotate, 0, rotate.length, true)).isEqualTo("mysql-bin.000002");
       byte[] fde = c.event();
-      while (fde[4] == Events.HEARTBEAT) { // while the file is fetched and proven
-        assertThat(Events.logPos(fde)).isEqualTo(start);
+      while (fde[4] == BinlogEvents.HEARTBEAT) { // while the file is fetched and proven
+        assertThat(BinlogEvents.logPos(fde, 0)).isEqualTo(start);
         fde = c.event();
       }
-      assertThat(fde[4]).isEqualTo((byte) Events.FORMAT_DESCRIPTION);
-      assertThat(Events.logPos(fde)).isZero();
+      assertThat(fde[4]).isEqualTo((byte) BinlogEvents.FORMAT_DESCRIPTION);
+      assertThat(BinlogEvents.logPos(fde, 0)).isZero();
       assertThat(crcOk(fde)).isTrue();
       long at = start;
       List<byte[]> events = new ArrayList<>();
       byte[] ev;
-      while ((ev = c.event())[4] != Events.HEARTBEAT) {
-        assertThat(Events.logPos(ev)).isEqualTo(at + ev.length);
+      while ((ev = c.event())[4] != BinlogEvents.HEARTBEAT) {
+        assertThat(BinlogEvents.logPos(ev, 0)).isEqualTo(at + ev.length);
         assertThat(java.util.Arrays.copyOfRange(file2, (int) at, (int) at + ev.length)).as("event at %d", at)
             .isEqualTo(ev);
         at += ev.length;
@@ -147,7 +148,7 @@ class ServeProtocolTest {
       }
       assertThat(at).isLessThanOrEqualTo(stop).isGreaterThan(start);
       assertThat(Events.startsTransaction(file2[(int) at + 4] & 0xFF)).as("stops on a transaction boundary").isTrue();
-      assertThat(Events.logPos(ev)).isEqualTo(at);
+      assertThat(BinlogEvents.logPos(ev, 0)).isEqualTo(at);
       assertThat(new String(ev, 19, ev.length - 23, StandardCharsets.UTF_8)).isEqualTo("mysql-bin.000002");
       assertThat(crcOk(ev)).isTrue();
       assertThat(server.awaitTarget(Duration.ofMinutes(1)).position()).isEqualTo(at);
@@ -167,7 +168,7 @@ class ServeProtocolTest {
         String firstGtid = null;
         byte[] ev;
         while (firstGtid == null && (ev = c.event()) != null) {
-          if (ev[4] == (byte) Events.MARIADB_GTID) {
+          if (ev[4] == (byte) BinlogEvents.MARIADB_GTID) {
             firstGtid = Events.gtid(ev, ev.length, true);
           }
         }
@@ -177,7 +178,7 @@ class ServeProtocolTest {
         assertThat(c.login("repl", PASSWORD)[0]).isZero();
         c.dump("mysql-bin.000006", 4, 0x01);
         byte[] rotate = c.event();
-        assertThat(Events.rotateFile(rotate, rotate.length, false)).as("where the last file's ROTATE leads")
+        assertThat(BinlogEvents.rotateName(rotate, 0, rotate.length, false)).as("where the last file's ROTATE leads")
             .isEqualTo("mysql-bin.000006");
         assertThat(c.event()).as("nothing more: the end of a non-blocking dump").isNull();
       }
@@ -211,9 +212,9 @@ class ServeProtocolTest {
       try {
         byte[] ev;
         while ((ev = c.event()) != null) {
-          if (ev[4] == Events.ROTATE) {
-            current = Events.rotateFile(ev, ev.length, true);
-          } else if (ev[4] == Events.FORMAT_DESCRIPTION) {
+          if (ev[4] == BinlogEvents.ROTATE) {
+            current = BinlogEvents.rotateName(ev, 0, ev.length, true);
+          } else if (ev[4] == BinlogEvents.FORMAT_DESCRIPTION) {
             fdeFiles.add(current);
           }
         }
@@ -262,7 +263,7 @@ class ServeProtocolTest {
     byte[] last = Files.readAllBytes(binlogs.resolve("mysql-bin.000005"));
     List<Long> offsets = eventOffsets(last);
     long rotate = offsets.get(offsets.size() - 1);
-    assertThat(last[(int) rotate + 4]).isEqualTo((byte) Events.ROTATE);
+    assertThat(last[(int) rotate + 4]).isEqualTo((byte) BinlogEvents.ROTATE);
     assertThat(relay.stopPosition()).isEqualTo(rotate);
     assertThat(relay.statements()).containsExactly(
         "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=1, MASTER_USER='relay-log-mode', MASTER_USE_GTID=no,"
@@ -322,7 +323,7 @@ class ServeProtocolTest {
     long at = 4;
     while (at < file.length) {
       out.add(at);
-      at += Events.u32(file, (int) at + 9);
+      at += BinlogEvents.u32(file, (int) at + 9);
     }
     return out;
   }
@@ -330,6 +331,6 @@ class ServeProtocolTest {
   static boolean crcOk(byte[] ev) {
     java.util.zip.CRC32 c = new java.util.zip.CRC32();
     c.update(ev, 0, ev.length - 4);
-    return c.getValue() == Events.u32(ev, ev.length - 4);
+    return c.getValue() == BinlogEvents.u32(ev, ev.length - 4);
   }
 }
