@@ -6,7 +6,7 @@
 #         The limit is a tbf qdisc on lo for the duration of the run, removed on exit. It slows
 #         every loopback connection of the machine meanwhile: run it on an otherwise idle machine.
 #   LEVEL: the zstd level of both the pipeline and the precompressed reference (default 3).
-# Expects a built tree (mvn -DskipTests install).
+# Builds the benchmark module first (bench/classpath.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -14,10 +14,7 @@ binlog=${1:?usage: s3-pipeline.sh BINLOG [RATE] [LEVEL] [ROUNDS]}
 rate=${2:-none}
 level=${3:-3}
 rounds=${4:-5}
-f=$(mktemp)
-mvn -q -B -ntp -o -pl binlog-archive-s3 dependency:build-classpath -Dmdep.outputFile="$f" -Dmdep.includeScope=test >/dev/null
-cp="binlog-archive-s3/target/test-classes:binlog-archive-s3/target/classes:binlog-archive-core/target/classes:$(cat "$f")"
-rm -f "$f"
+cp=$(bench/classpath.sh)
 if [ "$rate" != none ]; then
   tc qdisc add dev lo root tbf rate "$rate" burst 1mb latency 100ms
   trap 'tc qdisc del dev lo root 2>/dev/null || true' EXIT

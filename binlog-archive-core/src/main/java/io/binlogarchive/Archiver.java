@@ -7,10 +7,9 @@ import io.binlogarchive.codec.Transform;
 import io.binlogarchive.codec.CodecEnvelope;
 import io.binlogarchive.internal.ArchiveLayout;
 import io.binlogarchive.internal.agent.AgentSupport;
+import io.binlogarchive.internal.agent.ArchiveAgent;
 import io.binlogarchive.internal.agent.BinlogRotator;
-import io.binlogarchive.internal.agent.DirectoryWatch;
 import io.binlogarchive.internal.agent.SafeListener;
-import io.binlogarchive.internal.pipeline.ArchivePipeline;
 import io.binlogarchive.internal.pipeline.PipelineSettings;
 import io.binlogarchive.internal.pipeline.TokenBucket;
 import io.binlogarchive.store.Cursor;
@@ -28,8 +27,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,10 +47,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An archiver is immutable once built and owns its cursor store (and its lock) until closed.
  * {@link #runOnce()} may be called repeatedly (by a scheduler), but not concurrently.
+ *
+ * <p>This class holds what the builder fixed and the public entry points; runs, the background
+ * agent and the stop live in {@code internal.agent.ArchiveAgent}, the work of a run in {@code
+ * internal.pipeline}. Most of its length is {@link Builder}: one documented setter per setting and
+ * {@link Builder#build()}'s checks, which an embedder reads in one place.
  */
 public final class Archiver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
-
   /** What a run does with each file. */
   public enum Mode {
     /** Upload, verify, write the sidecar, move the cursor. */
@@ -81,21 +82,10 @@ public final class Archiver implements AutoCloseable {
   private final boolean scanEvents;
   private final boolean forceNewTimeline;
   private final Clock clock;
-  final Duration pollInterval;
   private final TokenBucket bandwidth;
-  final BinlogRotator rotator;
   private final StoreLease lease;
-  private volatile Duration rotationDue;
-  private final ArchivePipeline pipeline;
-  private final AtomicBoolean stopRequested = new AtomicBoolean();
-  private final Object wakeup = new Object();
-  /** Completed when the started agent's loop ends; see {@link #start()}. */
-  private final CompletableFuture<Void> agentStopped = new CompletableFuture<>();
-  private boolean wakeupPending;
-  private Thread agent;
-  private boolean closed;
-  /** When stale temporary files were last removed (guarded by this); the first run is due. */
-  private long partsSweptAt = System.nanoTime() - FileSystemSink.STALE_PART_AGE.toNanos();
+  /** Runs, the background agent and the stop; the fields above are what the builder fixed. */
+  private final ArchiveAgent agent;
 
   private Archiver(Builder b, CursorStore cursorStore) {
     this.source = b.source;
@@ -120,14 +110,13 @@ public final class Archiver implements AutoCloseable {
     this.scanEvents = b.scanEvents;
     this.forceNewTimeline = b.forceNewTimeline;
     this.clock = b.clock;
-    this.pollInterval = b.pollInterval;
     this.bandwidth = b.bytesPerSecond > 0 ? TokenBucket.of(b.bytesPerSecond) : null;
-    this.rotator = b.rotateAfter == null ? null
+    BinlogRotator rotator = b.rotateAfter == null ? null
         : new BinlogRotator(b.rotateDataSource, b.rotateAfter, binlogDirectory(b.source), b.clock);
     this.lease = b.lease;
-    this.pipeline = new ArchivePipeline(new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
+    this.agent = new ArchiveAgent(stop -> new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
         verifier, retryPolicy, listener, parallelism, bufferSize, mode, failOnChecksumMismatch, scanEvents,
-        forceNewTimeline, clock, bandwidth, lease, this::stopRequested, this::archivedWhole));
+        forceNewTimeline, clock, bandwidth, lease, stop, this::archivedWhole), b.pollInterval, rotator);
   }
 
   /** Whether a {@link SegmentArchiver} stores segments for this archiver (then archived files drop theirs). */
@@ -137,7 +126,7 @@ public final class Archiver implements AutoCloseable {
 
   /** The settings the runs use; a {@link SegmentArchiver} of this archiver uses them too. */
   PipelineSettings settings() {
-    return pipeline.settings();
+    return agent.settings();
   }
 
   void useSegments() {
@@ -146,7 +135,7 @@ public final class Archiver implements AutoCloseable {
 
   /** The timeline the next file goes to, as the next run would choose it. */
   String currentTimeline() throws IOException {
-    return pipeline.chooseTimeline(cursorStore.load(), source.closedFiles());
+    return agent.nextTimeline();
   }
 
   /**
@@ -195,25 +184,8 @@ public final class Archiver implements AutoCloseable {
    * @return what the run did; {@link RunSummary#failure()} holds the error that stopped it
    * @throws IllegalStateException if the archiver is closed
    */
-  public synchronized RunSummary runOnce() {
-    if (closed) {
-      throw new IllegalStateException("archiver is closed");
-    }
-    if (lease != null) {
-      RunSummary standby = AgentSupport.standbyUnlessLeaseHeld(pipeline.settings());
-      if (standby != null) {
-        return standby;
-      }
-    }
-    if (mode == Mode.ARCHIVE && sink instanceof FileSystemSink fs
-        && System.nanoTime() - partsSweptAt >= FileSystemSink.STALE_PART_AGE.toNanos()) {
-      partsSweptAt = System.nanoTime();
-      AgentSupport.removeStaleParts(fs, layout.root() + "/");
-    }
-    if (rotator != null) {
-      rotationDue = AgentSupport.rotateIfDue(rotator);
-    }
-    return pipeline.run();
+  public RunSummary runOnce() {
+    return agent.runOnce();
   }
 
   /**
@@ -233,100 +205,13 @@ public final class Archiver implements AutoCloseable {
    *     error that ended it otherwise; completing or cancelling it does not stop the agent
    * @throws IllegalStateException if already started or closed
    */
-  public synchronized CompletableFuture<Void> start() {
-    if (closed) {
-      throw new IllegalStateException("archiver is closed");
-    }
-    if (agent != null) {
-      throw new IllegalStateException("archiver is already started");
-    }
-    Thread t = new Thread(this::agentLoop, "binlog-archive-agent");
-    t.setDaemon(true);
-    agent = t;
-    t.start();
-    return agentStopped.copy();
+  public CompletableFuture<Void> start() {
+    return agent.start();
   }
 
   /** Asks a started archiver to run now instead of waiting for the poll interval. */
   public void wakeUp() {
-    synchronized (wakeup) {
-      wakeupPending = true;
-      wakeup.notifyAll();
-    }
-  }
-
-  private void agentLoop() {
-    Throwable fatal = null;
-    try (DirectoryWatch watch = DirectoryWatch.start(source, this::wakeUp)) {
-      while (!stopRequested.get()) {
-        fatal = runReportingErrors();
-        if (fatal != null || !awaitNextRun()) {
-          break;
-        }
-      }
-    } catch (RuntimeException | Error e) {
-      fatal = e; // the watch could not start, or the wait itself failed
-    } finally {
-      if (fatal == null) {
-        agentStopped.complete(null);
-      } else {
-        LOG.error("archive agent stopped by {}; no further runs until the archiver is built again", fatal.toString(),
-            fatal);
-        agentStopped.completeExceptionally(fatal);
-      }
-    }
-  }
-
-  /**
-   * One run of the agent. A run that fails with an exception is logged (the pipeline already told
-   * the listener) and the agent goes on; an {@link Error} ends the agent.
-   *
-   * @return the error that must end the agent, or null
-   */
-  private Throwable runReportingErrors() {
-    try {
-      RunSummary s = runOnce();
-      // a file's error: the pipeline told the listener (fileFailed, runFinished) and logged it
-      return s.failure() instanceof Error e ? e : null;
-    } catch (RuntimeException e) {
-      LOG.error("archive run failed: {}", e.toString());
-      return null;
-    } catch (Error e) {
-      // thrown past the pipeline, e.g. by the listener or the cursor store: the run never finished
-      try {
-        listener.runFinished(new RunSummary(List.of(), Optional.empty(), e, null, Duration.ZERO));
-      } catch (RuntimeException | Error again) {
-        e.addSuppressed(again);
-      }
-      return e;
-    }
-  }
-
-  /** @return false if interrupted (the agent ends), true when the next run is due */
-  private boolean awaitNextRun() {
-    synchronized (wakeup) {
-      Duration due = rotationDue;
-      long deadline = System.nanoTime()
-          + (due != null && due.compareTo(pollInterval) < 0 ? due.toNanos() : pollInterval.toNanos());
-      while (!wakeupPending && !stopRequested.get()) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(wakeup, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
-      }
-      wakeupPending = false;
-      return true;
-    }
-  }
-
-  private boolean stopRequested() {
-    return stopRequested.get() || lease != null && !lease.isHeld();
+    agent.wakeUp();
   }
 
   /**
@@ -349,31 +234,7 @@ public final class Archiver implements AutoCloseable {
    */
   @Override
   public void close() throws IOException {
-    stopRequested.set(true);
-    wakeUp();
-    Thread t;
-    synchronized (this) {
-      t = agent;
-    }
-    if (t != null && t != Thread.currentThread()) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    synchronized (this) {
-      if (!closed) {
-        closed = true;
-        try {
-          cursorStore.close();
-        } finally {
-          if (lease != null) {
-            lease.close();
-          }
-        }
-      }
-    }
+    agent.close();
   }
 
   private static java.nio.file.Path binlogDirectory(BinlogSource source) {

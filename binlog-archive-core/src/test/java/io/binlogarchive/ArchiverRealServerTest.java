@@ -4,6 +4,7 @@ import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.store.Cursor;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * class) and checks the artifacts with the stock {@code zstd} and {@code gzip} tools. Fails, never
  * skips, when the server or the tools are missing.
  */
+@MariaDbTest
 @DisplayName("Archiver against a running MariaDB server")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ArchiverRealServerTest {

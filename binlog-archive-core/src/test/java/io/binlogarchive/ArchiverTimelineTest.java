@@ -5,6 +5,7 @@ import io.binlogarchive.codec.Transform;
 import io.binlogarchive.store.Cursor;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A server whose binlog sequence restarts (RESET MASTER) continues in a new archive timeline. */
+@MariaDbTest
 @DisplayName("Archiver timelines on a running MariaDB server")
 class ArchiverTimelineTest {
   @TempDir Path tmp;

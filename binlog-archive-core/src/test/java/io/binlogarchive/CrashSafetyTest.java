@@ -3,7 +3,9 @@ package io.binlogarchive;
 import io.binlogarchive.internal.Json;
 import io.binlogarchive.store.Cursor;
 import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.Fixtures;
+import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>The kill points come from a seeded {@link Random}: set {@code -Dcrash.seed=N} to replay a run.
  */
+@SlowTest
+@CrashTest
 @DisplayName("Archiving killed with SIGKILL at any point")
 class CrashSafetyTest {
   static final long SEED = Long.getLong("crash.seed", 20240611L);

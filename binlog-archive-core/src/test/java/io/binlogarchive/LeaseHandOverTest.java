@@ -9,6 +9,7 @@ import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.store.StoreLease;
 import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.store.spi.ForwardingSink;
+import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.Fixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its clock moves by many ttls in all, which a standby that ignored renewals would take for
  * expiry. After the kill nothing renews, and the test moves the clock until the standby takes over.
  */
+@CrashTest
 @DisplayName("Two agents sharing an archive through a store lease")
 class LeaseHandOverTest {
   @TempDir Path tmp;

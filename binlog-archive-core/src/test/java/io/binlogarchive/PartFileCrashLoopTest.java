@@ -3,9 +3,11 @@ package io.binlogarchive;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.store.StoredObject;
+import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.Fixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.SlowTest;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -24,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * each life starts with the archiver's sweep, begins an upload and is killed mid-write. Temporary
  * files must not pile up: each new life removes what the previous one left, however young.
  */
+@SlowTest
+@CrashTest
 @DisplayName("A FileSystemSink agent in a crash loop")
 class PartFileCrashLoopTest {
   static final int KILLS = 50;

@@ -6,6 +6,7 @@ import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.testing.MariaDbTest;
 import java.nio.file.Path;
 import java.time.Duration;
 import javax.sql.DataSource;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Preflight against a real MariaDB 10.11, with good settings and then bad ones set at run time. */
+@MariaDbTest
 @DisplayName("Preflight on a real MariaDB server")
 class PreflightTest {
   @TempDir static Path tmp;

@@ -4,12 +4,16 @@ import io.binlogarchive.restore.ArchiveCatalog;
 import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@SlowTest
+@MariaDbTest
 @DisplayName("A rotation storm on a real MariaDB server")
 class RotationStormTest {
   @TempDir Path tmp;

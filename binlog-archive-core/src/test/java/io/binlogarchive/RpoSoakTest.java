@@ -9,6 +9,8 @@ import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,6 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The bounded-RPO agent against a real MariaDB server under a steady trickle of writes: rotation by
  * age every couple of seconds, for {@code -Dsoak.seconds} (default 60).
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("A started archiver with a bounded binlog age, on a real MariaDB server under steady writes")
 class RpoSoakTest {
   @TempDir Path tmp;

@@ -26,6 +26,7 @@ import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -53,6 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Segments of a real MariaDB 10.11 server's open binlog, cut from the server's own binlog
  * directory while the server writes it (one throwaway {@code mariadbd} for the class).
  */
+@MariaDbTest
 @DisplayName("SegmentArchiver against a running MariaDB server's open binlog")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SegmentArchiverTest {
@@ -422,7 +424,7 @@ class SegmentArchiverTest {
       live.flush();
     }
     ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId(serverId).build();
-    reader.registerBaseBackup(backup);
+    reader.maintenance().registerBaseBackup(backup);
     List<Sidecar> segments = segmentSidecars(file);
     long end = segments.get(segments.size() - 1).segment().end();
 
@@ -503,8 +505,8 @@ class SegmentArchiverTest {
       live.durable(next, Files.size(local(next)));
       live.flush();
     }
-    reader.registerBaseBackup(BaseBackup.of("later", next, 4));
-    PruneResult pruned = reader.prune(RetentionPolicy.keepNewestBackups(1), true);
+    reader.maintenance().registerBaseBackup(BaseBackup.of("later", next, 4));
+    PruneResult pruned = reader.maintenance().prune(RetentionPolicy.keepNewestBackups(1), true);
     assertThat(pruned.deletedFiles()).contains("t0001/" + file);
     assertThat(segmentObjects(file)).isZero();
     assertThat(segmentSidecars(next)).isNotEmpty();

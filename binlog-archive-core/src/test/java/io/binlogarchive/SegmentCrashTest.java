@@ -2,6 +2,7 @@ package io.binlogarchive;
 
 import io.binlogarchive.internal.decode.ArtifactDecoder;
 import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.Fixtures;
 import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * they decode to the binlog's bytes, and finally that one artifact per sidecar remains (no
  * duplicate). Set {@code -Dsegment.crash.seed=N} to replay a run.
  */
+@CrashTest
 @DisplayName("Segment archiving killed with SIGKILL at any point")
 class SegmentCrashTest {
   static final long SEED = Long.getLong("segment.crash.seed", 20261206L);

@@ -17,7 +17,9 @@ import io.binlogarchive.restore.VerifyOptions;
 import io.binlogarchive.restore.VerifyReport;
 import io.binlogarchive.store.Cursor;
 import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.testing.TestArchive;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -48,6 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  * same data directory. What MariaDB's crash recovery does to the crashed binlog is checked byte for
  * byte; the archive must end complete, continuous and restorable to the recovered server's state.
  */
+@CrashTest
+@MariaDbTest
 @DisplayName("A server crash in the middle of a binlog write")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServerCrashTest {
@@ -199,7 +203,7 @@ class ServerCrashTest {
     archiver.close();
 
     ArchiveReader reader = reader();
-    reader.registerBaseBackup(base);
+    reader.maintenance().registerBaseBackup(base);
   }
 
   @AfterAll

@@ -32,6 +32,19 @@ public final class DataKey implements Destroyable, AutoCloseable {
   }
 
   /**
+   * Checks that {@code plaintextKey} has the length of a data key, for a provider's {@code wrap}.
+   *
+   * @param plaintextKey the key bytes
+   * @throws IllegalArgumentException if they are not {@link #LENGTH} bytes
+   */
+  public static void requireLength(byte[] plaintextKey) {
+    Objects.requireNonNull(plaintextKey, "plaintextKey");
+    if (plaintextKey.length != LENGTH) {
+      throw new IllegalArgumentException("a data key must be " + LENGTH + " bytes, got " + plaintextKey.length);
+    }
+  }
+
+  /**
    * Creates a data key from its parts; both arrays are copied, so the caller should zero its own
    * copy of {@code plaintextKey} afterwards.
    *

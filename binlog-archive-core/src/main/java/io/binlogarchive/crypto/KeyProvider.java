@@ -33,10 +33,22 @@ public interface KeyProvider {
    * @return a new data key; the caller destroys it
    */
   default DataKey newDataKey() {
+    return freshDataKey(this, new SecureRandom());
+  }
+
+  /**
+   * Draws a fresh 32-byte key from {@code random}, wraps it with {@code provider} and wipes the local
+   * copy: {@link #newDataKey()} for a provider that takes its randomness as a setting.
+   *
+   * @param provider the provider whose {@link #wrap(byte[])} wraps the key
+   * @param random where the key bytes come from
+   * @return a new data key; the caller destroys it
+   */
+  static DataKey freshDataKey(KeyProvider provider, SecureRandom random) {
     byte[] key = new byte[DataKey.LENGTH];
     try {
-      new SecureRandom().nextBytes(key);
-      return wrap(key);
+      random.nextBytes(key);
+      return provider.wrap(key);
     } finally {
       Arrays.fill(key, (byte) 0);
     }

@@ -82,22 +82,12 @@ public final class StaticKeyProvider implements KeyProvider {
 
   @Override
   public DataKey newDataKey() {
-    byte[] key = new byte[DataKey.LENGTH];
-    try {
-      random.nextBytes(key);
-      return wrap(key);
-    } finally {
-      Arrays.fill(key, (byte) 0);
-    }
+    return KeyProvider.freshDataKey(this, random);
   }
 
   @Override
   public DataKey wrap(byte[] plaintextKey) {
-    Objects.requireNonNull(plaintextKey, "plaintextKey");
-    if (plaintextKey.length != DataKey.LENGTH) {
-      throw new IllegalArgumentException(
-          "a data key must be " + DataKey.LENGTH + " bytes, got " + plaintextKey.length);
-    }
+    DataKey.requireLength(plaintextKey);
     byte[] out = new byte[WRAPPED_LENGTH];
     byte[] nonce = new byte[NONCE_LENGTH];
     random.nextBytes(nonce);

@@ -36,7 +36,7 @@ public record ArchiveProblem(Kind kind, String timeline, String file, String obj
     NEW_TIMELINE,
     /**
      * A second artifact of an archived file, left by an interrupted {@link
-     * ArchiveReader#rewrap key rotation}: either the new artifact, written before the sidecar was
+     * ArchiveMaintenance#rewrap key rotation}: either the new artifact, written before the sidecar was
      * switched to it, or the old one, not yet deleted after the switch. The sidecar names the other,
      * intact artifact, so restores are unaffected; running the rewrap again finishes the job.
      */

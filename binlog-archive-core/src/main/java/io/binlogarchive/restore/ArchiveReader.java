@@ -3,65 +3,29 @@ package io.binlogarchive.restore;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
-import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sidecar;
-import io.binlogarchive.binlog.GtidSet;
 import io.binlogarchive.codec.CodecRegistry;
 import io.binlogarchive.codec.Transform;
-import io.binlogarchive.crypto.AesGcmTransform;
 import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.internal.ArchiveLayout;
-import io.binlogarchive.internal.BackgroundFlusher;
-import io.binlogarchive.internal.Digests;
-import io.binlogarchive.internal.FsSync;
-import io.binlogarchive.internal.binlog.BinlogNames;
-import io.binlogarchive.internal.binlog.GtidState;
-import io.binlogarchive.internal.binlog.GtidStopFinder;
-import io.binlogarchive.internal.decode.ArtifactDecoder;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.store.Sink;
-import io.binlogarchive.store.SinkWriter;
-import io.binlogarchive.store.StoredObject;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.LinkOption;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Predicate;
-import java.util.stream.Collectors;
-import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The read side of one server's archive: base backup registry, restore planning, verified
- * fetching, whole-archive verification and retention.
+ * The read side of one server's archive: restore planning, verified fetching and whole-archive
+ * verification. What writes to the store or the server (registering base backups, retention, key
+ * rotation, source purge) is on {@link #maintenance()}, which shares this reader's settings.
  *
  * <pre>{@code
  * ArchiveReader reader = ArchiveReader.builder()
@@ -77,10 +41,14 @@ import org.slf4j.LoggerFactory;
  * <p>Planning reads listings and sidecars only. Fetching downloads, decrypts and decompresses each
  * file in one stream, proves its SHA-256 against the sidecar, and only then gives it its name.
  * Instances are immutable and thread-safe; the sink stays the caller's.
+ *
+ * <p>This class holds the settings and the public entry points; a fetch runs in {@code
+ * ArchiveFetch}, a verify in {@code ArchiveVerify}, the archive's listing in {@code ArchiveSurvey}
+ * and the planning in {@code RestorePlanner} (all package-private). Most of its length is the
+ * documented {@link Builder} and the Javadoc of {@link #fetch} and {@link #verify}, the contract an
+ * embedder reads here.
  */
 public final class ArchiveReader {
-  private static final Logger LOG = LoggerFactory.getLogger(ArchiveReader.class);
-
   /** Told of progress; every method has a no-op default and must not throw. */
   public interface Listener {
     /**
@@ -102,26 +70,27 @@ public final class ArchiveReader {
     default void fileVerified(Sidecar sidecar, ArchiveProblem problem) {}
 
     /**
-     * An artifact was moved to the new key by {@link #rewrap(KeyProvider, Predicate, boolean)}: its
-     * sidecar names the new artifact and the old one is deleted.
+     * An artifact was moved to the new key by {@link ArchiveMaintenance#rewrap(KeyProvider,
+     * java.util.function.Predicate, boolean)}: its sidecar names the new artifact and the old one
+     * is deleted.
      *
      * @param move what moved
      */
     default void fileRewrapped(RewrapResult.Move move) {}
   }
 
-  private final Sink sink;
-  private final ArchiveLayout layout;
-  private final String serverId;
-  private final Transform decryption;
-  private final KeyProvider keys;
-  private final int parallelism;
-  private final RetryPolicy retryPolicy;
-  private final Listener listener;
-  private final UsableSpace usableSpace;
-  private final boolean syncFetchedFiles;
-  private final boolean allowUnencrypted;
-  private final CodecRegistry codecs;
+  final Sink sink;
+  final ArchiveLayout layout;
+  final String serverId;
+  final Transform decryption;
+  final KeyProvider keys;
+  final int parallelism;
+  final RetryPolicy retryPolicy;
+  final Listener listener;
+  final UsableSpace usableSpace;
+  final boolean syncFetchedFiles;
+  final boolean allowUnencrypted;
+  final CodecRegistry codecs;
 
   private ArchiveReader(Builder b, CodecRegistry codecs) {
     this.sink = b.sink;
@@ -149,81 +118,15 @@ public final class ArchiveReader {
     return new Builder();
   }
 
-  // ---- base backups ---------------------------------------------------------------------------
-
   /**
-   * Records a base backup as {@code <prefix>/<server-id>/backups/<name>.json}. Never overwrites:
-   * registering the same record again is a no-op; a different record under the name fails.
+   * The maintenance side of this archive, with this reader's settings: base backup registry,
+   * retention, key rotation and source purge.
    *
-   * @param backup the backup and its coordinates
-   * @return the stored record
-   * @throws ObjectExistsException if a different record has that name
-   * @throws IOException if the store fails
+   * @return a facade over the same sink, prefix, server id, keys and listener
    */
-  public BaseBackup registerBaseBackup(BaseBackup backup) throws IOException {
-    Objects.requireNonNull(backup, "backup");
-    String key = layout.backupKey(backup.name());
-    byte[] json = backup.toJson();
-    try {
-      retryPolicy.call("register " + key, () -> {
-        try (SinkWriter w = sink.create(key, Map.of("content-type", "application/json"))) {
-          w.write(json);
-          return w.commit();
-        }
-      });
-      LOG.atInfo().addKeyValue("backup", backup.name()).log("registered base backup {} at {}:{}", backup.name(),
-          backup.file(), backup.position());
-      return backup;
-    } catch (ObjectExistsException e) {
-      BaseBackup existing = baseBackup(backup.name());
-      if (existing.equals(backup)) {
-        return existing;
-      }
-      throw new ObjectExistsException(key, "base backup " + backup.name() + " is already registered with other"
-          + " coordinates (" + existing.file() + ":" + existing.position() + "); records are never overwritten");
-    }
+  public ArchiveMaintenance maintenance() {
+    return new ArchiveMaintenance(this);
   }
-
-  /**
-   * @param name a backup's name
-   * @return its record
-   * @throws NotFoundException if no backup has that name
-   * @throws IOException if the store fails
-   */
-  public BaseBackup baseBackup(String name) throws IOException {
-    String key = layout.backupKey(new BaseBackup(name, "x.1", 4, null, null, null).name());
-    if (sink.stat(key).isEmpty()) {
-      throw new NotFoundException("no base backup named " + name + " is registered in " + sink.describe() + " ("
-          + key + ")");
-    }
-    try (InputStream in = sink.open(key)) {
-      return BaseBackup.parse(in.readNBytes(1 << 20), key);
-    }
-  }
-
-  /**
-   * @return every registered base backup, oldest first (by binlog coordinates)
-   * @throws IOException if the store fails
-   */
-  public List<BaseBackup> baseBackups() throws IOException {
-    List<BaseBackup> out = new ArrayList<>();
-    for (StoredObject o : sink.list(layout.root() + "/backups/")) {
-      if (o.key().endsWith(".json")) {
-        try (InputStream in = sink.open(o.key())) {
-          out.add(BaseBackup.parse(in.readNBytes(1 << 20), o.key()));
-        }
-      }
-    }
-    out.sort(BACKUP_ORDER);
-    return out;
-  }
-
-  private static final Comparator<BaseBackup> BACKUP_ORDER =
-      Comparator.comparing((BaseBackup b) -> b.timeline() == null ? "" : b.timeline())
-          .thenComparingLong(BaseBackup::sequence)
-          .thenComparingLong(BaseBackup::position)
-          .thenComparing(b -> b.takenAt() == null ? Instant.MIN : b.takenAt())
-          .thenComparing(BaseBackup::name);
 
   // ---- planning -------------------------------------------------------------------------------
 
@@ -239,7 +142,7 @@ public final class ArchiveReader {
    * @throws IOException if the store fails
    */
   public RestorePlan plan(String backupName, RestoreTarget target) throws IOException {
-    return plan(baseBackup(backupName), target);
+    return plan(maintenance().baseBackup(backupName), target);
   }
 
   /**
@@ -261,7 +164,7 @@ public final class ArchiveReader {
    */
   public RestorePlan plan(RestoreTarget target) throws IOException {
     Objects.requireNonNull(target, "target");
-    return RestorePlanner.planFromNewestStart(survey(null), baseBackups(), target);
+    return RestorePlanner.planFromNewestStart(survey(null), maintenance().baseBackups(), target);
   }
 
   /**
@@ -312,7 +215,7 @@ public final class ArchiveReader {
         return cached != null ? cached : readSidecar(o.key());
       }, pool);
     } finally {
-      joinWorkers(pool);
+      ReadWorkers.joinWorkers(pool);
     }
   }
 
@@ -353,238 +256,7 @@ public final class ArchiveReader {
    * @throws IOException if the store or the directory fails
    */
   public FetchResult fetch(RestorePlan plan, Path directory) throws IOException {
-    long t0 = System.nanoTime();
-    LocalFiles.createPrivateDirectories(directory);
-    List<Path> paths = new ArrayList<>();
-    List<Sidecar> todo = new ArrayList<>();
-    int reused = 0;
-    long need = 0;
-    for (Sidecar s : plan.files()) {
-      if (!BinlogNames.isPlainFileName(s.file())) {
-        throw new IntegrityException("sidecar of " + s.artifact().key() + " names an unsafe file '" + s.file() + "'");
-      }
-      for (Sidecar part : s.segment() == null ? List.of(s) : plan.segmentsOf(s.file())) {
-        if (refusesUnencrypted(part)) {
-          throw ArtifactDecoder.unencrypted(part); // before anything is downloaded or written
-        }
-        decoders(part); // an unknown codec fails before anything is downloaded or written
-      }
-      Path p = directory.resolve(s.file());
-      LocalFiles.requireNoLink(p);
-      paths.add(p);
-      long t1 = System.nanoTime();
-      if (alreadyFetched(p, s, plan.segmentsOf(s.file()))) {
-        reused++;
-        listener.fileFetched(s, p, true, Duration.ofNanos(System.nanoTime() - t1));
-      } else {
-        todo.add(s);
-        need += s.size();
-      }
-    }
-    int swept = LocalFiles.sweepTemps(directory, todo.stream().map(Sidecar::file).collect(Collectors.toSet()));
-    if (swept > 0) {
-      LOG.atInfo().log("deleted {} temporary file(s) an interrupted fetch left in {}", swept, directory);
-    }
-    long usable = usableSpace.of(directory);
-    if (need > usable) {
-      throw new ArchiveException("not enough free space in " + directory + ": the restore needs " + need
-          + " bytes for " + todo.size() + " binlog(s) but only " + usable + " bytes are usable there;"
-          + " free some space or fetch to another directory");
-    }
-    long[] counts = new long[2];
-    AtomicBoolean failed = new AtomicBoolean();
-    AtomicReference<Throwable> firstFailure = new AtomicReference<>();
-    ExecutorService pool = pool("binlog-archive-fetch");
-    try {
-      List<Future<ArtifactDecoder.Result>> futures = new ArrayList<>();
-      for (Sidecar s : todo) {
-        futures.add(pool.submit(() -> {
-          try {
-            return fetchOne(s, plan.segmentsOf(s.file()), directory, failed);
-          } catch (IOException | RuntimeException | Error e) {
-            if (!(e instanceof Dropped)) {
-              firstFailure.compareAndSet(null, e);
-            }
-            failed.set(true); // the files still in flight are dropped, not renamed
-            throw e;
-          }
-        }));
-      }
-      for (Future<ArtifactDecoder.Result> f : futures) {
-        ArtifactDecoder.Result r = await(f);
-        counts[0] += r.artifactBytes();
-        counts[1] += r.plaintextBytes();
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      failed.set(true);
-      joinWorkers(pool);
-      Throwable first = firstFailure.get();
-      if (e instanceof Dropped && first != null) {
-        await(CompletableFuture.failedFuture(first)); // the failure that stopped the others
-      }
-      throw e;
-    } finally {
-      joinWorkers(pool);
-    }
-    RestorePlan resolved = plan;
-    if (plan.target().kind() == RestoreTarget.Kind.GTID) {
-      Sidecar last = plan.files().get(plan.files().size() - 1);
-      boolean maria = GtidState.isMariaDb(last.binlog());
-      GtidSet state = GtidState.start(last.binlog());
-      if (state == null) {
-        throw new ArchiveException("cannot find GTID [" + plan.stopAfterGtid() + "] in " + last.file()
-            + ": its sidecar records no previous-GTID state");
-      }
-      long stop = GtidStopFinder.find(paths.get(paths.size() - 1), state, plan.target().gtidSet(), maria);
-      if (stop > 0 && plan.files().size() == 1 && stop <= plan.startPosition()) {
-        throw new ArchiveException("cannot restore to " + plan.target() + ": its transaction ends at " + last.file()
-            + ":" + stop + ", before the start position " + plan.startPosition());
-      }
-      resolved = new RestorePlan(plan.timeline(), plan.backup(), plan.startFile(), plan.startPosition(),
-          plan.startGtids(), plan.target(), plan.files(), plan.totalBytes(), plan.stopDatetime(), stop,
-          plan.stopAfterGtid(), plan.flavor(), plan.windows(), plan.problems(), plan.startChoice(), plan.segments());
-    }
-    return new FetchResult(resolved, directory, paths, todo.size(), reused, counts[0], counts[1],
-        Duration.ofNanos(System.nanoTime() - t0));
-  }
-
-  /** Whether the file is there with the sidecar's content (a file archived whole). */
-  static boolean alreadyFetched(Path p, Sidecar s) throws IOException {
-    return alreadyFetched(p, s, List.of());
-  }
-
-  /** Whether the file is there with the sidecar's content (each segment's, for a file of segments). */
-  private static boolean alreadyFetched(Path p, Sidecar s, List<Sidecar> segments) throws IOException {
-    if (!Files.isRegularFile(p) || Files.size(p) != s.size()) {
-      return false;
-    }
-    List<Sidecar> parts = s.segment() == null ? List.of(s) : segments;
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-      ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-      for (Sidecar part : parts) {
-        MessageDigest d = Digests.sha256();
-        long left = part.size();
-        while (left > 0) {
-          buf.clear().limit((int) Math.min(buf.capacity(), left));
-          int n = ch.read(buf);
-          if (n <= 0) {
-            return false;
-          }
-          buf.flip();
-          d.update(buf);
-          left -= n;
-        }
-        if (!Digests.hex(d.digest()).equalsIgnoreCase(part.sha256())) {
-          return false;
-        }
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Fetches one file: its artifact, or for a file archived only as segments, its segments
-   * concatenated in order, each decoded and proven against its own sidecar.
-   *
-   * @param dropRest set once another file of the fetch failed: this one is then not renamed into place
-   */
-  private ArtifactDecoder.Result fetchOne(Sidecar s, List<Sidecar> segments, Path directory, AtomicBoolean dropRest)
-      throws IOException {
-    if (dropRest.get()) {
-      throw new Dropped("not fetching " + s.file() + " into " + directory + ": another file of the fetch failed");
-    }
-    long t0 = System.nanoTime();
-    Path target = directory.resolve(s.file());
-    List<Sidecar> parts = s.segment() == null ? List.of(s) : segments;
-    if (s.segment() != null) {
-      long at = 0;
-      for (Sidecar part : parts) {
-        if (part.segment() == null || part.segment().start() != at) {
-          throw new IntegrityException("the segments of " + s.file() + " in the plan do not follow each other at offset "
-              + at + " (" + part.artifact().key() + ")");
-        }
-        at = part.segment().end();
-      }
-      if (at != s.size()) {
-        throw new IntegrityException("the segments of " + s.file() + " in the plan end at offset " + at + ", not "
-            + s.size());
-      }
-    }
-    String what = s.segment() == null ? s.artifact().key() : parts.size() + " segment(s) of " + s.file();
-    Path[] tmp = new Path[1];
-    ArtifactDecoder.Result r = retryPolicy.call("fetch " + what, () -> {
-      LocalFiles.Temp temp = LocalFiles.createTemp(directory, s.file());
-      tmp[0] = temp.path();
-      try (FileChannel ch = temp.channel();
-          BackgroundFlusher flusher = syncFetchedFiles ? new BackgroundFlusher(ch, "binlog-archive-flush-" + s.file()) : null) {
-        boolean[] failed = {false};
-        ArtifactDecoder.FailureAware out = new ArtifactDecoder.FailureAware() {
-          @Override
-          public void accept(ByteBuffer chunk) throws IOException {
-            try {
-              int len = chunk.remaining();
-              while (chunk.hasRemaining()) {
-                ch.write(chunk);
-              }
-              if (flusher != null) {
-                flusher.written(len);
-              }
-            } catch (IOException e) {
-              failed[0] = true;
-              throw e;
-            }
-          }
-
-          @Override
-          public boolean failed() {
-            return failed[0];
-          }
-        };
-        long artifactBytes = 0;
-        long plaintextBytes = 0;
-        for (Sidecar part : parts) {
-          ArtifactDecoder.Result one =
-              ArtifactDecoder.decode(sink, part, decryption, codecs, allowUnencrypted, out, false);
-          artifactBytes += one.artifactBytes();
-          plaintextBytes += one.plaintextBytes();
-        }
-        ArtifactDecoder.Result res = new ArtifactDecoder.Result(artifactBytes, plaintextBytes);
-        if (flusher != null) {
-          flusher.finish();
-          ch.force(true);
-        }
-        return res;
-      } catch (IOException | RuntimeException e) {
-        Files.deleteIfExists(temp.path());
-        throw e;
-      }
-    });
-    try {
-      if (dropRest.get()) {
-        throw new Dropped("not renaming " + s.file() + " into " + directory + ": another file of the fetch failed");
-      }
-      LocalFiles.moveIntoPlace(tmp[0], target);
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(tmp[0]);
-      throw e;
-    }
-    if (syncFetchedFiles) {
-      FsSync.directory(directory);
-    }
-    Duration d = Duration.ofNanos(System.nanoTime() - t0);
-    LOG.atInfo().addKeyValue("binlog_filename", s.file()).addKeyValue("bytes_processed", r.plaintextBytes())
-        .log("fetched {} ({} bytes, SHA-256 verified) in {} ms", s.file(), r.plaintextBytes(), d.toMillis());
-    listener.fileFetched(s, target, false, d);
-    return r;
-  }
-
-  /** A file of a fetch left out because another one failed. */
-  private static final class Dropped extends InterruptedIOException {
-    private static final long serialVersionUID = 1L;
-
-    Dropped(String message) {
-      super(message);
-    }
+    return new ArchiveFetch(this).fetch(plan, directory);
   }
 
   // ---- verify ---------------------------------------------------------------------------------
@@ -605,447 +277,13 @@ public final class ArchiveReader {
    * @throws IOException if the store cannot be listed or read
    */
   public VerifyReport verify(VerifyOptions options) throws IOException {
-    long t0 = System.nanoTime();
-    String archiveId = sink.describe() + "#" + layout.root();
-    if (options.stateFile() != null) {
-      LocalFiles.requireNoLink(options.stateFile()); // before the work, not when saving after it
-    }
-    VerifyState old = options.stateFile() == null || options.recheckAll()
-        ? VerifyState.empty(archiveId) : VerifyState.load(options.stateFile(), archiveId);
-    ArchiveSurvey survey = survey(old);
-    VerifyState next = VerifyState.empty(archiveId);
-    int checked = 0;
-    int unchanged = 0;
-    long bytes = 0;
-    Map<ArchiveSurvey.Entry, Future<ArchiveProblem>> decodes = new LinkedHashMap<>();
-    ExecutorService pool = pool("binlog-archive-verify");
-    try {
-      for (ArchiveSurvey.Entry e : survey.all()) {
-        if (e.sidecarObject == null) {
-          continue;
-        }
-        if (e.usable() && refusesUnencrypted(e.sidecar)) { // whatever an earlier run without the key recorded
-          checked++;
-          ArchiveProblem p = new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
-              e.artifact.key(), ArtifactDecoder.unencrypted(e.sidecar).getMessage());
-          survey.markCorrupt(e, p);
-          listener.fileVerified(e.sidecar, p);
-          continue;
-        }
-        if (e.sidecar != null && e.problem == null && old.verified(e.sidecarObject, e.artifact, options.full())) {
-          unchanged++;
-          next.items.put(e.sidecarObject.key(), old.items.get(e.sidecarObject.key()));
-          continue;
-        }
-        checked++;
-        if (!e.usable()) {
-          if (e.sidecar != null) {
-            listener.fileVerified(e.sidecar, e.problem);
-          }
-          continue;
-        }
-        bytes += e.artifact.size();
-        if (options.full()) {
-          decoders(e.sidecar); // a reader that lacks a codec fails at once: the archive is not at fault
-          decodes.put(e, pool.submit(() -> {
-            try {
-              ArtifactDecoder.decode(sink, e.sidecar, decryption, codecs, allowUnencrypted, null, true);
-              return null;
-            } catch (IntegrityException | NotFoundException x) {
-              return new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file, e.artifact.key(),
-                  x.getMessage());
-            }
-          }));
-        } else {
-          remember(next, e, false);
-          listener.fileVerified(e.sidecar, null);
-        }
-      }
-      for (ArchiveSurvey.Entry e : survey.partials()) {
-        checked++; // segments are checked every time: they are few and short-lived
-        for (Sidecar seg : e.segments) {
-          bytes += seg.artifact().size();
-        }
-        if (!e.usable()) {
-          continue;
-        }
-        Sidecar plain = e.segments.stream().filter(this::refusesUnencrypted).findFirst().orElse(null);
-        if (plain != null) { // whatever an earlier run without the key stored
-          ArchiveProblem p = new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
-              plain.artifact().key(), ArtifactDecoder.unencrypted(plain).getMessage());
-          survey.markCorrupt(e, p);
-          listener.fileVerified(e.sidecar, p);
-          continue;
-        }
-        if (options.full()) {
-          e.segments.forEach(this::decoders); // a reader that lacks a codec fails at once
-          decodes.put(e, pool.submit(() -> {
-            for (Sidecar seg : e.segments) {
-              try {
-                ArtifactDecoder.decode(sink, seg, decryption, codecs, allowUnencrypted, null, true);
-              } catch (IntegrityException | NotFoundException x) {
-                return new ArchiveProblem(ArchiveProblem.Kind.CORRUPT_ARTIFACT, e.timeline, e.file,
-                    seg.artifact().key(), x.getMessage());
-              }
-            }
-            return null;
-          }));
-        } else {
-          listener.fileVerified(e.sidecar, null);
-        }
-      }
-      for (var d : decodes.entrySet()) {
-        ArchiveSurvey.Entry e = d.getKey();
-        ArchiveProblem p = await(d.getValue());
-        if (p != null) {
-          survey.markCorrupt(e, p);
-        } else if (!e.partial()) {
-          remember(next, e, true);
-        }
-        listener.fileVerified(e.sidecar, p);
-      }
-    } finally {
-      joinWorkers(pool);
-    }
-    survey.compute();
-    if (options.stateFile() != null) {
-      next.save(options.stateFile());
-    }
-    VerifyReport report = new VerifyReport(options.full(), checked, unchanged, bytes, survey.problems, survey.windows,
-        Duration.ofNanos(System.nanoTime() - t0));
-    LOG.atInfo().addKeyValue("files_checked", checked).addKeyValue("problems", report.problems().size())
-        .log("verified {}: {} file(s) checked, {} unchanged, {} problem(s)", layout.root(), checked, unchanged,
-            report.problems().size());
-    return report;
-  }
-
-  /**
-   * The transforms that decode {@code s}'s artifact.
-   *
-   * @throws ArchiveException naming the object, the binlog and the id, if this reader lacks its codec or cipher
-   */
-  private List<Transform> decoders(Sidecar s) {
-    return ArtifactDecoder.transforms(s, s.artifact().keyId(), decryption, allowUnencrypted, codecs);
-  }
-
-  /** Whether this reader holds a key, does not allow unencrypted artifacts, and {@code s} is one. */
-  private boolean refusesUnencrypted(Sidecar s) {
-    return decryption != null && !allowUnencrypted && s.artifact().cipher() == null;
-  }
-
-  private static void remember(VerifyState state, ArchiveSurvey.Entry e, boolean full) {
-    state.items.put(e.sidecarObject.key(), new VerifyState.Item(e.sidecarObject.size(), e.sidecarObject.lastModified(),
-        e.artifact.key(), e.artifact.size(), e.artifact.lastModified(), full, Instant.now(), e.sidecar));
-  }
-
-  // ---- retention ------------------------------------------------------------------------------
-
-  /**
-   * Applies a retention policy: deletes every archived binlog before the oldest retained base
-   * backup's start file (and whole older timelines), the sidecar before the artifact, the segments
-   * of binlogs archived only as segments with their file, segments left beside files archived
-   * whole, and the records of backups whose start file goes. Never deletes a file a retained backup needs to
-   * reach the newest archived point. Refuses when no backup is registered or a retained backup's
-   * start file is not archived yet.
-   *
-   * @param policy what to keep
-   * @param apply {@code false} for a dry run (nothing is deleted; the result lists what would go)
-   * @return what was (or would be) deleted
-   * @throws ArchiveException if the policy cannot be applied safely
-   * @throws IOException if the store fails
-   */
-  public PruneResult prune(RetentionPolicy policy, boolean apply) throws IOException {
-    Objects.requireNonNull(policy, "policy");
-    ArchiveSurvey survey = survey(null);
-    List<BaseBackup> backups = baseBackups();
-    if (backups.isEmpty()) {
-      throw new ArchiveException("no base backup is registered for " + layout.root() + ": nothing shows which binlogs"
-          + " a restore needs, so nothing is pruned; register backups first");
-    }
-    record Anchored(BaseBackup backup, ArchiveSurvey.Entry entry, int timeline) {}
-    List<Anchored> anchored = new ArrayList<>();
-    List<String> unresolved = new ArrayList<>();
-    for (BaseBackup b : backups) {
-      try {
-        ArchiveSurvey.Entry e = RestorePlanner.findStart(survey, b, "base backup " + b.name());
-        anchored.add(new Anchored(b, e, ArchiveLayout.timelineNumber(e.timeline)));
-      } catch (NotFoundException x) {
-        unresolved.add(b.name() + " (" + x.getMessage() + ")");
-        anchored.add(new Anchored(b, null, Integer.MAX_VALUE));
-      }
-    }
-    anchored.sort(Comparator.comparingInt(Anchored::timeline)
-        .thenComparingLong(a -> a.entry == null ? a.backup.sequence() : a.entry.sequence)
-        .thenComparingLong(a -> a.backup.position()).thenComparing(a -> a.backup.name()));
-    List<Anchored> retained = new ArrayList<>();
-    if (policy.maxAge() != null) {
-      Instant cutoff = policy.clock().instant().minus(policy.maxAge());
-      Anchored newestBefore = null;
-      for (Anchored a : anchored) {
-        if (a.backup.takenAt() == null || !a.backup.takenAt().isBefore(cutoff)) {
-          retained.add(a);
-        } else {
-          newestBefore = a;
-        }
-      }
-      if (newestBefore != null) {
-        retained.add(0, newestBefore);
-      }
-    } else {
-      retained.addAll(anchored.subList(Math.max(0, anchored.size() - policy.keepBackups()), anchored.size()));
-    }
-    for (Anchored a : retained) {
-      if (a.entry == null) {
-        throw new ArchiveException("cannot prune by '" + policy + "': retained base backup " + a.backup.name()
-            + " starts at " + a.backup.file() + ", which is not a restorable file of the archive; nothing is deleted."
-            + " Unresolved: " + String.join("; ", unresolved));
-      }
-    }
-    Anchored anchor = retained.get(0);
-    int anchorTimeline = anchor.timeline;
-    long anchorSeq = anchor.entry.sequence;
-    List<String> keys = new ArrayList<>();
-    List<String> files = new ArrayList<>();
-    long freed = 0;
-    for (ArchiveSurvey.Entry e : survey.all()) {
-      int t = ArchiveLayout.timelineNumber(e.timeline);
-      if (t < anchorTimeline || (t == anchorTimeline && e.sequence < anchorSeq)) {
-        files.add(e.timeline + "/" + e.file);
-        if (e.sidecarObject != null) {
-          keys.add(e.sidecarObject.key());
-        }
-        if (e.artifact != null) {
-          keys.add(e.artifact.key());
-          freed += e.artifact.size();
-        }
-      }
-    }
-    for (ArchiveSurvey.Entry e : survey.partials()) {
-      int t = ArchiveLayout.timelineNumber(e.timeline);
-      if (t < anchorTimeline || (t == anchorTimeline && e.sequence < anchorSeq)) {
-        files.add(e.timeline + "/" + e.file);
-        keys.addAll(e.segmentKeys); // sidecars first
-        for (Sidecar seg : e.segments) {
-          freed += seg.artifact().size();
-        }
-      }
-    }
-    keys.addAll(survey.leftoverSegmentKeys); // segments of files archived whole: never needed
-    for (ArchiveProblem p : survey.problems) {
-      if ((p.kind() == ArchiveProblem.Kind.ORPHAN_ARTIFACT || p.kind() == ArchiveProblem.Kind.REWRAP_LEFTOVER)
-          && p.objectKey() != null && !keys.contains(p.objectKey())) {
-        int t = ArchiveLayout.timelineNumber(p.timeline());
-        if (t < anchorTimeline || (t == anchorTimeline && BinlogNames.sequence(p.file()) < anchorSeq)) {
-          keys.add(p.objectKey());
-        }
-      }
-    }
-    List<String> kept = new ArrayList<>();
-    List<String> dropped = new ArrayList<>();
-    List<String> droppedKeys = new ArrayList<>();
-    for (Anchored a : anchored) {
-      boolean startGoes = a.entry != null && (a.timeline < anchorTimeline
-          || (a.timeline == anchorTimeline && a.entry.sequence < anchorSeq));
-      if (startGoes && !retained.contains(a)) {
-        dropped.add(a.backup.name());
-        droppedKeys.add(layout.backupKey(a.backup.name()));
-      } else {
-        kept.add(a.backup.name());
-      }
-    }
-    keys.addAll(droppedKeys);
-    if (apply) {
-      for (String k : keys) {
-        retryPolicy.call("delete " + k, () -> {
-          sink.delete(k);
-          return null;
-        });
-      }
-      LOG.atInfo().log("pruned {}: {} binlog(s), {} object(s), {} bytes; kept from {}/{}", layout.root(), files.size(),
-          keys.size(), freed, anchor.entry.timeline, anchor.entry.file);
-    }
-    return new PruneResult(apply, policy.toString(), kept, dropped, anchor.entry.timeline + "/" + anchor.entry.file,
-        keys, files, freed);
-  }
-
-  // ---- key rotation -------------------------------------------------------------------------
-
-  /**
-   * Moves encrypted artifacts to another key without decrypting anything to storage: for each
-   * selected file whose data key is wrapped under another key id than {@code newKeys}' primary one,
-   * the old artifact is streamed through {@link AesGcmTransform#rewrap} (only the key envelope
-   * changes; every segment is authenticated on the way) into a new object named {@code
-   * <file>.k<N><ext>} (the N-th rewrap of the file, e.g. {@code mysql-bin.000042.k1.zst.aes}), which
-   * is read back with the new key alone (decrypt, decompress, plaintext SHA-256 against the
-   * sidecar); then the sidecar is replaced, conditionally on the version read before, to name it;
-   * then the old artifact is deleted. Up to {@code parallelism} files at a time; memory is bounded
-   * per file whatever its size.
-   *
-   * <p>A crash at any point leaves every file restorable, at worst with one unreferenced artifact
-   * beside it, which {@link #verify(VerifyOptions)} reports as {@link
-   * ArchiveProblem.Kind#REWRAP_LEFTOVER} (not a gap). Running the rewrap again finishes the job: it
-   * adopts a new artifact that reads back under the new key, and deletes old artifacts that their
-   * sidecar no longer names (in every file, selected or not). A file that fails is left as it was
-   * and reported; the others go on.
-   *
-   * @param newKeys the provider the artifacts move to (its {@link KeyProvider#primaryKeyId()}); the
-   *     reader's own {@link Builder#keyProvider(KeyProvider) key provider} unwraps the old keys
-   * @param which which files to consider (e.g. {@code s -> "2025-01".equals(s.artifact().keyId())});
-   *     unencrypted files and files already under the new key are skipped anyway
-   * @param apply {@code false} for a dry run: listings and sidecars are read, nothing is written
-   * @return what was (or would be) moved, and what could not be
-   * @throws ArchiveException when applying without a reader key provider, or on a sink without
-   *     conditional writes ({@link Sink#supportsConditionalWrites()})
-   * @throws IOException if the store cannot be listed
-   */
-  public RewrapResult rewrap(KeyProvider newKeys, Predicate<Sidecar> which, boolean apply) throws IOException {
-    ArchiveReader reader = this;
-    return new ArchiveRewrap(new ArchiveRewrap.Context() {
-      @Override
-      public Sink sink() {
-        return sink;
-      }
-
-      @Override
-      public RetryPolicy retryPolicy() {
-        return retryPolicy;
-      }
-
-      @Override
-      public KeyProvider keys() {
-        return keys;
-      }
-
-      @Override
-      public CodecRegistry codecs() {
-        return codecs;
-      }
-
-      @Override
-      public Listener listener() {
-        return listener;
-      }
-
-      @Override
-      public ArchiveSurvey survey() throws IOException {
-        return reader.survey(null);
-      }
-
-      @Override
-      public ExecutorService pool(String name) {
-        return reader.pool(name);
-      }
-    }).run(newKeys, which, apply);
-  }
-
-  // ---- source purge ---------------------------------------------------------------------------
-
-  /**
-   * Purges binlogs from the source server, through the caller's {@link DataSource}, but only files
-   * whose local bytes are proven equal to the archive: each must lie in the newest timeline's last
-   * window of {@code verified}, a report of a <em>full</em> verify (its artifact decoded to the
-   * SHA-256 its sidecar records), the server must list it with the size its sidecar records, and
-   * its local file in {@code binlogDir}, read now, must have that SHA-256. Issues {@code PURGE
-   * BINARY LOGS TO '<next file>'}, which keeps the next file and everything after it: the purge
-   * stops before the first file whose local copy is missing or differs (logged as a warning naming
-   * it), and never goes past the end of the verified window.
-   *
-   * @param dataSource a connection to the source server, with the privilege to purge
-   * @param binlogDir the directory that holds the server's binlogs (the files {@code SHOW BINARY
-   *     LOGS} names)
-   * @param verified a recent {@link #verify(VerifyOptions)} report of this archive, with {@link
-   *     VerifyOptions#full()}
-   * @param apply {@code false} to only return the statement
-   * @return the statement issued (or that would be), or empty if nothing may be purged
-   * @throws ArchiveException if the report is metadata-only, or the server's files disagree with the
-   *     archive
-   * @throws IOException if the store, the server or a local file cannot be read
-   */
-  public Optional<String> purgeSource(DataSource dataSource, Path binlogDir, VerifyReport verified, boolean apply)
-      throws IOException {
-    Objects.requireNonNull(dataSource, "dataSource");
-    Objects.requireNonNull(binlogDir, "binlogDir");
-    Objects.requireNonNull(verified, "verified");
-    return SourcePurge.run(survey(null), dataSource, binlogDir, verified, apply);
+    return new ArchiveVerify(this).verify(options);
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
 
-  private ExecutorService pool(String name) {
-    return new WorkerPool(parallelism, name);
-  }
-
-  /** A fixed pool of daemon threads that remembers them, so {@link #joinWorkers} can wait for each to end. */
-  private static final class WorkerPool extends ThreadPoolExecutor {
-    final List<Thread> threads = Collections.synchronizedList(new ArrayList<>());
-
-    WorkerPool(int size, String name) {
-      super(size, size, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>());
-      AtomicInteger n = new AtomicInteger();
-      setThreadFactory(r -> {
-        Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-        t.setDaemon(true);
-        threads.add(t);
-        return t;
-      });
-    }
-  }
-
-  /**
-   * Stops a pool's workers (interrupting them) and waits until every one has ended, however long
-   * that takes: a read-side call never returns or throws while its threads still touch the store
-   * or the local disk. An interrupt of the caller is kept for after the wait.
-   */
-  static void joinWorkers(ExecutorService pool) {
-    pool.shutdownNow();
-    boolean interrupted = false;
-    long waited = 0;
-    while (true) {
-      try {
-        if (pool.awaitTermination(10, TimeUnit.SECONDS)) {
-          break;
-        }
-        waited += 10;
-        LOG.atWarn().log("still waiting for the workers of {} to end after {} s", pool, waited);
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (pool instanceof WorkerPool w) {
-      for (Thread t : List.copyOf(w.threads)) {
-        while (t.isAlive()) { // terminated already: each thread is only leaving its run method
-          try {
-            t.join();
-          } catch (InterruptedException e) {
-            interrupted = true;
-          }
-        }
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private static <T> T await(Future<T> f) throws IOException {
-    try {
-      return f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof IOException io) {
-        throw io;
-      }
-      if (c instanceof RuntimeException re) {
-        throw re;
-      }
-      if (c instanceof Error err) {
-        throw err;
-      }
-      throw new IOException(c);
-    }
+  ExecutorService pool(String name) {
+    return ReadWorkers.pool(parallelism, name);
   }
 
   /** @return the archive's root key, {@code <prefix>/<server-id>} */

@@ -44,7 +44,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves encrypted artifacts to another key (the engine of {@link ArchiveReader#rewrap}), one file
+ * Moves encrypted artifacts to another key (the engine of {@link ArchiveMaintenance#rewrap}), one file
  * at a time, each in three steps that keep the archive restorable if the process dies between any
  * two of them:
  *
@@ -273,7 +273,7 @@ final class ArchiveRewrap {
           }
         }
       } finally {
-        ArchiveReader.joinWorkers(pool);
+        ReadWorkers.joinWorkers(pool);
       }
     }
     RewrapResult result = new RewrapResult(apply, target, moved, removed, failures, problems, onTarget, plain,

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * A base backup (a dump or a physical copy, stored wherever the caller keeps it) and the binlog
  * coordinates it was taken at: the point from which archived binlogs are replayed. Registered in
  * the archive as {@code <prefix>/<server-id>/backups/<name>.json} by {@link
- * ArchiveReader#registerBaseBackup(BaseBackup)}.
+ * ArchiveMaintenance#registerBaseBackup(BaseBackup)}.
  *
  * @param name the backup's name: letters, digits and {@code . _ : -}
  * @param file the binlog file that was being written when the backup was taken, e.g. {@code

@@ -3,7 +3,7 @@ package io.binlogarchive.restore;
 import java.util.List;
 
 /**
- * What {@link ArchiveReader#prune(RetentionPolicy, boolean)} deleted, or would delete in a dry run.
+ * What {@link ArchiveMaintenance#prune(RetentionPolicy, boolean)} deleted, or would delete in a dry run.
  *
  * @param applied whether anything was deleted ({@code false} for a dry run)
  * @param policy the policy applied

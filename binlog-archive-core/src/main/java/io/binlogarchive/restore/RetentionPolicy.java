@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What {@link ArchiveReader#prune(RetentionPolicy, boolean)} keeps. Base backups are the anchor: a
+ * What {@link ArchiveMaintenance#prune(RetentionPolicy, boolean)} keeps. Base backups are the anchor: a
  * backup is retained by the policy, and every archived binlog from a retained backup's start file
  * onwards is kept (so it can still be restored to the newest archived point). Binlogs before the
  * oldest retained backup's start file (and whole older timelines) go, as do the registry records of

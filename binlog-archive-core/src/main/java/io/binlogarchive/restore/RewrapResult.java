@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What {@link ArchiveReader#rewrap(KeyProvider, java.util.function.Predicate, boolean)} moved to
+ * What {@link ArchiveMaintenance#rewrap(KeyProvider, java.util.function.Predicate, boolean)} moved to
  * the new key, or would move in a dry run.
  *
  * @param applied whether anything was written ({@code false} for a dry run)

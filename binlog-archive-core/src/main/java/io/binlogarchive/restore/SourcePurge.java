@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link ArchiveReader#purgeSource}: decides how far the source server's binlogs may go and issues
+ * {@link ArchiveMaintenance#purgeSource}: decides how far the source server's binlogs may go and issues
  * {@code PURGE BINARY LOGS TO}. A file goes only when its local bytes are proven equal to what the
  * archive restores: a full verify decoded its artifact to the SHA-256 its sidecar records, and the
  * local file (read now) has that SHA-256 and size.
@@ -107,7 +107,7 @@ final class SourcePurge {
     for (int i = 0; i <= last; i++) {
       String name = server.get(i)[0];
       Path local = binlogDir.resolve(name);
-      if (!ArchiveReader.alreadyFetched(local, archived.get(name))) {
+      if (!ArchiveFetch.alreadyFetched(local, archived.get(name))) {
         LOG.atWarn().addKeyValue("binlog_filename", name)
             .log("will not purge {} or later binlogs from the source: the local file {} is missing or differs from"
                 + " its archived copy (SHA-256 {} expected)", name, local, archived.get(name).sha256());

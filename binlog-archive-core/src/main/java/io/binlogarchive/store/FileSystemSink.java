@@ -115,6 +115,7 @@ public final class FileSystemSink implements Sink {
    * @throws IllegalArgumentException if {@code olderThan} is below one minute
    * @throws IOException if the directory cannot be walked or a file not removed
    */
+  @Override
   public int removeStaleParts(String prefix, Duration olderThan) throws IOException {
     Objects.requireNonNull(prefix, "prefix");
     if (Objects.requireNonNull(olderThan, "olderThan").compareTo(Duration.ofMinutes(1)) < 0) {

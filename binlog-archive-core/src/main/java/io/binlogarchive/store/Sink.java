@@ -143,4 +143,20 @@ public interface Sink extends AutoCloseable {
   /** Releases what the sink owns; clients passed in by the caller stay open. */
   @Override
   default void close() throws IOException {}
+
+  /**
+   * A capability: removes what killed writers left behind under {@code prefix} (temporary files of
+   * uploads that never committed). Sinks whose store cleans up by itself keep the default, which
+   * does nothing; {@link FileSystemSink} removes its hidden part files. The archiver calls it
+   * periodically; it must be safe beside live writers.
+   *
+   * @param prefix a key prefix ({@code ""} for the whole sink)
+   * @param olderThan where a sink cannot tell a live writer from a dead one, how long a leftover
+   *     must have gone unmodified
+   * @return how many leftovers were removed
+   * @throws IOException if the store cannot be walked or a leftover not removed
+   */
+  default int removeStaleParts(String prefix, java.time.Duration olderThan) throws IOException {
+    return 0;
+  }
 }

@@ -3,6 +3,7 @@ package io.binlogarchive.binlog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.binlogarchive.testing.MariaDbTest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Compares the scanner with {@code mariadb-binlog}, MariaDB's own reader, run as a separate process
  * with {@code TZ=UTC}. The tool must be installed (CI installs it); a missing tool fails the test.
  */
+@MariaDbTest
 @DisplayName("BinlogScanner agrees with mariadb-binlog")
 class BinlogScannerMariaDbBinlogTest {
   /** {@code #261122  3:53:27 server id 3  end_log_pos 256 CRC32 0x2c644413 	Start: ...} */

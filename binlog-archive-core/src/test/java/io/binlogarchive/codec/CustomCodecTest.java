@@ -129,7 +129,7 @@ class CustomCodecTest {
     assertThat(v.problems()).isEmpty();
     assertThat(v.filesChecked()).isEqualTo(sidecars.size());
 
-    RewrapResult r = underA.rewrap(keyB, s -> true, true);
+    RewrapResult r = underA.maintenance().rewrap(keyB, s -> true, true);
     assertThat(r.ok()).as("%s", r).isTrue();
     assertThat(r.moved()).hasSize(sidecars.size())
         .allSatisfy(m -> assertThat(m.toArtifact()).endsWith(".k1.xz.aes"));
@@ -219,7 +219,7 @@ class CustomCodecTest {
       ArchiveReader r = encryptedArchiveReader();
       java.util.Map<String, String> before = TestArchive.snapshot(sink, "");
 
-      RewrapResult result = r.rewrap(keys("key-b", 2), s -> true, true);
+      RewrapResult result = r.maintenance().rewrap(keys("key-b", 2), s -> true, true);
       assertThat(result.ok()).isFalse();
       assertThat(result.moved()).isEmpty();
       assertThat(result.failures()).isNotEmpty().allSatisfy(f -> assertThat(f.message())

@@ -182,6 +182,25 @@ public final class PitrFixture {
     throw new IllegalStateException("the server's clock did not pass " + second + " within 10 s");
   }
 
+  /**
+   * Damages an artifact: eight bytes in its middle complemented, not one bit flipped: zstd's format
+   * has a few bits its decoder never reads, and a flip there decodes to the very same binlog (which a
+   * fetch rightly accepts, since the plaintext matches its SHA-256).
+   */
+  public static void tamper(Path artifact) throws IOException {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(artifact.toFile(), "rw")) {
+      long at = f.length() / 2;
+      byte[] b = new byte[8];
+      f.seek(at);
+      f.readFully(b);
+      for (int i = 0; i < b.length; i++) {
+        b[i] = (byte) ~b[i];
+      }
+      f.seek(at);
+      f.write(b);
+    }
+  }
+
   /** Copies a directory tree, keeping file attributes. */
   public static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> walk = Files.walk(from)) {

@@ -18,7 +18,8 @@ import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.RandomAccessFile;
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -37,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * then a fresh server loads a dump, replays the fetched binlogs with {@code mariadb-binlog | mariadb},
  * and must hold exactly the checksums the source had at the target.
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("Point-in-time recovery on real MariaDB servers")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public class RestorePitrTest {
@@ -95,8 +98,8 @@ public class RestorePitrTest {
     checksumsAtEnd = PitrFixture.checksums(source);
     rotateAndArchive();
     for (ArchiveReader r : List.of(reader(plain, false), reader(encrypted, true))) {
-      r.registerBaseBackup(b1);
-      r.registerBaseBackup(b2);
+      r.maintenance().registerBaseBackup(b1);
+      r.maintenance().registerBaseBackup(b2);
     }
   }
 
@@ -196,20 +199,7 @@ public class RestorePitrTest {
     Sidecar tampered = all.files().get(3);
     assertThat(all.files()).hasSize(4);
     Files.delete(copy.resolve(deleted.artifact().key()));
-    // Eight bytes complemented, not one bit flipped: zstd's format has a few bits its decoder never
-    // reads, and a flip there decodes to the very same binlog (which a fetch rightly accepts, since
-    // the plaintext matches its SHA-256; verify still names the changed artifact).
-    try (RandomAccessFile f = new RandomAccessFile(copy.resolve(tampered.artifact().key()).toFile(), "rw")) {
-      long at = f.length() / 2;
-      byte[] b = new byte[8];
-      f.seek(at);
-      f.readFully(b);
-      for (int i = 0; i < b.length; i++) {
-        b[i] = (byte) ~b[i];
-      }
-      f.seek(at);
-      f.write(b);
-    }
+    PitrFixture.tamper(copy.resolve(tampered.artifact().key()));
     VerifyReport quick = reader.verify(VerifyOptions.defaults());
     assertThat(quick.problems()).extracting(ArchiveProblem::objectKey).containsExactly(deleted.artifact().key());
 
@@ -242,7 +232,7 @@ public class RestorePitrTest {
     FileSystemSink sink = FileSystemSink.of(copy);
     ArchiveReader reader = reader(sink, false);
     List<Sidecar> before = reader.planFrom(reader.windows().get(0).firstFile(), 4, RestoreTarget.latest()).files();
-    PruneResult dry = reader.prune(RetentionPolicy.keepNewestBackups(1), false);
+    PruneResult dry = reader.maintenance().prune(RetentionPolicy.keepNewestBackups(1), false);
     assertThat(dry.applied()).isFalse();
     List<String> expectedGone = before.stream().filter(s -> s.sequence() < BinlogNames.sequence(b2.file()))
         .map(s -> s.timeline() + "/" + s.file()).toList();
@@ -254,14 +244,14 @@ public class RestorePitrTest {
     assertThat(dry.deletedKeys().get(1)).endsWith(".zst");
     assertThat(reader.windows().get(0).firstFile()).isEqualTo(before.get(0).file());
 
-    PruneResult applied = reader.prune(RetentionPolicy.keepNewestBackups(1), true);
+    PruneResult applied = reader.maintenance().prune(RetentionPolicy.keepNewestBackups(1), true);
     assertThat(applied.deletedKeys()).isEqualTo(dry.deletedKeys());
     for (String k : applied.deletedKeys()) {
       assertThat(sink.stat(k)).isEmpty();
     }
     assertThat(reader.windows()).hasSize(1);
     assertThat(reader.windows().get(0).firstFile()).isEqualTo(b2.file());
-    assertThat(reader.baseBackups()).extracting(BaseBackup::name).containsExactly("b2");
+    assertThat(reader.maintenance().baseBackups()).extracting(BaseBackup::name).containsExactly("b2");
     assertThat(reader.verify(VerifyOptions.defaults()).problems()).isEmpty();
     assertThatThrownBy(() -> reader.plan(b1, RestoreTarget.time(t))).isInstanceOf(NotFoundException.class);
 
@@ -277,7 +267,7 @@ public class RestorePitrTest {
     String last = report.windows().get(report.windows().size() - 1).lastFile();
     List<String> logs = source.binaryLogs();
     String next = logs.get(logs.indexOf(last) + 1);
-    assertThat(reader.purgeSource(source.dataSource(), source.indexFile().getParent(), report, false))
+    assertThat(reader.maintenance().purgeSource(source.dataSource(), source.indexFile().getParent(), report, false))
         .contains("PURGE BINARY LOGS TO '" + next + "'");
     assertThat(source.binaryLogs()).isEqualTo(logs);
   }

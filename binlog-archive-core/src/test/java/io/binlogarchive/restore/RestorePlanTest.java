@@ -16,6 +16,7 @@ import io.binlogarchive.testing.Fixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.testing.MariaDbTest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Restore planning from the sidecars of the real 13-file MariaDB 10.11 chain (12 closed files archived). */
+@MariaDbTest
 @DisplayName("Restore planning on the fixture chain")
 class RestorePlanTest {
   @TempDir Path tmp;
@@ -225,13 +227,13 @@ class RestorePlanTest {
   @DisplayName("base backups register once, list in order, and are never overwritten with other coordinates")
   void backupRegistry() throws IOException {
     BaseBackup a = BaseBackup.of("nightly-1", name(3), 256).withGtid("0-3-100").withTakenAt(Instant.parse("2026-11-22T03:53:30Z"));
-    reader.registerBaseBackup(a);
-    reader.registerBaseBackup(a);
-    reader.registerBaseBackup(BaseBackup.of("nightly-0", name(1), 4));
-    assertThat(reader.baseBackups()).extracting(BaseBackup::name).containsExactly("nightly-0", "nightly-1");
-    assertThat(reader.baseBackup("nightly-1")).isEqualTo(a);
+    reader.maintenance().registerBaseBackup(a);
+    reader.maintenance().registerBaseBackup(a);
+    reader.maintenance().registerBaseBackup(BaseBackup.of("nightly-0", name(1), 4));
+    assertThat(reader.maintenance().baseBackups()).extracting(BaseBackup::name).containsExactly("nightly-0", "nightly-1");
+    assertThat(reader.maintenance().baseBackup("nightly-1")).isEqualTo(a);
     assertThat(sink.stat("prod/db1/backups/nightly-1.json")).isPresent();
-    assertThatThrownBy(() -> reader.registerBaseBackup(BaseBackup.of("nightly-1", name(4), 4)))
+    assertThatThrownBy(() -> reader.maintenance().registerBaseBackup(BaseBackup.of("nightly-1", name(4), 4)))
         .isInstanceOf(ObjectExistsException.class).hasMessageContaining("never overwritten");
     assertThatThrownBy(() -> reader.plan("nope", RestoreTarget.latest())).isInstanceOf(NotFoundException.class);
   }

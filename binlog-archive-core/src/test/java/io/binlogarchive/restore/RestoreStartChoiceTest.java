@@ -35,9 +35,9 @@ class RestoreStartChoiceTest {
   }
 
   void registerTwoBackups() throws IOException {
-    reader.registerBaseBackup(new BaseBackup("early", "mysql-bin.000001", 4, null,
+    reader.maintenance().registerBaseBackup(new BaseBackup("early", "mysql-bin.000001", 4, null,
         Instant.parse("2026-11-22T03:53:27Z"), null));
-    reader.registerBaseBackup(new BaseBackup("late", "mysql-bin.000003", 4, null,
+    reader.maintenance().registerBaseBackup(new BaseBackup("late", "mysql-bin.000003", 4, null,
         Instant.parse("2026-11-22T03:53:33Z"), null));
   }
 
@@ -82,7 +82,7 @@ class RestoreStartChoiceTest {
   @DisplayName("passes over a backup whose start file is not archived yet (the active binlog), and says so")
   void backupOfUnarchivedFileIsPassedOver() throws IOException {
     registerTwoBackups();
-    reader.registerBaseBackup(new BaseBackup("newest", "mysql-bin.000004", 4, null,
+    reader.maintenance().registerBaseBackup(new BaseBackup("newest", "mysql-bin.000004", 4, null,
         Instant.parse("2026-11-22T03:53:40Z"), null));
 
     RestorePlan plan = reader.plan(RestoreTarget.latest());

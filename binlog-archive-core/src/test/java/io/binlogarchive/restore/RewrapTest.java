@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Key rotation of a whole archive ({@link ArchiveReader#rewrap}): the 12 closed files of the real
+ * Key rotation of a whole archive ({@link ArchiveMaintenance#rewrap}): the 12 closed files of the real
  * MariaDB 10.11 fixture chain, archived with zstd + AES under key A to a local directory, moved to
  * key B.
  */
@@ -116,7 +116,7 @@ class RewrapTest {
   @Test
   @DisplayName("moves every artifact to key B: each file restores byte for byte with only key B, sidecars name key B, the old artifacts are gone and verify is clean")
   void movesEverything() throws Exception {
-    RewrapResult r = reader(sink, keyA).rewrap(keyB, all(), true);
+    RewrapResult r = reader(sink, keyA).maintenance().rewrap(keyB, all(), true);
 
     assertThat(r.ok()).as("%s", r).isTrue();
     assertThat(r.applied()).isTrue();
@@ -146,7 +146,7 @@ class RewrapTest {
   void noPlaintextOnDisk() throws Exception {
     long start = System.currentTimeMillis() - 1000;
     PlaintextWatch watch = new PlaintextWatch(sink, archive, start, Set.of(binlogs, Fixtures.dir()));
-    RewrapResult r = reader(watch, keyA).rewrap(keyB, all(), true);
+    RewrapResult r = reader(watch, keyA).maintenance().rewrap(keyB, all(), true);
     assertThat(r.ok()).as("%s", r).isTrue();
     watch.scan("after the rewrap");
     assertThat(watch.scans).as("scans while writing, reading back and replacing").isGreaterThanOrEqualTo(36);
@@ -157,7 +157,7 @@ class RewrapTest {
   @DisplayName("a dry run lists what would move under which names and changes nothing")
   void dryRun() throws Exception {
     Map<String, String> before = TestArchive.snapshot(sink, "");
-    RewrapResult r = reader(sink, keyA).rewrap(keyB, all(), false);
+    RewrapResult r = reader(sink, keyA).maintenance().rewrap(keyB, all(), false);
     assertThat(r.applied()).isFalse();
     assertThat(r.moved()).hasSize(12)
         .allSatisfy(m -> assertThat(m.toArtifact()).isEqualTo(PREFIX + m.file() + ".k1.zst.aes"));
@@ -186,7 +186,7 @@ class RewrapTest {
         super.delete(key, version);
       }
     };
-    RewrapResult first = reader(crashing, keyA).rewrap(keyB, all(), true);
+    RewrapResult first = reader(crashing, keyA).maintenance().rewrap(keyB, all(), true);
     assertThat(first.failures()).extracting(RewrapResult.Failure::file)
         .containsExactlyInAnyOrder("mysql-bin.000003", "mysql-bin.000005", "mysql-bin.000007", "mysql-bin.000009");
     assertThat(first.moved()).hasSize(8);
@@ -202,7 +202,7 @@ class RewrapTest {
             PREFIX + "mysql-bin.000005.zst.aes", PREFIX + "mysql-bin.000009.zst.aes");
     restoresByteForByte(aAndB, "restore-interrupted");
 
-    RewrapResult again = reader(sink, keyA).rewrap(keyB, all(), true);
+    RewrapResult again = reader(sink, keyA).maintenance().rewrap(keyB, all(), true);
     assertThat(again.ok()).as("%s", again).isTrue();
     assertThat(again.moved()).extracting(RewrapResult.Move::file)
         .containsExactlyInAnyOrder("mysql-bin.000003", "mysql-bin.000007");
@@ -220,16 +220,16 @@ class RewrapTest {
   @Test
   @DisplayName("moves only what the predicate selects, skips files already under the new key, and a second rotation names the artifacts .k2")
   void selectionAndSecondRotation() throws Exception {
-    RewrapResult some = reader(sink, keyA).rewrap(keyB, s -> s.sequence() <= 4, true);
+    RewrapResult some = reader(sink, keyA).maintenance().rewrap(keyB, s -> s.sequence() <= 4, true);
     assertThat(some.moved()).hasSize(4);
     assertThat(some.notSelected()).isEqualTo(8);
-    RewrapResult rest = reader(sink, keyA).rewrap(keyB, all(), true);
+    RewrapResult rest = reader(sink, keyA).maintenance().rewrap(keyB, all(), true);
     assertThat(rest.moved()).hasSize(8);
     assertThat(rest.alreadyOnTarget()).isEqualTo(4);
-    assertThat(reader(sink, keyA).rewrap(keyB, all(), true).moved()).isEmpty();
+    assertThat(reader(sink, keyA).maintenance().rewrap(keyB, all(), true).moved()).isEmpty();
 
     StaticKeyProvider keyC = keys("key-c", 3);
-    RewrapResult toC = reader(sink, keyB).rewrap(keyC, all(), true);
+    RewrapResult toC = reader(sink, keyB).maintenance().rewrap(keyC, all(), true);
     assertThat(toC.ok()).as("%s", toC).isTrue();
     assertThat(toC.moved()).hasSize(12).allSatisfy(m -> {
       assertThat(m.fromArtifact()).endsWith(".k1.zst.aes");
@@ -248,7 +248,7 @@ class RewrapTest {
     FileTime mtime = Files.getLastModifiedTime(victim);
     Files.write(victim, b);
     Files.setLastModifiedTime(victim, mtime);
-    RewrapResult r = reader(sink, keyA).rewrap(keyB, all(), true);
+    RewrapResult r = reader(sink, keyA).maintenance().rewrap(keyB, all(), true);
     assertThat(r.moved()).hasSize(11);
     assertThat(r.failures()).singleElement().satisfies(f -> {
       assertThat(f.file()).isEqualTo("mysql-bin.000006");
@@ -264,16 +264,16 @@ class RewrapTest {
   @DisplayName("refuses to apply without the old keys or on a sink without conditional writes; a dry run needs neither")
   void refusals() throws Exception {
     ArchiveReader noKeys = ArchiveReader.builder().sink(sink).prefix("prod").serverId("db1").build();
-    assertThatThrownBy(() -> noKeys.rewrap(keyB, all(), true)).isInstanceOf(ArchiveException.class)
+    assertThatThrownBy(() -> noKeys.maintenance().rewrap(keyB, all(), true)).isInstanceOf(ArchiveException.class)
         .hasMessageContaining("no KeyProvider");
-    assertThat(noKeys.rewrap(keyB, all(), false).moved()).hasSize(12);
+    assertThat(noKeys.maintenance().rewrap(keyB, all(), false).moved()).hasSize(12);
     Sink noConditionalWrites = new ForwardingSink(sink) {
       @Override
       public boolean supportsConditionalWrites() {
         return false;
       }
     };
-    assertThatThrownBy(() -> reader(noConditionalWrites, keyA).rewrap(keyB, all(), true))
+    assertThatThrownBy(() -> reader(noConditionalWrites, keyA).maintenance().rewrap(keyB, all(), true))
         .isInstanceOf(ArchiveException.class).hasMessageContaining("conditional writes");
   }
 

@@ -9,6 +9,8 @@ import io.binlogarchive.testing.MariaDbServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,9 +21,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link ArchiveReader#purgeSource} on a real MariaDB server: binlogs leave the server only when
+ * {@link ArchiveMaintenance#purgeSource} on a real MariaDB server: binlogs leave the server only when
  * their local bytes are proven equal to what the archive restores.
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("Purging the source server")
 class SourcePurgeTest {
   @TempDir Path tmp;
@@ -64,7 +68,7 @@ class SourcePurgeTest {
   void provenFilesGo() throws Exception {
     VerifyReport full = reader.verify(VerifyOptions.defaults().withFull());
 
-    assertThat(reader.purgeSource(server.dataSource(), binlogDir(), full, true))
+    assertThat(reader.maintenance().purgeSource(server.dataSource(), binlogDir(), full, true))
         .contains("PURGE BINARY LOGS TO '" + before.get(5) + "'");
 
     // the server itself may keep the newest of them a little longer (its binlog checkpoint)
@@ -77,7 +81,7 @@ class SourcePurgeTest {
     VerifyReport metadataOnly = reader.verify(VerifyOptions.defaults());
     assertThat(metadataOnly.windows()).isNotEmpty();
 
-    assertThatThrownBy(() -> reader.purgeSource(server.dataSource(), binlogDir(), metadataOnly, true))
+    assertThatThrownBy(() -> reader.maintenance().purgeSource(server.dataSource(), binlogDir(), metadataOnly, true))
         .isInstanceOf(ArchiveException.class).hasMessageContaining("metadata-only");
 
     assertThat(server.binaryLogs()).isEqualTo(before);
@@ -96,7 +100,7 @@ class SourcePurgeTest {
     VerifyReport full = reader.verify(VerifyOptions.defaults().withFull());
     assertThat(full.problems()).isEmpty();
 
-    assertThat(reader.purgeSource(server.dataSource(), binlogDir(), full, true))
+    assertThat(reader.maintenance().purgeSource(server.dataSource(), binlogDir(), full, true))
         .contains("PURGE BINARY LOGS TO '" + changed + "'");
 
     assertThat(server.binaryLogs()).isEqualTo(before.subList(2, 6));
@@ -107,7 +111,7 @@ class SourcePurgeTest {
   void missingLocalFilesStay() throws Exception {
     VerifyReport full = reader.verify(VerifyOptions.defaults().withFull());
 
-    assertThat(reader.purgeSource(server.dataSource(), tmp.resolve("not-the-binlog-dir"), full, true)).isEmpty();
+    assertThat(reader.maintenance().purgeSource(server.dataSource(), tmp.resolve("not-the-binlog-dir"), full, true)).isEmpty();
 
     assertThat(server.binaryLogs()).isEqualTo(before);
   }

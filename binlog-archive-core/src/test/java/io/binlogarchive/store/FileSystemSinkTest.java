@@ -1,5 +1,6 @@
 package io.binlogarchive.store;
 
+import io.binlogarchive.testing.CrashTest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -171,6 +172,7 @@ public class FileSystemSinkTest {
       }
     }
 
+    @CrashTest
     @Test
     @DisplayName("are never removed while a writer in another process holds them, and are once it was killed")
     void liveWriterInAnotherProcess() throws Exception {

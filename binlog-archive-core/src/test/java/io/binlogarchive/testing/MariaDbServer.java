@@ -39,6 +39,7 @@ public final class MariaDbServer implements AutoCloseable {
    * @param extraArgs more {@code mariadbd} options
    */
   public static MariaDbServer start(Path dir, String... extraArgs) throws IOException, InterruptedException {
+    TagGuard.require(MariaDbTest.TAG, "MariaDbTest", "MariaDbServer.start");
     requireBinary("mariadbd");
     requireBinary("mariadb-install-db");
     Files.createDirectories(dir);
@@ -72,6 +73,7 @@ public final class MariaDbServer implements AutoCloseable {
    * @return the exit value (137: killed by signal 9)
    */
   public int kill() throws InterruptedException {
+    TagGuard.require(CrashTest.TAG, "CrashTest", "MariaDbServer.kill");
     Process p = process;
     p.destroyForcibly(); // SIGKILL on Linux
     if (!p.waitFor(30, TimeUnit.SECONDS)) {

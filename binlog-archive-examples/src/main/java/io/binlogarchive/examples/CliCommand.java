@@ -3,6 +3,7 @@ package io.binlogarchive.examples;
 import io.binlogarchive.ArchiveException;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine;
@@ -54,8 +55,10 @@ abstract class CliCommand implements Callable<Integer> {
 
   /** For a command that only groups subcommands: called without one, it is bad usage. */
   static UsageException needsSubcommand(CommandSpec spec) {
-    return new UsageException(spec.name() + " needs " + String.join(" or ", spec.subcommands().keySet().stream()
-        .map(n -> "'" + n + "'").toList()));
+    List<String> names = spec.subcommands().keySet().stream().map(n -> "'" + n + "'").toList();
+    String choices = names.size() == 1 ? names.get(0)
+        : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+    return new UsageException(spec.name() + " needs " + choices);
   }
 
   /** A picocli factory that hands every command its {@link Io}. */

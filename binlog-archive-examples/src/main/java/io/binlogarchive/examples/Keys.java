@@ -83,23 +83,32 @@ final class Keys {
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
-    return b.credentials(credentials(ep, env)).build();
+    return b.credentials(GcpCredentials.of(ep, env)).build();
   }
 
-  private static Credentials credentials(URI endpoint, Function<String, String> env) {
-    String token = env.apply(ACCESS_TOKEN_ENV);
-    if (token != null && !token.isBlank()) {
-      return GoogleCredentials.create(new AccessToken(token.strip(), null));
-    }
-    if (endpoint != null && "http".equals(endpoint.getScheme())) {
-      return NoCredentials.getInstance();
-    }
-    try {
-      return GoogleCredentials.getApplicationDefault();
-    } catch (IOException e) {
-      throw new IllegalStateException("--gcp-kms-key needs Google credentials: Application Default Credentials"
-          + " (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or the metadata server) or "
-          + ACCESS_TOKEN_ENV + ": " + Main.oneLine(e), e);
+  /**
+   * Google credentials, in a class of their own: the verifier loads the Google classes a method
+   * returns as {@code Credentials}, and {@code Keys} is loaded by every {@code archive}, also for
+   * {@code file://} targets that need nothing of the Google SDK.
+   */
+  private static final class GcpCredentials {
+    private GcpCredentials() {}
+
+    static Credentials of(URI endpoint, Function<String, String> env) {
+      String token = env.apply(ACCESS_TOKEN_ENV);
+      if (token != null && !token.isBlank()) {
+        return GoogleCredentials.create(new AccessToken(token.strip(), null));
+      }
+      if (endpoint != null && "http".equals(endpoint.getScheme())) {
+        return NoCredentials.getInstance();
+      }
+      try {
+        return GoogleCredentials.getApplicationDefault();
+      } catch (IOException e) {
+        throw new IllegalStateException("--gcp-kms-key needs Google credentials: Application Default Credentials"
+            + " (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or the metadata server) or "
+            + ACCESS_TOKEN_ENV + ": " + Main.oneLine(e), e);
+      }
     }
   }
 }

@@ -57,7 +57,7 @@ final class RestoreCommands {
   }
 
   /** The archive a command reads, and what to close after: the sink and any KMS client. */
-  private record Opened(Targets.Target target, ArchiveReader reader, String serverId, AutoCloseable kms)
+  record Opened(Targets.Target target, ArchiveReader reader, String serverId, AutoCloseable kms)
       implements AutoCloseable {
     @Override
     public void close() throws IOException {
@@ -83,7 +83,7 @@ final class RestoreCommands {
    *
    * @param listener told of each file fetched or verified
    */
-  private static Opened open(ReadOptions r, boolean sync, boolean allowUnencrypted, ArchiveReader.Listener listener,
+  static Opened open(ReadOptions r, boolean sync, boolean allowUnencrypted, ArchiveReader.Listener listener,
       Function<String, String> env) throws IOException {
     CliOptions.Key k = CliOptions.Key.of(r.key);
     KeyProvider keys = Keys.fromOptions(k, "--key-file", r.store.allowInsecureEndpoint, env);
@@ -223,7 +223,7 @@ final class RestoreCommands {
 
   /** {@code restore}: groups {@code plan} and {@code fetch}. */
   @Command(name = "restore", description = "Plans or fetches a point-in-time restore.",
-      synopsisSubcommandLabel = "(plan | fetch)", subcommands = {Plan.class, Fetch.class})
+      synopsisSubcommandLabel = "(plan | fetch | serve)", subcommands = {Plan.class, Fetch.class, ServeCommand.class})
   static final class Restore extends CliCommand {
     @Override
     int execute() {
@@ -231,8 +231,8 @@ final class RestoreCommands {
     }
   }
 
-  /** The options {@code restore plan} and {@code restore fetch} share, and the planning. */
-  abstract static class Restoring extends CliCommand {
+  /** The options every {@code restore} command shares (the archive, start, target), and the planning. */
+  abstract static class Planning extends CliCommand {
     @Mixin ReadOptions read;
 
     @ArgGroup(exclusive = true, validate = false, heading = "Start (default: the newest base backup before the target,"
@@ -241,12 +241,6 @@ final class RestoreCommands {
 
     @ArgGroup(exclusive = true, validate = false, heading = "Target (default: everything archived):%n")
     Until until;
-
-    @Option(names = "--to-dir", paramLabel = "DIR", description = "fetch: where the binlogs go (created owner-only)")
-    String toDir;
-
-    @Option(names = "--sync", description = "fetch: fsync each fetched file")
-    boolean sync;
 
     @Option(names = "--allow-unencrypted",
         description = "with a KEY: accept unencrypted artifacts too (refused by default)")
@@ -309,6 +303,19 @@ final class RestoreCommands {
     }
   }
 
+  /** The options {@code restore plan} and {@code restore fetch} share. */
+  abstract static class Restoring extends Planning {
+    @Option(names = "--to-dir", paramLabel = "DIR", description = "fetch: where the binlogs go (created owner-only)")
+    String toDir;
+
+    @Option(names = "--sync", description = "fetch: fsync each fetched file")
+    boolean sync;
+
+    @Option(names = "--as-relay-log", paramLabel = "NAME", description = "fetch: the files become the relay logs NAME.*"
+        + " of the restored server whose data directory --to-dir is; prints START SLAVE SQL_THREAD UNTIL the target")
+    String asRelayLog;
+  }
+
   /** {@code restore plan}: what a restore would fetch and replay, on stdout. */
   @Command(name = "plan", description = "Prints the restore plan: the files, the start and the stop.")
   static final class Plan extends Restoring {
@@ -348,6 +355,9 @@ final class RestoreCommands {
         }
         err().printf(Locale.ROOT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
             f.reused(), Main.bytes(f.bytesWritten()), dir, f.duration().toMillis());
+        if (asRelayLog != null) {
+          return ServeCommand.asRelayLogs(f, asRelayLog, out(), err());
+        }
         err().println("replay with:");
         out().println(f.replayShellCommand(
             "mariadb".equals(plan.flavor()) || plan.flavor() == null ? "mariadb" : "mysql"));
@@ -455,7 +465,7 @@ final class RestoreCommands {
           ? RetentionPolicy.keepNewestBackups(CliOptions.range("--keep-backups", p.keepBackups, 1, 1, 10_000))
           : RetentionPolicy.maxAge(age(p.maxAge));
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
-        PruneResult r = o.reader().prune(retention, apply);
+        PruneResult r = o.reader().maintenance().prune(retention, apply);
         out().printf(Locale.ROOT, "%s: %s; keeping from %s; backups kept %s, dropped %s%n",
             r.applied() ? "pruned" : "dry run (add --apply to delete)", r.policy(), r.keptFrom(), r.retainedBackups(),
             r.droppedBackups());
@@ -517,7 +527,7 @@ final class RestoreCommands {
         b = b.withTimeline(timeline);
       }
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
-        o.reader().registerBaseBackup(b);
+        o.reader().maintenance().registerBaseBackup(b);
         out().printf(Locale.ROOT, "registered base backup %s at %s:%d%s in %s%n", b.name(), b.file(), b.position(),
             b.gtid() == null ? "" : " (GTID " + b.gtid() + ")", o.target().uri());
         return 0;
@@ -533,7 +543,7 @@ final class RestoreCommands {
     @Override
     int execute() throws IOException {
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
-        for (BaseBackup b : o.reader().baseBackups()) {
+        for (BaseBackup b : o.reader().maintenance().baseBackups()) {
           out().printf(Locale.ROOT, "%-24s %s:%d  gtid=%s  taken_at=%s%s%n", b.name(), b.file(), b.position(),
               b.gtid() == null ? "-" : b.gtid(), b.takenAt() == null ? "-" : b.takenAt(),
               b.timeline() == null ? "" : "  timeline=" + b.timeline());

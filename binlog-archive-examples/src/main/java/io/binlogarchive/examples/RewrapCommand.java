@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code rewrap}: moves the artifacts encrypted under one key to another ({@link
- * ArchiveReader#rewrap}). Run it once per old key. A dry run unless {@code --apply}; progress on
+ * ArchiveMaintenance#rewrap}). Run it once per old key. A dry run unless {@code --apply}; progress on
  * stderr, the list on stdout. Exit 0 when every selected file is (or can be) under the new key, 1
  * when some could not be moved (run it again), 2 on bad usage.
  */
@@ -93,7 +93,7 @@ final class RewrapCommand extends CliCommand {
       String newId = to.primaryKeyId();
       RewrapResult r;
       try {
-        r = reader.rewrap(to, s -> oldId.equals(s.artifact().keyId()) || newId.equals(s.artifact().keyId()), apply);
+        r = reader.maintenance().rewrap(to, s -> oldId.equals(s.artifact().keyId()) || newId.equals(s.artifact().keyId()), apply);
       } finally {
         if (bar != null) {
           bar.close();

@@ -35,7 +35,7 @@ class CliSyntaxTest {
   void usageErrors() {
     MainTest.Result noSub = MainTest.run("restore");
     assertThat(noSub.code()).isEqualTo(2);
-    assertThat(noSub.err()).isEqualTo("binlog-archive: restore needs 'plan' or 'fetch' (see 'binlog-archive restore"
+    assertThat(noSub.err()).isEqualTo("binlog-archive: restore needs 'plan', 'fetch' or 'serve' (see 'binlog-archive restore"
         + " --help')\n");
     MainTest.Result unknown = MainTest.run("frobnicate");
     assertThat(unknown.err()).startsWith("binlog-archive: unknown command 'frobnicate'").hasLineCount(1);

@@ -3,6 +3,7 @@ package io.binlogarchive.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.MariaDbTest;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * server with a user that needs a password: the preflight check connects through the runner's data
  * source, so a run succeeds only if the password reached the server.
  */
+@MariaDbTest
 @DisplayName("The runner's --jdbc-url password from a file or the environment, on a real MariaDB server")
 class JdbcPasswordCliTest {
   static final String USER = "archiver";

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.binlogarchive.restore.BaseBackup;
 import io.binlogarchive.testing.MariaDbServer;
 import io.binlogarchive.restore.PitrFixture;
+import io.binlogarchive.testing.MariaDbTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * backup register}, {@code restore fetch --until T} prints the replay command, and that command,
  * run by {@code bash} as printed, brings a fresh server to the checksums the source had at T.
  */
+@MariaDbTest
 @DisplayName("Point-in-time recovery through the command-line runner on real MariaDB servers")
 class PitrCliTest {
   @TempDir Path tmp;

@@ -7,11 +7,13 @@ import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.restore.BaseBackup;
 import io.binlogarchive.restore.FetchResult;
 import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.testing.CrashTest;
 import io.binlogarchive.testing.MariaDbServer;
 import io.binlogarchive.restore.PitrFixture;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
 import io.binlogarchive.Sidecar;
+import io.binlogarchive.testing.MariaDbTest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * segment, the streamer and the server are killed, and a fresh server restored from the archive
  * alone (base dump, whole files, segments) holds the marker.
  */
+@MariaDbTest
+@CrashTest
 @DisplayName("The runner's stream command")
 class StreamCliTest {
   static final String USER = "archiver";
@@ -76,7 +80,7 @@ class StreamCliTest {
       }
     }
     ArchiveReader reader = ArchiveReader.builder().sink(FileSystemSink.of(archive)).serverId("db").build();
-    reader.registerBaseBackup(backup);
+    reader.maintenance().registerBaseBackup(backup);
     RestorePlan plan = reader.plan("base", RestoreTarget.latest());
     assertThat(plan.lastFile()).isEqualTo(file);
     assertThat(plan.segments()).as("the open file comes from segments").isNotEmpty();

@@ -124,13 +124,7 @@ public final class GcpKmsKeyProvider implements KeyProvider {
    */
   @Override
   public DataKey newDataKey() {
-    byte[] key = new byte[DataKey.LENGTH];
-    try {
-      random.nextBytes(key);
-      return wrap(key);
-    } finally {
-      Arrays.fill(key, (byte) 0);
-    }
+    return KeyProvider.freshDataKey(this, random);
   }
 
   /**
@@ -143,11 +137,7 @@ public final class GcpKmsKeyProvider implements KeyProvider {
    */
   @Override
   public DataKey wrap(byte[] plaintextKey) {
-    Objects.requireNonNull(plaintextKey, "plaintextKey");
-    if (plaintextKey.length != DataKey.LENGTH) {
-      throw new IllegalArgumentException(
-          "a data key must be " + DataKey.LENGTH + " bytes, got " + plaintextKey.length);
-    }
+    DataKey.requireLength(plaintextKey);
     GcpKmsClient.Encrypted e = client.encrypt(primary, plaintextKey, AAD);
     return DataKey.of(primary, plaintextKey, e.ciphertext());
   }

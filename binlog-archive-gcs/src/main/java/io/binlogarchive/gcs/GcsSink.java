@@ -11,12 +11,9 @@ import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.Storage.BlobGetOption;
 import com.google.cloud.storage.Storage.BlobListOption;
 import com.google.cloud.storage.Storage.BlobSourceOption;
-import com.google.cloud.storage.Storage.BlobTargetOption;
 import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageClass;
 import io.binlogarchive.store.spi.ConditionalCalls;
-import io.binlogarchive.store.spi.Endpoints;
-import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.store.spi.ObjectKeys;
@@ -28,18 +25,15 @@ import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.gcs.GcsErrors.Op;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.nio.channels.Channels;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.zip.CRC32C;
 
 /**
  * A {@link Sink} in a Google Cloud Storage bucket, through the caller's google-cloud-storage
@@ -86,26 +80,12 @@ public final class GcsSink implements Sink {
   /** The default chunk size: 8 MiB. */
   public static final int DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
-  private final Storage storage;
-  private final String bucket;
-  private final String prefix;
-  private final int chunkSize;
-  private final int pageSize;
-  private final String kmsKeyName;
-  private final StorageClass storageClass;
-  private final String customerKeyBase64;
-  private final RetryPolicy retry;
+  private final GcsSinkSettings settings;
+  private final GcsConditionalWrites conditionalWrites;
 
-  private GcsSink(Builder b) {
-    this.storage = b.storage;
-    this.bucket = b.bucket;
-    this.prefix = b.prefix;
-    this.chunkSize = b.chunkSize;
-    this.pageSize = b.pageSize;
-    this.kmsKeyName = b.kmsKeyName;
-    this.storageClass = b.storageClass;
-    this.customerKeyBase64 = b.customerKey == null ? null : Base64.getEncoder().encodeToString(b.customerKey);
-    this.retry = b.retry;
+  private GcsSink(GcsSinkSettings settings) {
+    this.settings = settings;
+    this.conditionalWrites = new GcsConditionalWrites(this, settings);
   }
 
   /** @return a new builder */
@@ -117,31 +97,31 @@ public final class GcsSink implements Sink {
   public SinkWriter create(String key, Map<String, String> metadata) throws IOException {
     String name = objectName(key);
     BlobInfo.Builder info =
-        BlobInfo.newBuilder(BlobId.of(bucket, name))
+        BlobInfo.newBuilder(BlobId.of(settings.bucket(), name))
             .setContentType("application/octet-stream")
             .setMetadata(metadata == null || metadata.isEmpty() ? null : Map.copyOf(metadata));
-    if (storageClass != null) {
-      info.setStorageClass(storageClass);
+    if (settings.storageClass() != null) {
+      info.setStorageClass(settings.storageClass());
     }
     List<BlobWriteOption> options = new ArrayList<>();
     options.add(BlobWriteOption.doesNotExist());
-    if (kmsKeyName != null) {
-      options.add(BlobWriteOption.kmsKeyName(kmsKeyName));
+    if (settings.kmsKeyName() != null) {
+      options.add(BlobWriteOption.kmsKeyName(settings.kmsKeyName()));
     }
-    if (customerKeyBase64 != null) {
-      options.add(BlobWriteOption.encryptionKey(customerKeyBase64));
+    if (settings.customerKeyBase64() != null) {
+      options.add(BlobWriteOption.encryptionKey(settings.customerKeyBase64()));
     }
     BlobInfo blobInfo = info.build();
     BlobWriteOption[] opts = options.toArray(BlobWriteOption[]::new);
     WriteChannel channel;
     try {
-      channel = call(Op.CREATE, name, () -> storage.writer(blobInfo, opts));
+      channel = call(Op.CREATE, name, () -> settings.storage().writer(blobInfo, opts));
     } catch (ObjectExistsException e) {
       // 412 when the session is created: the object exists. As on every sink, that surfaces at
       // commit, so the caller can stream its bytes, then find and adopt (or refuse) the object.
       return GcsSinkWriter.existing(this, key, name, e);
     }
-    channel.setChunkSize(chunkSize);
+    channel.setChunkSize(settings.chunkSize());
     return new GcsSinkWriter(this, key, name, channel);
   }
 
@@ -153,10 +133,10 @@ public final class GcsSink implements Sink {
 
   Blob getBlob(String name) throws IOException {
     BlobGetOption[] opts =
-        customerKeyBase64 == null
+        settings.customerKeyBase64() == null
             ? new BlobGetOption[0]
-            : new BlobGetOption[] {BlobGetOption.decryptionKey(customerKeyBase64)};
-    return call(Op.STAT, name, () -> storage.get(BlobId.of(bucket, name), opts));
+            : new BlobGetOption[] {BlobGetOption.decryptionKey(settings.customerKeyBase64())};
+    return call(Op.STAT, name, () -> settings.storage().get(BlobId.of(settings.bucket(), name), opts));
   }
 
   @Override
@@ -167,36 +147,36 @@ public final class GcsSink implements Sink {
     String name = objectName(key);
     Blob blob = getBlob(name);
     if (blob == null) {
-      throw new NotFoundException("cannot open gs://" + bucket + "/" + name + ": no such object");
+      throw new NotFoundException("cannot open gs://" + settings.bucket() + "/" + name + ": no such object");
     }
     // pin the generation so that every chunk of the read comes from the same object
-    BlobId pinned = BlobId.of(bucket, name, blob.getGeneration());
+    BlobId pinned = BlobId.of(settings.bucket(), name, blob.getGeneration());
     BlobSourceOption[] opts =
-        customerKeyBase64 == null
+        settings.customerKeyBase64() == null
             ? new BlobSourceOption[0]
-            : new BlobSourceOption[] {BlobSourceOption.decryptionKey(customerKeyBase64)};
-    ReadChannel channel = storage.reader(pinned, opts);
-    channel.setChunkSize(chunkSize);
+            : new BlobSourceOption[] {BlobSourceOption.decryptionKey(settings.customerKeyBase64())};
+    ReadChannel channel = settings.storage().reader(pinned, opts);
+    channel.setChunkSize(settings.chunkSize());
     if (offset > 0) {
       channel.seek(offset);
     }
-    return new GcsInputStream(Channels.newInputStream(channel), bucket, name);
+    return new GcsInputStream(Channels.newInputStream(channel), settings.bucket(), name);
   }
 
   @Override
   public List<StoredObject> list(String keyPrefix) throws IOException {
-    String full = prefix + Objects.requireNonNull(keyPrefix, "prefix");
+    String full = settings.prefix() + Objects.requireNonNull(keyPrefix, "prefix");
     List<StoredObject> out = new ArrayList<>();
     String token = null;
     do {
-      List<BlobListOption> opts = new ArrayList<>(List.of(BlobListOption.prefix(full), BlobListOption.pageSize(pageSize)));
+      List<BlobListOption> opts = new ArrayList<>(List.of(BlobListOption.prefix(full), BlobListOption.pageSize(settings.pageSize())));
       if (token != null) {
         opts.add(BlobListOption.pageToken(token));
       }
       BlobListOption[] array = opts.toArray(BlobListOption[]::new);
-      Page<Blob> page = call(Op.LIST, full, () -> storage.list(bucket, array));
+      Page<Blob> page = call(Op.LIST, full, () -> settings.storage().list(settings.bucket(), array));
       for (Blob b : page.getValues()) {
-        if (b.getName().startsWith(prefix) && !b.getName().endsWith("/")) {
+        if (b.getName().startsWith(settings.prefix()) && !b.getName().endsWith("/")) {
           out.add(toStoredObject(b));
         }
       }
@@ -209,7 +189,7 @@ public final class GcsSink implements Sink {
   @Override
   public void delete(String key) throws IOException {
     String name = objectName(key);
-    call(Op.DELETE, name, () -> storage.delete(BlobId.of(bucket, name)));
+    call(Op.DELETE, name, () -> settings.storage().delete(BlobId.of(settings.bucket(), name)));
   }
 
   @Override
@@ -228,44 +208,7 @@ public final class GcsSink implements Sink {
    */
   @Override
   public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
-    Objects.requireNonNull(content, "content");
-    String name = objectName(key);
-    long generation = generation(name, expectedVersion);
-    String writeId = ConditionalCalls.newWriteId();
-    BlobInfo.Builder info =
-        BlobInfo.newBuilder(BlobId.of(bucket, name))
-            .setContentType("application/octet-stream")
-            .setMetadata(Map.of(ConditionalCalls.WRITE_ID, writeId));
-    if (storageClass != null) {
-      info.setStorageClass(storageClass);
-    }
-    List<BlobTargetOption> options = new ArrayList<>();
-    options.add(BlobTargetOption.generationMatch(generation));
-    if (kmsKeyName != null) {
-      options.add(BlobTargetOption.kmsKeyName(kmsKeyName));
-    }
-    if (customerKeyBase64 != null) {
-      options.add(BlobTargetOption.encryptionKey(customerKeyBase64));
-    }
-    BlobInfo blobInfo = info.build();
-    BlobTargetOption[] opts = options.toArray(BlobTargetOption[]::new);
-    Blob blob;
-    try {
-      blob = conditionalCall(Op.REPLACE, name, () -> storage.create(blobInfo, content, opts));
-    } catch (PreconditionFailedException refused) {
-      // our own earlier attempt may have landed, its answer lost
-      blob = ConditionalCalls.ownWriteOrRefuse(refused, writeId, () -> getBlob(name), Blob::getMetadata);
-    }
-    CRC32C crc = new CRC32C();
-    crc.update(content);
-    String crcHex = String.format("%08x", crc.getValue());
-    if (blob.getSize() == null || blob.getSize() != content.length
-        || blob.getCrc32c() != null && !crcHex.equals(blob.getCrc32cToHexString())) {
-      throw new IntegrityException("replaced gs://" + bucket + "/" + name + " but it does not hold what was written: wrote "
-          + content.length + " bytes crc32c=" + crcHex + ", store reports " + blob.getSize() + " bytes crc32c="
-          + blob.getCrc32cToHexString());
-    }
-    return toStoredObject(blob);
+    return conditionalWrites.replace(objectName(key), expectedVersion, content);
   }
 
   /**
@@ -278,37 +221,13 @@ public final class GcsSink implements Sink {
    */
   @Override
   public void delete(String key, String expectedVersion) throws IOException {
-    String name = objectName(key);
-    long generation = generation(name, expectedVersion);
-    boolean deleted =
-        conditionalCall(
-            Op.CONDITIONAL_DELETE,
-            name,
-            () -> storage.delete(BlobId.of(bucket, name, generation), BlobSourceOption.generationMatch()));
-    if (!deleted) {
-      throw GcsErrors.generationNotFound(bucket, name, generation);
-    }
+    conditionalWrites.delete(objectName(key), expectedVersion);
   }
 
   /** @return the chunk size: each upload in progress holds one chunk in the client's buffer */
   @Override
   public long bufferedBytesPerUpload() {
-    return chunkSize;
-  }
-
-  private long generation(String name, String version) {
-    Objects.requireNonNull(version, "expectedVersion");
-    long g;
-    try {
-      g = Long.parseLong(version);
-    } catch (NumberFormatException e) {
-      g = -1;
-    }
-    if (g <= 0) {
-      throw new IllegalArgumentException("expected version '" + version + "' of gs://" + bucket + "/" + name
-          + " is not a GCS generation (a positive decimal number, as stat() reports)");
-    }
-    return g;
+    return settings.chunkSize();
   }
 
   /** Deletes exactly one generation; used to remove an object that failed its proof. */
@@ -316,33 +235,29 @@ public final class GcsSink implements Sink {
     call(
         Op.DELETE,
         name,
-        () -> storage.delete(BlobId.of(bucket, name), BlobSourceOption.generationMatch(generation)));
+        () -> settings.storage().delete(BlobId.of(settings.bucket(), name), BlobSourceOption.generationMatch(generation)));
   }
 
   @Override
   public String describe() {
-    return "gs://" + bucket + "/" + prefix;
+    return "gs://" + settings.bucket() + "/" + settings.prefix();
   }
 
   @Override
   public String toString() {
-    return "GcsSink[" + describe() + ", chunkSize=" + chunkSize + ", pageSize=" + pageSize
-        + (kmsKeyName == null ? "" : ", kmsKeyName=" + kmsKeyName)
-        + (storageClass == null ? "" : ", storageClass=" + storageClass)
-        + (customerKeyBase64 == null ? "" : ", customer-supplied key")
-        + ", " + retry + "]";
+    return settings.toString();
   }
 
   String bucket() {
-    return bucket;
+    return settings.bucket();
   }
 
   RetryPolicy retryPolicy() {
-    return retry;
+    return settings.retry();
   }
 
   String objectName(String key) {
-    return ObjectKeys.join(prefix, key);
+    return ObjectKeys.join(settings.prefix(), key);
   }
 
   StoredObject toStoredObject(Blob b) {
@@ -354,7 +269,7 @@ public final class GcsSink implements Sink {
       sums.put("md5", b.getMd5ToHexString());
     }
     Instant modified = b.getUpdateTimeOffsetDateTime() == null ? null : b.getUpdateTimeOffsetDateTime().toInstant();
-    String key = b.getName().substring(prefix.length());
+    String key = b.getName().substring(settings.prefix().length());
     Map<String, String> metadata = b.getMetadata();
     if (metadata != null && metadata.containsKey(ConditionalCalls.WRITE_ID)) {
       metadata = new HashMap<>(metadata);
@@ -372,11 +287,11 @@ public final class GcsSink implements Sink {
 
   /** Runs one client call under the retry policy, translating its errors in {@link GcsErrors}. */
   <T> T call(Op op, String name, GcsCall<T> call) throws IOException {
-    return retry.call(what(op, name), () -> translated(op, name, call));
+    return settings.retry().call(what(op, name), () -> translated(op, name, call));
   }
 
   private String what(Op op, String name) {
-    return op.verb + " gs://" + bucket + "/" + name;
+    return op.verb + " gs://" + settings.bucket() + "/" + name;
   }
 
   /** Runs one client call once, translating its errors in {@link GcsErrors}. */
@@ -384,7 +299,7 @@ public final class GcsSink implements Sink {
     try {
       return call.call();
     } catch (IOException | RuntimeException e) {
-      throw GcsErrors.translate(op, bucket, name, e);
+      throw GcsErrors.translate(op, settings.bucket(), name, e);
     }
   }
 
@@ -392,22 +307,22 @@ public final class GcsSink implements Sink {
    * Like {@link #call(Op, String, GcsCall)}, but a refused precondition ends the call at once,
    * whatever the policy's retry predicate says: re-sending a refused conditional write cannot help.
    */
-  private <T> T conditionalCall(Op op, String name, GcsCall<T> call) throws IOException {
-    return ConditionalCalls.retryUnlessRefused(retry, what(op, name), () -> translated(op, name, call));
+  <T> T conditionalCall(Op op, String name, GcsCall<T> call) throws IOException {
+    return ConditionalCalls.retryUnlessRefused(settings.retry(), what(op, name), () -> translated(op, name, call));
   }
 
   /** Builds a validated, immutable {@link GcsSink}. */
   public static final class Builder {
-    private Storage storage;
-    private String bucket;
-    private String prefix = "";
-    private int chunkSize = DEFAULT_CHUNK_SIZE;
-    private int pageSize = 1000;
-    private String kmsKeyName;
-    private StorageClass storageClass;
-    private byte[] customerKey;
-    private RetryPolicy retry = RetryPolicy.defaults();
-    private boolean allowInsecureEndpoint;
+    Storage storage;
+    String bucket;
+    String prefix = "";
+    int chunkSize = DEFAULT_CHUNK_SIZE;
+    int pageSize = 1000;
+    String kmsKeyName;
+    StorageClass storageClass;
+    byte[] customerKey;
+    RetryPolicy retry = RetryPolicy.defaults();
+    boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -530,27 +445,7 @@ public final class GcsSink implements Sink {
      *     http host of the client that is not a loopback address unless allowed
      */
     public GcsSink build() {
-      List<String> all = new ArrayList<>();
-      if (storage == null) {
-        all.add("storage (a com.google.cloud.storage.Storage client) is required");
-      }
-      if (bucket == null) {
-        all.add("bucket is required");
-      }
-      if (storage != null && storage.getOptions() != null && storage.getOptions().getHost() != null) {
-        String insecure = Endpoints.transportProblem(
-            URI.create(storage.getOptions().getHost()), "the Storage client", allowInsecureEndpoint);
-        if (insecure != null) {
-          all.add(insecure);
-        }
-      }
-      if (kmsKeyName != null && customerKey != null) {
-        all.add("kmsKeyName and customerSuppliedKey cannot both be set: GCS accepts one kind of key per object");
-      }
-      if (!all.isEmpty()) {
-        throw new IllegalArgumentException("invalid GcsSink settings: " + String.join("; ", all));
-      }
-      return new GcsSink(this);
+      return new GcsSink(GcsSinkSettings.of(this));
     }
   }
 }

@@ -13,6 +13,8 @@ import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.crypto.StaticKeyProvider;
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.testing.StoreTests;
 import io.binlogarchive.store.StoredObject;
 import io.binlogarchive.codec.Transform;
@@ -42,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * because neither service can run on a build machine. What this proves is that the pieces fit and
  * lose nothing under faults those doubles inject, not how Google's services behave.
  */
+@SlowTest
+@MariaDbTest
 @DisplayName("archiving a live MariaDB server's binlogs to GCS and reading them back")
 class GcsArchiveEndToEndTest {
   static final String SERVER_ID = "mariadb-e2e";

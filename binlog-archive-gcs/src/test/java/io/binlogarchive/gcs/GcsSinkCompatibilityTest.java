@@ -2,6 +2,7 @@ package io.binlogarchive.gcs;
 
 import com.google.cloud.storage.Storage;
 import io.binlogarchive.store.Sink;
+import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.testkit.SinkCompatibilityKit;
 import io.binlogarchive.testing.StoreTests;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 
+@SlowTest
 @DisplayName("GcsSink against the GCS JSON API test server")
 class GcsSinkCompatibilityTest extends SinkCompatibilityKit {
   private static final AtomicInteger BUCKETS = new AtomicInteger();

@@ -4,16 +4,13 @@ import io.binlogarchive.store.StoreLease;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.store.spi.ConditionalCalls;
 import io.binlogarchive.store.spi.Endpoints;
-import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.store.spi.ObjectKeys;
 import io.binlogarchive.store.spi.PreconditionFailedException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.SinkWriter;
-import io.binlogarchive.StoreException;
 import io.binlogarchive.store.StoredObject;
-import io.binlogarchive.store.spi.TranslatingInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,29 +25,19 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.SdkClient;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.MultipartUpload;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
-import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
-import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 import software.amazon.awssdk.services.s3.model.StorageClass;
 
 /**
@@ -87,13 +74,17 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * the module README).
  *
  * <p>Instances are immutable and thread-safe; each {@link SinkWriter} is used by one thread.
+ *
+ * <p>(For maintainers: the class is above 500 lines only because of its public {@link Builder},
+ * about 230 lines of documented setters that must stay where embedders find them. The jobs live
+ * apart: {@code S3SinkSettings} validates and holds the configuration, {@code S3MultipartCleanup}
+ * removes what failed uploads leave, {@code S3ConditionalWrites} does replace and conditional
+ * delete, {@code S3SinkWriter} uploads.)
  */
 public final class S3Sink implements Sink {
   private static final Logger log = LoggerFactory.getLogger(S3Sink.class);
   /** How long an aborting writer waits for its parts in flight unless {@link Builder#abortWait} says otherwise. */
   static final Duration DEFAULT_ABORT_WAIT = Duration.ofMinutes(5);
-  /** At most this many failed aborts are remembered; beyond it they are left to a lifecycle rule. */
-  static final int MAX_UNABORTED = 1000;
   /** The smallest part size S3 accepts (for every part but the last). */
   public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -106,43 +97,15 @@ public final class S3Sink implements Sink {
   /** The user metadata key ({@code x-amz-meta-sha256}) that holds a single-PUT object's SHA-256. */
   static final String SHA256_METADATA = "sha256";
 
-  final S3Client client;
-  final String bucket;
-  final String prefix;
-  final Executor executor;
-  final int partSize;
-  final int maxPartsInFlight;
-  final int singlePutThreshold;
-  final ServerSideEncryption sse;
-  final String kmsKeyId;
-  final String kmsEncryptionContext;
-  final StorageClass storageClass;
-  final RetryPolicy retryPolicy;
-  final int listPageSize;
-  final Duration abortWait;
-  /** Multipart uploads whose abort failed: {fullKey, uploadId}. */
-  private final ConcurrentLinkedQueue<String[]> unaborted = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger unabortedCount = new AtomicInteger();
-  /** Keys whose CreateMultipartUpload went unanswered: the store may hold an upload we never heard of. */
-  private final Set<String> suspectKeys = ConcurrentHashMap.newKeySet();
-  /** Keys a writer of this sink is writing now, with how many writers. */
-  private final ConcurrentHashMap<String, Integer> activeKeys = new ConcurrentHashMap<>();
+  final S3SinkSettings settings;
+  /** The uploads this sink must not leave behind. */
+  final S3MultipartCleanup cleanup;
+  private final S3ConditionalWrites conditionalWrites;
 
-  private S3Sink(Builder b) {
-    this.client = b.client;
-    this.bucket = b.bucket;
-    this.prefix = b.prefix;
-    this.executor = b.executor;
-    this.partSize = b.partSize;
-    this.maxPartsInFlight = b.maxPartsInFlight;
-    this.singlePutThreshold = b.singlePutThreshold < 0 ? b.partSize : b.singlePutThreshold;
-    this.sse = b.sseKms ? ServerSideEncryption.AWS_KMS : b.sseS3 ? ServerSideEncryption.AES256 : null;
-    this.kmsKeyId = b.kmsKeyId;
-    this.kmsEncryptionContext = b.kmsContext == null || b.kmsContext.isEmpty() ? null : encodeContext(b.kmsContext);
-    this.storageClass = b.storageClass;
-    this.retryPolicy = b.retryPolicy;
-    this.listPageSize = b.listPageSize;
-    this.abortWait = b.abortWait;
+  private S3Sink(S3SinkSettings settings) {
+    this.settings = settings;
+    this.cleanup = new S3MultipartCleanup(settings.client(), settings.bucket());
+    this.conditionalWrites = new S3ConditionalWrites(this);
   }
 
   /** @return a builder; {@link Builder#client(S3Client)} and {@link Builder#bucket(String)} are required */
@@ -152,12 +115,12 @@ public final class S3Sink implements Sink {
 
   /** @return the bucket */
   public String bucket() {
-    return bucket;
+    return settings.bucket();
   }
 
   /** @return the key prefix every object is stored under: empty, or ending with {@code /} */
   public String prefix() {
-    return prefix;
+    return settings.prefix();
   }
 
   /**
@@ -175,130 +138,14 @@ public final class S3Sink implements Sink {
   public SinkWriter create(String key, Map<String, String> metadata) {
     String fullKey = fullKey(key);
     Map<String, String> checked = checkMetadata(key, metadata);
-    abortUnaborted();
-    abortOrphans();
-    activeKeys.merge(fullKey, 1, Integer::sum);
+    cleanup.run();
+    cleanup.writerStarted(fullKey);
     return new S3SinkWriter(this, key, fullKey, checked);
-  }
-
-  /** A writer of {@code fullKey} has committed or given up. */
-  void writerDone(String fullKey) {
-    activeKeys.computeIfPresent(fullKey, (k, n) -> n == 1 ? null : n - 1);
-  }
-
-  /**
-   * A CreateMultipartUpload of {@code fullKey} failed without an answer from the store (a dropped
-   * connection, a timeout): the store may have created an upload whose id never reached us.
-   */
-  void suspectOrphan(String fullKey) {
-    suspectKeys.add(fullKey);
-  }
-
-  /**
-   * For each key whose CreateMultipartUpload went unanswered and that no writer of this sink is
-   * writing now, lists the key's multipart uploads and aborts them: none can be a live upload of
-   * this sink, and an upload started by a lost request would otherwise stay until a lifecycle rule
-   * removes it. (A second archiver writing the same keys at the same moment, which the store lease
-   * exists to prevent, would see its upload fail and be retried.) Never throws: a key whose listing
-   * or abort fails is tried again later.
-   */
-  void abortOrphans() {
-    for (String key : suspectKeys) {
-      if (activeKeys.containsKey(key)) {
-        continue;
-      }
-      try {
-        ListMultipartUploadsResponse r = client.listMultipartUploads(b -> b.bucket(bucket).prefix(key));
-        for (MultipartUpload u : r.uploads()) {
-          if (key.equals(u.key())) {
-            abortMultipart(key, u.uploadId());
-            log.info("aborted multipart upload {} of s3://{}/{}: the answer to its CreateMultipartUpload was lost",
-                u.uploadId(), bucket, key);
-          }
-        }
-        suspectKeys.remove(key);
-      } catch (IOException | SdkException | ArchiveException e) {
-        return; // the store is unreachable again: the next upload or commit tries again
-      }
-    }
-  }
-
-  /**
-   * Sends one {@code AbortMultipartUpload}; an upload that is already gone counts as aborted.
-   *
-   * @throws IOException (an {@link ArchiveException}) if the store refuses or cannot be reached
-   */
-  void abortMultipart(String fullKey, String uploadId) throws IOException {
-    try {
-      client.abortMultipartUpload(r -> r.bucket(bucket).key(fullKey).uploadId(uploadId));
-    } catch (SdkException e) {
-      ArchiveException t = S3Errors.translate(e, "abort multipart upload", bucket, fullKey);
-      if (t instanceof NotFoundException || S3Errors.isNoSuchUpload(e)) {
-        return; // already gone
-      }
-      throw t;
-    }
-  }
-
-  /** Remembers an upload whose abort failed, to abort it again before the next upload. */
-  void abortLater(String fullKey, String uploadId, Exception why) {
-    if (!remember(fullKey, uploadId)) {
-      log.warn("could not abort multipart upload {} of s3://{}/{}, and {} others wait for an abort already; a lifecycle"
-          + " rule for incomplete uploads will remove it: {}", uploadId, bucket, fullKey, MAX_UNABORTED, why.getMessage());
-      return;
-    }
-    log.warn("could not abort multipart upload {} of s3://{}/{}; it is aborted again before the next upload: {}",
-        uploadId, bucket, fullKey, why.getMessage());
-  }
-
-  /**
-   * Remembers an upload that was aborted while some of its parts were still on their way, to abort
-   * it again before the next upload: a part that lands after an abort may keep storage alive.
-   */
-  void abortAgain(String fullKey, String uploadId) {
-    if (!remember(fullKey, uploadId)) {
-      log.warn("multipart upload {} of s3://{}/{} was aborted with parts still on their way, and {} others wait for an"
-          + " abort already; a lifecycle rule for incomplete uploads will remove what is left", uploadId, bucket,
-          fullKey, MAX_UNABORTED);
-    }
-  }
-
-  /** @return false if {@link #MAX_UNABORTED} uploads are remembered already (nothing is added) */
-  private boolean remember(String fullKey, String uploadId) {
-    if (unabortedCount.incrementAndGet() > MAX_UNABORTED) {
-      unabortedCount.decrementAndGet();
-      return false;
-    }
-    unaborted.add(new String[] {fullKey, uploadId});
-    return true;
-  }
-
-  /**
-   * Tries each remembered abort once; keeps those that fail again. Never throws. Called before
-   * each upload and after each commit: right after an outage the first call may meet a pooled
-   * connection the restarted store has dropped, and the commit that follows proves the store is
-   * back, so the last file of a run still retries what is left.
-   */
-  void abortUnaborted() {
-    for (int n = unabortedCount.get(); n > 0; n--) {
-      String[] u = unaborted.poll();
-      if (u == null) {
-        return;
-      }
-      try {
-        abortMultipart(u[0], u[1]);
-        unabortedCount.decrementAndGet();
-        log.info("aborted multipart upload {} of s3://{}/{}, left behind by an earlier failure", u[1], bucket, u[0]);
-      } catch (IOException | RuntimeException e) {
-        unaborted.add(u);
-        return; // the store is still unreachable: the next upload tries again
-      }
-    }
   }
 
   /** @return how many multipart uploads wait to be aborted again (for tests) */
   int unabortedUploads() {
-    return unabortedCount.get();
+    return cleanup.unabortedUploads();
   }
 
   /**
@@ -308,16 +155,7 @@ public final class S3Sink implements Sink {
    */
   @Override
   public void close() {
-    abortUnaborted();
-    abortOrphans();
-    for (String key : suspectKeys) {
-      log.warn("s3://{}/{} may hold a multipart upload whose CreateMultipartUpload answer was lost; a lifecycle rule"
-          + " for incomplete uploads will remove it", bucket, key);
-    }
-    for (String[] u : unaborted) {
-      log.warn("multipart upload {} of s3://{}/{} could not be aborted; a lifecycle rule for incomplete uploads will"
-          + " remove it", u[1], bucket, u[0]);
-    }
+    cleanup.close();
   }
 
   /**
@@ -337,13 +175,13 @@ public final class S3Sink implements Sink {
   }
 
   HeadObjectResponse head(String fullKey, String operation) throws IOException {
-    return retryPolicy.call(
-        operation + " s3://" + bucket + "/" + fullKey,
+    return settings.retryPolicy().call(
+        operation + " s3://" + settings.bucket() + "/" + fullKey,
         () -> {
           try {
-            return client.headObject(r -> r.bucket(bucket).key(fullKey).checksumMode(ChecksumMode.ENABLED));
+            return settings.client().headObject(r -> r.bucket(settings.bucket()).key(fullKey).checksumMode(ChecksumMode.ENABLED));
           } catch (SdkException e) {
-            throw S3Errors.translate(e, operation, bucket, fullKey);
+            throw S3Errors.translate(e, operation, settings.bucket(), fullKey);
           }
         });
   }
@@ -391,13 +229,13 @@ public final class S3Sink implements Sink {
     ResponseInputStream<GetObjectResponse> in;
     try {
       in =
-          retryPolicy.call(
-              "read s3://" + bucket + "/" + fullKey,
+          settings.retryPolicy().call(
+              "read s3://" + settings.bucket() + "/" + fullKey,
               () -> {
                 try {
-                  return client.getObject(
+                  return settings.client().getObject(
                       r -> {
-                        r.bucket(bucket).key(fullKey);
+                        r.bucket(settings.bucket()).key(fullKey);
                         if (offset > 0) {
                           r.range("bytes=" + offset + "-");
                         }
@@ -406,9 +244,9 @@ public final class S3Sink implements Sink {
                   if (e.statusCode() == 416) {
                     return null; // the offset is at or past the end of an existing object
                   }
-                  throw S3Errors.translate(e, "read", bucket, fullKey);
+                  throw S3Errors.translate(e, "read", settings.bucket(), fullKey);
                 } catch (SdkException e) {
-                  throw S3Errors.translate(e, "read", bucket, fullKey);
+                  throw S3Errors.translate(e, "read", settings.bucket(), fullKey);
                 }
               });
     } catch (NotFoundException e) {
@@ -417,36 +255,36 @@ public final class S3Sink implements Sink {
     if (in == null) {
       return InputStream.nullInputStream();
     }
-    return new TranslatingResponseStream(in, bucket, fullKey);
+    return new S3ResponseStream(in, e -> S3Errors.forStream(e, settings.bucket(), fullKey));
   }
 
   /** Lists with {@code ListObjectsV2}, one retried call per page of {@link Builder#listPageSize(int)} keys. */
   @Override
   public List<StoredObject> list(String prefix) throws IOException {
     Objects.requireNonNull(prefix, "prefix");
-    String fullPrefix = this.prefix + prefix;
+    String fullPrefix = settings.prefix() + prefix;
     List<StoredObject> out = new ArrayList<>();
     String token = null;
     do {
       String t = token;
       ListObjectsV2Response page =
-          retryPolicy.call(
-              "list s3://" + bucket + "/" + fullPrefix,
+          settings.retryPolicy().call(
+              "list s3://" + settings.bucket() + "/" + fullPrefix,
               () -> {
                 try {
-                  return client.listObjectsV2(
-                      r -> r.bucket(bucket).prefix(fullPrefix).maxKeys(listPageSize).continuationToken(t));
+                  return settings.client().listObjectsV2(
+                      r -> r.bucket(settings.bucket()).prefix(fullPrefix).maxKeys(settings.listPageSize()).continuationToken(t));
                 } catch (SdkException e) {
-                  throw S3Errors.translate(e, "list", bucket, fullPrefix.isEmpty() ? null : fullPrefix + "*");
+                  throw S3Errors.translate(e, "list", settings.bucket(), fullPrefix.isEmpty() ? null : fullPrefix + "*");
                 }
               });
       for (S3Object o : page.contents()) {
         String k = o.key();
-        if (!k.startsWith(this.prefix)) {
+        if (!k.startsWith(settings.prefix())) {
           continue; // a store that ignores the prefix; never expected from S3
         }
         out.add(new StoredObject(
-            k.substring(this.prefix.length()), o.size(), o.lastModified(), Map.of(), Map.of(), version(o.eTag())));
+            k.substring(settings.prefix().length()), o.size(), o.lastModified(), Map.of(), Map.of(), version(o.eTag())));
       }
       token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
     } while (token != null);
@@ -459,14 +297,14 @@ public final class S3Sink implements Sink {
   @Override
   public void delete(String key) throws IOException {
     String fullKey = fullKey(key);
-    retryPolicy.call(
-        "delete s3://" + bucket + "/" + fullKey,
+    settings.retryPolicy().call(
+        "delete s3://" + settings.bucket() + "/" + fullKey,
         () -> {
           try {
-            client.deleteObject(r -> r.bucket(bucket).key(fullKey));
+            settings.client().deleteObject(r -> r.bucket(settings.bucket()).key(fullKey));
             return null;
           } catch (SdkException e) {
-            ArchiveException t = S3Errors.translate(e, "delete", bucket, fullKey);
+            ArchiveException t = S3Errors.translate(e, "delete", settings.bucket(), fullKey);
             if (t instanceof NotFoundException) {
               return null;
             }
@@ -491,47 +329,7 @@ public final class S3Sink implements Sink {
    */
   @Override
   public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
-    Objects.requireNonNull(content, "content");
-    String fullKey = fullKey(key);
-    String expected = expectedEtag(fullKey, expectedVersion);
-    byte[] digest = Sha256.of(content, 0, content.length);
-    String b64 = Sha256.base64(digest);
-    String hex = Sha256.hex(digest);
-    String writeId = ConditionalCalls.newWriteId();
-    PutObjectRequest.Builder r =
-        PutObjectRequest.builder()
-            .bucket(bucket)
-            .key(fullKey)
-            .ifMatch(quoted(expected))
-            .contentLength((long) content.length)
-            .contentType("application/octet-stream")
-            .checksumSHA256(b64)
-            .metadata(Map.of(SHA256_METADATA, hex, ConditionalCalls.WRITE_ID, writeId));
-    if (sse != null) {
-      r.serverSideEncryption(sse).ssekmsKeyId(kmsKeyId).ssekmsEncryptionContext(kmsEncryptionContext);
-    }
-    if (storageClass != null) {
-      r.storageClass(storageClass);
-    }
-    PutObjectRequest request = r.build();
-    PutObjectResponse resp;
-    try {
-      resp = conditional("replace", fullKey, expected, () -> client.putObject(request, RequestBody.fromBytes(content)));
-    } catch (PreconditionFailedException refused) {
-      // our own earlier attempt may have landed, its answer lost
-      HeadObjectResponse h =
-          ConditionalCalls.ownWriteOrRefuse(refused, writeId, () -> head(fullKey, "check"), HeadObjectResponse::metadata);
-      return new StoredObject(key, content.length, h.lastModified(), Map.of("sha256", hex), Map.of(), version(h.eTag()));
-    }
-    if (resp.checksumSHA256() != null && !Sha256.sameChecksum(resp.checksumSHA256(), b64)) {
-      throw new IntegrityException("replaced s3://" + bucket + "/" + fullKey + " but the store reports SHA-256 "
-          + resp.checksumSHA256() + ", we sent " + b64);
-    }
-    String v = version(resp.eTag());
-    if (v == null) {
-      throw new StoreException("replaced s3://" + bucket + "/" + fullKey + " but the store returned no ETag", false, null);
-    }
-    return new StoredObject(key, content.length, null, Map.of("sha256", hex), Map.of(), v);
+    return conditionalWrites.replace(key, fullKey(key), expectedVersion, content);
   }
 
   /**
@@ -545,20 +343,7 @@ public final class S3Sink implements Sink {
    */
   @Override
   public void delete(String key, String expectedVersion) throws IOException {
-    String fullKey = fullKey(key);
-    String expected = expectedEtag(fullKey, expectedVersion);
-    HeadObjectResponse h;
-    try {
-      h = head(fullKey, "delete");
-    } catch (NotFoundException e) {
-      throw S3Errors.gone("delete", bucket, fullKey, expected);
-    }
-    String found = version(h.eTag());
-    if (!expected.equals(found)) {
-      throw S3Errors.moved("delete", bucket, fullKey, expected, found);
-    }
-    conditional("delete", fullKey, expected,
-        () -> client.deleteObject(d -> d.bucket(bucket).key(fullKey).ifMatch(quoted(expected))));
+    conditionalWrites.delete(fullKey(key), expectedVersion);
   }
 
   /**
@@ -566,55 +351,22 @@ public final class S3Sink implements Sink {
    */
   @Override
   public long bufferedBytesPerUpload() {
-    return (long) partSize * (maxPartsInFlight + 1);
-  }
-
-  private String expectedEtag(String fullKey, String expectedVersion) {
-    Objects.requireNonNull(expectedVersion, "expectedVersion");
-    String v = Sha256.unquote(expectedVersion);
-    if (v.isBlank()) {
-      throw new IllegalArgumentException("expected version of s3://" + bucket + "/" + fullKey
-          + " must be an ETag as stat() reports it, got '" + expectedVersion + "'");
-    }
-    return v;
-  }
-
-  private static String quoted(String etag) {
-    return "\"" + etag + "\"";
-  }
-
-  /**
-   * Runs one conditional call under the retry policy. A refused precondition ends it at once,
-   * whatever the policy's predicate says: re-sending a refused conditional write cannot help.
-   */
-  private <T> T conditional(String operation, String fullKey, String expected, RetryPolicy.IoCall<T> call)
-      throws IOException {
-    return ConditionalCalls.retryUnlessRefused(
-        retryPolicy,
-        operation + " s3://" + bucket + "/" + fullKey,
-        () -> {
-          try {
-            return call.call();
-          } catch (SdkException e) {
-            throw S3Errors.translateConditional(e, operation, bucket, fullKey, expected);
-          }
-        });
+    return (long) settings.partSize() * (settings.maxPartsInFlight() + 1);
   }
 
   /** @return {@code s3://bucket/prefix} */
   @Override
   public String describe() {
-    return "s3://" + bucket + "/" + prefix;
+    return "s3://" + settings.bucket() + "/" + settings.prefix();
   }
 
   @Override
   public String toString() {
-    return "S3Sink[" + describe() + ", partSize=" + partSize + ", inFlight=" + maxPartsInFlight
-        + ", sse=" + (sse == null ? "none" : sse) + "]";
+    return "S3Sink[" + settings + "]";
   }
 
   String fullKey(String key) {
-    String full = ObjectKeys.join(prefix, key);
+    String full = ObjectKeys.join(settings.prefix(), key);
     if (full.getBytes(StandardCharsets.UTF_8).length > 1024) {
       throw new IllegalArgumentException("object key '" + full + "' is longer than S3's 1024 bytes");
     }
@@ -656,93 +408,28 @@ public final class S3Sink implements Sink {
     return out;
   }
 
-  static String encodeContext(Map<String, String> context) {
-    StringBuilder b = new StringBuilder("{");
-    for (Map.Entry<String, String> e : new TreeMap<>(context).entrySet()) {
-      if (b.length() > 1) {
-        b.append(',');
-      }
-      jsonString(b, e.getKey());
-      b.append(':');
-      jsonString(b, e.getValue());
-    }
-    b.append('}');
-    return Base64.getEncoder().encodeToString(b.toString().getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static void jsonString(StringBuilder b, String s) {
-    b.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    b.append('"');
-  }
-
-  /** Turns the SDK's unchecked errors while a response is read into stream-path errors. */
-  private static final class TranslatingResponseStream extends TranslatingInputStream {
-    private final String bucket;
-    private final String key;
-
-    TranslatingResponseStream(InputStream in, String bucket, String key) {
-      super(in);
-      this.bucket = bucket;
-      this.key = key;
-    }
-
-    @Override
-    protected IOException translate(Exception e) {
-      if (e instanceof SdkException sdk) {
-        return S3Errors.forStream(sdk, bucket, key);
-      }
-      if (e instanceof IOException io) {
-        return io;
-      }
-      throw (RuntimeException) e;
-    }
-
-    @Override
-    public void close() throws IOException {
-      // abort rather than drain: closing a partly read response must not download the rest
-      if (in instanceof ResponseInputStream<?> r) {
-        r.abort();
-      }
-      super.close();
-    }
-  }
-
   /**
    * Builds an {@link S3Sink}. Setters reject bad values at once; {@link #build()} reports every
    * missing or conflicting setting in one error.
    */
   public static final class Builder {
-    private S3Client client;
-    private String bucket;
-    private String prefix = "";
-    private Executor executor = Runnable::run;
-    private int partSize = DEFAULT_PART_SIZE;
-    private int maxPartsInFlight = 4;
-    private int singlePutThreshold = -1;
-    private boolean sseS3;
-    private boolean sseKms;
-    private String kmsKeyId;
-    private Map<String, String> kmsContext;
-    private StorageClass storageClass;
-    private boolean requireEncryption;
-    private RetryPolicy retryPolicy = RetryPolicy.defaults();
-    private int listPageSize = 1000;
-    private Duration abortWait = DEFAULT_ABORT_WAIT;
-    private boolean allowInsecureEndpoint;
+    S3Client client;
+    String bucket;
+    String prefix = "";
+    Executor executor = Runnable::run;
+    int partSize = DEFAULT_PART_SIZE;
+    int maxPartsInFlight = 4;
+    int singlePutThreshold = -1;
+    boolean sseS3;
+    boolean sseKms;
+    String kmsKeyId;
+    Map<String, String> kmsContext;
+    StorageClass storageClass;
+    boolean requireEncryption;
+    RetryPolicy retryPolicy = RetryPolicy.defaults();
+    int listPageSize = 1000;
+    Duration abortWait = DEFAULT_ABORT_WAIT;
+    boolean allowInsecureEndpoint;
 
     private Builder() {}
 
@@ -940,27 +627,7 @@ public final class S3Sink implements Sink {
      *     endpoint of the client that is not a loopback address unless allowed
      */
     public S3Sink build() {
-      List<String> problems = new ArrayList<>();
-      if (client == null) {
-        problems.add("client is required");
-      }
-      if (bucket == null) {
-        problems.add("bucket is required");
-      }
-      if (sseS3 && sseKms) {
-        problems.add("both SSE-S3 and SSE-KMS are set; choose one");
-      }
-      if (requireEncryption && !sseS3 && !sseKms) {
-        problems.add("requireEncryption is set but neither SSE-S3 nor SSE-KMS is configured");
-      }
-      if (singlePutThreshold > partSize) {
-        problems.add("singlePutThreshold " + singlePutThreshold + " exceeds partSize " + partSize);
-      }
-      endpointProblem(client, "the S3 client", allowInsecureEndpoint).ifPresent(problems::add);
-      if (!problems.isEmpty()) {
-        throw new IllegalStateException("invalid S3Sink configuration: " + String.join("; ", problems));
-      }
-      return new S3Sink(this);
+      return new S3Sink(S3SinkSettings.of(this));
     }
   }
 

@@ -43,6 +43,12 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * conditional {@code PutObject} at commit, or runs a multipart upload whose parts go to the sink's
  * executor with at most {@code maxPartsInFlight} in flight. Used by one thread; part callbacks run
  * on the executor and touch only the thread-safe fields.
+ *
+ * <p>Why one class of about 600 lines: it is one state machine (open, uploading, committed,
+ * aborted) whose two commit paths share the buffer, the failure slot and the abort ordering (wait
+ * for parts in flight, then abort, then remember what could not be aborted). Split apart, each half
+ * would need the other's state; the sink's clean-up of what an abort leaves is already its own
+ * class ({@link S3MultipartCleanup}).
  */
 final class S3SinkWriter extends SinkWriter {
   private static final Logger LOG = LoggerFactory.getLogger(S3SinkWriter.class);
@@ -83,8 +89,8 @@ final class S3SinkWriter extends SinkWriter {
     this.key = key;
     this.fullKey = fullKey;
     this.metadata = metadata;
-    this.where = "s3://" + sink.bucket + "/" + fullKey;
-    this.inFlight = new Semaphore(sink.maxPartsInFlight);
+    this.where = "s3://" + sink.settings.bucket() + "/" + fullKey;
+    this.inFlight = new Semaphore(sink.settings.maxPartsInFlight());
   }
 
   @Override
@@ -96,9 +102,9 @@ final class S3SinkWriter extends SinkWriter {
         buffer = takeBuffer();
       }
       if (buffered == buffer.length) {
-        if (buffer.length < sink.partSize) {
+        if (buffer.length < sink.settings.partSize()) {
           // small artifacts (sidecars) never hold a whole part's memory
-          buffer = java.util.Arrays.copyOf(buffer, (int) Math.min(sink.partSize, 2L * buffer.length));
+          buffer = java.util.Arrays.copyOf(buffer, (int) Math.min(sink.settings.partSize(), 2L * buffer.length));
         } else {
           // the buffer is a full part and more bytes follow: it is not the last part
           try {
@@ -160,16 +166,13 @@ final class S3SinkWriter extends SinkWriter {
 
   /** On {@code commit} the store's own error types are thrown as they are. */
   private static void rethrow(Throwable t) throws IOException {
-    if (t instanceof IOException io) {
-      throw io;
-    }
     if (t instanceof RuntimeException re) {
       throw re;
     }
     if (t instanceof Error err) {
       throw err;
     }
-    throw new IOException(t.getMessage(), t);
+    throw t instanceof IOException io ? io : new IOException(t.getMessage(), t);
   }
 
   private byte[] takeBuffer() {
@@ -180,12 +183,12 @@ final class S3SinkWriter extends SinkWriter {
     if (b != null) {
       return b;
     }
-    return new byte[uploadId == null ? Math.min(sink.partSize, INITIAL_BUFFER) : sink.partSize];
+    return new byte[uploadId == null ? Math.min(sink.settings.partSize(), INITIAL_BUFFER) : sink.settings.partSize()];
   }
 
   private void returnBuffer(byte[] b) {
     synchronized (freeBuffers) {
-      if (state == State.OPEN && b.length == sink.partSize) {
+      if (state == State.OPEN && b.length == sink.settings.partSize()) {
         freeBuffers.push(b);
       }
     }
@@ -198,7 +201,7 @@ final class S3SinkWriter extends SinkWriter {
     }
     if (nextPart > S3Sink.MAX_PARTS) {
       throw rethrowFailure((new StoreException("cannot upload " + where + ": more than " + S3Sink.MAX_PARTS
-          + " parts of " + sink.partSize + " bytes; configure a larger partSize", false, null)));
+          + " parts of " + sink.settings.partSize() + " bytes; configure a larger partSize", false, null)));
     }
     try {
       inFlight.acquire();
@@ -219,7 +222,7 @@ final class S3SinkWriter extends SinkWriter {
     buffered = 0;
     CompletableFuture<Part> f;
     try {
-      f = CompletableFuture.supplyAsync(() -> uploadPart(id, number, data, length), sink.executor);
+      f = CompletableFuture.supplyAsync(() -> uploadPart(id, number, data, length), sink.settings.executor());
     } catch (RejectedExecutionException e) {
       inFlight.release();
       throw rethrowFailure((new StoreException(
@@ -239,30 +242,30 @@ final class S3SinkWriter extends SinkWriter {
   private void startMultipart() throws IOException {
     CreateMultipartUploadRequest.Builder r =
         CreateMultipartUploadRequest.builder()
-            .bucket(sink.bucket)
+            .bucket(sink.settings.bucket())
             .key(fullKey)
             .checksumAlgorithm(ChecksumAlgorithm.SHA256)
             .contentType("application/octet-stream")
             .metadata(metadata);
-    if (sink.sse != null) {
-      r.serverSideEncryption(sink.sse).ssekmsKeyId(sink.kmsKeyId).ssekmsEncryptionContext(sink.kmsEncryptionContext);
+    if (sink.settings.sse() != null) {
+      r.serverSideEncryption(sink.settings.sse()).ssekmsKeyId(sink.settings.kmsKeyId()).ssekmsEncryptionContext(sink.settings.kmsEncryptionContext());
     }
-    if (sink.storageClass != null) {
-      r.storageClass(sink.storageClass);
+    if (sink.settings.storageClass() != null) {
+      r.storageClass(sink.settings.storageClass());
     }
     CreateMultipartUploadRequest request = r.build();
     try {
       CreateMultipartUploadResponse resp =
-          sink.retryPolicy.call(
+          sink.settings.retryPolicy().call(
               "start multipart upload " + where,
               () -> {
                 try {
-                  return sink.client.createMultipartUpload(request);
+                  return sink.settings.client().createMultipartUpload(request);
                 } catch (SdkException e) {
                   if (!(e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException)) {
-                    sink.suspectOrphan(fullKey); // no answer: the store may have started an upload anyway
+                    sink.cleanup.suspectOrphan(fullKey); // no answer: the store may have started an upload anyway
                   }
-                  throw S3Errors.translate(e, "start multipart upload", sink.bucket, fullKey);
+                  throw S3Errors.translate(e, "start multipart upload", sink.settings.bucket(), fullKey);
                 }
               });
       uploadId = resp.uploadId();
@@ -278,7 +281,7 @@ final class S3SinkWriter extends SinkWriter {
     String what = "upload part " + number + " of";
     try {
       UploadPartResponse resp =
-          sink.retryPolicy.call(
+          sink.settings.retryPolicy().call(
               what + " " + where,
               () -> {
                 if (state != State.OPEN) {
@@ -286,14 +289,14 @@ final class S3SinkWriter extends SinkWriter {
                   throw new StoreException(what + " " + where + ": cancelled, the upload is being aborted", false, null);
                 }
                 try {
-                  return sink.client.uploadPart(
-                      r -> r.bucket(sink.bucket).key(fullKey).uploadId(id).partNumber(number)
+                  return sink.settings.client().uploadPart(
+                      r -> r.bucket(sink.settings.bucket()).key(fullKey).uploadId(id).partNumber(number)
                           .contentLength((long) length)
                           .checksumSHA256(b64),
                       RequestBody.fromContentProvider(
                           () -> new ByteArrayInputStream(data, 0, length), length, "application/octet-stream"));
                 } catch (SdkException e) {
-                  throw S3Errors.translate(e, what, sink.bucket, fullKey);
+                  throw S3Errors.translate(e, what, sink.settings.bucket(), fullKey);
                 }
               });
       if (resp.checksumSHA256() != null && !Sha256.sameChecksum(resp.checksumSHA256(), b64)) {
@@ -320,7 +323,7 @@ final class S3SinkWriter extends SinkWriter {
     }
     StoredObject result;
     try {
-      if (uploadId == null && size <= sink.singlePutThreshold) {
+      if (uploadId == null && size <= sink.settings.singlePutThreshold()) {
         result = putSingle();
       } else {
         result = completeMultipart();
@@ -338,8 +341,7 @@ final class S3SinkWriter extends SinkWriter {
       freeBuffers.clear();
     }
     release();
-    sink.abortUnaborted(); // the store just took a commit: a good moment for aborts an outage left
-    sink.abortOrphans();
+    sink.cleanup.run(); // the store just took a commit: a good moment for aborts an outage left
     return result;
   }
 
@@ -353,33 +355,33 @@ final class S3SinkWriter extends SinkWriter {
     meta.put(S3Sink.SHA256_METADATA, hex);
     PutObjectRequest.Builder r =
         PutObjectRequest.builder()
-            .bucket(sink.bucket)
+            .bucket(sink.settings.bucket())
             .key(fullKey)
             .ifNoneMatch("*")
             .contentLength((long) length)
             .contentType("application/octet-stream")
             .checksumSHA256(b64)
             .metadata(meta);
-    if (sink.sse != null) {
-      r.serverSideEncryption(sink.sse).ssekmsKeyId(sink.kmsKeyId).ssekmsEncryptionContext(sink.kmsEncryptionContext);
+    if (sink.settings.sse() != null) {
+      r.serverSideEncryption(sink.settings.sse()).ssekmsKeyId(sink.settings.kmsKeyId()).ssekmsEncryptionContext(sink.settings.kmsEncryptionContext());
     }
-    if (sink.storageClass != null) {
-      r.storageClass(sink.storageClass);
+    if (sink.settings.storageClass() != null) {
+      r.storageClass(sink.settings.storageClass());
     }
     PutObjectRequest request = r.build();
     AtomicInteger attempts = new AtomicInteger();
     PutObjectResponse resp =
-        sink.retryPolicy.call(
+        sink.settings.retryPolicy().call(
             "put " + where,
             () -> {
               int attempt = attempts.incrementAndGet();
               try {
-                return sink.client.putObject(
+                return sink.settings.client().putObject(
                     request,
                     RequestBody.fromContentProvider(
                         () -> new ByteArrayInputStream(data, 0, length), length, "application/octet-stream"));
               } catch (SdkException e) {
-                ArchiveException t = S3Errors.translate(e, "put", sink.bucket, fullKey);
+                ArchiveException t = S3Errors.translate(e, "put", sink.settings.bucket(), fullKey);
                 if (t instanceof ObjectExistsException && attempt > 1 && isOurSinglePut(hex, length)) {
                   // an earlier attempt whose response was lost had already stored these bytes
                   return null;
@@ -446,16 +448,16 @@ final class S3SinkWriter extends SinkWriter {
     String expectedEtag = Sha256.multipartEtag(etags);
     AtomicInteger attempts = new AtomicInteger();
     CompleteMultipartUploadResponse resp =
-        sink.retryPolicy.call(
+        sink.settings.retryPolicy().call(
             "complete multipart upload " + where,
             () -> {
               int attempt = attempts.incrementAndGet();
               try {
-                return sink.client.completeMultipartUpload(
-                    r -> r.bucket(sink.bucket).key(fullKey).uploadId(uploadId).ifNoneMatch("*")
+                return sink.settings.client().completeMultipartUpload(
+                    r -> r.bucket(sink.settings.bucket()).key(fullKey).uploadId(uploadId).ifNoneMatch("*")
                         .multipartUpload(m -> m.parts(completed)));
               } catch (SdkException e) {
-                ArchiveException t = S3Errors.translate(e, "complete multipart upload", sink.bucket, fullKey);
+                ArchiveException t = S3Errors.translate(e, "complete multipart upload", sink.settings.bucket(), fullKey);
                 boolean lostResponse = t instanceof ObjectExistsException
                     || t instanceof StoreException se && !se.isRetryable() && S3Errors.isNoSuchUpload(e);
                 if (attempt > 1 && lostResponse && isOurMultipart(composite, expectedEtag)) {
@@ -535,7 +537,7 @@ final class S3SinkWriter extends SinkWriter {
   private void release() {
     if (!released) {
       released = true;
-      sink.writerDone(fullKey);
+      sink.cleanup.writerDone(fullKey);
     }
   }
 
@@ -562,7 +564,7 @@ final class S3SinkWriter extends SinkWriter {
     // interrupted caller skips the wait but still gets the abort call (with the flag cleared, so
     // the SDK sends it).
     boolean interrupted = Thread.interrupted();
-    long deadline = System.nanoTime() + sink.abortWait.toNanos();
+    long deadline = System.nanoTime() + sink.settings.abortWait().toNanos();
     for (CompletableFuture<Part> f : parts) {
       if (interrupted) {
         break;
@@ -581,22 +583,22 @@ final class S3SinkWriter extends SinkWriter {
     if (unfinished > 0) {
       LOG.warn("{} waiting for {} part upload(s) of {} (multipart upload {}) to end; aborting the upload now, and"
           + " again before the sink's next upload in case a part lands after the abort",
-          interrupted ? "interrupted while" : "gave up after " + sink.abortWait.toMillis() + " ms", unfinished, where,
+          interrupted ? "interrupted while" : "gave up after " + sink.settings.abortWait().toMillis() + " ms", unfinished, where,
           id);
     }
     try {
-      sink.retryPolicy.call(
+      sink.settings.retryPolicy().call(
           "abort multipart upload " + where,
           () -> {
-            sink.abortMultipart(fullKey, id);
+            sink.cleanup.abortMultipart(fullKey, id);
             return null;
           });
       if (unfinished > 0) {
-        sink.abortAgain(fullKey, id);
+        sink.cleanup.abortAgain(fullKey, id);
       }
     } catch (IOException | RuntimeException e) {
       // e.g. the store is unreachable: the sink aborts it again before its next upload
-      sink.abortLater(fullKey, id, e);
+      sink.cleanup.abortLater(fullKey, id, e);
     } finally {
       release();
       if (interrupted) {

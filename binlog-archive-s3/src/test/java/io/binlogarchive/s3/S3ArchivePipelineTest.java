@@ -13,6 +13,7 @@ import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.crypto.StaticKeyProvider;
+import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.testing.StoreTests;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.s3.FaultProxy.Fault;
@@ -48,6 +49,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * Encryption runs with a static key and with {@link AwsKmsKeyProvider} against {@link
  * KmsTestServer}, a local stand-in that speaks the KMS JSON protocol (no AWS KMS can run here).
  */
+@MariaDbTest
 @DisplayName("The archive pipeline from a running MariaDB server to S3Sink on s3proxy")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class S3ArchivePipelineTest {

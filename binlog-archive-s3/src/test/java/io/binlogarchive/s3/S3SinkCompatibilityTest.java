@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.store.Sink;
+import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.testkit.SinkCompatibilityKit;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.s3.S3Client;
 
+@SlowTest
 @DisplayName("S3Sink against s3proxy")
 class S3SinkCompatibilityTest extends SinkCompatibilityKit {
   @RegisterExtension static final S3ProxyServer s3 = new S3ProxyServer();

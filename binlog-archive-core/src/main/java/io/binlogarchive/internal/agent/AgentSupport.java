@@ -8,6 +8,7 @@ import io.binlogarchive.Preflight;
 import io.binlogarchive.RunSummary;
 import io.binlogarchive.store.Cursor;
 import io.binlogarchive.store.FileSystemSink;
+import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.StoreLease;
 import java.io.IOException;
 import java.time.Duration;
@@ -60,7 +61,7 @@ public final class AgentSupport {
   }
 
   /** Removes what killed uploads left under {@code prefix}; a failure is logged and the run goes on. */
-  public static void removeStaleParts(FileSystemSink fs, String prefix) {
+  public static void removeStaleParts(Sink fs, String prefix) {
     try {
       fs.removeStaleParts(prefix, FileSystemSink.STALE_PART_AGE);
     } catch (IOException | RuntimeException e) {

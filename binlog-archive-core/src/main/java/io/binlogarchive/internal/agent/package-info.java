@@ -1,5 +1,6 @@
 /**
- * The archiver's agent loop helpers: lease stand-by, stale part removal, binlog rotation, directory
- * watching, the exception-safe listener. No compatibility promise.
+ * The archiver's runs and agent loop ({@code ArchiveAgent}: start, wake-ups, the poll interval and
+ * rotation timing, stop) and their helpers: lease stand-by, stale part removal, binlog rotation,
+ * directory watching, the exception-safe listener. No compatibility promise.
  */
 package io.binlogarchive.internal.agent;

@@ -10,7 +10,6 @@ import io.binlogarchive.codec.Transform;
 import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.internal.CountingInputStream;
 import io.binlogarchive.internal.Digests;
-import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.store.Sink;
 import java.io.FilterInputStream;
 import java.io.IOException;

@@ -54,6 +54,11 @@ public class ForwardingSink implements Sink {
   }
 
   @Override
+  public int removeStaleParts(String prefix, java.time.Duration olderThan) throws IOException {
+    return delegate.removeStaleParts(prefix, olderThan);
+  }
+
+  @Override
   public StoredObject replace(String key, String expectedVersion, byte[] content) throws IOException {
     return delegate.replace(key, expectedVersion, content);
   }

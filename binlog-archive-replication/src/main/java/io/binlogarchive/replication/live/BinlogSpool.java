@@ -1,5 +1,6 @@
 package io.binlogarchive.replication.live;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -174,13 +175,13 @@ final class BinlogSpool implements Closeable {
   private void scan(Path p, long size) throws IOException {
     long pos = 4;
     boundary = 4;
-    ByteBuffer head = ByteBuffer.allocate(Events.HEADER);
-    while (pos + Events.HEADER <= size) {
+    ByteBuffer head = ByteBuffer.allocate(BinlogEvents.HEADER);
+    while (pos + BinlogEvents.HEADER <= size) {
       head.clear();
       readFully(head, pos);
       byte[] h = head.array();
-      long len = Events.size(h, 0);
-      if (len < Events.HEADER || pos + len > size) {
+      long len = BinlogEvents.size(h, 0);
+      if (len < BinlogEvents.HEADER || pos + len > size) {
         break;
       }
       if (len > Integer.MAX_VALUE - 8) {
@@ -189,17 +190,17 @@ final class BinlogSpool implements Closeable {
       ByteBuffer ev = ByteBuffer.allocate((int) len);
       readFully(ev, pos);
       byte[] e = ev.array();
-      int type = Events.type(e, 0);
-      if (type == Events.FORMAT_DESCRIPTION && pos == 4) {
-        crc = Events.fdeHasCrc32(e, 0, e.length);
+      int type = BinlogEvents.type(e, 0);
+      if (type == BinlogEvents.FORMAT_DESCRIPTION && pos == 4) {
+        crc = BinlogEvents.fdeHasCrc32(e, 0, e.length);
       }
       tracker.accept(e, 0, e.length, crc);
       pos += len;
       if (tracker.atBoundary()) {
         boundary = pos;
-        boundaryTime = Instant.ofEpochSecond(Events.timestamp(e, 0));
+        boundaryTime = Instant.ofEpochSecond(BinlogEvents.timestamp(e, 0));
       }
-      if (type == Events.ROTATE && pos == size) {
+      if (type == BinlogEvents.ROTATE && pos == size) {
         closed = true;
       }
     }
@@ -223,35 +224,38 @@ final class BinlogSpool implements Closeable {
    * @throws IOException if the stream and the spool disagree (a gap or an overlap), or on a disk error
    */
   void accept(byte[] b, int off, int len, boolean needsAck) throws IOException {
-    if (len < Events.HEADER || Events.size(b, off) != len) {
+    if (len < BinlogEvents.HEADER || BinlogEvents.size(b, off) != len) {
       throw new IOException("malformed event in the binlog stream: " + len + " bytes received, header says "
-          + (len < Events.HEADER ? "?" : String.valueOf(Events.size(b, off))));
+          + (len < BinlogEvents.HEADER ? "?" : String.valueOf(BinlogEvents.size(b, off))));
     }
-    int type = Events.type(b, off);
-    int flags = Events.flags(b, off);
-    long logPos = Events.logPos(b, off);
-    if (type == Events.HEARTBEAT || type == Events.HEARTBEAT_V2) {
+    int type = BinlogEvents.type(b, off);
+    int flags = BinlogEvents.flags(b, off);
+    long logPos = BinlogEvents.logPos(b, off);
+    if (type == BinlogEvents.HEARTBEAT || type == BinlogEvents.HEARTBEAT_V2) {
       heartbeat();
+      ackWhatIsHeld(needsAck);
       return;
     }
-    if (type == Events.ROTATE && ((flags & Events.ARTIFICIAL) != 0 || logPos == 0)) {
-      artificialRotate(Events.rotateName(b, off, len, streamCrc), Events.rotatePosition(b, off));
+    if (type == BinlogEvents.ROTATE && ((flags & BinlogEvents.ARTIFICIAL_FLAG) != 0 || logPos == 0)) {
+      artificialRotate(BinlogEvents.rotateName(b, off, len, streamCrc), BinlogEvents.rotatePosition(b, off));
       return;
     }
     if (name == null) {
       throw new IOException("the server sent event type " + type + " before naming its binlog file");
     }
-    if (type == Events.FORMAT_DESCRIPTION) {
+    if (type == BinlogEvents.FORMAT_DESCRIPTION) {
       if (!closed && length == 4) {
         write(b, off, len);
-        crc = Events.fdeHasCrc32(b, off, len);
+        crc = BinlogEvents.fdeHasCrc32(b, off, len);
         boundary = length;
         syncIfDue(false);
       }
+      ackWhatIsHeld(needsAck);
       return; // else the copy the server re-sends on a resume: the file has it already
     }
-    if ((flags & Events.ARTIFICIAL) != 0 || logPos == 0) {
+    if ((flags & BinlogEvents.ARTIFICIAL_FLAG) != 0 || logPos == 0) {
       log.debug("skipping artificial event type {} in {}", type, name);
+      ackWhatIsHeld(needsAck);
       return;
     }
     if (closed) {
@@ -269,19 +273,31 @@ final class BinlogSpool implements Closeable {
       ackPosition = logPos;
     }
     boolean ended = tracker.accept(b, off, len, crc);
-    if (type == Events.ROTATE) {
+    if (type == BinlogEvents.ROTATE) {
       boundary = length;
-      boundaryTime = Instant.ofEpochSecond(Events.timestamp(b, off));
+      boundaryTime = Instant.ofEpochSecond(BinlogEvents.timestamp(b, off));
       finishFile();
       return;
     }
     if (tracker.atBoundary()) {
       boundary = length;
       if (ended) {
-        boundaryTime = Instant.ofEpochSecond(Events.timestamp(b, off));
+        boundaryTime = Instant.ofEpochSecond(BinlogEvents.timestamp(b, off));
         unreported = true;
       }
       syncIfDue(ackFile != null);
+    }
+  }
+
+  /**
+   * A source may ask for an acknowledgement on an event that is not written (a heartbeat, an artificial
+   * event, the re-sent format description): left unanswered, its commits would wait until its timeout.
+   * Such a request is answered with what the file holds, once durable.
+   */
+  private void ackWhatIsHeld(boolean needsAck) {
+    if (needsAck && name != null && ackFile == null) {
+      ackFile = name;
+      ackPosition = length;
     }
   }
 

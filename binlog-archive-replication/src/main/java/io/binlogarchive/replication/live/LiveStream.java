@@ -1,6 +1,7 @@
 package io.binlogarchive.replication.live;
 
 import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,7 +97,10 @@ public final class LiveStream implements AutoCloseable {
    * Streams until {@link #stop()}: connects, resumes where the spool ends and writes events as they
    * come; reconnects after network errors and server restarts.
    *
-   * @throws ServerErrorException if the very first connection is refused (bad credentials or privileges)
+   * @throws ServerErrorException when the server refuses what only an administrator can change (bad
+   *     credentials, a missing privilege such as REPLICATION SLAVE or REPLICATION CLIENT, a locked account,
+   *     binary logging off, a command it does not know), at the first connection or later; not retried, the
+   *     message names the server, the user and what to change
    * @throws BinlogGapException on a gap, if built with {@link Builder#stopOnGap}
    * @throws IOException if the spool cannot be opened, or the stream contradicts it (an event that does not
    *     continue the spool's file, another server's files in the spool); not retried. Network errors and
@@ -123,6 +127,8 @@ public final class LiveStream implements AutoCloseable {
           c.prepareReplication();
           if (source.semiSync() && !c.semiSyncActive()) {
             log.warn("{} has no semi-synchronous replication; streaming asynchronously", source);
+          } else if (source.semiSync() && !c.semiSyncOnSource()) {
+            log.info("{} has rpl_semi_sync_master_enabled off for now; acknowledging once it asks", source);
           }
           s.streamChecksum(c.checksumCrc32());
           if (restartAt != null) {
@@ -143,7 +149,7 @@ public final class LiveStream implements AutoCloseable {
             }
             if (r.needsAck && log.isDebugEnabled()) {
               log.debug("the source waits for an acknowledgement of the event ending at {}",
-                  Events.logPos(r.payload, r.offset));
+                  BinlogEvents.logPos(r.payload, r.offset));
             }
             s.accept(r.payload, r.offset, r.length(), r.needsAck);
             if (!gotEvent) {
@@ -174,14 +180,28 @@ public final class LiveStream implements AutoCloseable {
             break;
           }
           if (e.errorCode() == ER_MASTER_FATAL_ERROR_READING_BINLOG && !gotEvent && file != null) {
-            String resume = purgedResume(e, s, file, pos);
+            String resume;
+            try {
+              resume = purgedResume(e, s, file, pos);
+            } catch (IOException listing) {
+              if (listing instanceof ServerErrorException && ServerErrors.fatal(((ServerErrorException) listing).errorCode())) {
+                throw ServerErrors.explain((ServerErrorException) listing, source);
+              }
+              if (stopping) {
+                break;
+              }
+              failures = backoff(listing, s, failures);
+              continue;
+            }
             if (resume != null) {
               restartAt = resume;
               continue;
             }
           }
-          if (connections == 0 && isAccessDenied(e)) {
-            throw e;
+          if (ServerErrors.fatal(e.errorCode())) {
+            ServerErrorException fatal = ServerErrors.explain(e, source);
+            log.error("{}", fatal.getMessage());
+            throw fatal;
           }
           failures = backoff(e, s, failures);
         } catch (StreamMismatchException e) {
@@ -198,11 +218,6 @@ public final class LiveStream implements AutoCloseable {
     } finally {
       spool = null;
     }
-  }
-
-  private static boolean isAccessDenied(ServerErrorException e) {
-    int c = e.errorCode();
-    return c == 1044 || c == 1045 || c == 1227 || c == 1698;
   }
 
   private int backoff(IOException e, BinlogSpool s, int failures) throws IOException {

@@ -64,6 +64,7 @@ final class ReplicationClient implements Closeable {
   private long connectionId;
   private boolean tls;
   private boolean semiSyncActive;
+  private boolean semiSyncOnSource;
   private boolean checksumCrc32;
 
   private ReplicationClient(SourceConfig config, Socket socket) throws IOException {
@@ -125,6 +126,11 @@ final class ReplicationClient implements Closeable {
 
   boolean semiSyncActive() {
     return semiSyncActive;
+  }
+
+  /** @return the source had semi-sync enabled when this connection prepared replication */
+  boolean semiSyncOnSource() {
+    return semiSyncOnSource;
   }
 
   boolean checksumCrc32() {
@@ -352,9 +358,9 @@ final class ReplicationClient implements Closeable {
     }
   }
 
-  /** The value of one server variable, or null if the server has no such variable. */
-  String variable(String name) throws IOException {
-    List<String[]> rows = query("SHOW VARIABLES LIKE '" + name + "'");
+  /** The global value of a server variable, or null if the server has no such variable. */
+  String globalVariable(String name) throws IOException {
+    List<String[]> rows = query("SHOW GLOBAL VARIABLES LIKE '" + name + "'");
     return rows.isEmpty() ? null : rows.get(0)[1];
   }
 
@@ -378,17 +384,21 @@ final class ReplicationClient implements Closeable {
       execute("SET @mariadb_slave_capability = 4");
     }
     if (config.semiSync()) {
-      String master = variable("rpl_semi_sync_master_enabled");
-      if (master == null) {
-        master = variable("rpl_semi_sync_source_enabled");
+      // Whether the source has semi-sync on (by SET GLOBAL or by its startup option, the same variable):
+      // the replica side is declared either way, since the source may turn it on later; the value is
+      // read from the global variable, not from SHOW VARIABLES' session view.
+      String master = globalVariable("rpl_semi_sync_master_enabled");
+      if (master != null) {
+        execute("SET @rpl_semi_sync_slave = 1");
+        semiSyncActive = true;
+      } else {
+        master = globalVariable("rpl_semi_sync_source_enabled");
         if (master != null) {
           execute("SET @rpl_semi_sync_replica = 1");
           semiSyncActive = true;
         }
-      } else {
-        execute("SET @rpl_semi_sync_slave = 1");
-        semiSyncActive = true;
       }
+      semiSyncOnSource = master != null && ("1".equals(master) || "ON".equalsIgnoreCase(master));
     }
     // The server sends a heartbeat whenever it has had nothing to send for one period: a connection
     // silent for four periods and five seconds more is broken (a stalled network, a frozen server).

@@ -21,6 +21,13 @@ public class ServerErrorException extends IOException {
     this.sqlState = sqlState;
   }
 
+  /** The same server error, restated with more context. */
+  ServerErrorException(String message, ServerErrorException cause) {
+    super(message, cause);
+    this.errorCode = cause.errorCode;
+    this.sqlState = cause.sqlState;
+  }
+
   /** @return the server's error number, e.g. 1236 for a binlog the server cannot send */
   public int errorCode() {
     return errorCode;

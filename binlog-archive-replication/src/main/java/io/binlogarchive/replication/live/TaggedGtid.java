@@ -1,5 +1,6 @@
 package io.binlogarchive.replication.live;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
@@ -80,7 +81,7 @@ final class TaggedGtid {
       if (pos + 9 > end) {
         throw new IllegalArgumentException("truncated");
       }
-      long v = Events.u64(b, pos + 1);
+      long v = BinlogEvents.u64(b, pos + 1);
       pos += 9;
       return v;
     }

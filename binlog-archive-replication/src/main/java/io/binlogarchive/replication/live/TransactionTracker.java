@@ -1,5 +1,6 @@
 package io.binlogarchive.replication.live;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.util.HexFormat;
 
 /**
@@ -40,35 +41,35 @@ final class TransactionTracker {
    *     transaction
    */
   boolean accept(byte[] b, int off, int len, boolean crc) {
-    int type = Events.type(b, off);
+    int type = BinlogEvents.type(b, off);
     switch (type) {
-      case Events.MARIADB_GTID: {
-        long seq = Events.u64(b, off + Events.HEADER);
-        long domain = Events.u32(b, off + Events.HEADER + 8);
-        int flags2 = b[off + Events.HEADER + 12] & 0xFF;
-        gtid = domain + "-" + Events.serverId(b, off) + "-" + Long.toUnsignedString(seq);
+      case BinlogEvents.MARIADB_GTID: {
+        long seq = BinlogEvents.u64(b, off + BinlogEvents.HEADER);
+        long domain = BinlogEvents.u32(b, off + BinlogEvents.HEADER + 8);
+        int flags2 = b[off + BinlogEvents.HEADER + 12] & 0xFF;
+        gtid = domain + "-" + BinlogEvents.serverId(b, off) + "-" + Long.toUnsignedString(seq);
         // MariaDB's GTID event stands for BEGIN; a standalone group is the one statement after it.
-        state = (flags2 & Events.FL_STANDALONE) != 0 ? State.AFTER_GTID : State.IN_TRANSACTION;
+        state = (flags2 & BinlogEvents.FL_STANDALONE) != 0 ? State.AFTER_GTID : State.IN_TRANSACTION;
         return false;
       }
-      case Events.GTID: {
-        byte[] sid = java.util.Arrays.copyOfRange(b, off + Events.HEADER + 1, off + Events.HEADER + 17);
-        gtid = uuid(sid) + ":" + Events.u64(b, off + Events.HEADER + 17);
+      case BinlogEvents.MYSQL_GTID: {
+        byte[] sid = java.util.Arrays.copyOfRange(b, off + BinlogEvents.HEADER + 1, off + BinlogEvents.HEADER + 17);
+        gtid = uuid(sid) + ":" + BinlogEvents.u64(b, off + BinlogEvents.HEADER + 17);
         state = State.AFTER_GTID;
         return false;
       }
-      case Events.GTID_TAGGED:
-        gtid = TaggedGtid.decode(b, off + Events.HEADER, off + len - (crc ? 4 : 0));
+      case BinlogEvents.MYSQL_TAGGED_GTID:
+        gtid = TaggedGtid.decode(b, off + BinlogEvents.HEADER, off + len - (crc ? 4 : 0));
         state = State.AFTER_GTID;
         return false;
-      case Events.ANONYMOUS_GTID:
+      case BinlogEvents.MYSQL_ANONYMOUS_GTID:
         gtid = null;
         state = State.AFTER_GTID;
         return false;
-      case Events.MARIADB_ANNOTATE_ROWS:
-      case Events.ROWS_QUERY:
+      case BinlogEvents.MARIADB_ANNOTATE_ROWS:
+      case BinlogEvents.ROWS_QUERY:
         return false;
-      case Events.QUERY: {
+      case BinlogEvents.QUERY: {
         String q = Events.queryPrefix(b, off, len, crc).toUpperCase(java.util.Locale.ROOT);
         if (state == State.IN_TRANSACTION) {
           return q.startsWith("COMMIT") || q.startsWith("ROLLBACK") || q.startsWith("XA COMMIT")
@@ -80,9 +81,9 @@ final class TransactionTracker {
         }
         return state == State.AFTER_GTID ? end() : false;
       }
-      case Events.XID:
-      case Events.XA_PREPARE:
-      case Events.TRANSACTION_PAYLOAD:
+      case BinlogEvents.XID:
+      case BinlogEvents.XA_PREPARE:
+      case BinlogEvents.TRANSACTION_PAYLOAD:
         return state != State.NONE ? end() : false;
       default:
         return false;

@@ -2,6 +2,9 @@ package io.binlogarchive.replication.live;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.CrashTest;
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -13,6 +16,9 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@SlowTest
+@CrashTest
+@MariaDbTest
 @DisplayName("The stream's process killed with SIGKILL again and again under load")
 class LiveStreamKillTest {
   static final int KILLS = 20;

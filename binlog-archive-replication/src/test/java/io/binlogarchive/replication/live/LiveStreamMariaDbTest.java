@@ -8,6 +8,9 @@ import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.store.FileSystemSink;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.testing.CrashTest;
+import io.binlogarchive.testing.MariaDbTest;
+import io.binlogarchive.testing.SlowTest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -23,6 +26,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@SlowTest
+@MariaDbTest
 @DisplayName("The live stream rebuilds a real MariaDB's binlogs byte for byte")
 class LiveStreamMariaDbTest {
   @TempDir Path tmp;
@@ -164,6 +169,7 @@ class LiveStreamMariaDbTest {
     }
   }
 
+  @CrashTest
   @Test
   @DisplayName("a clean restart and a SIGKILL of mariadbd: the stream follows into the new files, all identical to the server's")
   void serverRestartAndKill() throws Exception {
@@ -256,34 +262,58 @@ class LiveStreamMariaDbTest {
   void semiSyncManual() throws Exception {
     try (LiveFixture f = LiveFixture.start(tmp)) {
       f.server.exec("SET GLOBAL rpl_semi_sync_master_timeout = 60000", "SET GLOBAL rpl_semi_sync_master_enabled = 1");
-      java.util.concurrent.ExecutorService uploader = java.util.concurrent.Executors.newSingleThreadExecutor();
-      java.util.concurrent.atomic.AtomicInteger waits = new java.util.concurrent.atomic.AtomicInteger();
-      try {
-        f.recorder.onSourceWaiting = p -> {
-          waits.incrementAndGet();
-          uploader.execute(() -> {
-            try {
-              f.stream.acknowledge(p);
-            } catch (java.io.IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-          });
-        };
-        f.startStream(f.source().semiSync(true).build(), FsyncPolicy.perTransaction(), true);
-        f.await(() -> status(f, "Rpl_semi_sync_master_clients") == 1, "the stream registers as a semi-sync replica");
-        long yes = status(f, "Rpl_semi_sync_master_yes_tx");
-        long no = status(f, "Rpl_semi_sync_master_no_tx");
-        f.server.exec("CREATE DATABASE s", "CREATE TABLE s.t (id INT PRIMARY KEY)");
-        for (int i = 0; i < 10; i++) {
-          f.server.exec("INSERT INTO s.t VALUES (" + i + ")");
-        }
-        assertThat(status(f, "Rpl_semi_sync_master_yes_tx")).isGreaterThanOrEqualTo(yes + 12);
-        assertThat(status(f, "Rpl_semi_sync_master_no_tx")).isEqualTo(no);
-        assertThat(waits.get()).isGreaterThanOrEqualTo(12);
-        f.stopStream();
-      } finally {
-        uploader.shutdownNow();
+      assertManualAcksReleaseCommits(f, false);
+    }
+  }
+
+  @Test
+  @DisplayName("with semi-sync enabled by the server's startup option, manual acknowledgements release commits too")
+  void semiSyncManualStartupOption() throws Exception {
+    // With wait-no-slave on (the default), the fixture's own setup statements, committed before any
+    // replica connects, would each wait for the whole timeout: the server's behaviour, not the stream's.
+    // The server is restarted once the stream runs, so semi-sync is on from its start on the stream's
+    // second connection.
+    try (LiveFixture f = LiveFixture.start(tmp, "--rpl-semi-sync-master-enabled=ON",
+        "--rpl-semi-sync-master-timeout=60000", "--rpl-semi-sync-master-wait-no-slave=OFF")) {
+      assertManualAcksReleaseCommits(f, true);
+    }
+  }
+
+  private static void assertManualAcksReleaseCommits(LiveFixture f, boolean restart) throws Exception {
+    java.util.concurrent.ExecutorService uploader = java.util.concurrent.Executors.newSingleThreadExecutor();
+    java.util.concurrent.atomic.AtomicInteger waits = new java.util.concurrent.atomic.AtomicInteger();
+    try {
+      f.recorder.onSourceWaiting = p -> {
+        waits.incrementAndGet();
+        uploader.execute(() -> {
+          try {
+            f.stream.acknowledge(p);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+      };
+      f.startStream(f.source().semiSync(true).build(), FsyncPolicy.perTransaction(), true);
+      f.await(() -> status(f, "Rpl_semi_sync_master_clients") == 1, "the stream registers as a semi-sync replica");
+      f.awaitCaughtUp();
+      if (restart) {
+        f.server.close(); // SIGTERM
+        f.server.restart();
+        f.await(() -> status(f, "Rpl_semi_sync_master_clients") == 1, "the stream registers again after the restart");
+        f.awaitCaughtUp();
       }
+      long yes = status(f, "Rpl_semi_sync_master_yes_tx");
+      long no = status(f, "Rpl_semi_sync_master_no_tx");
+      f.server.exec("CREATE DATABASE s", "CREATE TABLE s.t (id INT PRIMARY KEY)");
+      for (int i = 0; i < 10; i++) {
+        f.server.exec("INSERT INTO s.t VALUES (" + i + ")");
+      }
+      assertThat(status(f, "Rpl_semi_sync_master_yes_tx")).isGreaterThanOrEqualTo(yes + 12);
+      assertThat(status(f, "Rpl_semi_sync_master_no_tx")).isEqualTo(no);
+      assertThat(waits.get()).isGreaterThanOrEqualTo(12);
+      f.stopStream();
+    } finally {
+      uploader.shutdownNow();
     }
   }
 

@@ -2,15 +2,14 @@ package io.binlogarchive.replication.live;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import io.binlogarchive.replication.MySqlUrl;
+import io.binlogarchive.replication.internal.BinlogEvents;
+import io.binlogarchive.testing.MariaDbTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -23,27 +22,20 @@ import org.junit.jupiter.api.io.TempDir;
  * caching_sha2_password (fast path, RSA and TLS full authentication) and COM_BINLOG_DUMP_GTID meet a
  * real server; elsewhere they are tested from protocol examples.
  */
+@MariaDbTest
 @DisplayName("Against a real MySQL server (BINLOG_ARCHIVE_MYSQL_URL)")
 class MySqlServerTest {
   @TempDir Path tmp;
-  URI url;
-  String user;
-  String password;
+  MySqlUrl mysql;
 
   @BeforeEach
   void url() {
-    String env = System.getenv("BINLOG_ARCHIVE_MYSQL_URL");
-    Assumptions.assumeTrue(env != null && !env.isBlank(),
-        "BINLOG_ARCHIVE_MYSQL_URL is not set: no MySQL server to test against (none can run on this machine)");
-    url = URI.create(env);
-    String[] info = url.getRawUserInfo().split(":", 2);
-    user = URLDecoder.decode(info[0], StandardCharsets.UTF_8);
-    password = info.length > 1 ? URLDecoder.decode(info[1], StandardCharsets.UTF_8) : "";
+    mysql = MySqlUrl.fromEnvironmentOrSkip();
   }
 
   SourceConfig.Builder config(TlsMode mode) {
-    return SourceConfig.builder(url.getHost(), url.getPort() < 0 ? 3306 : url.getPort(), user)
-        .password(password.toCharArray()).tls(mode).replicaServerId(4_000_000_001L);
+    return SourceConfig.builder(mysql.host(), mysql.port(), mysql.user())
+        .password(mysql.password().toCharArray()).tls(mode).replicaServerId(4_000_000_001L);
   }
 
   @Test
@@ -66,9 +58,9 @@ class MySqlServerTest {
       c.registerReplica();
       c.dumpGtid(executed == null ? "" : executed.replace("\n", ""));
       ReplicationClient.Received r = c.next("test");
-      assertThat(Events.type(r.payload, r.offset)).isEqualTo(Events.ROTATE);
+      assertThat(BinlogEvents.type(r.payload, r.offset)).isEqualTo(BinlogEvents.ROTATE);
       ReplicationClient.Received fde = c.next("test");
-      assertThat(Events.type(fde.payload, fde.offset)).isEqualTo(Events.FORMAT_DESCRIPTION);
+      assertThat(BinlogEvents.type(fde.payload, fde.offset)).isEqualTo(BinlogEvents.FORMAT_DESCRIPTION);
     }
   }
 

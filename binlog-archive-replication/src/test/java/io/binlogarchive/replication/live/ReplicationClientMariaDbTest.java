@@ -3,7 +3,9 @@ package io.binlogarchive.replication.live;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import io.binlogarchive.testing.MariaDbServer;
+import io.binlogarchive.testing.MariaDbTest;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The client against a real MariaDB that offers TLS with a certificate made for the test (openssl
  * command line): a CA, and a server certificate for IP 127.0.0.1 only.
  */
+@MariaDbTest
 @DisplayName("The replication client against a real MariaDB with TLS")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ReplicationClientMariaDbTest {
@@ -168,9 +171,9 @@ class ReplicationClientMariaDbTest {
       TransactionTracker t = new TransactionTracker();
       for (int i = 0; i < 1000 && first == null; i++) {
         ReplicationClient.Received r = c.next("test");
-        if (Events.type(r.payload, r.offset) == Events.MARIADB_GTID) {
+        if (BinlogEvents.type(r.payload, r.offset) == BinlogEvents.MARIADB_GTID) {
           t.accept(r.payload, r.offset, r.length(), c.checksumCrc32());
-          first = "0-" + Events.serverId(r.payload, r.offset) + "-" + Events.u64(r.payload, r.offset + Events.HEADER);
+          first = "0-" + BinlogEvents.serverId(r.payload, r.offset) + "-" + BinlogEvents.u64(r.payload, r.offset + BinlogEvents.HEADER);
         }
       }
       assertThat(first).isEqualTo("0-1-4");
@@ -184,10 +187,10 @@ class ReplicationClientMariaDbTest {
     c.registerReplica();
     c.dump("mysql-bin.000001", 4);
     ReplicationClient.Received rotate = c.next("test");
-    assertThat(Events.type(rotate.payload, rotate.offset)).isEqualTo(Events.ROTATE);
-    assertThat(Events.flags(rotate.payload, rotate.offset) & Events.ARTIFICIAL).isNotZero();
-    assertThat(Events.rotateName(rotate.payload, rotate.offset, rotate.length(), true)).isEqualTo("mysql-bin.000001");
+    assertThat(BinlogEvents.type(rotate.payload, rotate.offset)).isEqualTo(BinlogEvents.ROTATE);
+    assertThat(BinlogEvents.flags(rotate.payload, rotate.offset) & BinlogEvents.ARTIFICIAL_FLAG).isNotZero();
+    assertThat(BinlogEvents.rotateName(rotate.payload, rotate.offset, rotate.length(), true)).isEqualTo("mysql-bin.000001");
     ReplicationClient.Received fde = c.next("test");
-    assertThat(Events.type(fde.payload, fde.offset)).isEqualTo(Events.FORMAT_DESCRIPTION);
+    assertThat(BinlogEvents.type(fde.payload, fde.offset)).isEqualTo(BinlogEvents.FORMAT_DESCRIPTION);
   }
 }

@@ -3,6 +3,7 @@ package io.binlogarchive.replication.live;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.binlogarchive.replication.internal.BinlogEvents;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -48,13 +49,13 @@ class SpoolRecoveryFixturesTest {
     long pos = 4;
     int lastType = -1;
     long lastStart = -1;
-    while (pos + Events.HEADER <= file.length) {
-      int type = Events.type(file, (int) pos);
+    while (pos + BinlogEvents.HEADER <= file.length) {
+      int type = BinlogEvents.type(file, (int) pos);
       lastType = type;
       lastStart = pos;
-      long size = Events.size(file, (int) pos);
-      if (type == Events.GTID || type == Events.ANONYMOUS_GTID || type == Events.GTID_TAGGED
-          || type == Events.MARIADB_GTID) {
+      long size = BinlogEvents.size(file, (int) pos);
+      if (type == BinlogEvents.MYSQL_GTID || type == BinlogEvents.MYSQL_ANONYMOUS_GTID || type == BinlogEvents.MYSQL_TAGGED_GTID
+          || type == BinlogEvents.MARIADB_GTID) {
         starts.add(pos);
       }
       cuts.add(pos);
@@ -65,7 +66,7 @@ class SpoolRecoveryFixturesTest {
     assertThat(starts).as("transactions in " + fixture.getFileName()).isNotEmpty();
     assertThat(pos).as("the fixture ends on an event boundary").isEqualTo(file.length);
     // The last transaction ends where a closing ROTATE or STOP starts, or else at the end of the file.
-    long lastEnd = lastType == Events.ROTATE || lastType == Events.STOP ? lastStart : file.length;
+    long lastEnd = lastType == BinlogEvents.ROTATE || lastType == BinlogEvents.STOP ? lastStart : file.length;
     starts.add(lastEnd);
     long first = starts.get(0);
     List<Long> sample = new ArrayList<>(cuts.subSet(first, true, lastEnd, true));
@@ -114,10 +115,10 @@ class SpoolRecoveryFixturesTest {
     boolean crc = false;
     TransactionTracker t = new TransactionTracker();
     List<String> out = new ArrayList<>();
-    for (int pos = 4; pos + Events.HEADER <= b.length; pos += (int) Events.size(b, pos)) {
-      int len = (int) Events.size(b, pos);
-      if (Events.type(b, pos) == Events.FORMAT_DESCRIPTION) {
-        crc = Events.fdeHasCrc32(b, pos, len);
+    for (int pos = 4; pos + BinlogEvents.HEADER <= b.length; pos += (int) BinlogEvents.size(b, pos)) {
+      int len = (int) BinlogEvents.size(b, pos);
+      if (BinlogEvents.type(b, pos) == BinlogEvents.FORMAT_DESCRIPTION) {
+        crc = BinlogEvents.fdeHasCrc32(b, pos, len);
       }
       if (t.accept(b, pos, len, crc)) {
         out.add(t.lastGtid());

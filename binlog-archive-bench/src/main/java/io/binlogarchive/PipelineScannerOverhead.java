@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * scan on and off, alternately, in one JVM (zstd-3 with two workers, local sink, fsync included),
  * and prints medians and the overhead.
  *
- * <p>{@code java -cp ... io.binlogarchive.PipelineScannerOverhead BINLOG_DIR [rounds]} (a directory
+ * <p>{@code java -cp "$(bench/classpath.sh)" io.binlogarchive.PipelineScannerOverhead BINLOG_DIR [rounds]} (a directory
  * from bench/gen-binlogs.sh)
  */
 final class PipelineScannerOverhead {

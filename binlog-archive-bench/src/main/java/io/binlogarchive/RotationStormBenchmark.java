@@ -5,12 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Per-file overhead of the archiver on tiny binlogs from a real MariaDB server. Run with
- * {@code mvn -q -o -pl binlog-archive-core test-compile exec:java} equivalents, or directly:
+ * Per-file overhead of the archiver on tiny binlogs from a real MariaDB server. From the project
+ * root:
  *
  * <pre>
- * cd binlog-archive-core && mvn -q -o dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
- * java -cp target/test-classes:target/classes:$(cat /tmp/cp.txt) io.binlogarchive.RotationStormBenchmark 1000 3
+ * java -cp "$(bench/classpath.sh)" io.binlogarchive.RotationStormBenchmark 1000 3
  * </pre>
  *
  * Goal: at most 20 ms and 3 store calls per file beyond the upload itself.

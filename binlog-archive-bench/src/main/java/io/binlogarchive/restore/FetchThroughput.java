@@ -21,9 +21,7 @@ import java.util.concurrent.TimeUnit;
  * Fetch throughput beside {@code zstd -d} on the same artifact, in the same run.
  *
  * <pre>
- * mvn -q -o -pl binlog-archive-core test-compile exec... or:
- * java -cp "binlog-archive-core/target/classes:binlog-archive-core/target/test-classes:$(cat cp.txt)" \
- *   io.binlogarchive.restore.FetchThroughput /tmp/bench-binlogs/mysql-bin.000001 [rounds]
+ * java -cp "$(bench/classpath.sh)" io.binlogarchive.restore.FetchThroughput /tmp/bench-binlogs/mysql-bin.000001 [rounds]
  * </pre>
  *
  * Archives the binlog (zstd level 3, then zstd 3 + AES-256-GCM) into a temporary local archive,

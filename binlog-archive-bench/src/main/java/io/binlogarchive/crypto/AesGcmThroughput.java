@@ -19,10 +19,7 @@ import java.util.SplittableRandom;
  * and warm (after warm-up in this JVM), next to {@code openssl} on the same bytes. Not a test:
  *
  * <pre>
- * mvn -o -q -pl binlog-archive-core test-compile dependency:build-classpath \
- *     -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
- * java -Xmx2g -cp binlog-archive-core/target/test-classes:binlog-archive-core/target/classes:$(cat binlog-archive-core/target/cp.txt) \
- *     io.binlogarchive.crypto.AesGcmThroughput [megabytes]
+ * java -Xmx2g -cp "$(bench/classpath.sh)" io.binlogarchive.crypto.AesGcmThroughput [megabytes]
  * </pre>
  */
 public final class AesGcmThroughput {
