@@ -9,6 +9,7 @@ import io.binlogarchive.internal.ArchiveLayout;
 import io.binlogarchive.internal.agent.AgentSupport;
 import io.binlogarchive.internal.agent.ArchiveAgent;
 import io.binlogarchive.internal.agent.BinlogRotator;
+import io.binlogarchive.internal.agent.DeferredCursorStore;
 import io.binlogarchive.internal.agent.SafeListener;
 import io.binlogarchive.internal.pipeline.PipelineSettings;
 import io.binlogarchive.internal.pipeline.TokenBucket;
@@ -45,8 +46,11 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>An archiver is immutable once built and owns its cursor store (and its lock) until closed.
- * {@link #runOnce()} may be called repeatedly (by a scheduler), but not concurrently.
+ * <p>An archiver is immutable once built, and building it reads, locks and connects to nothing.
+ * Its first {@link #open()}, {@link #runOnce()}, {@link #start()} or {@link #cursor()} runs the
+ * {@link Builder#preflight preflight}, if set, and opens the cursor store, taking its lock; the
+ * archiver owns the store (and its lock) from then until closed. {@link #runOnce()} may be called
+ * repeatedly (by a scheduler), but not concurrently.
  *
  * <p>This class holds what the builder fixed and the public entry points; runs, the background
  * agent and the stop live in {@code internal.agent.ArchiveAgent}, the work of a run in {@code
@@ -67,7 +71,8 @@ public final class Archiver implements AutoCloseable {
 
   private final BinlogSource source;
   private final Sink sink;
-  private final CursorStore cursorStore;
+  /** Opened (and locked) on first use, not by the builder. */
+  private final DeferredCursorStore cursorStore;
   private final ArchiveLayout layout;
   private final String serverId;
   private final List<Transform> transforms;
@@ -87,10 +92,12 @@ public final class Archiver implements AutoCloseable {
   /** Runs, the background agent and the stop; the fields above are what the builder fixed. */
   private final ArchiveAgent agent;
 
-  private Archiver(Builder b, CursorStore cursorStore) {
+  private Archiver(Builder b) {
     this.source = b.source;
     this.sink = b.sink;
-    this.cursorStore = cursorStore;
+    Runnable check = b.preflightCheck();
+    this.cursorStore = b.cursorStore != null ? DeferredCursorStore.of(b.cursorStore, check)
+        : DeferredCursorStore.file(b.cursorFile, check);
     this.serverId = b.serverId;
     this.layout = new ArchiveLayout(b.prefix, b.serverId);
     List<Transform> t = new ArrayList<>();
@@ -114,7 +121,7 @@ public final class Archiver implements AutoCloseable {
     BinlogRotator rotator = b.rotateAfter == null ? null
         : new BinlogRotator(b.rotateDataSource, b.rotateAfter, binlogDirectory(b.source), b.clock);
     this.lease = b.lease;
-    this.agent = new ArchiveAgent(stop -> new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
+    this.agent = new ArchiveAgent(cursorStore, stop -> new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
         verifier, retryPolicy, listener, parallelism, bufferSize, mode, failOnChecksumMismatch, scanEvents,
         forceNewTimeline, clock, bandwidth, lease, stop, this::archivedWhole), b.pollInterval, rotator);
   }
@@ -170,6 +177,22 @@ public final class Archiver implements AutoCloseable {
   }
 
   /**
+   * Runs the {@link Builder#preflight preflight}, if set, and opens the cursor store, taking its
+   * lock; does nothing if done before. {@link #runOnce()}, {@link #start()} and {@link #cursor()}
+   * do it themselves: call this to find out at once, e.g. when a service starts, whether the server
+   * passes and the cursor is free.
+   *
+   * @return this archiver
+   * @throws ArchiveException if the preflight refuses the server, or another archiver holds the cursor
+   * @throws IOException if the cursor file cannot be opened
+   * @throws IllegalStateException if the archiver is closed
+   */
+  public Archiver open() throws IOException {
+    agent.open();
+    return this;
+  }
+
+  /**
    * Archives every closed binlog past the cursor, in sequence order, then returns. Files are
    * processed up to {@code parallelism} at a time; the cursor commits strictly in order. The run
    * stops at the first file that fails (after retries) or is not yet closed; files before it stay
@@ -182,6 +205,7 @@ public final class Archiver implements AutoCloseable {
    * FileSystemSink#removeStaleParts(String, Duration)}). An agent standing by for the lease does not.
    *
    * @return what the run did; {@link RunSummary#failure()} holds the error that stopped it
+   * @throws ArchiveException if the archiver is not yet {@link #open() open} and cannot be opened
    * @throws IllegalStateException if the archiver is closed
    */
   public RunSummary runOnce() {
@@ -203,6 +227,8 @@ public final class Archiver implements AutoCloseable {
    *
    * @return completes normally when the agent stops after {@link #close()}, exceptionally with the
    *     error that ended it otherwise; completing or cancelling it does not stop the agent
+   * @throws ArchiveException if the archiver is not yet {@link #open() open} and cannot be opened
+   *     (checked here, before the agent's thread starts)
    * @throws IllegalStateException if already started or closed
    */
   public CompletableFuture<Void> start() {
@@ -216,6 +242,7 @@ public final class Archiver implements AutoCloseable {
 
   /**
    * @return the committed cursor, or empty before the first commit
+   * @throws ArchiveException if the archiver is not yet {@link #open() open} and cannot be opened
    * @throws IOException if it cannot be read
    */
   public Optional<Cursor> cursor() throws IOException {
@@ -228,7 +255,7 @@ public final class Archiver implements AutoCloseable {
   }
 
   /**
-   * Stops gracefully and releases the cursor lock: no new file is started, files in flight finish
+   * Stops gracefully and releases the cursor lock (if it was taken): no new file is started, files in flight finish
    * (or fail and abort their uploads), the cursor stays consistent. The sink and source stay open
    * (they belong to the caller).
    */
@@ -336,12 +363,14 @@ public final class Archiver implements AutoCloseable {
     }
 
     /**
-     * Checks the server's settings when the archiver is built (see {@link Preflight}): log_bin,
+     * Checks the server's settings when the archiver is opened, by its first {@link Archiver#open()},
+     * {@link Archiver#runOnce()} or {@link Archiver#start()}, not by {@link #build()} (see {@link
+     * Preflight}): log_bin,
      * binlog_format=ROW, sync_binlog=1, binlog retention of at least twice the worst-case lag
      * (rotation age + poll interval + retry budget), a server identity.
      *
      * @param dataSource the caller's pool
-     * @param onProblem warn and go on, or refuse to build
+     * @param onProblem warn and go on, or refuse to open
      * @return this builder
      */
     public Builder preflight(javax.sql.DataSource dataSource, Preflight.OnProblem onProblem) {
@@ -407,7 +436,8 @@ public final class Archiver implements AutoCloseable {
     }
 
     /**
-     * @param file a JSON cursor file, locked while the archiver is open
+     * @param file a JSON cursor file, opened and locked when the archiver is {@link Archiver#open()
+     *     opened} (not by {@link #build()}) and until it is closed
      * @return this builder
      */
     public Builder cursorFile(Path file) {
@@ -553,16 +583,29 @@ public final class Archiver implements AutoCloseable {
       return this;
     }
 
+    /** @return what {@link Archiver#open()} checks first: the preflight, or nothing */
+    private Runnable preflightCheck() {
+      if (preflightDataSource == null) {
+        return () -> {};
+      }
+      javax.sql.DataSource ds = preflightDataSource;
+      Preflight.OnProblem onProblem = preflightOnProblem;
+      Duration worstCaseLag = (rotateAfter == null ? Duration.ZERO : rotateAfter).plus(pollInterval)
+          .plus(retryPolicy.maxElapsed());
+      return () -> AgentSupport.preflight(ds, onProblem, worstCaseLag);
+    }
+
     /**
-     * @return the archiver, holding the cursor lock
+     * Checks the settings and builds the archiver, without any I/O: the preflight, the cursor file
+     * and its lock wait for the archiver's {@link Archiver#open()} (or its first run or start).
+     *
+     * @return the archiver, not yet open
      * @throws IllegalArgumentException listing every missing or conflicting setting
-     * @throws IOException if the cursor file cannot be opened
-     * @throws ArchiveException if another archiver holds the cursor
      * @throws IllegalStateException if the {@link #cursorStore(CursorStore) cursor store} or {@link
      *     #lease(StoreLease) lease} was already handed to an archiver this builder built: each
      *     archiver owns its own
      */
-    public Archiver build() throws IOException {
+    public Archiver build() {
       List<String> problems = new ArrayList<>();
       if (source == null) {
         problems.add("source is required");
@@ -611,12 +654,7 @@ public final class Archiver implements AutoCloseable {
             + " this builder new ones (" + String.join(", ", owned.stream().map(o -> o + "(...)").toList())
             + ") or use cursorFile, which each archiver opens for itself");
       }
-      if (preflightDataSource != null) {
-        AgentSupport.preflight(preflightDataSource, preflightOnProblem,
-            (rotateAfter == null ? Duration.ZERO : rotateAfter).plus(pollInterval).plus(retryPolicy.maxElapsed()));
-      }
-      CursorStore store = cursorStore != null ? cursorStore : CursorStore.file(cursorFile);
-      Archiver built = new Archiver(this, store);
+      Archiver built = new Archiver(this);
       ownedStore = cursorStore;
       ownedLease = lease;
       return built;

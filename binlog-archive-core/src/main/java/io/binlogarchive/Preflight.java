@@ -30,7 +30,7 @@ public final class Preflight {
   public enum OnProblem {
     /** Log each problem at WARN with what to change, then archive anyway. */
     WARN,
-    /** Refuse to build the archiver: an {@link ArchiveException} lists every problem. */
+    /** Refuse to open the archiver (its first run, start or {@code open()}): an {@link ArchiveException} lists every problem. */
     REFUSE
   }
 

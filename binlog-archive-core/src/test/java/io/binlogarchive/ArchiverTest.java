@@ -84,6 +84,37 @@ class ArchiverTest {
   }
 
   @Test
+  @DisplayName("build() is configuration only: the preflight, the cursor file and its lock wait for open()")
+  void buildDoesNoIo() throws Exception {
+    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 13);
+    FileSystemSink sink = FileSystemSink.of(tmp.resolve("archive"));
+    AtomicInteger connections = new AtomicInteger();
+    javax.sql.DataSource server = (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+          if (method.getName().equals("getConnection")) {
+            connections.incrementAndGet();
+            throw new java.sql.SQLException("no server here");
+          }
+          throw new UnsupportedOperationException(method.getName());
+        });
+    Path cursor = tmp.resolve("state/cursor.json");
+    try (Archiver a = builder(binlogs, sink).cursorFile(cursor).preflight(server, Preflight.OnProblem.WARN).build()) {
+      assertThat(connections).as("connections by build()").hasValue(0);
+      assertThat(tmp.resolve("state")).as("build() creates no cursor file nor lock").doesNotExist();
+      org.assertj.core.api.Assertions.assertThatThrownBy(a::open)
+          .isInstanceOf(ArchiveException.class)
+          .hasMessageContaining("preflight could not read the server's settings");
+      assertThat(connections).as("connections by open()").hasValue(1);
+      assertThat(tmp.resolve("state")).as("a refused open takes no lock").doesNotExist();
+    }
+    try (Archiver a = builder(binlogs, sink).cursorFile(cursor).build()) {
+      assertThat(tmp.resolve("state")).doesNotExist();
+      assertThat(a.runOnce().archivedCount()).as("the first run opens it").isEqualTo(12);
+      assertThat(tmp.resolve("state/cursor.json.lock")).exists();
+    }
+  }
+
+  @Test
   @DisplayName("archives every closed binlog but the active one, in order, and moves the cursor to the last")
   void archivesChain() throws Exception {
     Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 13);

@@ -223,13 +223,16 @@ class BadInputTest {
   }
 
   @Test
-  @DisplayName("a second archiver on the same cursor fails fast while the first holds it, and succeeds once it is closed")
+  @DisplayName("a second archiver on the same cursor fails fast on open while the first holds it, and succeeds once it is closed")
   void secondArchiver() throws IOException {
-    Archiver first = builder().build();
-    try {
-      assertThatThrownBy(() -> builder().build())
+    Archiver first = builder().build().open();
+    try (Archiver refused = builder().build()) {
+      assertThatThrownBy(refused::open)
           .isInstanceOf(ArchiveException.class)
           .hasMessageContaining(tmp.resolve("cursor.json").toString())
+          .hasMessageContaining("locked by another archiver");
+      assertThatThrownBy(refused::runOnce).as("a run opens it too")
+          .isInstanceOf(ArchiveException.class)
           .hasMessageContaining("locked by another archiver");
       assertThat(first.runOnce().archivedCount()).as("the first still works").isEqualTo(12);
     } finally {
@@ -245,7 +248,7 @@ class BadInputTest {
   @Test
   @DisplayName("a second archiver in another process fails fast while the first holds the cursor")
   void secondArchiverInAnotherProcess() throws Exception {
-    try (Archiver first = builder().build()) {
+    try (Archiver first = builder().build().open()) {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       Process p = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
           LockProbe.class.getName(), tmp.resolve("cursor.json").toString())

@@ -47,7 +47,7 @@ class PreflightTest {
   }
 
   @Test
-  @DisplayName("names every bad setting with what to change, and refuses to build when told to")
+  @DisplayName("names every bad setting with what to change, and refuses to open the archiver when told to")
   void badSettings() throws Exception {
     db.exec("SET GLOBAL sync_binlog=0", "SET GLOBAL binlog_format=MIXED", "SET GLOBAL binlog_expire_logs_seconds=600");
     try {
@@ -59,13 +59,15 @@ class PreflightTest {
       Path binlogs = db.dataDir();
       Archiver.Builder b = Archiver.builder().source(BinlogSource.directory(binlogs))
           .sink(FileSystemSink.of(tmp.resolve("archive"))).serverId("db1").cursorFile(tmp.resolve("c.json"));
-      assertThatThrownBy(() -> b.preflight(ds, Preflight.OnProblem.REFUSE).build())
-          .isInstanceOf(ArchiveException.class)
-          .hasMessageContaining("refusing to archive")
-          .hasMessageContaining("sync_binlog=0")
-          .hasMessageContaining("binlog_format=MIXED");
+      try (Archiver refused = b.preflight(ds, Preflight.OnProblem.REFUSE).build()) {
+        assertThatThrownBy(refused::open)
+            .isInstanceOf(ArchiveException.class)
+            .hasMessageContaining("refusing to archive")
+            .hasMessageContaining("sync_binlog=0")
+            .hasMessageContaining("binlog_format=MIXED");
+      }
       try (Archiver a = b.preflight(ds, Preflight.OnProblem.WARN).build()) {
-        assertThat(a).isNotNull();
+        assertThat(a.open()).isSameAs(a);
       }
     } finally {
       db.exec("SET GLOBAL sync_binlog=1", "SET GLOBAL binlog_format=ROW", "SET GLOBAL binlog_expire_logs_seconds=604800");

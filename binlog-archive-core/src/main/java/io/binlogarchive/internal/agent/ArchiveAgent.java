@@ -1,5 +1,6 @@
 package io.binlogarchive.internal.agent;
 
+import io.binlogarchive.ArchiveException;
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.Archiver;
 import io.binlogarchive.Archiver.Mode;
@@ -8,7 +9,6 @@ import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.internal.ArchiveLayout;
 import io.binlogarchive.internal.pipeline.ArchivePipeline;
 import io.binlogarchive.internal.pipeline.PipelineSettings;
-import io.binlogarchive.store.CursorStore;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.StoreLease;
@@ -37,7 +37,7 @@ public final class ArchiveAgent {
 
   private final BinlogSource source;
   private final Sink sink;
-  private final CursorStore cursorStore;
+  private final DeferredCursorStore cursorStore;
   private final ArchiveLayout layout;
   private final ArchiveListener listener;
   private final Mode mode;
@@ -57,18 +57,22 @@ public final class ArchiveAgent {
   private long partsSweptAt = System.nanoTime() - FileSystemSink.STALE_PART_AGE.toNanos();
 
   /**
+   * @param cursorStore the cursor store the settings carry, opened by the first run, start or {@link #open()}
    * @param settings the pipeline's settings, given the stop condition they must carry: this agent's
    *     (closed, or the lease lost)
    * @param pollInterval the longest wait between two runs of a started agent
    * @param rotator rotates the server's binlog when its oldest transaction is due, or null
    */
-  public ArchiveAgent(Function<BooleanSupplier, PipelineSettings> settings, Duration pollInterval,
-      BinlogRotator rotator) {
+  public ArchiveAgent(DeferredCursorStore cursorStore, Function<BooleanSupplier, PipelineSettings> settings,
+      Duration pollInterval, BinlogRotator rotator) {
     this.pipeline = new ArchivePipeline(settings.apply(this::stopRequested));
     PipelineSettings s = pipeline.settings();
+    if (s.cursorStore() != cursorStore) {
+      throw new IllegalArgumentException("the settings must carry the agent's cursor store");
+    }
     this.source = s.source();
     this.sink = s.sink();
-    this.cursorStore = s.cursorStore();
+    this.cursorStore = cursorStore;
     this.layout = s.layout();
     this.listener = s.listener();
     this.mode = s.mode();
@@ -92,6 +96,24 @@ public final class ArchiveAgent {
   }
 
   /**
+   * See {@link Archiver#open()}: runs the preflight and opens (locks) the cursor store, once.
+   *
+   * @throws IOException if the cursor file cannot be opened
+   */
+  public void open() throws IOException {
+    cursorStore.open();
+  }
+
+  /** {@link #open()} for the entry points that declare no {@link IOException}. */
+  private void openOrThrow() {
+    try {
+      cursorStore.open();
+    } catch (IOException e) {
+      throw new ArchiveException("cannot open the cursor store: " + e, e);
+    }
+  }
+
+  /**
    * See {@link Archiver#runOnce()}.
    *
    * @return what the run did
@@ -100,6 +122,7 @@ public final class ArchiveAgent {
     if (closed) {
       throw new IllegalStateException("archiver is closed");
     }
+    openOrThrow();
     if (lease != null) {
       RunSummary standby = AgentSupport.standbyUnlessLeaseHeld(pipeline.settings());
       if (standby != null) {
@@ -128,6 +151,7 @@ public final class ArchiveAgent {
     if (agent != null) {
       throw new IllegalStateException("archiver is already started");
     }
+    openOrThrow(); // a refused preflight or a cursor another archiver holds fails here, not on the thread
     Thread t = new Thread(this::agentLoop, "binlog-archive-agent");
     t.setDaemon(true);
     agent = t;
