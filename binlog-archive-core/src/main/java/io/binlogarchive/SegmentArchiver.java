@@ -7,6 +7,7 @@ import io.binlogarchive.binlog.GtidSet;
 import io.binlogarchive.internal.Digests;
 import io.binlogarchive.internal.Segments;
 import io.binlogarchive.internal.binlog.BinlogNames;
+import io.binlogarchive.internal.binlog.ScannerAccess;
 import io.binlogarchive.internal.pipeline.ArchivePipeline;
 import io.binlogarchive.internal.pipeline.ArtifactWriter;
 import io.binlogarchive.internal.pipeline.PipelineSettings;
@@ -477,10 +478,10 @@ public final class SegmentArchiver implements AutoCloseable {
           return;
         }
         feed(f, ch, p, size, buf);
-        if (f.scanner.atTransactionBoundary()) {
+        if (ScannerAccess.atTransactionBoundary(f.scanner)) {
           f.boundary = f.walked;
           if (f.walked >= f.snapshotFrom) {
-            f.boundaryInfo = f.scanner.snapshot();
+            f.boundaryInfo = ScannerAccess.snapshot(f.scanner);
             if (f.firstCommitInRange == null && f.boundaryInfo.transactionCount() > f.transactionsAtStart) {
               f.firstCommitInRange = f.boundaryInfo.lastCommitTime();
             }

@@ -1,7 +1,7 @@
 package io.binlogarchive;
 
 import io.binlogarchive.codec.Transform;
-import io.binlogarchive.internal.decode.ArtifactDecoder;
+import io.binlogarchive.internal.decode.ReadBack;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.store.StoredObject;
@@ -110,22 +110,6 @@ public interface Verifier {
                 + upload.plaintextSha256());
       }
     };
-  }
-
-  /** Downloads and decodes one artifact, hashing both forms. */
-  record ReadBack(long artifactSize, String artifactSha256, long plaintextSize, String plaintextSha256) {
-    /**
-     * Decodes through the read side's one decode path, which stops one byte past {@code
-     * declaredSize}: an artifact inflating beyond it is an {@link IntegrityException}.
-     *
-     * @param file the binlog's name, for errors
-     * @param declaredSize the binlog's size
-     */
-    public static ReadBack of(Sink sink, String key, String file, List<Transform> transforms, long declaredSize)
-        throws IOException {
-      ArtifactDecoder.Decoded d = ArtifactDecoder.read(sink, key, file, transforms, declaredSize, null, true);
-      return new ReadBack(d.artifactBytes(), d.artifactSha256(), d.plaintextBytes(), d.plaintextSha256());
-    }
   }
 
   /** @return the binlog's name from an artifact key: its last segment without the transforms' extensions */

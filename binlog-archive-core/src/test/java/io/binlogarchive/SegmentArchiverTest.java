@@ -6,6 +6,7 @@ import io.binlogarchive.binlog.GtidSet;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.crypto.StaticKeyProvider;
 import io.binlogarchive.internal.Segments;
+import io.binlogarchive.internal.binlog.ScannerAccess;
 import io.binlogarchive.internal.decode.ArtifactDecoder;
 import io.binlogarchive.restore.ArchiveCatalog;
 import io.binlogarchive.restore.ArchiveProblem;
@@ -199,7 +200,7 @@ class SegmentArchiverTest {
     for (Sidecar s : segments) {
       BinlogScanner scanner = new BinlogScanner(file, true);
       scanner.update(server, 0, (int) s.segment().end());
-      assertThat(scanner.atTransactionBoundary()).as("end of %s", s.segment()).isTrue();
+      assertThat(ScannerAccess.atTransactionBoundary(scanner)).as("end of %s", s.segment()).isTrue();
       assertThat(s.binlog().endPosition()).isEqualTo(s.segment().end());
     }
     // the segments' GTIDs add up to what the file holds

@@ -7,6 +7,7 @@ import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.binlog.GtidSet;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.internal.binlog.BinlogNames;
+import io.binlogarchive.internal.binlog.ScannerAccess;
 import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.restore.BaseBackup;
 import io.binlogarchive.restore.FetchResult;
@@ -55,6 +56,8 @@ import org.junit.jupiter.api.io.TempDir;
 @DisplayName("A server crash in the middle of a binlog write")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServerCrashTest {
+  /** LOG_EVENT_BINLOG_IN_USE_F in the FORMAT_DESCRIPTION_EVENT's header flags. */
+  private static final int IN_USE_FLAG = 0x1;
   private static final long BIG_ROWS = 100;
   private static final long BIG_ROW_BYTES = 1_000_000;
   private static final Duration DEADLINE = Duration.ofSeconds(120);
@@ -178,7 +181,7 @@ class ServerCrashTest {
     crashedFlags = bytes[21]; // the FORMAT_DESCRIPTION_EVENT's flags, low byte
     BinlogScanner scanner = new BinlogScanner(crashed, true);
     scanner.update(bytes, 0, bytes.length);
-    crashedScan = scanner.finishCrashed();
+    crashedScan = ScannerAccess.finishCrashed(scanner);
 
     source.restart();
     recoveredGtidPos = PitrFixture.gtidBinlogPos(source);
@@ -224,8 +227,8 @@ class ServerCrashTest {
   @DisplayName("MariaDB's crash recovery leaves the crashed binlog byte for byte as the crash did: in-use flag set, cut inside an event and a transaction")
   void recoveryLeavesTheFile() {
     assertThat(killExit).as("mariadbd died of SIGKILL").isEqualTo(137);
-    assertThat(crashedFlags & BinlogScanner.LOG_EVENT_BINLOG_IN_USE_F).as("in-use flag at the crash").isEqualTo(1);
-    assertThat(restartedFlags & BinlogScanner.LOG_EVENT_BINLOG_IN_USE_F).as("in-use flag after recovery").isEqualTo(1);
+    assertThat(crashedFlags & IN_USE_FLAG).as("in-use flag at the crash").isEqualTo(1);
+    assertThat(restartedFlags & IN_USE_FLAG).as("in-use flag after recovery").isEqualTo(1);
     assertThat(restartedSha).as("SHA-256 of %s after the restart", crashed).isEqualTo(crashedSha);
     assertThat(crashedScan.endPosition()).as("complete events end before the file does").isLessThan(crashedSize);
     assertThat(bigRowsAfterRestart).as("the large transaction was rolled back").isZero();

@@ -2,6 +2,7 @@ package io.binlogarchive.binlog;
 
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.InvalidBinlogException;
+import io.binlogarchive.internal.binlog.ScannerAccess;
 import io.binlogarchive.internal.binlog.TaggedGtidCodec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -87,12 +88,12 @@ import org.slf4j.LoggerFactory;
 public final class BinlogScanner {
   static final byte[] MAGIC = {(byte) 0xfe, 'b', 'i', 'n'};
   static final int HEADER_LEN = 19;
-  public static final int LOG_EVENT_BINLOG_IN_USE_F = 0x1;
+  static final int LOG_EVENT_BINLOG_IN_USE_F = 0x1;
 
   static final int START_EVENT_V3 = 1;
   static final int QUERY_EVENT = 2;
   static final int STOP_EVENT = 3;
-  public static final int ROTATE_EVENT = 4;
+  static final int ROTATE_EVENT = 4;
   static final int FORMAT_DESCRIPTION_EVENT = 15;
   static final int XID_EVENT = 16;
   static final int HEARTBEAT_LOG_EVENT = 27;
@@ -104,7 +105,7 @@ public final class BinlogScanner {
   static final int GTID_TAGGED_LOG_EVENT = 42;
   static final int MARIADB_ANNOTATE_ROWS_EVENT = 160;
   static final int MARIADB_BINLOG_CHECKPOINT_EVENT = 161;
-  public static final int MARIADB_GTID_EVENT = 162;
+  static final int MARIADB_GTID_EVENT = 162;
   static final int MARIADB_GTID_LIST_EVENT = 163;
   static final int MARIADB_START_ENCRYPTION_EVENT = 164;
   static final int MARIADB_LAST_KNOWN_EVENT = 171;
@@ -114,8 +115,32 @@ public final class BinlogScanner {
   static final int MAX_SERVER_IDS = 1024;
   static final int MAX_FDE_BODY = 4096;
   static final int MAX_PREVIOUS_GTIDS_BODY = 2 << 20;
-  /** A real GTID_TAGGED_LOG_EVENT body is under 200 bytes; a larger one is not written by any server. */
-  public static final int MAX_TAGGED_GTID_BODY = 1024;
+  static final int MAX_TAGGED_GTID_BODY = TaggedGtidCodec.MAX_BODY;
+
+  static {
+    // the pipeline's access to the package-private methods below (crash-cut files, open binlogs)
+    ScannerAccess.lend(new ScannerAccess.Lent() {
+      @Override
+      public BinlogInfo finishCrashed(BinlogScanner s) {
+        return s.finishCrashed();
+      }
+
+      @Override
+      public boolean endedInsideTransaction(BinlogScanner s) {
+        return s.endedInsideTransaction();
+      }
+
+      @Override
+      public boolean atTransactionBoundary(BinlogScanner s) {
+        return s.atTransactionBoundary();
+      }
+
+      @Override
+      public BinlogInfo snapshot(BinlogScanner s) {
+        return s.snapshot();
+      }
+    });
+  }
 
   private final EventFramer framer;
   private final TransactionTracker tracker;
@@ -232,7 +257,7 @@ public final class BinlogScanner {
    *
    * @return {@code true} if the last transaction has no commit in the file
    */
-  public boolean endedInsideTransaction() {
+  boolean endedInsideTransaction() {
     return tracker.endedInsideTransaction();
   }
 
@@ -249,7 +274,7 @@ public final class BinlogScanner {
    * @return what the file's complete events hold
    * @throws InvalidBinlogException if the file has no complete FORMAT_DESCRIPTION_EVENT
    */
-  public BinlogInfo finishCrashed() {
+  BinlogInfo finishCrashed() {
     return finish(true);
   }
 
@@ -259,7 +284,7 @@ public final class BinlogScanner {
    *
    * @return {@code true} at a transaction boundary
    */
-  public boolean atTransactionBoundary() {
+  boolean atTransactionBoundary() {
     return failure == null && decoder.formatDescriptionComplete() && framer.betweenEvents()
         && !tracker.insideTransaction();
   }
@@ -271,7 +296,7 @@ public final class BinlogScanner {
    *
    * @return what the scanned prefix holds
    */
-  public BinlogInfo snapshot() {
+  BinlogInfo snapshot() {
     checkUsable();
     TransactionTracker.State saved = tracker.save();
     try {
@@ -336,18 +361,6 @@ public final class BinlogScanner {
         checksumFailures,
         end,
         decoder.unparsedGtidEventCount());
-  }
-
-  /** MariaDB's own GTID list form, {@code domain-server-seq,...}: one GTID per domain-server pair. */
-  public static String mariaDbList(GtidSet list) {
-    StringBuilder sb = new StringBuilder();
-    list.lastSequences().forEach((source, seq) -> {
-      if (sb.length() > 0) {
-        sb.append(',');
-      }
-      sb.append(source).append('-').append(seq);
-    });
-    return sb.toString();
   }
 
   static String typeName(int type) {

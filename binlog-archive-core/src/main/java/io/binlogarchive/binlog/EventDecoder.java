@@ -7,6 +7,7 @@ import static io.binlogarchive.binlog.BinlogBytes.u56;
 import static io.binlogarchive.binlog.BinlogBytes.uuid;
 import static io.binlogarchive.binlog.BinlogScanner.*;
 
+import io.binlogarchive.internal.binlog.GtidState;
 import io.binlogarchive.internal.binlog.TaggedGtidCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -449,6 +450,6 @@ final class EventDecoder {
     if (previousGtids == null) {
       return null;
     }
-    return previousIsMariaDbList ? mariaDbList(previousGtids) : previousGtids.toString();
+    return previousIsMariaDbList ? GtidState.mariaDbList(previousGtids) : previousGtids.toString();
   }
 }

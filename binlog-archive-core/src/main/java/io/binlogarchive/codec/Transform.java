@@ -2,6 +2,7 @@ package io.binlogarchive.codec;
 
 import io.binlogarchive.crypto.AesGcmTransform;
 import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.internal.CryptoAccess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -95,6 +96,6 @@ public interface Transform {
    *     AesGcmTransform#innerCodec(String)} return adjusted copies
    */
   static AesGcmTransform aesGcm(KeyProvider keys) {
-    return AesGcmTransform.create(keys);
+    return CryptoAccess.aesGcm(keys);
   }
 }

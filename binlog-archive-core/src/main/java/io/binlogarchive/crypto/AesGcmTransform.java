@@ -4,6 +4,7 @@ import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.codec.CodecEnvelope;
 import io.binlogarchive.codec.Transform;
+import io.binlogarchive.internal.CryptoAccess;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,7 +58,24 @@ public final class AesGcmTransform implements Transform, CodecEnvelope {
    * What a sidecar records about an artifact's header: the key id (always checked) and the inner
    * codec (checked when the header names one). {@code object} names the artifact in errors.
    */
-  public record Expected(String object, String keyId, String codec) {}
+  record Expected(String object, String keyId, String codec) {}
+
+  static {
+    // the factory behind Transform.aesGcm and the rewrap behind ArchiveMaintenance.rewrap
+    CryptoAccess.lend(new CryptoAccess.Lent() {
+      @Override
+      public AesGcmTransform create(KeyProvider keys) {
+        return AesGcmTransform.create(keys);
+      }
+
+      @Override
+      public String rewrap(InputStream encrypted, OutputStream out, KeyProvider from, KeyProvider to, String object,
+          String keyId, String codec) throws IOException {
+        return AesGcmTransform.rewrap(encrypted, out, from, to,
+            object == null ? null : new Expected(object, keyId, codec));
+      }
+    });
+  }
 
   AesGcmTransform(KeyProvider keys, int segmentSize, String innerCodec, SecureRandom random) {
     this(keys, segmentSize, innerCodec, random, null);
@@ -76,7 +94,8 @@ public final class AesGcmTransform implements Transform, CodecEnvelope {
     this.random = random;
   }
 
-  public static AesGcmTransform create(KeyProvider keys) {
+  /** {@code Transform.aesGcm(keys)}: the default segment size, no inner codec recorded. */
+  static AesGcmTransform create(KeyProvider keys) {
     return new AesGcmTransform(keys, DEFAULT_SEGMENT_SIZE, null, new SecureRandom());
   }
 
@@ -112,7 +131,7 @@ public final class AesGcmTransform implements Transform, CodecEnvelope {
    * records, before any key is unwrapped: a mismatch is an {@link IntegrityException} naming the
    * object.
    */
-  public AesGcmTransform expecting(Expected e) {
+  AesGcmTransform expecting(Expected e) {
     return new AesGcmTransform(keys, segmentSize, innerCodec, random, Objects.requireNonNull(e, "expected"));
   }
 
@@ -236,13 +255,13 @@ public final class AesGcmTransform implements Transform, CodecEnvelope {
    * @throws NotFoundException if {@code from} has no key with the artifact's key id
    * @throws IOException if reading or writing fails
    */
-  public static String rewrap(InputStream encrypted, OutputStream out, KeyProvider from, KeyProvider to)
+  static String rewrap(InputStream encrypted, OutputStream out, KeyProvider from, KeyProvider to)
       throws IOException {
     return rewrap(encrypted, out, from, to, null);
   }
 
   /** {@link #rewrap(InputStream, OutputStream, KeyProvider, KeyProvider)}, refusing a header that disagrees with its sidecar. */
-  public static String rewrap(InputStream encrypted, OutputStream out, KeyProvider from, KeyProvider to, Expected expected)
+  static String rewrap(InputStream encrypted, OutputStream out, KeyProvider from, KeyProvider to, Expected expected)
       throws IOException {
     Objects.requireNonNull(encrypted, "encrypted");
     Objects.requireNonNull(out, "out");

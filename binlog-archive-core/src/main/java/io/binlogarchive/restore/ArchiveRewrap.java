@@ -1,5 +1,6 @@
 package io.binlogarchive.restore;
 
+import io.binlogarchive.internal.decode.ReadBack;
 import io.binlogarchive.internal.pipeline.ArtifactWriter;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.IntegrityException;
@@ -7,10 +8,9 @@ import io.binlogarchive.NotFoundException;
 import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.Sidecar;
-import io.binlogarchive.Verifier;
 import io.binlogarchive.codec.CodecRegistry;
 import io.binlogarchive.codec.Transform;
-import io.binlogarchive.crypto.AesGcmTransform;
+import io.binlogarchive.internal.CryptoAccess;
 import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.internal.CountingInputStream;
@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * two of them:
  *
  * <ol>
- *   <li>Stream the old artifact through {@link AesGcmTransform#rewrap} into a <em>new</em> object,
+ *   <li>Stream the old artifact through {@code AesGcmTransform.rewrap} into a <em>new</em> object,
  *       {@code <file>.k<N><ext>} (the N-th rewrap; sinks never overwrite), then read it back with a
  *       provider that holds only the new key: decrypt, decompress, plaintext SHA-256 against the
  *       sidecar. A crash leaves an unreferenced new artifact beside the intact old pair.
@@ -417,9 +417,9 @@ final class ArchiveRewrap {
         resumed = true; // appeared meanwhile: an earlier attempt's commit, or a concurrent rewrap
       }
     }
-    Verifier.ReadBack rb;
+    ReadBack rb;
     try {
-      rb = call("read back " + newKey, () -> Verifier.ReadBack.of(sink, newKey, s.file(),
+      rb = call("read back " + newKey, () -> ReadBack.of(sink, newKey, s.file(),
           ArtifactDecoder.transforms(s, to.primaryKeyId(), Transform.aesGcm(onlyNew), false, ctx.codecs()), s.size()));
     } catch (IntegrityException | NotFoundException x) {
       if (resumed) {
@@ -470,8 +470,7 @@ final class ArchiveRewrap {
       ArtifactWriter.HashingOutputStream out = new ArtifactWriter.HashingOutputStream(writer);
       String keyId;
       try {
-        keyId = AesGcmTransform.rewrap(in, out, ctx.keys(), to,
-            new AesGcmTransform.Expected(oldKey, s.artifact().keyId(), s.artifact().codec()));
+        keyId = CryptoAccess.rewrap(in, out, ctx.keys(), to, oldKey, s.artifact().keyId(), s.artifact().codec());
       } catch (IntegrityException x) {
         throw new IntegrityException("artifact " + oldKey + " of " + s.file() + " cannot be rewrapped: "
             + x.getMessage() + "; nothing was written", x);

@@ -45,13 +45,6 @@ import java.util.Optional;
  */
 public final class FileSystemSink implements Sink {
   private static final String PART_SUFFIX = PartFiles.SUFFIX;
-  /**
-   * Where the file system refuses locks, how long a temporary file must have gone unmodified before
-   * an {@link Archiver} removes it: far beyond the gap between two writes of a live writer (seconds
-   * even when throttled) and beyond any clock skew between a host and its NFS server that leaves the
-   * host usable. Also how often an archiver sweeps. Where locks work, age plays no part.
-   */
-  public static final Duration STALE_PART_AGE = Duration.ofMinutes(15);
   private final Path root;
 
   private FileSystemSink(Path root) {
@@ -78,7 +71,8 @@ public final class FileSystemSink implements Sink {
     return root;
   }
 
-  public Path resolve(String key) {
+  /** @return the file of {@code key}, refusing keys that would leave the root or name a temporary file */
+  Path resolve(String key) {
     if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("\\")) {
       throw new IllegalArgumentException("invalid object key '" + key + "'");
     }

@@ -168,7 +168,7 @@ class FetchLocalFilesTest {
   void failedFetchLeavesNoWorkerBehind() throws Exception {
     Path dir = Files.createDirectory(tmp.resolve("restore"));
     Sidecar bad = plan.files().get(0);
-    Path artifact = sink.resolve(bad.artifact().key());
+    Path artifact = sink.root().resolve(bad.artifact().key());
     byte[] bytes = Files.readAllBytes(artifact);
     for (int i = bytes.length / 2; i < bytes.length / 2 + 64 && i < bytes.length; i++) {
       bytes[i] ^= 0x5a;

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.cloud.NoCredentials;
-import io.binlogarchive.crypto.AesGcmTransform;
+import io.binlogarchive.internal.CryptoAccess;
 import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.NotFoundException;
@@ -148,7 +148,7 @@ class GcpKmsKeyProviderTest {
       GcpKmsKeyProvider keys = provider(KEY).build();
       ByteArrayOutputStream rewrapped = new ByteArrayOutputStream();
 
-      String keyId = AesGcmTransform.rewrap(new ByteArrayInputStream(artifact), rewrapped, local, keys);
+      String keyId = CryptoAccess.rewrap(new ByteArrayInputStream(artifact), rewrapped, local, keys, null, null, null);
 
       assertThat(keyId).isEqualTo(KEY);
       assertThat(decode(Transform.aesGcm(keys), rewrapped.toByteArray())).isEqualTo(plaintext);

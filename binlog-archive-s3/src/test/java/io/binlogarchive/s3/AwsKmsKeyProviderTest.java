@@ -1,6 +1,5 @@
 package io.binlogarchive.s3;
 
-import io.binlogarchive.testing.StoreTests;
 import static io.binlogarchive.testing.StoreTests.decode;
 import static io.binlogarchive.testing.StoreTests.encode;
 import static io.binlogarchive.testing.StoreTests.payload;

@@ -7,7 +7,6 @@ import io.binlogarchive.LeaseUnavailableException;
 import io.binlogarchive.Preflight;
 import io.binlogarchive.RunSummary;
 import io.binlogarchive.store.Cursor;
-import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.StoreLease;
 import java.io.IOException;
@@ -20,6 +19,15 @@ import org.slf4j.LoggerFactory;
 
 /** The long-running agent's helpers, kept out of {@link Archiver} to keep it small. */
 public final class AgentSupport {
+  /**
+   * Where the file system refuses locks, how long a temporary file of a {@code FileSystemSink} must
+   * have gone unmodified before an archiver removes it: far beyond the gap between two writes of a
+   * live writer (seconds even when throttled) and beyond any clock skew between a host and its NFS
+   * server that leaves the host usable. Also how often an archiver sweeps. Where locks work, age
+   * plays no part.
+   */
+  public static final Duration STALE_PART_AGE = Duration.ofMinutes(15);
+
   private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
 
   private AgentSupport() {}
@@ -63,7 +71,7 @@ public final class AgentSupport {
   /** Removes what killed uploads left under {@code prefix}; a failure is logged and the run goes on. */
   public static void removeStaleParts(Sink fs, String prefix) {
     try {
-      fs.removeStaleParts(prefix, FileSystemSink.STALE_PART_AGE);
+      fs.removeStaleParts(prefix, STALE_PART_AGE);
     } catch (IOException | RuntimeException e) {
       LOG.atWarn().log("cannot remove stale temporary files under {} in {}: {}", prefix, fs.describe(), e.toString());
     }

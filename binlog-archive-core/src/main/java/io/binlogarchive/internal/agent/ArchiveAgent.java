@@ -9,7 +9,6 @@ import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.internal.ArchiveLayout;
 import io.binlogarchive.internal.pipeline.ArchivePipeline;
 import io.binlogarchive.internal.pipeline.PipelineSettings;
-import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.StoreLease;
 import java.io.IOException;
@@ -54,7 +53,7 @@ public final class ArchiveAgent {
   private Thread agent;
   private boolean closed;
   /** When stale temporary files were last removed (guarded by this); the first run is due. */
-  private long partsSweptAt = System.nanoTime() - FileSystemSink.STALE_PART_AGE.toNanos();
+  private long partsSweptAt = System.nanoTime() - AgentSupport.STALE_PART_AGE.toNanos();
 
   /**
    * @param cursorStore the cursor store the settings carry, opened by the first run, start or {@link #open()}
@@ -129,7 +128,7 @@ public final class ArchiveAgent {
         return standby;
       }
     }
-    if (mode == Mode.ARCHIVE && System.nanoTime() - partsSweptAt >= FileSystemSink.STALE_PART_AGE.toNanos()) {
+    if (mode == Mode.ARCHIVE && System.nanoTime() - partsSweptAt >= AgentSupport.STALE_PART_AGE.toNanos()) {
       partsSweptAt = System.nanoTime();
       AgentSupport.removeStaleParts(sink, layout.root() + "/");
     }

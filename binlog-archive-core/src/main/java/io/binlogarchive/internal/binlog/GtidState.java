@@ -1,7 +1,6 @@
 package io.binlogarchive.internal.binlog;
 
 import io.binlogarchive.binlog.BinlogInfo;
-import io.binlogarchive.binlog.BinlogScanner;
 import io.binlogarchive.binlog.GtidSet;
 import java.util.Map;
 import java.util.TreeMap;
@@ -83,6 +82,21 @@ public final class GtidState {
     if (state == null) {
       return null;
     }
-    return mariadb ? BinlogScanner.mariaDbList(state) : state.toString();
+    return mariadb ? mariaDbList(state) : state.toString();
+  }
+
+  /**
+   * @param list a MariaDB GTID set
+   * @return MariaDB's own GTID list form, {@code domain-server-seq,...}: one GTID per domain-server pair
+   */
+  public static String mariaDbList(GtidSet list) {
+    StringBuilder sb = new StringBuilder();
+    list.lastSequences().forEach((source, seq) -> {
+      if (sb.length() > 0) {
+        sb.append(',');
+      }
+      sb.append(source).append('-').append(seq);
+    });
+    return sb.toString();
   }
 }

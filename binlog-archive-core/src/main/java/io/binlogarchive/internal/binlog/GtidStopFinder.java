@@ -2,7 +2,6 @@ package io.binlogarchive.internal.binlog;
 
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.InvalidBinlogException;
-import io.binlogarchive.binlog.BinlogScanner;
 import io.binlogarchive.binlog.GtidSet;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -76,7 +75,7 @@ public final class GtidStopFinder {
           reached = GtidState.reached(state, target, maria);
         } else if (type == MYSQL_TAGGED_GTID) {
           // the body and its checksum, if any: the codec needs the body's exact length
-          if (rest > BinlogScanner.MAX_TAGGED_GTID_BODY + 4) {
+          if (rest > TaggedGtidCodec.MAX_BODY + 4) {
             throw new InvalidBinlogException(file + " has a GTID_TAGGED_LOG_EVENT of " + size + " bytes at offset " + pos
                 + ", more than the scanner's limit");
           }

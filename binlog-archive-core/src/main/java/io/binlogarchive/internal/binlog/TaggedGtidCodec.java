@@ -45,6 +45,8 @@ public final class TaggedGtidCodec {
   static final int SERIALIZATION_VERSION = 1;
   /** MySQL's {@code tag_max_length}. */
   static final int TAG_MAX_LENGTH = 32;
+  /** A real GTID_TAGGED_LOG_EVENT body is under 200 bytes; a larger one is not written by any server. */
+  public static final int MAX_BODY = 1024;
 
   private static final String[] FIELDS = {
     "gtid_flags", "uuid", "gno", "tag", "last_committed", "sequence_number", "immediate_commit_timestamp",

@@ -1,25 +1,19 @@
 package io.binlogarchive.internal.pipeline;
 
-import io.binlogarchive.ArchiveException;
 import io.binlogarchive.Archiver;
 import io.binlogarchive.ChainBreakException;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.InvalidBinlogException;
 import io.binlogarchive.NotFoundException;
-import io.binlogarchive.ObjectExistsException;
 import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;
-import io.binlogarchive.Verifier;
 import io.binlogarchive.binlog.BinlogFile;
 import io.binlogarchive.binlog.BinlogInfo;
 import io.binlogarchive.binlog.BinlogScanner;
-import io.binlogarchive.codec.StreamFacts;
-import io.binlogarchive.codec.Transform;
+import io.binlogarchive.internal.binlog.ScannerAccess;
 import io.binlogarchive.internal.ArchiveLayout;
 import io.binlogarchive.internal.Digests;
-import io.binlogarchive.internal.decode.ArtifactDecoder;
 import io.binlogarchive.store.Cursor;
-import io.binlogarchive.store.SinkWriter;
 import io.binlogarchive.store.StoredObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -504,9 +498,9 @@ public final class ArchivePipeline {
           }
           out.write(buf, 0, m);
         }
-        info[0] = !a.scanEvents() ? null : crashed ? scanner.finishCrashed() : scanner.finish();
+        info[0] = !a.scanEvents() ? null : crashed ? ScannerAccess.finishCrashed(scanner) : scanner.finish();
         if (info[0] != null && !info[0].closed() && !crashed) {
-          if (scanner.endedInsideTransaction()) {
+          if (ScannerAccess.endedInsideTransaction(scanner)) {
             throw new InvalidBinlogException(
                 f.name() + ": ends at offset " + info[0].endPosition() + " without a ROTATE or STOP event, inside a"
                     + " transaction: the file is truncated; not archived");

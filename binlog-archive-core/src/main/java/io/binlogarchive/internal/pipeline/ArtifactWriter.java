@@ -1,5 +1,6 @@
 package io.binlogarchive.internal.pipeline;
 
+import io.binlogarchive.internal.decode.ReadBack;
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.Archiver;
 import io.binlogarchive.ChainBreakException;
@@ -112,7 +113,7 @@ public final class ArtifactWriter {
         try {
           stored = writer.commit();
         } catch (ObjectExistsException e) {
-          Optional<Verifier.ReadBack> rb = adoptExisting(key, file, plain.count(), plainSha, local, onConflict);
+          Optional<ReadBack> rb = adoptExisting(key, file, plain.count(), plainSha, local, onConflict);
           if (rb.isEmpty()) {
             continue; // the conflicting object was removed: upload again
           }
@@ -145,13 +146,13 @@ public final class ArtifactWriter {
         + " Inspect it, and delete it to archive the file again.", cause);
   };
 
-  private Optional<Verifier.ReadBack> adoptExisting(String key, String file, long plainSize, String plainSha,
+  private Optional<ReadBack> adoptExisting(String key, String file, long plainSize, String plainSha,
       String local, ConflictHandler onConflict) throws IOException {
     // An earlier run stored the artifact but stopped before its sidecar: keep it if it decodes to
     // exactly this plaintext (decoding stops one byte past it); otherwise the caller's policy decides.
-    Verifier.ReadBack rb;
+    ReadBack rb;
     try {
-      rb = Verifier.ReadBack.of(sink, key, file, transforms, plainSize);
+      rb = ReadBack.of(sink, key, file, transforms, plainSize);
     } catch (ArtifactDecoder.Oversized e) {
       return onConflict.conflict(key, "holds different content (more than " + plainSize + " bytes) than " + local
           + " (" + plainSize + " bytes, SHA-256 " + plainSha + ")", e) ? Optional.empty() : fail(key);
