@@ -23,7 +23,7 @@ public final class CryptoAccess {
         String keyId, String codec) throws IOException;
   }
 
-  private static Lent lent;
+  private static final Loan<Lent> LOAN = new Loan<>(AesGcmTransform.class);
 
   private CryptoAccess() {}
 
@@ -33,27 +33,8 @@ public final class CryptoAccess {
    * @param l the transform's methods
    * @throws IllegalStateException on a second call
    */
-  public static synchronized void lend(Lent l) {
-    if (lent != null) {
-      throw new IllegalStateException("AesGcmTransform has already lent its methods");
-    }
-    lent = l;
-  }
-
-  private static Lent lent() {
-    synchronized (CryptoAccess.class) {
-      if (lent != null) {
-        return lent;
-      }
-    }
-    try { // initialises the class, whose static initialiser lends its methods (outside our lock)
-      Class.forName(AesGcmTransform.class.getName(), true, AesGcmTransform.class.getClassLoader());
-    } catch (ClassNotFoundException e) {
-      throw new IllegalStateException(e);
-    }
-    synchronized (CryptoAccess.class) {
-      return lent;
-    }
+  public static void lend(Lent l) {
+    LOAN.lend(l);
   }
 
   /**
@@ -61,7 +42,7 @@ public final class CryptoAccess {
    * @return the AES-256-GCM transform with its default segment size
    */
   public static AesGcmTransform aesGcm(KeyProvider keys) {
-    return lent().create(keys);
+    return LOAN.get().create(keys);
   }
 
   /**
@@ -80,6 +61,6 @@ public final class CryptoAccess {
    */
   public static String rewrap(InputStream encrypted, OutputStream out, KeyProvider from, KeyProvider to,
       String object, String keyId, String codec) throws IOException {
-    return lent().rewrap(encrypted, out, from, to, object, keyId, codec);
+    return LOAN.get().rewrap(encrypted, out, from, to, object, keyId, codec);
   }
 }

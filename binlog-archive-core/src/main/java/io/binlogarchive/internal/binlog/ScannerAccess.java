@@ -2,12 +2,13 @@ package io.binlogarchive.internal.binlog;
 
 import io.binlogarchive.binlog.BinlogInfo;
 import io.binlogarchive.binlog.BinlogScanner;
+import io.binlogarchive.internal.Loan;
 
 /**
  * What the archive pipeline needs of a {@link BinlogScanner} beyond its public API: the end of a
  * file a crash cut short, and the transaction boundaries and snapshots of a binlog still being
  * written. These are package-private in {@code BinlogScanner}, which lends them here when its class
- * initialises; every call takes a scanner, so the loan is always in place. No compatibility promise.
+ * initialises. No compatibility promise.
  */
 public final class ScannerAccess {
   /** The scanner's package-private methods, as {@code BinlogScanner} lends them. */
@@ -25,7 +26,7 @@ public final class ScannerAccess {
     BinlogInfo snapshot(BinlogScanner s);
   }
 
-  private static Lent lent;
+  private static final Loan<Lent> LOAN = new Loan<>(BinlogScanner.class);
 
   private ScannerAccess() {}
 
@@ -35,15 +36,8 @@ public final class ScannerAccess {
    * @param l the scanner's methods
    * @throws IllegalStateException on a second call
    */
-  public static synchronized void lend(Lent l) {
-    if (lent != null) {
-      throw new IllegalStateException("BinlogScanner has already lent its methods");
-    }
-    lent = l;
-  }
-
-  private static synchronized Lent lent() {
-    return lent;
+  public static void lend(Lent l) {
+    LOAN.lend(l);
   }
 
   /**
@@ -54,7 +48,7 @@ public final class ScannerAccess {
    * @return what the file's complete events hold
    */
   public static BinlogInfo finishCrashed(BinlogScanner s) {
-    return lent().finishCrashed(s);
+    return LOAN.get().finishCrashed(s);
   }
 
   /**
@@ -62,7 +56,7 @@ public final class ScannerAccess {
    * @return whether the file ended inside a transaction (after its GTID or BEGIN, before its commit)
    */
   public static boolean endedInsideTransaction(BinlogScanner s) {
-    return lent().endedInsideTransaction(s);
+    return LOAN.get().endedInsideTransaction(s);
   }
 
   /**
@@ -70,7 +64,7 @@ public final class ScannerAccess {
    * @return whether the bytes fed so far end between two events and outside any transaction
    */
   public static boolean atTransactionBoundary(BinlogScanner s) {
-    return lent().atTransactionBoundary(s);
+    return LOAN.get().atTransactionBoundary(s);
   }
 
   /**
@@ -78,6 +72,6 @@ public final class ScannerAccess {
    * @return what the bytes fed so far hold, without ending the scan
    */
   public static BinlogInfo snapshot(BinlogScanner s) {
-    return lent().snapshot(s);
+    return LOAN.get().snapshot(s);
   }
 }
