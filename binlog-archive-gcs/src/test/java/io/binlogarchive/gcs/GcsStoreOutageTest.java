@@ -3,7 +3,7 @@ package io.binlogarchive.gcs;
 import com.google.cloud.storage.Storage;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.store.Sink;
-import io.binlogarchive.testing.StoreOutageKit;
+import io.binlogarchive.testkit.StoreOutageKit;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;

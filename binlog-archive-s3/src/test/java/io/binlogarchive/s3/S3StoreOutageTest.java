@@ -2,7 +2,7 @@ package io.binlogarchive.s3;
 
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.store.Sink;
-import io.binlogarchive.testing.StoreOutageKit;
+import io.binlogarchive.testkit.StoreOutageKit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.binlogarchive.testing;
+package io.binlogarchive.testkit;
 
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.Archiver;
@@ -7,9 +7,10 @@ import io.binlogarchive.RunSummary;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.codec.Transform;
+import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.crypto.StaticKeyProvider;
 import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.restore.FetchResult;
-import io.binlogarchive.restore.RestoreFixture;
 import io.binlogarchive.restore.RestoreTarget;
 import io.binlogarchive.restore.VerifyOptions;
 import io.binlogarchive.restore.VerifyReport;
@@ -48,7 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
  * byte for byte, the store holds one artifact and one sidecar per binlog and nothing else, and no
  * upload is left behind. Timing is driven by events (the gate, listener callbacks), never by sleeps.
  *
- * <p>A module runs it with a short subclass that implements {@link #store(Path, UploadGate)}.
+ * <p>A module runs it with a short subclass that implements {@link #store(Path, UploadGate)}. The
+ * binlogs are the ten MariaDB 10.11 files this jar ships.
  */
 public abstract class StoreOutageKit {
   private static final Duration DEADLINE = Duration.ofSeconds(120);
@@ -188,18 +190,25 @@ public abstract class StoreOutageKit {
     if (artifact == null) {
       return "its artifact " + s.artifact().key() + " is not in the store";
     }
-    if (artifact.length != s.artifact().size() || !StoreTests.sha256(artifact).equals(s.artifact().sha256())) {
+    if (artifact.length != s.artifact().size() || !KitSupport.sha256(artifact).equals(s.artifact().sha256())) {
       return "its artifact " + s.artifact().key() + " holds " + artifact.length + " bytes with SHA-256 "
-          + StoreTests.sha256(artifact) + ", the sidecar records " + s.artifact().size() + " bytes with SHA-256 "
+          + KitSupport.sha256(artifact) + ", the sidecar records " + s.artifact().size() + " bytes with SHA-256 "
           + s.artifact().sha256();
     }
     return null;
   }
 
+  /** @return the key the kit encrypts with (a fixed test key) */
+  private static KeyProvider keys() {
+    byte[] key = new byte[32];
+    new java.util.Random(3).nextBytes(key);
+    return StaticKeyProvider.builder().key("k1", key).primary("k1").build();
+  }
+
   private static List<String> names(int closed) {
     List<String> out = new ArrayList<>();
     for (int i = 1; i <= closed; i++) {
-      out.add(String.format("mysql-bin.%06d", i));
+      out.add(KitSupport.binlogName(i));
     }
     return out;
   }
@@ -212,7 +221,7 @@ public abstract class StoreOutageKit {
   @DisplayName("a server stopped while an upload is in flight and brought back loses nothing: the cursor never"
       + " passes an unproven file, runs fail naming the store while it is down, and the agent catches up")
   public void survivesServerStopMidUpload(@TempDir Path tmp) throws Exception {
-    Path binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), INITIAL_FILES);
+    Path binlogs = KitSupport.copyChain(tmp.resolve("binlogs"), INITIAL_FILES);
     UploadGate gate = new UploadGate();
     // short real backoff: the outage is over when the test restarts the server, not after a wait
     RetryPolicy retry = RetryPolicy.builder().maxAttempts(3).initialBackoff(Duration.ofMillis(10))
@@ -223,7 +232,7 @@ public abstract class StoreOutageKit {
       List<String> closed = names(FINAL_FILES - 1);
       try (Archiver agent = Archiver.builder().source(BinlogSource.indexFile(binlogs.resolve("mysql-bin.index")))
           .sink(sink).serverId("db1").cursorFile(tmp.resolve("cursor.json")).compression(Transform.zstd(3))
-          .encryption(Transform.aesGcm(RestoreFixture.keys())).retryPolicy(retry).parallelism(2)
+          .encryption(Transform.aesGcm(keys())).retryPolicy(retry).parallelism(2)
           .pollInterval(Duration.ofMillis(50)).listener(watch).build()) {
         agent.start();
 
@@ -235,8 +244,8 @@ public abstract class StoreOutageKit {
 
         // while it is down, two more binlogs close and the agent keeps failing, cleanly
         for (int i = INITIAL_FILES + 1; i <= FINAL_FILES; i++) {
-          String name = String.format("mysql-bin.%06d", i);
-          Files.copy(Fixtures.chain().resolve(name), binlogs.resolve(name));
+          String name = KitSupport.binlogName(i);
+          KitSupport.copyBinlog(name, binlogs);
           Files.writeString(binlogs.resolve("mysql-bin.index"), "./" + name + "\n", StandardOpenOption.APPEND);
         }
         assertThat(await(watch.failedRunsWhileDown, 3)).as("three runs failed during the outage").isTrue();
@@ -255,13 +264,17 @@ public abstract class StoreOutageKit {
       assertThat(gate.heldKey).as("the held upload").contains(TARGET);
       assertThat(watch.violations).as("cursor commits of files not proven in the store").isEmpty();
       assertThat(watch.committed).as("cursor commits, in order").containsExactlyElementsOf(closed);
-      ArchiveReader reader = RestoreFixture.reader(sink);
+      ArchiveReader reader = ArchiveReader.builder().sink(sink).serverId("db1").keyProvider(keys())
+          .retryPolicy(RetryPolicy.none()).build();
       VerifyReport verified = reader.verify(VerifyOptions.defaults().withFull());
       assertThat(verified.problems()).isEmpty();
       assertThat(verified.filesChecked()).isEqualTo(closed.size());
       FetchResult fetched = reader.fetch(reader.planFrom(closed.get(0), 4, RestoreTarget.latest()), tmp.resolve("restore"));
       assertThat(fetched.files()).extracting(p -> p.getFileName().toString()).containsExactlyElementsOf(closed);
-      RestoreFixture.assertOriginals(fetched, binlogs);
+      for (Path p : fetched.files()) {
+        assertThat(Files.mismatch(p, binlogs.resolve(p.getFileName().toString()))).as("%s against the original", p)
+            .isEqualTo(-1L);
+      }
       List<StoredObject> objects = sink.list("");
       assertThat(objects).as("one artifact and one sidecar per binlog, nothing else").hasSize(2 * closed.size());
       List<String> left = store.uploadsLeft();
