@@ -18,6 +18,7 @@ import io.binlogarchive.store.CursorStore;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.store.Sink;
 import io.binlogarchive.store.StoreLease;
+import io.binlogarchive.store.spi.SettingsProblems;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -606,25 +607,14 @@ public final class Archiver implements AutoCloseable {
      *     archiver owns its own
      */
     public Archiver build() {
-      List<String> problems = new ArrayList<>();
-      if (source == null) {
-        problems.add("source is required");
-      }
-      if (sink == null) {
-        problems.add("sink is required");
-      }
-      if (serverId == null) {
-        problems.add("serverId is required");
-      }
-      if (cursorStore == null && cursorFile == null) {
-        problems.add("a cursorStore or cursorFile is required");
-      }
-      if (cursorStore != null && cursorFile != null) {
-        problems.add("set either cursorStore or cursorFile, not both");
-      }
-      if (encryption != null && encryption.id().equals(compression.id())) {
-        problems.add("encryption and compression are the same transform");
-      }
+      SettingsProblems problems = new SettingsProblems()
+          .unless(source != null, "source is required")
+          .unless(sink != null, "sink is required")
+          .unless(serverId != null, "serverId is required")
+          .unless(cursorStore != null || cursorFile != null, "a cursorStore or cursorFile is required")
+          .unless(cursorStore == null || cursorFile == null, "set either cursorStore or cursorFile, not both")
+          .unless(encryption == null || !encryption.id().equals(compression.id()),
+              "encryption and compression are the same transform");
       if (memoryBudget > 0 && sink != null) {
         long perFile = bufferSize + sink.bufferedBytesPerUpload();
         if ((long) parallelism * perFile > memoryBudget) {
@@ -634,13 +624,10 @@ public final class Archiver implements AutoCloseable {
               + (memoryBudget < perFile ? " and bufferSize, " : ", ") + "or raise the budget");
         }
       }
-      if (rotateAfter != null && source != null && binlogDirectory(source) == null) {
-        problems.add("rotateWhenOlderThan needs a source with a binlog directory (BinlogSource.directory,"
-            + " indexFile or showBinaryLogs)");
-      }
-      if (!problems.isEmpty()) {
-        throw new IllegalArgumentException("invalid archiver settings: " + String.join("; ", problems));
-      }
+      problems.unless(rotateAfter == null || source == null || binlogDirectory(source) != null,
+              "rotateWhenOlderThan needs a source with a binlog directory (BinlogSource.directory, indexFile or"
+                  + " showBinaryLogs)")
+          .throwIfAny(all -> new IllegalArgumentException("invalid archiver settings: " + all));
       List<String> owned = new ArrayList<>();
       if (cursorStore != null && cursorStore == ownedStore) {
         owned.add("cursorStore");

@@ -11,6 +11,7 @@ import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.internal.ArchiveLayout;
 import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.store.Sink;
+import io.binlogarchive.store.spi.SettingsProblems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -465,7 +466,7 @@ public final class ArchiveReader {
      * @throws IllegalArgumentException listing every missing setting, and every added codec whose id is taken
      */
     public ArchiveReader build() {
-      List<String> problems = new ArrayList<>();
+      SettingsProblems problems = new SettingsProblems();
       CodecRegistry all = codecs;
       for (Transform c : addedCodecs) {
         try {
@@ -474,15 +475,9 @@ public final class ArchiveReader {
           problems.add(e.getMessage());
         }
       }
-      if (sink == null) {
-        problems.add("sink is required");
-      }
-      if (serverId == null) {
-        problems.add("serverId is required");
-      }
-      if (!problems.isEmpty()) {
-        throw new IllegalArgumentException("invalid reader settings: " + String.join("; ", problems));
-      }
+      problems.unless(sink != null, "sink is required")
+          .unless(serverId != null, "serverId is required")
+          .throwIfAny(p -> new IllegalArgumentException("invalid reader settings: " + p));
       return new ArchiveReader(this, all);
     }
   }

@@ -6,6 +6,7 @@ import com.google.auth.Credentials;
 import com.google.auth.oauth2.GoogleCredentials;
 import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.store.spi.Endpoints;
+import io.binlogarchive.store.spi.SettingsProblems;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.NotFoundException;
@@ -317,29 +318,18 @@ public final class GcpKmsKeyProvider implements KeyProvider {
      * @throws IllegalArgumentException naming every missing or conflicting setting
      */
     public GcpKmsKeyProvider build() {
-      List<String> problems = new ArrayList<>();
-      if (primary == null) {
-        problems.add("keyName is required");
-      }
-      if (credentials == null) {
-        problems.add("credentials are required (e.g. GoogleCredentials.getApplicationDefault())");
-      }
-      String insecure = Endpoints.transportProblem(endpoint, "Cloud KMS", allowInsecureEndpoint);
-      if (insecure != null) {
-        problems.add(insecure);
-      }
+      SettingsProblems problems = new SettingsProblems()
+          .unless(primary != null, "keyName is required")
+          .unless(credentials != null, "credentials are required (e.g. GoogleCredentials.getApplicationDefault())")
+          .add(Endpoints.transportProblem(endpoint, "Cloud KMS", allowInsecureEndpoint));
       Set<String> names = new LinkedHashSet<>();
       if (primary != null) {
         names.add(primary);
       }
       for (String n : unwrapOnly) {
-        if (!names.add(n)) {
-          problems.add("key " + n + " is given more than once");
-        }
+        problems.unless(names.add(n), "key " + n + " is given more than once");
       }
-      if (!problems.isEmpty()) {
-        throw new IllegalArgumentException("cannot build GcpKmsKeyProvider: " + String.join("; ", problems));
-      }
+      problems.throwIfAny(all -> new IllegalArgumentException("cannot build GcpKmsKeyProvider: " + all));
       Credentials c = credentials;
       if (c instanceof GoogleCredentials g && g.createScopedRequired()) {
         c = g.createScoped(List.of(SCOPE));

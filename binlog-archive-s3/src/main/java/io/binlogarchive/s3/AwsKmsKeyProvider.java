@@ -6,6 +6,7 @@ import io.binlogarchive.ArchiveException;
 import io.binlogarchive.crypto.DataKey;
 import io.binlogarchive.IntegrityException;
 import io.binlogarchive.crypto.KeyProvider;
+import io.binlogarchive.store.spi.SettingsProblems;
 import io.binlogarchive.NotFoundException;
 import io.binlogarchive.StoreException;
 import java.util.ArrayList;
@@ -406,26 +407,18 @@ public final class AwsKmsKeyProvider implements KeyProvider {
      *     client that is not a loopback address unless allowed
      */
     public AwsKmsKeyProvider build() {
-      List<String> problems = new ArrayList<>();
-      if (client == null) {
-        problems.add("client is required");
-      }
-      if (keyId == null) {
-        problems.add("keyId is required");
-      }
-      S3Sink.endpointProblem(client, "the KMS client", allowInsecureEndpoint).ifPresent(problems::add);
+      SettingsProblems problems = new SettingsProblems()
+          .unless(client != null, "client is required")
+          .unless(keyId != null, "keyId is required")
+          .add(S3Sink.endpointProblem(client, "the KMS client", allowInsecureEndpoint).orElse(null));
       Set<String> ids = new LinkedHashSet<>();
       if (keyId != null) {
         ids.add(keyId);
       }
       for (String id : unwrapOnly) {
-        if (!ids.add(id)) {
-          problems.add("key " + id + " is given more than once");
-        }
+        problems.unless(ids.add(id), "key " + id + " is given more than once");
       }
-      if (!problems.isEmpty()) {
-        throw new IllegalStateException("invalid AwsKmsKeyProvider configuration: " + String.join("; ", problems));
-      }
+      problems.throwIfAny(all -> new IllegalStateException("invalid AwsKmsKeyProvider configuration: " + all));
       return new AwsKmsKeyProvider(this, Collections.unmodifiableSet(ids));
     }
   }

@@ -5,9 +5,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Collects what is wrong with a sink's settings, so that a builder's {@code build()} reports every
- * missing or conflicting setting in one error rather than the first one alone. Setters still
- * reject a bad single value at once; this is for what only the whole can tell.
+ * Collects what is wrong with a builder's settings (a sink's, a key provider's; the archiver and
+ * the reader use it too), so that its {@code build()} reports every missing or conflicting setting
+ * in one error rather than the first one alone. Setters still reject a bad single value at once;
+ * this is for what only the whole can tell.
  *
  * <pre>{@code
  * new SettingsProblems()
