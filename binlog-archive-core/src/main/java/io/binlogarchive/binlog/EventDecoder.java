@@ -1,10 +1,10 @@
 package io.binlogarchive.binlog;
 
-import static io.binlogarchive.binlog.BinlogBytes.s64;
-import static io.binlogarchive.binlog.BinlogBytes.u16;
-import static io.binlogarchive.binlog.BinlogBytes.u32;
-import static io.binlogarchive.binlog.BinlogBytes.u56;
-import static io.binlogarchive.binlog.BinlogBytes.uuid;
+import static io.binlogarchive.internal.binlog.BinlogBytes.s64;
+import static io.binlogarchive.internal.binlog.BinlogBytes.u16;
+import static io.binlogarchive.internal.binlog.BinlogBytes.u32;
+import static io.binlogarchive.internal.binlog.BinlogBytes.u56;
+import static io.binlogarchive.internal.binlog.BinlogBytes.uuid;
 import static io.binlogarchive.binlog.BinlogScanner.*;
 
 import io.binlogarchive.internal.binlog.GtidState;

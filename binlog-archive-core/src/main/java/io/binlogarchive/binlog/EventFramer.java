@@ -1,7 +1,7 @@
 package io.binlogarchive.binlog;
 
-import static io.binlogarchive.binlog.BinlogBytes.u16;
-import static io.binlogarchive.binlog.BinlogBytes.u32;
+import static io.binlogarchive.internal.binlog.BinlogBytes.u16;
+import static io.binlogarchive.internal.binlog.BinlogBytes.u32;
 import static io.binlogarchive.binlog.BinlogScanner.FORMAT_DESCRIPTION_EVENT;
 import static io.binlogarchive.binlog.BinlogScanner.HEADER_LEN;
 import static io.binlogarchive.binlog.BinlogScanner.LOG_EVENT_BINLOG_IN_USE_F;

@@ -1,5 +1,7 @@
 package io.binlogarchive.internal.agent;
 
+import static io.binlogarchive.internal.binlog.BinlogBytes.u32;
+
 import io.binlogarchive.Archiver;
 import io.binlogarchive.InvalidBinlogException;
 import io.binlogarchive.NotFoundException;
@@ -160,9 +162,5 @@ public final class BinlogRotator {
     } catch (java.io.EOFException e) {
       return Optional.empty();
     }
-  }
-
-  private static long u32(byte[] b, int i) {
-    return (b[i] & 0xffL) | (b[i + 1] & 0xffL) << 8 | (b[i + 2] & 0xffL) << 16 | (b[i + 3] & 0xffL) << 24;
   }
 }

@@ -1,5 +1,9 @@
 package io.binlogarchive.internal.binlog;
 
+import static io.binlogarchive.internal.binlog.BinlogBytes.s64;
+import static io.binlogarchive.internal.binlog.BinlogBytes.u32;
+import static io.binlogarchive.internal.binlog.BinlogBytes.uuid;
+
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.InvalidBinlogException;
 import io.binlogarchive.binlog.GtidSet;
@@ -130,24 +134,5 @@ public final class GtidStopFinder {
           + " MySQL 9.x writes, among which a GTID target cannot be found; restore to a time or position instead");
     }
     return g;
-  }
-
-  private static long u32(byte[] b, int i) {
-    return (b[i] & 0xffL) | (b[i + 1] & 0xffL) << 8 | (b[i + 2] & 0xffL) << 16 | (b[i + 3] & 0xffL) << 24;
-  }
-
-  private static long s64(byte[] b, int i) {
-    return u32(b, i) | u32(b, i + 4) << 32;
-  }
-
-  private static String uuid(byte[] b, int off) {
-    StringBuilder sb = new StringBuilder(36);
-    for (int i = 0; i < 16; i++) {
-      if (i == 4 || i == 6 || i == 8 || i == 10) {
-        sb.append('-');
-      }
-      sb.append(Character.forDigit((b[off + i] >> 4) & 0xf, 16)).append(Character.forDigit(b[off + i] & 0xf, 16));
-    }
-    return sb.toString();
   }
 }
