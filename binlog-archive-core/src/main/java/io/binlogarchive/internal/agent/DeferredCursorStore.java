@@ -12,8 +12,8 @@ import java.util.Optional;
  * building is configuration only. Opening first runs the archiver's check of the server (its
  * preflight, if any; it runs again on the next use if it failed), then opens the cursor file, which
  * takes its exclusive lock. A store the caller handed over already open is only checked. {@link
- * #close()} closes what was opened or handed over, and nothing opens afterwards. No compatibility
- * promise.
+ * #close()} closes what was opened or handed over, and nothing opens afterwards (a store that was
+ * open can still be read, as before). No compatibility promise.
  */
 public final class DeferredCursorStore implements CursorStore {
   private final Path file;
@@ -68,9 +68,14 @@ public final class DeferredCursorStore implements CursorStore {
     return store;
   }
 
+  /** Opens the store first, but once closed reads what an opened store holds, as a closed file store can. */
   @Override
   public Optional<Cursor> load() throws IOException {
-    return open().load();
+    CursorStore s;
+    synchronized (this) {
+      s = closed ? store : null;
+    }
+    return (s != null ? s : open()).load();
   }
 
   @Override
