@@ -30,7 +30,7 @@ import java.util.Map;
  * applied, the fetch included; every restored server's checksums must equal the source's.
  *
  * <p>{@code java -cp ... io.binlogarchive.replication.serve.ServeBenchmark WORKDIR [TRANSACTIONS]
- * [FLUSH]} (default 300000 transactions, about 110 MB of binlog; FLUSH is the restored servers'
+ * [FLUSH [ROUNDS]]} (default 300000 transactions, about 110 MB of binlog; 2 rounds; FLUSH is the restored servers'
  * {@code innodb_flush_log_at_trx_commit}, default 2, the same for every method).
  */
 public final class ServeBenchmark {
@@ -42,6 +42,7 @@ public final class ServeBenchmark {
     Path work = Path.of(args.length > 0 ? args[0] : "/tmp/serve-bench");
     int transactions = args.length > 1 ? Integer.parseInt(args[1]) : 300_000;
     flush = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+    int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 2;
     if (Files.exists(work)) {
       throw new IllegalArgumentException(work + " exists; give a new directory");
     }
@@ -86,7 +87,7 @@ public final class ServeBenchmark {
 
     List<String> rows = new ArrayList<>();
     // alternate the methods so that a slower phase of the shared machine does not favour one
-    for (int round = 1; round <= 2; round++) {
+    for (int round = 1; round <= rounds; round++) {
       rows.add(String.format(Locale.ROOT, "round %d  mariadb-binlog | mariadb : %6.1f s", round,
           replay(reader, plan, dump, work.resolve("replay-" + round), expected)));
       rows.add(String.format(Locale.ROOT, "round %d  serve, serial replica       : %6.1f s", round,
