@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  * <p>A replica connects with {@code mysql_native_password}, sends its setup queries and asks for
  * the binlog from the plan's start (by file and position, MariaDB GTID position or MySQL GTID
  * set). The plan's files are fetched ahead of it into the spool, a few at a time and in parallel;
- * no event of a file is sent before the file's SHA-256 is proven against its sidecar. Serving stops
+ * no event of a file is sent before the file's SHA-256 is proven against its sidecar. A file the
+ * live stream archived only as segments (the open file after the last closed one) is served as
+ * its segments' bytes, once each is proven against its own sidecar. Serving stops
  * at the plan's target on a transaction boundary; the connection then stays open with heartbeats.
  * A damaged or missing file ends the dump with error 1236 naming it, before any of its events.
  * Memory is bounded by the largest event, whatever the file sizes.

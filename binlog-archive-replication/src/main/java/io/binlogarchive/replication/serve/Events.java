@@ -88,14 +88,18 @@ final class Events {
    * temporary tables as after a source restart), in-use flag cleared; the checksum recomputed.
    */
   static void patchStartFde(byte[] ev, int len, boolean checksums, boolean startInside) {
-    int flags = (ev[17] & 0xFF) & ~IN_USE_FLAG;
-    ev[17] = (byte) flags;
     if (startInside) {
       put32(ev, 13, 0);
       if (len >= HEADER + 56) {
         put32(ev, HEADER + 52, 0);
       }
     }
+    clearInUse(ev, len, checksums);
+  }
+
+  /** Clears the in-use flag of a format description read from a file that was open; the checksum recomputed. */
+  static void clearInUse(byte[] ev, int len, boolean checksums) {
+    ev[17] = (byte) ((ev[17] & 0xFF) & ~IN_USE_FLAG);
     if (checksums) {
       crc(ev, len);
     }
