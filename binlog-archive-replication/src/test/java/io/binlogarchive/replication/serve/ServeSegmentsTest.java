@@ -10,6 +10,7 @@ import io.binlogarchive.Sidecar;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.replication.internal.BinlogEvents;
+import io.binlogarchive.replication.live.TestCertificates;
 import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.restore.BaseBackup;
 import io.binlogarchive.restore.PitrFixture;
@@ -198,11 +199,14 @@ class ServeSegmentsTest {
   }
 
   @Test
-  @DisplayName("to a GTID inside the segments, the replica connecting by GTID: it stops after that transaction")
-  void gtidInsideSegments() throws Exception {
+  @DisplayName("to a GTID inside the segments, the replica connecting by GTID over TLS (MASTER_SSL=1, which serve then requires): it stops after that transaction")
+  void gtidInsideSegmentsOverTls() throws Exception {
     RestorePlan plan = reader().plan("base", RestoreTarget.gtid(midGtid));
     assertThat(plan.lastFile()).isEqualTo(openFile);
-    assertThat(restore(reader(), plan, "gtid", true)).isEqualTo(checksumsAtMid);
+    TestCertificates certs = TestCertificates.make(tmp.resolve("certs"));
+    BinlogServer.Builder tls = builder(reader(), plan, tmp.resolve("gtid").resolve("spool"))
+        .tls(certs.serverCertificate(), certs.serverKey());
+    assertThat(restore(tls, "gtid", true)).isEqualTo(checksumsAtMid);
   }
 
   @Test
@@ -234,10 +238,14 @@ class ServeSegmentsTest {
 
   /** A fresh replica loaded with the base dump, served the plan until it applied the target: its checksums. */
   Map<String, Long> restore(ArchiveReader reader, RestorePlan plan, String name, boolean useGtid) throws Exception {
+    return restore(builder(reader, plan, tmp.resolve(name).resolve("spool")), name, useGtid);
+  }
+
+  Map<String, Long> restore(BinlogServer.Builder serve, String name, boolean useGtid) throws Exception {
     Path work = Files.createDirectories(tmp.resolve(name));
     try (MariaDbServer replica = MariaDbServer.start(work.resolve("server"), "--server-id=2", "--skip-log-bin")) {
       PitrFixture.load(replica, dump);
-      try (BinlogServer server = server(reader, plan, work.resolve("spool"))) {
+      try (BinlogServer server = serve.build().start()) {
         ServeFixture.startReplica(replica, server, useGtid);
         ServePosition at = server.awaitTarget(Duration.ofMinutes(5));
         assertThat(at.file()).isEqualTo(openFile);
@@ -253,8 +261,12 @@ class ServeSegmentsTest {
   }
 
   static BinlogServer server(ArchiveReader reader, RestorePlan plan, Path spool) throws IOException {
+    return builder(reader, plan, spool).build().start();
+  }
+
+  static BinlogServer.Builder builder(ArchiveReader reader, RestorePlan plan, Path spool) {
     return BinlogServer.builder().reader(reader).plan(plan).spool(spool)
         .listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .password(ServeFixture.PASSWORD.getBytes(StandardCharsets.UTF_8)).build().start();
+        .password(ServeFixture.PASSWORD.getBytes(StandardCharsets.UTF_8));
   }
 }
