@@ -181,8 +181,11 @@ final class ReplicaSession implements Runnable {
       plugin = NATIVE;
       answer = switchPlugin(ch, NATIVE, scramble);
     } else if (SHA2.equals(plugin) && answer.length != 32) {
-      // a client that answered the greeting's plugin data with nothing: it waits to be sent its own
-      answer = switchPlugin(ch, SHA2, scramble);
+      // a client whose default plugin is not the greeting's (MySQL 8's) answers with nothing and waits
+      // for a switch: to its own over TLS; without TLS, where its full authentication would be refused,
+      // to mysql_native_password, which MySQL 8.0 and MariaDB clients have
+      plugin = secure ? SHA2 : NATIVE;
+      answer = switchPlugin(ch, plugin, scramble);
     }
     boolean ok = server.user().equals(user);
     if (NATIVE.equals(plugin)) {

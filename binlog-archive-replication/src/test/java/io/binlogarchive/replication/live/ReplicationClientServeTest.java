@@ -122,19 +122,29 @@ class ReplicationClientServeTest {
 
   @Test
   @MariaDbTest
-  @DisplayName("the mariadb client with --default-auth=caching_sha2_password and --ssl-verify-server-cert logs in (plugin switch, full authentication over TLS)")
+  @DisplayName("the mariadb client with --default-auth=caching_sha2_password logs in: over TLS with --ssl-verify-server-cert (full authentication), and without TLS where serve switches it to mysql_native_password")
   void mariadbClient() throws Exception {
     try (BinlogServer server = tlsServer()) {
-      Path out = tmp.resolve("mariadb.out");
-      ProcessBuilder pb = new ProcessBuilder("mariadb", "--no-defaults", "--host=127.0.0.1",
-          "--port=" + server.address().getPort(), "--user=repl", "--default-auth=caching_sha2_password",
-          "--ssl-ca=" + certs.ca(), "--ssl-verify-server-cert", "--batch", "--skip-column-names",
-          "--execute=SELECT @@GLOBAL.SERVER_ID").redirectErrorStream(true).redirectOutput(out.toFile());
-      pb.environment().put("MYSQL_PWD", PASSWORD);
-      Process p = pb.start();
-      assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-      assertThat(p.exitValue()).as(Files.readString(out)).isZero();
-      assertThat(Files.readString(out).strip()).isEqualTo("3");
+      assertThat(mariadb(server, "--ssl-ca=" + certs.ca(), "--ssl-verify-server-cert")).isEqualTo("3");
     }
+    try (BinlogServer server = server().build().start()) {
+      assertThat(mariadb(server, "--skip-ssl")).isEqualTo("3");
+    }
+  }
+
+  /** Runs {@code SELECT @@GLOBAL.SERVER_ID} with the mariadb client (caching_sha2_password first); its output. */
+  static String mariadb(BinlogServer server, String... tls) throws Exception {
+    Path out = tmp.resolve("mariadb.out");
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("mariadb", "--no-defaults",
+        "--host=127.0.0.1", "--port=" + server.address().getPort(), "--user=repl",
+        "--default-auth=caching_sha2_password", "--batch", "--skip-column-names"));
+    cmd.addAll(java.util.List.of(tls));
+    cmd.add("--execute=SELECT @@GLOBAL.SERVER_ID");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+    pb.environment().put("MYSQL_PWD", PASSWORD);
+    Process p = pb.start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(Files.readString(out)).isZero();
+    return Files.readString(out).strip();
   }
 }
