@@ -216,7 +216,8 @@ public final class BinlogServer implements AutoCloseable {
    * The statements that point a restored server at this one and start replication: MariaDB's
    * {@code CHANGE MASTER TO} (MySQL 8.0.23+ accepts the same words), either by the plan's start file
    * and position, or (MariaDB) by GTID: {@code gtid_slave_pos} set to the plan's start state and
-   * {@code MASTER_USE_GTID=slave_pos}.
+   * {@code MASTER_USE_GTID=slave_pos}. With a {@link Builder#tls certificate} they carry {@code
+   * MASTER_SSL=1}.
    *
    * @param password the password to write in them, or {@code null} for a placeholder
    * @param useGtid whether the replica should connect by GTID (MariaDB plans with a start GTID state)

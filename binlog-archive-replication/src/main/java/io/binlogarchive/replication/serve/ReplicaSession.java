@@ -153,6 +153,11 @@ final class ReplicaSession implements Runnable {
       ch = new PacketChannel(connection.getInputStream(), new BufferedOutputStream(connection.getOutputStream()));
       response = ch.read();
       capabilities = (int) new PayloadReader(response).fixed(4);
+    } else if ((capabilities & CLIENT_SSL) != 0) {
+      LOG.warn("replica {} was refused: it asked for TLS, which this server does not offer", peer);
+      Responses.error(ch, 1045, "28000", "binlog-archive serve offers no TLS (start it with --tls-cert and --tls-key),"
+          + " or connect without MASTER_SSL");
+      return false;
     } else if (tls != null) {
       LOG.warn("replica {} was refused: it did not ask for TLS, which this server requires", peer);
       Responses.error(ch, 1045, "28000", "binlog-archive serve requires TLS (it has a certificate): connect with"
