@@ -69,6 +69,14 @@ final class ServeCommand extends RestoreCommands.Planning {
   @Option(names = "--apply-password-file", paramLabel = "F", description = "the password for --apply-to")
   String applyPasswordFile;
 
+  @Option(names = "--tls-cert", paramLabel = "PEM", description = "TLS certificate chain (PEM): replicas must then"
+      + " connect with TLS (MASTER_SSL=1); needed for caching_sha2_password full authentication")
+  String tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM", description = "the certificate's unencrypted PKCS#8 private key"
+      + " (PEM, BEGIN PRIVATE KEY)")
+  String tlsKey;
+
   @Override
   int execute() throws IOException {
     RestoreTarget target = target();
@@ -88,6 +96,9 @@ final class ServeCommand extends RestoreCommands.Planning {
       throw new UsageException("restore serve needs --password-file F (the password the replica logs in"
           + " with), unless --apply-to sets up the replica itself");
     }
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new UsageException("--tls-cert and --tls-key go together");
+    }
     int ahead = CliOptions.range("--prefetch", prefetch, 3, 1, 64);
     int parallel = CliOptions.range("--parallelism", read.parallelism, 2, 1, 64);
     byte[] password = passwordFile != null ? readSecret(Path.of(passwordFile), "--password-file") : randomPassword();
@@ -100,6 +111,9 @@ final class ServeCommand extends RestoreCommands.Planning {
         Path dir = spool != null ? Path.of(spool) : Files.createTempDirectory("binlog-archive-serve");
         BinlogServer.Builder b = BinlogServer.builder().reader(o.reader()).plan(plan).spool(dir).listen(address)
             .user(user).password(password).prefetch(ahead).parallelism(parallel);
+        if (tlsCert != null) {
+          b.tls(Path.of(tlsCert), Path.of(tlsKey));
+        }
         try (BinlogServer server = b.build()) {
           server.start();
           if (to == null) {

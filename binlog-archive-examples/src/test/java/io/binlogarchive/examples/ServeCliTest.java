@@ -2,6 +2,12 @@ package io.binlogarchive.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.binlogarchive.Archiver;
+import io.binlogarchive.RetryPolicy;
+import io.binlogarchive.SegmentArchiver;
+import io.binlogarchive.binlog.BinlogSource;
+import io.binlogarchive.codec.Transform;
+import io.binlogarchive.store.FileSystemSink;
 import io.binlogarchive.testing.MariaDbTest;
 import io.binlogarchive.testing.SlowTest;
 import io.binlogarchive.restore.BaseBackup;
@@ -90,6 +96,59 @@ class ServeCliTest {
     List<String> endpoint = List.of("--endpoint", s3.endpoint().toString());
     scenario("s3://" + s3.newBucket() + "/pitr", endpoint, List.of("--encrypt-key-file", key.toString()),
         List.of("--key-file", key.toString()));
+  }
+
+  @Test
+  @DisplayName("restore serve --tls-cert --tls-key --apply-to, the archive's tail stored as live-stream segments: the restored server replicates over TLS and holds the rows only the segments have")
+  void segmentsOverTls() throws Exception {
+    PitrFixture.requireTools();
+    Path archive = tmp.resolve("archive");
+    Path dump = tmp.resolve("base.sql");
+    String open;
+    Map<String, Long> expected;
+    try (MariaDbServer source = MariaDbServer.start(tmp.resolve("source"))) {
+      source.exec("CREATE DATABASE shop", "CREATE TABLE shop.marker (v VARCHAR(40)) ENGINE=InnoDB");
+      source.load("shop", 300, 21);
+      BaseBackup base = PitrFixture.dump(source, "base", dump);
+      source.load("shop", 300, 22);
+      source.flushLogs();
+      open = source.binaryLogs().get(source.binaryLogs().size() - 1);
+      try (Archiver archiver = Archiver.builder().source(BinlogSource.indexFile(source.indexFile()))
+          .sink(FileSystemSink.of(archive)).serverId("default").cursorFile(tmp.resolve("cursor.json"))
+          .compression(Transform.zstd(3)).retryPolicy(RetryPolicy.none()).build();
+          SegmentArchiver live = SegmentArchiver.builder(archiver).directory(source.dataDir()).maxBytes(16 * 1024)
+              .build()) {
+        assertThat(archiver.runOnce().failure()).isNull(); // the closed files, whole
+        source.load("shop", 400, 23);
+        source.exec("INSERT INTO shop.marker VALUES ('only-in-segments')");
+        live.durable(open, Files.size(source.dataDir().resolve(open)));
+        assertThat(live.flush()).isPresent();
+      }
+      expected = PitrFixture.checksums(source);
+      ok("backup", "register", "--from", "file://" + archive, "--name", "base", "--file", base.file(), "--position",
+          Long.toString(base.position()), "--gtid", base.gtid());
+    }
+    Path cert = tmp.resolve("serve.pem");
+    Path key = tmp.resolve("serve.key");
+    Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+        "/CN=127.0.0.1", "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true)
+        .redirectOutput(tmp.resolve("openssl.log").toFile()).start();
+    assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0)
+        .as(Files.readString(tmp.resolve("openssl.log"))).isTrue();
+    try (MariaDbServer target = MariaDbServer.start(tmp.resolve("target"), "--server-id=7", "--skip-log-bin")) {
+      PitrFixture.load(target, dump);
+      MainTest.Result r = ok("restore", "serve", "--from", "file://" + archive, "--backup", "base",
+          "--listen", "127.0.0.1:0", "--spool", tmp.resolve("spool").toString(), "--tls-cert", cert.toString(),
+          "--tls-key", key.toString(), "--apply-to", "mysql://root@127.0.0.1:" + target.port());
+      assertThat(r.err()).contains("open file: " + open);
+      assertThat(r.out()).startsWith("restored to latest").contains("the replica applied everything up to " + open);
+      assertThat(PitrFixture.firstValue(target, "SELECT v FROM shop.marker")).isEqualTo("only-in-segments");
+      assertThat(PitrFixture.checksums(target)).isEqualTo(expected);
+    }
+    MainTest.Result half = MainTest.run("restore", "serve", "--from", "file://" + archive, "--backup", "base",
+        "--listen", "127.0.0.1:0", "--password-file", "x", "--tls-cert", cert.toString());
+    assertThat(half.code()).isEqualTo(2);
+    assertThat(half.err()).contains("--tls-cert and --tls-key go together");
   }
 
   /** Source, base dump, load, GTID at the target, destruction, archive; then restore serve --apply-to. */

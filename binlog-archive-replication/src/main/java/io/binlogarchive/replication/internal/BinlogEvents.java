@@ -38,7 +38,52 @@ public final class BinlogEvents {
   /** MariaDB GTID event flag: the group is one event (DDL), no BEGIN/COMMIT. */
   public static final int FL_STANDALONE = 1;
 
+  /** Length of the magic bytes a binlog file starts with. */
+  public static final int MAGIC_LENGTH = 4;
+  private static final byte[] MAGIC = {(byte) 0xFE, 'b', 'i', 'n'};
+
   private BinlogEvents() {}
+
+  /** @return a copy of the 4 magic bytes a binlog file starts with */
+  public static byte[] magic() {
+    return MAGIC.clone();
+  }
+
+  /** Whether {@code b} starts with the binlog magic bytes. */
+  public static boolean isMagic(byte[] b) {
+    return b.length >= MAGIC_LENGTH && java.util.Arrays.equals(b, 0, MAGIC_LENGTH, MAGIC, 0, MAGIC_LENGTH);
+  }
+
+  /**
+   * The start of a QUERY event's statement, at most 16 characters (enough to tell BEGIN, COMMIT,
+   * ROLLBACK and XA statements apart); empty if the event is too short to hold one.
+   *
+   * @param crc whether 4 checksum bytes end the event (they are left out)
+   */
+  public static String queryPrefix(byte[] b, int off, int len, boolean crc) {
+    int p = off + HEADER;
+    if (len < HEADER + 13) {
+      return "";
+    }
+    int dbLen = b[p + 8] & 0xFF;
+    int statusLen = (b[p + 11] & 0xFF) | (b[p + 12] & 0xFF) << 8;
+    int start = p + 13 + statusLen + dbLen + 1;
+    int end = off + len - (crc ? 4 : 0);
+    if (start > end) {
+      return "";
+    }
+    return new String(b, start, Math.min(16, end - start), StandardCharsets.ISO_8859_1);
+  }
+
+  /** The GTID a MariaDB GTID event starts, {@code domain-server-sequence}. */
+  public static String mariaDbGtid(byte[] b, int off) {
+    return u32(b, off + HEADER + 8) + "-" + serverId(b, off) + "-" + Long.toUnsignedString(u64(b, off + HEADER));
+  }
+
+  /** The GTID a MySQL (untagged) GTID event starts, {@code uuid:gno}. */
+  public static String mySqlGtid(byte[] b, int off) {
+    return uuid(b, off + HEADER + 1) + ":" + u64(b, off + HEADER + 17);
+  }
 
   public static int type(byte[] b, int off) {
     return b[off + 4] & 0xFF;

@@ -12,7 +12,7 @@ import java.util.Base64;
 import javax.crypto.Cipher;
 
 /**
- * The client side of MySQL's {@code caching_sha2_password}.
+ * MySQL's {@code caching_sha2_password}: the client's answers, and the server's checks of them.
  *
  * <p>Fast path: the client answers the 20-byte nonce with SHA256(password) XOR
  * SHA256(SHA256(SHA256(password)) || nonce); a server that has the account in its cache checks it
@@ -53,6 +53,46 @@ public final class CachingSha2Password {
     }
     Arrays.fill(stage1, (byte) 0);
     return mix;
+  }
+
+  /**
+   * What a server keeps of a password: SHA256(SHA256(password)), enough to check a fast-path answer
+   * and a full-authentication password without keeping the password.
+   *
+   * @param password the password's bytes (UTF-8)
+   * @return 32 bytes
+   */
+  public static byte[] doubleSha256(byte[] password) {
+    MessageDigest md = sha256();
+    byte[] stage1 = md.digest(password);
+    byte[] stage2 = md.digest(stage1);
+    Arrays.fill(stage1, (byte) 0);
+    return stage2;
+  }
+
+  /**
+   * The server's check of a fast-path answer, in constant time: the answer XOR
+   * SHA256(stored || nonce) must be a value whose SHA-256 is the stored one.
+   *
+   * @param answer what the client sent (32 bytes)
+   * @param nonce the 20-byte nonce the server sent
+   * @param doubleSha256 {@link #doubleSha256(byte[]) SHA256(SHA256(password))}
+   * @return whether the client knows the password
+   */
+  public static boolean check(byte[] answer, byte[] nonce, byte[] doubleSha256) {
+    if (answer.length != 32) {
+      return false;
+    }
+    MessageDigest md = sha256();
+    md.update(doubleSha256);
+    md.update(nonce, 0, 20);
+    byte[] mix = md.digest();
+    for (int i = 0; i < 32; i++) {
+      mix[i] ^= answer[i]; // now SHA256(password), if the answer is right
+    }
+    boolean ok = MessageDigest.isEqual(md.digest(mix), doubleSha256);
+    Arrays.fill(mix, (byte) 0);
+    return ok;
   }
 
   /**

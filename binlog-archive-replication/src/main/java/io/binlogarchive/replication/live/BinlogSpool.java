@@ -145,13 +145,13 @@ final class BinlogSpool implements Closeable {
     long size = file.size();
     if (size < 4) {
       file.truncate(0);
-      writeFully(ByteBuffer.wrap(Events.MAGIC));
+      writeFully(ByteBuffer.wrap(BinlogEvents.magic()));
       file.force(true);
       size = 4;
     } else {
       ByteBuffer m = ByteBuffer.allocate(4);
       file.read(m, 0);
-      if (!java.util.Arrays.equals(m.array(), Events.MAGIC)) {
+      if (!BinlogEvents.isMagic(m.array())) {
         throw new IOException("spool file " + p + " does not start with the binlog magic; refusing to resume into it");
       }
     }
@@ -347,7 +347,7 @@ final class BinlogSpool implements Closeable {
     length = 0;
     crc = streamCrc;
     tracker.reset();
-    write(Events.MAGIC, 0, 4);
+    write(BinlogEvents.magic(), 0, BinlogEvents.MAGIC_LENGTH);
     boundary = 4;
     durable = 4;
     publish();

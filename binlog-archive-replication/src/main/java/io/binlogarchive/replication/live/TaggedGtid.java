@@ -67,7 +67,7 @@ final class TaggedGtid {
     if (uuid == null || gno < 1) {
       return null;
     }
-    String u = TransactionTracker.uuid(uuid);
+    String u = BinlogEvents.uuid(uuid, 0);
     return tag.isEmpty() ? u + ":" + gno : u + ":" + tag + ":" + gno;
   }
 

@@ -1,7 +1,6 @@
 package io.binlogarchive.replication.live;
 
 import io.binlogarchive.replication.internal.BinlogEvents;
-import java.util.HexFormat;
 
 /**
  * Follows the events of one binlog file and says where transactions end: a position after which no
@@ -44,17 +43,14 @@ final class TransactionTracker {
     int type = BinlogEvents.type(b, off);
     switch (type) {
       case BinlogEvents.MARIADB_GTID: {
-        long seq = BinlogEvents.u64(b, off + BinlogEvents.HEADER);
-        long domain = BinlogEvents.u32(b, off + BinlogEvents.HEADER + 8);
         int flags2 = b[off + BinlogEvents.HEADER + 12] & 0xFF;
-        gtid = domain + "-" + BinlogEvents.serverId(b, off) + "-" + Long.toUnsignedString(seq);
+        gtid = BinlogEvents.mariaDbGtid(b, off);
         // MariaDB's GTID event stands for BEGIN; a standalone group is the one statement after it.
         state = (flags2 & BinlogEvents.FL_STANDALONE) != 0 ? State.AFTER_GTID : State.IN_TRANSACTION;
         return false;
       }
       case BinlogEvents.MYSQL_GTID: {
-        byte[] sid = java.util.Arrays.copyOfRange(b, off + BinlogEvents.HEADER + 1, off + BinlogEvents.HEADER + 17);
-        gtid = uuid(sid) + ":" + BinlogEvents.u64(b, off + BinlogEvents.HEADER + 17);
+        gtid = BinlogEvents.mySqlGtid(b, off);
         state = State.AFTER_GTID;
         return false;
       }
@@ -70,7 +66,7 @@ final class TransactionTracker {
       case BinlogEvents.ROWS_QUERY:
         return false;
       case BinlogEvents.QUERY: {
-        String q = Events.queryPrefix(b, off, len, crc).toUpperCase(java.util.Locale.ROOT);
+        String q = BinlogEvents.queryPrefix(b, off, len, crc).toUpperCase(java.util.Locale.ROOT);
         if (state == State.IN_TRANSACTION) {
           return q.startsWith("COMMIT") || q.startsWith("ROLLBACK") || q.startsWith("XA COMMIT")
               || q.startsWith("XA ROLLBACK") ? end() : false;
@@ -88,12 +84,6 @@ final class TransactionTracker {
       default:
         return false;
     }
-  }
-
-  static String uuid(byte[] sid) {
-    String hex = HexFormat.of().formatHex(sid);
-    return hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
-        + hex.substring(16, 20) + "-" + hex.substring(20);
   }
 
   /** @return whether no transaction is open after the events fed so far */

@@ -27,8 +27,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The plan's files, fetched ahead of the replica into a bounded local spool: a few files at a
  * time, in parallel, each through {@link ArchiveReader#fetch} (download, decrypt, decompress, and
- * its SHA-256 proven against the sidecar before it gets its name). A file is handed out only once it
- * is proven, with the offset where serving must stop in it; files behind the replica are deleted.
+ * its SHA-256 proven against the sidecar before it gets its name). A file the live stream archived
+ * only as segments (the open file after the last closed one) is fetched as its segments
+ * concatenated, each proven against its own sidecar. A file is handed out only once it is proven,
+ * with the offset where serving must stop in it; files behind the replica are deleted.
  */
 final class ArchiveFeed implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(ArchiveFeed.class);
@@ -171,10 +173,12 @@ final class ArchiveFeed implements Closeable {
     Sidecar s = files.get(i);
     boolean last = i == files.size() - 1;
     RestoreTarget.Kind kind = plan.target().kind();
+    // a file archived only as segments (it was open) comes with them: fetched as their concatenation,
+    // each segment proven against its own sidecar, and the file named only once all are
     RestorePlan one = new RestorePlan(plan.timeline(), plan.backup(), s.file(), firstPosition(i), plan.startGtids(),
         last && kind == RestoreTarget.Kind.GTID ? plan.target() : RestoreTarget.latest(), List.of(s), s.size(),
         plan.stopDatetime(), last ? plan.stopPosition() : -1, plan.stopAfterGtid(), plan.flavor(), plan.windows(),
-        plan.problems());
+        plan.problems(), null, plan.segmentsOf(s.file()));
     FetchResult r = reader.fetch(one, spool);
     Path p = r.files().get(0);
     long end = s.binlog() != null && s.binlog().endPosition() > 0 ? s.binlog().endPosition() : s.size();

@@ -4,6 +4,7 @@ import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.binlog.BinlogInfo;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.Sidecar;
+import io.binlogarchive.replication.internal.CachingSha2Password;
 import io.binlogarchive.replication.internal.NativePassword;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -51,10 +52,13 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>A replica connects with {@code mysql_native_password}, sends its setup queries and asks for
+ * <p>A replica connects with {@code mysql_native_password} or {@code caching_sha2_password}, over
+ * TLS when the server has a {@link Builder#tls certificate}, sends its setup queries and asks for
  * the binlog from the plan's start (by file and position, MariaDB GTID position or MySQL GTID
  * set). The plan's files are fetched ahead of it into the spool, a few at a time and in parallel;
- * no event of a file is sent before the file's SHA-256 is proven against its sidecar. Serving stops
+ * no event of a file is sent before the file's SHA-256 is proven against its sidecar. A file the
+ * live stream archived only as segments (the open file after the last closed one) is served as
+ * its segments' bytes, once each is proven against its own sidecar. Serving stops
  * at the plan's target on a transaction boundary; the connection then stays open with heartbeats.
  * A damaged or missing file ends the dump with error 1236 naming it, before any of its events.
  * Memory is bounded by the largest event, whatever the file sizes.
@@ -70,6 +74,9 @@ public final class BinlogServer implements AutoCloseable {
   private final InetSocketAddress listen;
   private final String user;
   private final byte[] passwordHash;
+  private final byte[] sha2Hash;
+  private final Path tlsCertificate;
+  private final Path tlsKey;
   private final long serverId;
   private final String handshakeVersion;
   private final Map<String, String> globals = new LinkedHashMap<>();
@@ -77,6 +84,9 @@ public final class BinlogServer implements AutoCloseable {
   private final CompletableFuture<ServePosition> target = new CompletableFuture<>();
   private final AtomicInteger connections = new AtomicInteger();
   private volatile ServePosition progress;
+  private volatile ServerTls tls;
+  /** Whether a caching_sha2_password full authentication succeeded: later logins may take the fast path. */
+  private volatile boolean sha2Cached;
   private volatile ArchiveFeed feed;
   private volatile ServerSocket socket;
   private volatile boolean closed;
@@ -90,6 +100,9 @@ public final class BinlogServer implements AutoCloseable {
     this.listen = b.listen;
     this.user = b.user;
     this.passwordHash = b.passwordHash;
+    this.sha2Hash = b.sha2Hash;
+    this.tlsCertificate = b.tlsCertificate;
+    this.tlsKey = b.tlsKey;
     Sidecar first = plan.files().get(0);
     BinlogInfo info = first.binlog();
     this.serverId = b.serverId >= 0 ? b.serverId : sourceServerId(info);
@@ -132,12 +145,16 @@ public final class BinlogServer implements AutoCloseable {
    * Binds the listening socket and starts accepting replicas; the first files are fetched at once.
    *
    * @return this server
-   * @throws IOException if the address cannot be bound or the spool cannot be made
+   * @throws IOException if the address cannot be bound, the spool cannot be made, or the TLS
+   *     certificate or key cannot be read (the message names the file)
    * @throws IllegalStateException if started twice
    */
   public synchronized BinlogServer start() throws IOException {
     if (socket != null || closed) {
       throw new IllegalStateException("the server was already started");
+    }
+    if (tlsCertificate != null) {
+      tls = ServerTls.load(tlsCertificate, tlsKey);
     }
     feed = new ArchiveFeed(reader, plan, spool, prefetch, parallelism,
         d -> Files.getFileStore(d).getUsableSpace());
@@ -199,7 +216,8 @@ public final class BinlogServer implements AutoCloseable {
    * The statements that point a restored server at this one and start replication: MariaDB's
    * {@code CHANGE MASTER TO} (MySQL 8.0.23+ accepts the same words), either by the plan's start file
    * and position, or (MariaDB) by GTID: {@code gtid_slave_pos} set to the plan's start state and
-   * {@code MASTER_USE_GTID=slave_pos}.
+   * {@code MASTER_USE_GTID=slave_pos}. With a {@link Builder#tls certificate} they carry {@code
+   * MASTER_SSL=1}.
    *
    * @param password the password to write in them, or {@code null} for a placeholder
    * @param useGtid whether the replica should connect by GTID (MariaDB plans with a start GTID state)
@@ -210,7 +228,8 @@ public final class BinlogServer implements AutoCloseable {
     InetSocketAddress a = address();
     String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
     String change = "CHANGE MASTER TO MASTER_HOST='" + host + "', MASTER_PORT=" + a.getPort() + ", MASTER_USER='"
-        + sqlString(user) + "', MASTER_PASSWORD='" + (password == null ? "<password>" : sqlString(password)) + "'";
+        + sqlString(user) + "', MASTER_PASSWORD='" + (password == null ? "<password>" : sqlString(password)) + "'"
+        + (tlsCertificate != null ? ", MASTER_SSL=1" : "");
     List<String> out = new ArrayList<>();
     if (useGtid) {
       if ("mysql".equals(plan.flavor()) || plan.startGtids() == null) {
@@ -313,6 +332,23 @@ public final class BinlogServer implements AutoCloseable {
     return passwordHash;
   }
 
+  byte[] sha2Hash() {
+    return sha2Hash;
+  }
+
+  /** @return the TLS side of the listener, or null without a certificate */
+  ServerTls tls() {
+    return tls;
+  }
+
+  boolean sha2Cached() {
+    return sha2Cached;
+  }
+
+  void sha2Authenticated() {
+    sha2Cached = true;
+  }
+
   long serverId() {
     return serverId;
   }
@@ -367,6 +403,9 @@ public final class BinlogServer implements AutoCloseable {
     private InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     private String user = "repl";
     private byte[] passwordHash;
+    private byte[] sha2Hash;
+    private Path tlsCertificate;
+    private Path tlsKey;
     private long serverId = -1;
 
     private Builder() {}
@@ -446,8 +485,9 @@ public final class BinlogServer implements AutoCloseable {
     }
 
     /**
-     * The replicas' password. Only SHA1(SHA1(password)) is kept, as a server does; trailing line
-     * ends (of a password file) are ignored. The caller may clear the array afterwards.
+     * The replicas' password. Only SHA1(SHA1(password)) and SHA256(SHA256(password)) are kept (for
+     * {@code mysql_native_password} and {@code caching_sha2_password}); trailing line ends (of a
+     * password file) are ignored. The caller may clear the array afterwards.
      *
      * @param password the password's bytes (UTF-8)
      * @return this builder
@@ -462,7 +502,26 @@ public final class BinlogServer implements AutoCloseable {
       }
       byte[] trimmed = java.util.Arrays.copyOf(password, n);
       this.passwordHash = NativePassword.sha1(NativePassword.sha1(trimmed));
+      this.sha2Hash = CachingSha2Password.doubleSha256(trimmed);
       java.util.Arrays.fill(trimmed, (byte) 0);
+      return this;
+    }
+
+    /**
+     * Offers TLS to replicas and requires it: a replica that does not ask for TLS ({@code
+     * MASTER_SSL=1}, MySQL's {@code SOURCE_SSL=1}) is refused, and {@link #replicaStatements}
+     * include {@code MASTER_SSL=1}. Over TLS, {@code caching_sha2_password} full authentication
+     * (the password in clear inside TLS, as MySQL 8 replicas send it on a first connection) is
+     * possible; without TLS it is refused. The files are read by {@link BinlogServer#start()}.
+     *
+     * @param certificateChain PEM: the server's certificate, then any intermediates
+     * @param privateKey PEM: its unencrypted PKCS#8 private key ({@code BEGIN PRIVATE KEY}, RSA or
+     *     EC), e.g. from {@code openssl req -newkey rsa:2048 -nodes -keyout KEY ...}
+     * @return this builder
+     */
+    public Builder tls(Path certificateChain, Path privateKey) {
+      this.tlsCertificate = Objects.requireNonNull(certificateChain, "certificateChain");
+      this.tlsKey = Objects.requireNonNull(privateKey, "privateKey");
       return this;
     }
 

@@ -221,6 +221,11 @@ final class DumpStream {
         } else if (Events.outsideTransactions(type)) {
           skipping = false;
         }
+        if (type == BinlogEvents.FORMAT_DESCRIPTION && (ev[17] & BinlogEvents.IN_USE_FLAG) != 0) {
+          // the open file's format description, archived (as segments) while the server wrote it:
+          // a server clears the flag when it sends it, or the replica would take the source for crashed
+          Events.clearInUse(ev, r.length(), checksums);
+        }
         if (type == BinlogEvents.ROTATE && (ev[17] & BinlogEvents.ARTIFICIAL_FLAG) == 0) {
           send(ev, r.length());
           file = BinlogEvents.rotateName(ev, 0, r.length(), checksums);

@@ -15,7 +15,6 @@ import java.util.Arrays;
  * largest event, whatever the file's size.
  */
 final class EventReader implements Closeable {
-  private static final byte[] MAGIC = {(byte) 0xFE, 'b', 'i', 'n'};
   /** A larger event than any server writes (max_allowed_packet is at most 1 GiB). */
   private static final long MAX_EVENT = 1L << 30;
 
@@ -43,8 +42,7 @@ final class EventReader implements Closeable {
     this.file = file;
     this.limit = limit;
     this.in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-    byte[] magic = in.readNBytes(4);
-    if (!Arrays.equals(magic, MAGIC)) {
+    if (!BinlogEvents.isMagic(in.readNBytes(BinlogEvents.MAGIC_LENGTH))) {
       in.close();
       throw new IOException(file.getFileName() + " is not a binlog: it does not start with the binlog magic bytes");
     }

@@ -17,11 +17,7 @@ import static io.binlogarchive.replication.internal.BinlogEvents.ROTATE;
 import static io.binlogarchive.replication.internal.BinlogEvents.STOP;
 import static io.binlogarchive.replication.internal.BinlogEvents.crc;
 import static io.binlogarchive.replication.internal.BinlogEvents.put32;
-import static io.binlogarchive.replication.internal.BinlogEvents.serverId;
 import static io.binlogarchive.replication.internal.BinlogEvents.type;
-import static io.binlogarchive.replication.internal.BinlogEvents.u32;
-import static io.binlogarchive.replication.internal.BinlogEvents.u64;
-import static io.binlogarchive.replication.internal.BinlogEvents.uuid;
 
 import io.binlogarchive.replication.internal.BinlogEvents;
 import java.nio.charset.StandardCharsets;
@@ -53,10 +49,10 @@ final class Events {
   static String gtid(byte[] ev, int len, boolean checksums) {
     int type = type(ev, 0);
     if (type == MARIADB_GTID && len >= HEADER + 12) {
-      return u32(ev, HEADER + 8) + "-" + serverId(ev, 0) + "-" + Long.toUnsignedString(u64(ev, HEADER));
+      return BinlogEvents.mariaDbGtid(ev, 0);
     }
     if (type == MYSQL_GTID && len >= HEADER + 25) {
-      return uuid(ev, HEADER + 1) + ":" + u64(ev, HEADER + 17);
+      return BinlogEvents.mySqlGtid(ev, 0);
     }
     return null;
   }
@@ -88,14 +84,18 @@ final class Events {
    * temporary tables as after a source restart), in-use flag cleared; the checksum recomputed.
    */
   static void patchStartFde(byte[] ev, int len, boolean checksums, boolean startInside) {
-    int flags = (ev[17] & 0xFF) & ~IN_USE_FLAG;
-    ev[17] = (byte) flags;
     if (startInside) {
       put32(ev, 13, 0);
       if (len >= HEADER + 56) {
         put32(ev, HEADER + 52, 0);
       }
     }
+    clearInUse(ev, len, checksums);
+  }
+
+  /** Clears the in-use flag of a format description read from a file that was open; the checksum recomputed. */
+  static void clearInUse(byte[] ev, int len, boolean checksums) {
+    ev[17] = (byte) ((ev[17] & 0xFF) & ~IN_USE_FLAG);
     if (checksums) {
       crc(ev, len);
     }

@@ -2,7 +2,6 @@ package io.binlogarchive.replication.serve;
 
 import io.binlogarchive.replication.internal.BinlogEvents;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -75,22 +74,10 @@ final class StopFinder {
     if (Events.outsideTransactions(type)) {
       return -1;
     }
-    if (type == BinlogEvents.QUERY && txStart < 0 && "BEGIN".equals(queryText(r.buffer(), r.length()))) {
+    if (type == BinlogEvents.QUERY && txStart < 0
+        && BinlogEvents.queryPrefix(r.buffer(), 0, r.length(), false).startsWith("BEGIN")) {
       return r.offset();
     }
     return txStart;
-  }
-
-  /** The statement of a QUERY event (best effort: checksum bytes, if any, are trimmed by the caller's comparison). */
-  private static String queryText(byte[] ev, int len) {
-    int p = BinlogEvents.HEADER;
-    if (len < p + 13) {
-      return "";
-    }
-    int dbLen = ev[p + 8] & 0xFF;
-    int statusLen = (ev[p + 11] & 0xFF) | (ev[p + 12] & 0xFF) << 8;
-    int q = p + 13 + statusLen + dbLen + 1;
-    int n = Math.min(5, len - q);
-    return n <= 0 ? "" : new String(ev, q, n, StandardCharsets.UTF_8);
   }
 }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * computed independently (Python's hashlib: SHA256(p) XOR SHA256(SHA256(SHA256(p)) || nonce)), the RSA
  * path by decrypting our answer with the openssl command-line tool.
  */
-@DisplayName("caching_sha2_password, client side")
+@DisplayName("caching_sha2_password, client side and the server's check")
 class CachingSha2PasswordTest {
   @TempDir Path tmp;
 
@@ -35,6 +35,23 @@ class CachingSha2PasswordTest {
     byte[] nonce2 = HexFormat.of().parseHex("3a4f1c0b7e2d5566778899aabbccddeeff102030");
     assertThat(HexFormat.of().formatHex(CachingSha2Password.scramble("pässwörd".getBytes(StandardCharsets.UTF_8), nonce2)))
         .isEqualTo("99b3d661f94369982461508f47b415fa53a2933e3aae4067e1690c8c1580add4");
+  }
+
+  @Test
+  @DisplayName("the server's check accepts the client's fast-path answer for the right password only, knowing SHA256(SHA256(password))")
+  void serverCheck() {
+    byte[] nonce = HexFormat.of().parseHex("3a4f1c0b7e2d5566778899aabbccddeeff102030");
+    byte[] stored = CachingSha2Password.doubleSha256("pässwörd".getBytes(StandardCharsets.UTF_8));
+    assertThat(HexFormat.of().formatHex(stored)).as("SHA256(SHA256(p)), as hashlib computes it")
+        .isEqualTo("e2cd1a228188f0703ba30ffe5e1bc013f0ae431d6213e97a9d2b42f78079ceab");
+    byte[] right = CachingSha2Password.scramble("pässwörd".getBytes(StandardCharsets.UTF_8), nonce);
+    assertThat(CachingSha2Password.check(right, nonce, stored)).isTrue();
+    byte[] wrong = CachingSha2Password.scramble("passwörd".getBytes(StandardCharsets.UTF_8), nonce);
+    assertThat(CachingSha2Password.check(wrong, nonce, stored)).isFalse();
+    byte[] otherNonce = nonce.clone();
+    otherNonce[0] ^= 1;
+    assertThat(CachingSha2Password.check(right, otherNonce, stored)).as("a replayed answer to another nonce").isFalse();
+    assertThat(CachingSha2Password.check(new byte[0], nonce, stored)).isFalse();
   }
 
   @Test

@@ -31,22 +31,11 @@ class ReplicationClientMariaDbTest {
 
   @BeforeAll
   void start() throws Exception {
-    Path certs = tmp.resolve("certs");
-    java.nio.file.Files.createDirectories(certs);
-    ca = certs.resolve("ca.pem");
-    otherCa = certs.resolve("other-ca.pem");
-    CachingSha2PasswordTest.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=binlog-archive test CA", "-keyout", certs.resolve("ca.key").toString(), "-out", ca.toString());
-    CachingSha2PasswordTest.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", "/CN=another CA", "-keyout", certs.resolve("other.key").toString(), "-out", otherCa.toString());
-    CachingSha2PasswordTest.run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mariadb under test",
-        "-keyout", certs.resolve("server.key").toString(), "-out", certs.resolve("server.csr").toString());
-    java.nio.file.Files.writeString(certs.resolve("ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-    CachingSha2PasswordTest.run("openssl", "x509", "-req", "-in", certs.resolve("server.csr").toString(),
-        "-CA", ca.toString(), "-CAkey", certs.resolve("ca.key").toString(), "-CAcreateserial", "-days", "2",
-        "-extfile", certs.resolve("ext.cnf").toString(), "-out", certs.resolve("server.pem").toString());
-    server = MariaDbServer.start(tmp.resolve("db"), "--ssl-ca=" + ca, "--ssl-cert=" + certs.resolve("server.pem"),
-        "--ssl-key=" + certs.resolve("server.key"));
+    TestCertificates certs = TestCertificates.make(tmp.resolve("certs"));
+    ca = certs.ca();
+    otherCa = certs.otherCa();
+    server = MariaDbServer.start(tmp.resolve("db"), "--ssl-ca=" + ca, "--ssl-cert=" + certs.serverCertificate(),
+        "--ssl-key=" + certs.serverKey());
     server.exec("CREATE USER '" + LiveFixture.USER + "'@'%' IDENTIFIED BY '" + LiveFixture.PASSWORD + "'",
         "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + LiveFixture.USER + "'@'%'",
         "CREATE USER '" + TLS_USER + "'@'%' IDENTIFIED BY '" + LiveFixture.PASSWORD + "' REQUIRE SSL",

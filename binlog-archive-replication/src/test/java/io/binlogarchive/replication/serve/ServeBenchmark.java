@@ -26,15 +26,18 @@ import java.util.Map;
 /**
  * Benchmark runner (not a unit test): the same archived workload of small OLTP transactions
  * restored into a fresh server (a) by {@code restore fetch} + {@code mariadb-binlog | mariadb} and
- * (b) by serve, with a serial and (c) a parallel replica, (d) by relay-log mode; wall time from the start to the target
+ * (b) by serve, with a serial and (c) a parallel replica, each also connected by GTID with no periodic
+ * syncs of the replication files, (d) by relay-log mode; wall time from the start to the target
  * applied, the fetch included; every restored server's checksums must equal the source's.
  *
  * <p>{@code java -cp ... io.binlogarchive.replication.serve.ServeBenchmark WORKDIR [TRANSACTIONS]
- * [FLUSH]} (default 300000 transactions, about 110 MB of binlog; FLUSH is the restored servers'
+ * [FLUSH [ROUNDS]]} (default 300000 transactions, about 110 MB of binlog; 2 rounds; FLUSH is the restored servers'
  * {@code innodb_flush_log_at_trx_commit}, default 2, the same for every method).
  */
 public final class ServeBenchmark {
   private static int flush;
+  /** What a tuned replica sets before it starts: the defaults are 10000 each. */
+  static final String RELAXED_SYNCS = "SET GLOBAL sync_relay_log = 0, sync_master_info = 0, sync_relay_log_info = 0";
 
   private ServeBenchmark() {}
 
@@ -42,6 +45,7 @@ public final class ServeBenchmark {
     Path work = Path.of(args.length > 0 ? args[0] : "/tmp/serve-bench");
     int transactions = args.length > 1 ? Integer.parseInt(args[1]) : 300_000;
     flush = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+    int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 2;
     if (Files.exists(work)) {
       throw new IllegalArgumentException(work + " exists; give a new directory");
     }
@@ -86,14 +90,19 @@ public final class ServeBenchmark {
 
     List<String> rows = new ArrayList<>();
     // alternate the methods so that a slower phase of the shared machine does not favour one
-    for (int round = 1; round <= 2; round++) {
+    for (int round = 1; round <= rounds; round++) {
       rows.add(String.format(Locale.ROOT, "round %d  mariadb-binlog | mariadb : %6.1f s", round,
           replay(reader, plan, dump, work.resolve("replay-" + round), expected)));
       rows.add(String.format(Locale.ROOT, "round %d  serve, serial replica       : %6.1f s", round,
-          serve(reader, plan, dump, work.resolve("serve-" + round), expected)));
+          serve(reader, plan, dump, work.resolve("serve-" + round), expected, false)));
+      rows.add(String.format(Locale.ROOT, "round %d  serve, serial, GTID + no sync: %6.1f s", round,
+          serve(reader, plan, dump, work.resolve("serve-tuned-" + round), expected, true)));
       rows.add(String.format(Locale.ROOT, "round %d  serve, parallel replica (2) : %6.1f s", round,
-          serve(reader, plan, dump, work.resolve("serve-par-" + round), expected, "--slave-parallel-threads=2",
+          serve(reader, plan, dump, work.resolve("serve-par-" + round), expected, false, "--slave-parallel-threads=2",
               "--slave-parallel-mode=optimistic")));
+      rows.add(String.format(Locale.ROOT, "round %d  serve, parallel, GTID + no sync: %6.1f s", round,
+          serve(reader, plan, dump, work.resolve("serve-par-tuned-" + round), expected, true,
+              "--slave-parallel-threads=2", "--slave-parallel-mode=optimistic")));
       rows.add(String.format(Locale.ROOT, "round %d  fetch --as-relay-log        : %6.1f s", round,
           relay(reader, plan, dump, work.resolve("relay-" + round), expected)));
     }
@@ -123,14 +132,22 @@ public final class ServeBenchmark {
     }
   }
 
+  /**
+   * @param tuned connect by GTID (MariaDB's I/O thread then skips rewriting master.info after every
+   *     event) with {@link #RELAXED_SYNCS} (no fsync of the relay log, master.info and
+   *     relay-log.info every 10,000 events)
+   */
   static double serve(ArchiveReader reader, RestorePlan plan, Path dump, Path dir, Map<String, Long> expected,
-      String... replicaArgs) throws Exception {
+      boolean tuned, String... replicaArgs) throws Exception {
     try (MariaDbServer target = MariaDbServer.start(dir.resolve("server"), target(replicaArgs))) {
       PitrFixture.load(target, dump);
       long t0 = System.nanoTime();
       try (BinlogServer server = BinlogServer.builder().reader(reader).plan(plan).spool(dir.resolve("spool"))
           .password("bench".getBytes(StandardCharsets.UTF_8)).build().start()) {
-        target.exec(server.replicaStatements("bench", false).toArray(String[]::new));
+        if (tuned) {
+          target.exec(RELAXED_SYNCS);
+        }
+        target.exec(server.replicaStatements("bench", tuned).toArray(String[]::new));
         ServePosition at = server.awaitTarget(Duration.ofHours(2));
         System.out.printf(Locale.ROOT, "  (serve: every event sent after %.1f s)%n", (System.nanoTime() - t0) / 1e9);
         Long r = ServeFixture.awaitApplied(target, at);

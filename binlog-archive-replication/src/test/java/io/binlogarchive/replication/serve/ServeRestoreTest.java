@@ -33,6 +33,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Point-in-time recovery through {@code serve}: a real MariaDB 10.11 replica, restored from a
@@ -201,18 +203,23 @@ class ServeRestoreTest {
     assertThat(restore(reader, plan, "position")).isEqualTo(checksumsAtT);
   }
 
-  @Test
-  @DisplayName("a tampered artifact stops the serve with error 1236 naming it before any event of its file reaches the replica")
-  void tampered() throws Exception {
-    Path copy = tmp.resolve("archive-tampered");
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"tampered", "missing"})
+  @DisplayName("a tampered or missing artifact stops the serve with error 1236 naming it before any event of its file reaches the replica")
+  void damaged(String damage) throws Exception {
+    Path copy = tmp.resolve("archive-" + damage);
     PitrFixture.copyTree(tmp.resolve("archive-plain"), copy);
     ArchiveReader reader = reader(FileSystemSink.of(copy), false);
     RestorePlan plan = reader.plan("b1", RestoreTarget.latest());
     assertThat(plan.files()).hasSizeGreaterThanOrEqualTo(2);
     io.binlogarchive.Sidecar damaged = plan.files().get(1);
-    PitrFixture.tamper(copy.resolve(damaged.artifact().key()));
-    Path spool = tmp.resolve("tampered").resolve("spool");
-    serve(reader, plan, "tampered", false, (replica, server) -> {
+    if (damage.equals("missing")) {
+      Files.delete(copy.resolve(damaged.artifact().key())); // after planning: the sidecar promised it
+    } else {
+      PitrFixture.tamper(copy.resolve(damaged.artifact().key()));
+    }
+    Path spool = tmp.resolve(damage).resolve("spool");
+    serve(reader, plan, damage, false, (replica, server) -> {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.awaitTarget(Duration.ofMinutes(5)))
           .isInstanceOf(java.io.IOException.class).hasMessageContaining(damaged.artifact().key());
       Map<String, String> status = ServeFixture.awaitIoThread(replica, "No");
