@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,15 +43,22 @@ class StreamCliTest {
   static final String PASSWORD = "Str3am-pass";
   static final Duration DEADLINE = Duration.ofSeconds(180);
   @TempDir Path tmp;
+  Path archive;
+  Path dump;
+  Path log;
+
+  @BeforeEach
+  void paths() {
+    archive = tmp.resolve("archive");
+    dump = tmp.resolve("base.sql");
+    log = tmp.resolve("stream.err");
+  }
 
   @Test
   @DisplayName("a committed marker in a proven segment survives SIGKILL of the streamer and the server:"
       + " a restore from the archive alone has it")
   void markerSurvivesKills() throws Exception {
     PitrFixture.requireTools();
-    Path archive = tmp.resolve("archive");
-    Path dump = tmp.resolve("base.sql");
-    Path log = tmp.resolve("stream.err");
     BaseBackup backup;
     String file;
     try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
@@ -93,8 +101,6 @@ class StreamCliTest {
   @Test
   @DisplayName("SIGTERM stops the streamer gracefully, after storing what the spool holds")
   void sigtermStopsGracefully() throws Exception {
-    Path archive = tmp.resolve("archive");
-    Path log = tmp.resolve("stream.err");
     try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
       createUser(server);
       server.load("shop", 200, 5);
@@ -122,8 +128,6 @@ class StreamCliTest {
   @Test
   @DisplayName("with --semi-sync, a COMMIT returns only once its transaction is in a proven segment")
   void semiSyncAcknowledgesAfterTheStore() throws Exception {
-    Path archive = tmp.resolve("archive");
-    Path log = tmp.resolve("stream.err");
     try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
       createUser(server);
       server.exec("CREATE DATABASE shop", "CREATE TABLE shop.marker (v VARCHAR(40))",
@@ -131,12 +135,7 @@ class StreamCliTest {
       // a long interval: only the source's wait for an acknowledgement makes a segment now
       Process streamer = streamer(server, archive, log, "--semi-sync", "--segment-interval-ms", "600000");
       try {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!"1".equals(status(server, "RPL_SEMI_SYNC_MASTER_CLIENTS"))) {
-          assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
-          assertThat(System.nanoTime()).as("a semi-sync replica connects: %s", Files.readString(log)).isLessThan(deadline);
-          streamer.waitFor(100, TimeUnit.MILLISECONDS);
-        }
+        awaitSemiSyncReplica(server, streamer);
         String yes = status(server, "RPL_SEMI_SYNC_MASTER_YES_TX");
         for (int i = 0; i < 3; i++) {
           server.exec("INSERT INTO shop.marker VALUES ('acked-" + i + "')");
@@ -157,6 +156,81 @@ class StreamCliTest {
         streamer.waitFor(60, TimeUnit.SECONDS);
       }
     }
+  }
+
+  @Test
+  @DisplayName("with --semi-sync, no acknowledged COMMIT is missing after SIGKILL of the streamer and the server"
+      + " in the middle of a write load: a restore from the archive alone has every one")
+  void semiSyncDoubleKillLosesNoAcknowledgedCommit() throws Exception {
+    PitrFixture.requireTools();
+    BaseBackup backup;
+    java.util.Queue<Integer> acknowledged = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicInteger attempted = new java.util.concurrent.atomic.AtomicInteger();
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      server.load("shop", 300, 1); // the source's GTIDs run ahead of the fresh server's own while it loads the dump
+      server.exec("CREATE TABLE shop.acked (id INT PRIMARY KEY)");
+      backup = PitrFixture.dump(server, "base", dump);
+      server.exec("SET GLOBAL rpl_semi_sync_master_timeout = 600000", "SET GLOBAL rpl_semi_sync_master_enabled = 1");
+      Process streamer = streamer(server, archive, log, "--semi-sync");
+      Thread writer = null;
+      try {
+        long deadline = awaitSemiSyncReplica(server, streamer);
+        writer = new Thread(() -> {
+          try (Connection c = server.connection(); Statement st = c.createStatement()) {
+            for (int id = 1; ; id++) {
+              attempted.set(id);
+              st.execute("INSERT INTO shop.acked VALUES (" + id + ")"); // autocommit: returns once acknowledged
+              acknowledged.add(id);
+            }
+          } catch (java.sql.SQLException e) {
+            // the server was killed under the load
+          }
+        }, "writer");
+        writer.start();
+        while (acknowledged.size() < 40) {
+          assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
+          assertThat(System.nanoTime()).as("40 commits acknowledged: %s", Files.readString(log)).isLessThan(deadline);
+          writer.join(50);
+        }
+        assertThat(status(server, "RPL_SEMI_SYNC_MASTER_NO_TX")).as("no commit fell back to asynchronous").isEqualTo("0");
+      } finally {
+        streamer.destroyForcibly(); // SIGKILL while the writer's next COMMIT waits for its acknowledgement
+        streamer.waitFor(60, TimeUnit.SECONDS);
+        server.kill();
+        if (writer != null) {
+          writer.join(TimeUnit.SECONDS.toMillis(60));
+        }
+      }
+      assertThat(writer.isAlive()).as("the writer ended with the server").isFalse();
+    }
+    ArchiveReader reader = ArchiveReader.builder().sink(FileSystemSink.of(archive)).serverId("db").build();
+    reader.maintenance().registerBaseBackup(backup);
+    FetchResult fetched = reader.fetch(reader.plan("base", RestoreTarget.latest()), tmp.resolve("fetch"));
+    List<Integer> restored = PitrFixture.restoreFresh(fetched, dump, tmp, fresh -> {
+      List<Integer> ids = new java.util.ArrayList<>();
+      try (Connection c = fresh.connection(); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT id FROM shop.acked ORDER BY id")) {
+        while (rs.next()) {
+          ids.add(rs.getInt(1));
+        }
+      }
+      return ids;
+    });
+    assertThat(acknowledged).as("acknowledged before the kills").hasSizeGreaterThanOrEqualTo(40);
+    assertThat(restored).as("every acknowledged row is in the restore").containsAll(acknowledged);
+    assertThat(restored).as("nothing the writer did not send").allMatch(id -> id <= attempted.get());
+  }
+
+  /** Waits (bounded, generous) until the streamer is the server's semi-sync replica; returns the deadline used. */
+  long awaitSemiSyncReplica(MariaDbServer server, Process streamer) throws Exception {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!"1".equals(status(server, "RPL_SEMI_SYNC_MASTER_CLIENTS"))) {
+      assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
+      assertThat(System.nanoTime()).as("a semi-sync replica connects: %s", Files.readString(log)).isLessThan(deadline);
+      streamer.waitFor(100, TimeUnit.MILLISECONDS);
+    }
+    return deadline;
   }
 
   static void createUser(MariaDbServer server) throws Exception {
