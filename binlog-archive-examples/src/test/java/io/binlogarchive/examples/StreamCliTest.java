@@ -222,6 +222,29 @@ class StreamCliTest {
     assertThat(restored).as("nothing the writer did not send").allMatch(id -> id <= attempted.get());
   }
 
+  @Test
+  @DisplayName("--tls required against a server without TLS: the streamer exits non-zero at once, saying why")
+  void tlsRequiredWithoutServerTlsExits() throws Exception {
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      List<String> args = new java.util.ArrayList<>(List.of("stream", "--source",
+          "mysql://" + USER + "@127.0.0.1:" + server.port(), "--to", "file://" + archive, "--server-id", "db",
+          "--spool", tmp.resolve("spool").toString(), "--tls", "required"));
+      Process streamer = ChildJvm.builder(Map.of(StreamCommand.PASSWORD_ENV, PASSWORD), args.toArray(String[]::new))
+          .redirectError(log.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      try {
+        // a streamer that retried would never exit: the bound is generous, not a timing claim
+        assertThat(streamer.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("exited by itself: %s",
+            Files.readString(log)).isTrue();
+      } finally {
+        streamer.destroyForcibly();
+      }
+      assertThat(streamer.exitValue()).isEqualTo(1);
+      assertThat(Files.readString(log)).contains("the stream stopped:", "TLS mode required but server 127.0.0.1:"
+          + server.port() + " does not offer TLS").doesNotContain(PASSWORD);
+    }
+  }
+
   /** Waits (bounded, generous) until the streamer is the server's semi-sync replica; returns the deadline used. */
   long awaitSemiSyncReplica(MariaDbServer server, Process streamer) throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();

@@ -118,6 +118,9 @@ public final class LiveStream implements AutoCloseable {
    *     credentials, a missing privilege such as REPLICATION SLAVE or REPLICATION CLIENT, a locked account,
    *     binary logging off, a command it does not know), at the first connection or later; not retried, the
    *     message names the server, the user and what to change
+   * @throws IncompatibleSourceException when this stream's own settings cannot work with the server (a TLS
+   *     mode it does not offer, an authentication plugin this client does not speak, a certificate that fails
+   *     verification); not retried
    * @throws BinlogGapException on a gap, if built with {@link Builder#stopOnGap}
    * @throws IOException if the spool cannot be opened, or the stream contradicts it (an event that does not
    *     continue the spool's file, another server's files in the spool); not retried. Network errors and
@@ -227,6 +230,12 @@ public final class LiveStream implements AutoCloseable {
           }
           failures = backoff(e, s, failures);
         } catch (StreamMismatchException e) {
+          throw e;
+        } catch (IncompatibleSourceException e) {
+          if (stopping) {
+            break;
+          }
+          log.error("binlog stream from {} cannot go on (not retried): {}", source, e.getMessage());
           throw e;
         } catch (IOException e) {
           if (stopping) {
