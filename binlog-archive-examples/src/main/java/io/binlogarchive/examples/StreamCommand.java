@@ -333,6 +333,15 @@ final class StreamCommand extends CliCommand {
       return BinlogSource.directory(spool).closedFiles();
     }
 
+    /**
+     * The spool holds the server's files under the server's names, so {@code --max-binlog-age} reads
+     * the active file's first transaction from the spool's copy.
+     */
+    @Override
+    public java.util.Optional<Path> localDirectory() {
+      return java.util.Optional.of(spool);
+    }
+
     @Override
     public String describe() {
       return "spool " + spool;

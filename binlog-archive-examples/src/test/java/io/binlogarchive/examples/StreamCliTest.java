@@ -245,6 +245,32 @@ class StreamCliTest {
     }
   }
 
+  @Test
+  @DisplayName("--max-binlog-age with stream: the server's binlog is rotated once its oldest transaction is that old,"
+      + " and the closed file is archived whole")
+  void maxBinlogAgeRotates() throws Exception {
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      server.load("shop", 100, 7);
+      Process streamer = streamer(server, archive, log, "--max-binlog-age", "2", "--jdbc-url", server.jdbcUrl());
+      try {
+        String loaded = masterStatus(server)[0];
+        // no writes after the load: only the rotation by age closes the file
+        awaitArchive(streamer, archive, log, "whole " + loaded,
+            (catalog, t) -> catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(loaded)));
+        String next = masterStatus(server)[0];
+        assertThat(next).as("the server rotated").isNotEqualTo(loaded);
+        server.exec("INSERT INTO shop.t (k, v) VALUES (1, 'aged')"); // into the new file, empty until now
+        awaitArchive(streamer, archive, log, "whole " + next,
+            (catalog, t) -> catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(next)));
+      } finally {
+        streamer.destroyForcibly();
+        streamer.waitFor(60, TimeUnit.SECONDS);
+      }
+      assertThat(Files.readString(log)).doesNotContain("cannot bound the archive lag");
+    }
+  }
+
   /** Waits (bounded, generous) until the streamer is the server's semi-sync replica; returns the deadline used. */
   long awaitSemiSyncReplica(MariaDbServer server, Process streamer) throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
@@ -286,28 +312,36 @@ class StreamCliTest {
 
   /** Polls the store (bounded, generous) until {@code file} is stored up to {@code end}: in a segment or whole. */
   static void awaitStored(Process streamer, Path archive, String file, long end, Path log) throws Exception {
+    awaitArchive(streamer, archive, log, "a segment of " + file + " reaching offset " + end, (catalog, t) -> {
+      Optional<Sidecar> seg = catalog.newestSegment(t);
+      return seg.isPresent() && seg.get().file().equals(file) && seg.get().segment().end() >= end
+          || catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(file) && s.size() >= end);
+    });
+  }
+
+  /** A condition on the newest timeline of the archive. */
+  @FunctionalInterface
+  interface ArchiveCondition {
+    boolean holds(ArchiveCatalog catalog, String timeline) throws Exception;
+  }
+
+  /** Polls the store (bounded, generous) until {@code condition} holds on its newest timeline. */
+  static void awaitArchive(Process streamer, Path archive, Path log, String what, ArchiveCondition condition)
+      throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (true) {
       if (Files.isDirectory(archive)) {
         ArchiveCatalog catalog = ArchiveCatalog.of(FileSystemSink.of(archive), "", "db");
         List<String> timelines = catalog.timelines();
-        if (!timelines.isEmpty()) {
-          String t = timelines.get(timelines.size() - 1);
-          Optional<Sidecar> seg = catalog.newestSegment(t);
-          if (seg.isPresent() && seg.get().file().equals(file) && seg.get().segment().end() >= end) {
-            return;
-          }
-          if (catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(file) && s.size() >= end)) {
-            return;
-          }
+        if (!timelines.isEmpty() && condition.holds(catalog, timelines.get(timelines.size() - 1))) {
+          return;
         }
       }
       if (!streamer.isAlive()) {
         throw new AssertionError("the streamer exited with " + streamer.exitValue() + ":\n" + Files.readString(log));
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no segment of " + file + " reached offset " + end + " within " + DEADLINE + ":\n"
-            + Files.readString(log));
+        throw new AssertionError("no " + what + " within " + DEADLINE + ":\n" + Files.readString(log));
       }
       streamer.waitFor(100, TimeUnit.MILLISECONDS); // returns at once if it exits
     }
