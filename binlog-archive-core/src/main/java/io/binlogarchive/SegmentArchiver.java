@@ -443,9 +443,9 @@ public final class SegmentArchiver implements AutoCloseable {
       }
       Sidecar sc = readSidecar(s.sidecar.key()).orElseThrow(() -> new NotFoundException("segment sidecar "
           + s.sidecar.key() + " vanished"));
-      if (sc.segment() == null || sc.segment().start() != end || s.artifact == null) {
+      if (sc.segment() == null || sc.segment().start() != end || s.artifact(sc.artifact().key()) == null) {
         throw new ChainBreakException("the segments of " + name + " in " + a.sink().describe() + " do not form one chain"
-            + " from offset 0: " + s.sidecar.key() + (s.artifact == null ? " has no artifact"
+            + " from offset 0: " + s.sidecar.key() + (s.artifact(sc.artifact().key()) == null ? " has no artifact"
             : " starts at " + (sc.segment() == null ? "?" : sc.segment().start()) + ", expected " + end)
             + "; nothing was written. Inspect the segments of " + prefix);
       }
