@@ -271,6 +271,41 @@ class StreamCliTest {
     }
   }
 
+  @Test
+  @DisplayName("the lag behind the server is served as metrics: caught up, 0 bytes and 0 seconds")
+  void lagMetrics() throws Exception {
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      server.load("shop", 200, 9);
+      Process streamer = streamer(server, archive, log, "--metrics-port", "0");
+      try {
+        String[] master = masterStatus(server);
+        awaitStored(streamer, archive, master[0], Long.parseLong(master[1]), log);
+        java.util.regex.Pattern at = java.util.regex.Pattern.compile("binlog-archive: metrics on (http://\\S+/metrics)");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        while (true) {
+          java.util.regex.Matcher m = at.matcher(Files.readString(log));
+          if (m.find()) {
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            // measured every 5 s: -1 until the first measurement after the catch-up
+            if (body.contains("binlog_archive_live_lag_bytes{server=\"db\"} 0.0")) {
+              assertThat(body).contains("binlog_archive_live_lag_seconds{server=\"db\"} 0.0");
+              break;
+            }
+          }
+          assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
+          assertThat(System.nanoTime()).as("a measurement finds no lag: %s", Files.readString(log)).isLessThan(deadline);
+          streamer.waitFor(200, TimeUnit.MILLISECONDS);
+        }
+      } finally {
+        streamer.destroyForcibly();
+        streamer.waitFor(60, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   /** Waits (bounded, generous) until the streamer is the server's semi-sync replica; returns the deadline used. */
   long awaitSemiSyncReplica(MariaDbServer server, Process streamer) throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();

@@ -93,4 +93,19 @@ class SegmentMetricsTest {
       assertThat(registry.get("binlog.archive.live.lag.seconds").gauge().value()).isEqualTo(-1);
     }
   }
+
+  @Test
+  @DisplayName("count files archived whole as stored: the lag is what the server wrote past the newest of them")
+  void liveLagAfterWholeFiles() throws Exception {
+    try (Archiver archiver = archiver(Clock.systemUTC());
+        SegmentArchiver live = SegmentArchiver.builder(archiver).directory(binlogs).maxBytes(4096).build()) {
+      assertThat(archiver.runOnce().archivedCount()).isEqualTo(2); // mysql-bin.000003 is the open file
+      Map<String, Long> server = new LinkedHashMap<>();
+      server.put("mysql-bin.000001", Files.size(binlogs.resolve("mysql-bin.000001")));
+      server.put("mysql-bin.000002", Files.size(binlogs.resolve("mysql-bin.000002")));
+      server.put("mysql-bin.000003", 700L);
+      live.serverPosition(server);
+      assertThat(registry.get("binlog.archive.live.lag.bytes").gauge().value()).isEqualTo(700);
+    }
+  }
 }
