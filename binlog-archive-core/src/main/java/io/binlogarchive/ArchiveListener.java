@@ -118,6 +118,19 @@ public interface ArchiveListener {
   default void segmentArchived(Sidecar segment) {}
 
   /**
+   * How far the store's live position is behind the server, after {@link
+   * SegmentArchiver#serverPosition} told where the server is: the bytes the server has written
+   * past what is stored (segments and whole files), and how long the oldest of them has waited, as
+   * seen by those measurements (at most one measurement interval early). Both are zero when the
+   * store holds everything the server wrote. Called on the thread that reported the position.
+   *
+   * @param bytes bytes written on the server but not yet stored, or -1 if the server's position is
+   *     unknown (the probe lacks a privilege or cannot reach the server)
+   * @param behind since when the oldest of them is known to have been written, or null if unknown
+   */
+  default void liveLagMeasured(long bytes, Duration behind) {}
+
+  /**
    * Storing a segment failed; the segment archiver tries again at its next interval.
    *
    * @param file the open binlog

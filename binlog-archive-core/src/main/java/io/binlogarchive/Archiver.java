@@ -131,6 +131,8 @@ public final class Archiver implements AutoCloseable {
   private volatile boolean segmentsInUse;
   /** Per timeline, the highest sequence this archiver has archived whole (for segment clean-up). */
   private final ConcurrentHashMap<String, Long> archivedWhole = new ConcurrentHashMap<>();
+  /** The cursor's sequence when first asked by {@link #wholeArchivedSequence()}; MIN_VALUE before. */
+  private volatile long cursorAtStart = Long.MIN_VALUE;
 
   /** The settings the runs use; a {@link SegmentArchiver} of this archiver uses them too. */
   PipelineSettings settings() {
@@ -166,6 +168,25 @@ public final class Archiver implements AutoCloseable {
       LOG.atWarn().addKeyValue("binlog_filename", file)
           .log("could not remove the segments of {} after archiving it whole: {}", file, e.toString());
     }
+  }
+
+  /**
+   * The highest sequence known archived whole: by this archiver's runs, or before them as the
+   * committed cursor says (read once); -1 if none.
+   */
+  long wholeArchivedSequence() {
+    long here = archivedWhole.values().stream().mapToLong(Long::longValue).max().orElse(-1L);
+    long before = cursorAtStart;
+    if (before == Long.MIN_VALUE) {
+      try {
+        before = cursorStore.load().map(Cursor::sequence).orElse(-1L);
+      } catch (IOException | RuntimeException e) {
+        LOG.atDebug().log("cannot read the cursor: {}", e.toString());
+        return here; // read again next time
+      }
+      cursorAtStart = before;
+    }
+    return Math.max(here, before);
   }
 
   boolean wholeArchived(String timeline, String file) {

@@ -93,6 +93,10 @@ public final class SegmentArchiver implements AutoCloseable {
   private volatile String cutFile;
   private volatile long cutEnd;
   private volatile Sidecar last;
+  /** The lowest sequence ever reported durable; MAX_VALUE before the first report. */
+  private volatile long firstReported = Long.MAX_VALUE;
+  /** The server positions measured past the live position, oldest first (guarded by itself). */
+  private final java.util.ArrayDeque<ServerSample> serverSamples = new java.util.ArrayDeque<>();
 
   private SegmentArchiver(Builder b) {
     this.archiver = b.archiver;
@@ -133,6 +137,7 @@ public final class SegmentArchiver implements AutoCloseable {
       throw new IllegalArgumentException("length must not be negative, got " + length);
     }
     synchronized (reported) {
+      firstReported = Math.min(firstReported, BinlogNames.sequence(file));
       boolean rotated = !reported.isEmpty() && !reported.containsKey(file);
       reported.put(file, length);
       if (rotated || !file.equals(cutFile) || length - cutEnd >= maxBytes) {
@@ -149,6 +154,71 @@ public final class SegmentArchiver implements AutoCloseable {
     synchronized (reported) {
       flushRequested = true;
       reported.notifyAll();
+    }
+  }
+
+  /**
+   * Tells where the server is, as a probe of it measured just now (e.g. {@code SHOW BINARY LOGS}):
+   * the listener then hears {@link ArchiveListener#liveLagMeasured} with the bytes the server has
+   * written past the store's live position (the end of the newest segment, or of the newest file
+   * archived whole) and how long they have waited, judged from the measurements so far: the time
+   * of the first measurement that saw the server past the live position. Files older than anything
+   * stored or reported here are not counted. Cheap; never touches the store.
+   *
+   * @param binlogs the server's binlogs, oldest first, with their sizes: the last one is the file
+   *     the server writes, its size the server's position; null if the position is unknown now
+   *     (the listener then hears -1 bytes)
+   */
+  public void serverPosition(Map<String, Long> binlogs) {
+    Instant now = Instant.now(a.clock());
+    if (binlogs == null || binlogs.isEmpty()) {
+      a.listener().liveLagMeasured(-1, null);
+      return;
+    }
+    long whole = archiver.wholeArchivedSequence();
+    Sidecar seg = last;
+    long liveSeq;
+    long liveOffset;
+    if (seg != null && seg.segment() != null && seg.sequence() > whole) {
+      liveSeq = seg.sequence();
+      liveOffset = seg.segment().end();
+    } else if (whole >= 0) {
+      liveSeq = whole;
+      liveOffset = Long.MAX_VALUE;
+    } else {
+      long first = firstReported;
+      liveSeq = first == Long.MAX_VALUE ? -1 : first;
+      liveOffset = 0;
+    }
+    long bytes = BinlogNames.bytesAfter(binlogs, liveSeq, liveOffset);
+    Map.Entry<String, Long> end = null;
+    for (Map.Entry<String, Long> e : binlogs.entrySet()) {
+      end = e;
+    }
+    Duration behind;
+    synchronized (serverSamples) {
+      if (bytes == 0) {
+        serverSamples.clear();
+      } else {
+        serverSamples.addLast(new ServerSample(BinlogNames.sequence(end.getKey()), end.getValue(), now));
+        while (serverSamples.size() > 1 && !serverSamples.peekFirst().after(liveSeq, liveOffset)) {
+          serverSamples.removeFirst();
+        }
+        if (serverSamples.size() > 100_000) {
+          ServerSample oldest = serverSamples.removeFirst(); // it dates the lag: the second goes
+          serverSamples.removeFirst();
+          serverSamples.addFirst(oldest);
+        }
+      }
+      behind = bytes == 0 ? Duration.ZERO : Duration.between(serverSamples.peekFirst().at, now);
+    }
+    a.listener().liveLagMeasured(bytes, behind.isNegative() ? Duration.ZERO : behind);
+  }
+
+  /** Where a probe saw the server's end, and when. */
+  private record ServerSample(long sequence, long position, Instant at) {
+    boolean after(long liveSeq, long liveOffset) {
+      return sequence > liveSeq || (sequence == liveSeq && position > liveOffset);
     }
   }
 
@@ -374,9 +444,9 @@ public final class SegmentArchiver implements AutoCloseable {
       }
       Sidecar sc = readSidecar(s.sidecar.key()).orElseThrow(() -> new NotFoundException("segment sidecar "
           + s.sidecar.key() + " vanished"));
-      if (sc.segment() == null || sc.segment().start() != end || s.artifact == null) {
+      if (sc.segment() == null || sc.segment().start() != end || s.artifact(sc.artifact().key()) == null) {
         throw new ChainBreakException("the segments of " + name + " in " + a.sink().describe() + " do not form one chain"
-            + " from offset 0: " + s.sidecar.key() + (s.artifact == null ? " has no artifact"
+            + " from offset 0: " + s.sidecar.key() + (s.artifact(sc.artifact().key()) == null ? " has no artifact"
             : " starts at " + (sc.segment() == null ? "?" : sc.segment().start()) + ", expected " + end)
             + "; nothing was written. Inspect the segments of " + prefix);
       }

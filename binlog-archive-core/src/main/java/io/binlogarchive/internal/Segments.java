@@ -15,16 +15,33 @@ import java.util.regex.Matcher;
 public final class Segments {
   private Segments() {}
 
-  /** One segment's objects: its sidecar and its artifact, either possibly missing. */
+  /**
+   * One segment's objects: its sidecar and its artifact, either possibly missing. A key rotation
+   * that stopped halfway may leave two artifacts (another rewrap generation, {@code .k<N>}): the
+   * sidecar names the one that counts.
+   */
   public static final class Stored {
     public final String file;
     public final long start;
     public StoredObject sidecar;
+    /** The first artifact listed (the only one, but after an interrupted rewrap). */
     public StoredObject artifact;
+    /** Every artifact listed for this start, in listing order. */
+    public final List<StoredObject> artifacts = new ArrayList<>();
 
     Stored(String file, long start) {
       this.file = file;
       this.start = start;
+    }
+
+    /** @return the listed artifact with this key, or null */
+    public StoredObject artifact(String key) {
+      for (StoredObject o : artifacts) {
+        if (o.key().equals(key)) {
+          return o;
+        }
+      }
+      return null;
     }
   }
 
@@ -51,7 +68,10 @@ public final class Segments {
       if (m.group(3).equals(ArchiveLayout.SIDECAR_SUFFIX)) {
         s.sidecar = o;
       } else {
-        s.artifact = o;
+        if (s.artifact == null) {
+          s.artifact = o;
+        }
+        s.artifacts.add(o);
       }
     }
     return out;
@@ -73,8 +93,8 @@ public final class Segments {
       if (s.sidecar != null) {
         sidecars.add(s.sidecar.key());
       }
-      if (s.artifact != null) {
-        artifacts.add(s.artifact.key());
+      for (StoredObject o : s.artifacts) {
+        artifacts.add(o.key());
       }
     }
     List<String> all = new ArrayList<>(sidecars);

@@ -287,7 +287,9 @@ public final class ArchiveMaintenance {
    * is read back with the new key alone (decrypt, decompress, plaintext SHA-256 against the
    * sidecar); then the sidecar is replaced, conditionally on the version read before, to name it;
    * then the old artifact is deleted. Up to {@code parallelism} files at a time; memory is bounded
-   * per file whatever its size.
+   * per file whatever its size. The segments of a file still open are moved too, each like a file
+   * ({@code <file>.<start>.k<N><ext>}, its sidecar keeping its range); {@code which} sees each
+   * segment's sidecar.
    *
    * <p>A crash at any point leaves every file restorable, at worst with one unreferenced artifact
    * beside it, which {@link ArchiveReader#verify(VerifyOptions)} reports as {@link

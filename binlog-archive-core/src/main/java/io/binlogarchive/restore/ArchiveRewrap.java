@@ -127,6 +127,15 @@ final class ArchiveRewrap {
   }
 
   /**
+   * The part of an artifact's name before its rewrap generation and extensions: the binlog's name,
+   * or for a segment ({@link Sidecar#segment()} set) the name and its 20-digit start offset.
+   */
+  static String base(Sidecar s) {
+    return s.segment() == null ? s.file() : s.file() + "." + String.format(java.util.Locale.ROOT, "%020d",
+        s.segment().start());
+  }
+
+  /**
    * Whether {@code other}, an artifact nobody references, is a leftover of an interrupted rewrap
    * of the file {@code sidecar} describes.
    *
@@ -136,8 +145,8 @@ final class ArchiveRewrap {
     if (sidecar == null || referenced == null || sidecar.artifact().cipher() == null) {
       return null;
     }
-    Name current = parse(sidecar.file(), sidecar.artifact().key());
-    Name extra = parse(sidecar.file(), other.key());
+    Name current = parse(base(sidecar), sidecar.artifact().key());
+    Name extra = parse(base(sidecar), other.key());
     if (current == null || extra == null || !current.dir().equals(extra.dir()) || !current.encrypted()
         || !current.extension().equals(extra.extension()) || current.generation() == extra.generation()) {
       return null;
@@ -159,8 +168,11 @@ final class ArchiveRewrap {
     this.ctx = ctx;
   }
 
-  /** Something to do for one file: the survey's view of it. */
-  private record Todo(ArchiveSurvey.Entry entry, Name current) {}
+  /**
+   * Something to do for one artifact, a whole file's or a segment's: where its sidecar is and what
+   * the survey read in it.
+   */
+  private record Todo(String timeline, String file, String sidecarKey, Sidecar sidecar, Name current) {}
 
   RewrapResult run(KeyProvider to, Predicate<Sidecar> which, boolean apply) throws IOException {
     Objects.requireNonNull(to, "newKeys");
@@ -184,7 +196,9 @@ final class ArchiveRewrap {
     int onTarget = 0;
     int plain = 0;
     int notSelected = 0;
-    for (ArchiveSurvey.Entry e : survey.all()) {
+    List<ArchiveSurvey.Entry> entries = new ArrayList<>(survey.all());
+    entries.addAll(survey.partials()); // files still open, archived as segments so far
+    for (ArchiveSurvey.Entry e : entries) {
       if (e.sidecarObject == null) {
         continue; // an orphan artifact: readers ignore it, so does rewrap
       }
@@ -192,25 +206,30 @@ final class ArchiveRewrap {
         problems.add(e.problem);
         continue;
       }
-      if (!which.test(e.sidecar)) {
-        notSelected++;
-        continue;
-      }
-      Sidecar.Artifact a = e.sidecar.artifact();
-      if (a.cipher() == null) {
-        plain++;
-      } else if (target.equals(a.keyId())) {
-        onTarget++;
-      } else if (!e.usable()) {
-        problems.add(e.problem);
-      } else {
-        Name current = parse(e.sidecar.file(), a.key());
-        if (current == null || !current.encrypted()) {
-          problems.add(new ArchiveProblem(ArchiveProblem.Kind.INVALID_SIDECAR, e.timeline, e.file, a.key(),
-              "sidecar of " + e.file + " names artifact " + a.key() + ", which is not named <file><ext>.aes;"
-                  + " it is not rewrapped"));
+      // a file still open is stored as segments, each with its own sidecar and artifact
+      List<Sidecar> each = e.segments != null ? e.segments : List.of(e.sidecar);
+      for (Sidecar sc : each) {
+        if (!which.test(sc)) {
+          notSelected++;
+          continue;
+        }
+        Sidecar.Artifact a = sc.artifact();
+        if (a.cipher() == null) {
+          plain++;
+        } else if (target.equals(a.keyId())) {
+          onTarget++;
+        } else if (!e.usable()) {
+          problems.add(e.problem);
         } else {
-          todo.add(new Todo(e, current));
+          Name current = parse(base(sc), a.key());
+          if (current == null || !current.encrypted()) {
+            problems.add(new ArchiveProblem(ArchiveProblem.Kind.INVALID_SIDECAR, e.timeline, e.file, a.key(),
+                "sidecar of " + base(sc) + " names artifact " + a.key() + ", which is not named " + base(sc)
+                    + "<ext>.aes; it is not rewrapped"));
+          } else {
+            String sidecarKey = e.segments != null ? current.dir() + current.file() + ".json" : e.sidecarObject.key();
+            todo.add(new Todo(e.timeline, e.file, sidecarKey, sc, current));
+          }
         }
       }
     }
@@ -225,9 +244,9 @@ final class ArchiveRewrap {
     List<String> removed = new ArrayList<>();
     if (!apply) {
       for (Todo t : todo) {
-        Sidecar.Artifact a = t.entry.sidecar.artifact();
-        moved.add(new RewrapResult.Move(t.entry.timeline, t.entry.file, a.keyId(), target, a.key(),
-            t.current.next().key(), a.size(), false));
+        Sidecar.Artifact a = t.sidecar.artifact();
+        moved.add(new RewrapResult.Move(t.timeline, t.file, a.keyId(), target, a.key(), t.current.next().key(),
+            a.size(), false));
       }
       leftovers.forEach(p -> removed.add(p.objectKey()));
     } else {
@@ -248,7 +267,7 @@ final class ArchiveRewrap {
           futures.put(t, pool.submit(() -> move(t, to)));
         }
         for (var f : futures.entrySet()) {
-          ArchiveSurvey.Entry e = f.getKey().entry;
+          Todo e = f.getKey();
           try {
             RewrapResult.Move m = f.getValue().get();
             moved.add(m);
@@ -264,8 +283,8 @@ final class ArchiveRewrap {
               throw new IOException(c);
             }
             String message = Objects.toString(c.getMessage(), c.getClass().getSimpleName());
-            LOG.atWarn().addKeyValue("binlog_filename", e.file).log("rewrap of {}/{} failed: {}", e.timeline, e.file,
-                message);
+            LOG.atWarn().addKeyValue("binlog_filename", e.file).log("rewrap of {}/{} failed: {}", e.timeline,
+                e.sidecar.artifact().key(), message);
             failures.add(new RewrapResult.Failure(e.timeline, e.file, e.sidecar.artifact().key(), message));
           } catch (InterruptedException x) {
             Thread.currentThread().interrupt();
@@ -285,13 +304,33 @@ final class ArchiveRewrap {
     return result;
   }
 
-  /** @return the entry whose sidecar names a higher generation than the leftover, or null */
-  private static ArchiveSurvey.Entry superseded(ArchiveSurvey survey, ArchiveProblem p) {
+  /** Whose leftover an artifact is: the sidecar's key and the base of the names (see {@link #base}). */
+  private record Owner(String sidecarKey, String base) {}
+
+  /** @return the owner of the leftover, if its sidecar names a higher generation than it; else null */
+  private static Owner superseded(ArchiveSurvey survey, ArchiveProblem p) {
     for (ArchiveSurvey.Entry e : survey.entries.getOrDefault(p.timeline(), List.of())) {
       if (e.file.equals(p.file()) && e.sidecar != null) {
-        Name current = parse(e.file, e.sidecar.artifact().key());
-        Name extra = parse(e.file, p.objectKey());
-        return current != null && extra != null && extra.generation() < current.generation() ? e : null;
+        Sidecar owner = null;
+        String sidecarKey = e.sidecarObject == null ? null : e.sidecarObject.key();
+        if (e.segments == null) {
+          owner = e.sidecar;
+        } else {
+          for (Sidecar sc : e.segments) {
+            Name n = parse(base(sc), sc.artifact().key());
+            if (n != null && p.objectKey().startsWith(n.dir() + base(sc) + ".")) {
+              owner = sc;
+              sidecarKey = n.dir() + base(sc) + ".json";
+            }
+          }
+        }
+        if (owner == null || sidecarKey == null) {
+          return null;
+        }
+        Name current = parse(base(owner), owner.artifact().key());
+        Name extra = parse(base(owner), p.objectKey());
+        return current != null && extra != null && extra.generation() < current.generation()
+            ? new Owner(sidecarKey, base(owner)) : null;
       }
     }
     return null;
@@ -302,11 +341,11 @@ final class ArchiveRewrap {
    * must still name a higher generation.
    */
   private boolean removeLeftover(ArchiveSurvey survey, ArchiveProblem p) throws IOException {
-    ArchiveSurvey.Entry e = superseded(survey, p);
+    Owner owner = superseded(survey, p);
     Sink sink = ctx.sink();
-    Sidecar now = readSidecar(e.sidecarObject.key());
-    Name current = parse(e.file, now.artifact().key());
-    Name extra = parse(e.file, p.objectKey());
+    Sidecar now = readSidecar(owner.sidecarKey());
+    Name current = parse(owner.base(), now.artifact().key());
+    Name extra = parse(owner.base(), p.objectKey());
     if (current == null || extra == null || extra.generation() >= current.generation()) {
       return false;
     }
@@ -322,7 +361,7 @@ final class ArchiveRewrap {
     } catch (PreconditionFailedException x) {
       return false; // gone or changed meanwhile: not ours to delete any more
     }
-    LOG.atInfo().addKeyValue("binlog_filename", e.file)
+    LOG.atInfo().addKeyValue("binlog_filename", p.file())
         .log("deleted {}, left by an interrupted rewrap (the sidecar names {})", p.objectKey(), now.artifact().key());
     return true;
   }
@@ -330,14 +369,14 @@ final class ArchiveRewrap {
   /** Moves one file's artifact: new artifact, read back, sidecar switch, old artifact deleted. */
   private RewrapResult.Move move(Todo t, KeyProvider to) throws IOException {
     Sink sink = ctx.sink();
-    ArchiveSurvey.Entry e = t.entry;
-    String sidecarKey = e.sidecarObject.key();
+    String sidecarKey = t.sidecarKey();
     // The version first, then the content: if the sidecar changes in between, the replace fails.
     StoredObject sidecarObject = call("stat " + sidecarKey, () -> sink.stat(sidecarKey))
         .orElseThrow(() -> new NotFoundException("sidecar " + sidecarKey + " vanished; nothing changed"));
     Sidecar s = readSidecar(sidecarKey);
     String oldKey = s.artifact().key();
-    if (!oldKey.equals(e.sidecar.artifact().key()) || !Objects.equals(s.artifact().keyId(), e.sidecar.artifact().keyId())) {
+    if (!oldKey.equals(t.sidecar().artifact().key())
+        || !Objects.equals(s.artifact().keyId(), t.sidecar().artifact().keyId())) {
       throw new ArchiveException("sidecar " + sidecarKey + " changed while rewrapping (it names " + oldKey
           + " under key id '" + s.artifact().keyId() + "' now); nothing changed, run the rewrap again");
     }
@@ -386,7 +425,7 @@ final class ArchiveRewrap {
           + Objects.toString(x.getMessage(), x.getClass().getSimpleName()) + "); it is an unreferenced leftover that"
           + " running the rewrap again deletes", x);
     }
-    RewrapResult.Move m = new RewrapResult.Move(e.timeline, s.file(), s.artifact().keyId(), to.primaryKeyId(), oldKey,
+    RewrapResult.Move m = new RewrapResult.Move(t.timeline(), s.file(), s.artifact().keyId(), to.primaryKeyId(), oldKey,
         newKey, placed.size, placed.resumed);
     try {
       ctx.listener().fileRewrapped(m);
@@ -510,7 +549,7 @@ final class ArchiveRewrap {
     Sidecar.Artifact moved = new Sidecar.Artifact(p.stored.key(), p.size, p.sha256, a.codec(), a.codecLevel(),
         a.cipher(), keyId, transforms, p.stored.checksums());
     return new Sidecar(s.formatVersion(), s.file(), s.sequence(), s.serverId(), s.timeline(), s.size(), s.sha256(),
-        moved, s.binlog(), s.archivedAt(), s.archiver());
+        moved, s.binlog(), s.archivedAt(), s.archiver(), s.segment());
   }
 
   private Sidecar readSidecar(String key) throws IOException {

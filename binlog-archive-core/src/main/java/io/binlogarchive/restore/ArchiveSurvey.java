@@ -253,8 +253,8 @@ final class ArchiveSurvey {
         if (st.sidecar != null) {
           keys.add(st.sidecar.key());
         }
-        if (st.artifact != null) {
-          artifactKeys.add(st.artifact.key());
+        for (StoredObject o : st.artifacts) {
+          artifactKeys.add(o.key());
         }
       }
       keys.addAll(artifactKeys);
@@ -280,8 +280,10 @@ final class ArchiveSurvey {
       StoredObject lastArtifact = null;
       for (Segments.Stored st : f.getValue().values()) {
         if (st.sidecar == null) {
-          problems.add(new ArchiveProblem(ArchiveProblem.Kind.SEGMENT_LEFTOVER, timeline, file, st.artifact.key(),
-              "segment " + st.artifact.key() + " has no sidecar (an interrupted upload); restores ignore it"));
+          for (StoredObject o : st.artifacts) {
+            problems.add(new ArchiveProblem(ArchiveProblem.Kind.SEGMENT_LEFTOVER, timeline, file, o.key(),
+                "segment " + o.key() + " has no sidecar (an interrupted upload); restores ignore it"));
+          }
           continue;
         }
         String problem = null;
@@ -296,13 +298,13 @@ final class ArchiveSurvey {
           if (sc.segment() == null || !sc.file().equals(file) || sc.segment().start() != st.start
               || !sc.artifact().key().startsWith(layout.segmentDir(timeline))) {
             problem = "segment sidecar " + st.sidecar.key() + " does not describe the segment its key names";
-          } else if (st.artifact == null || !st.artifact.key().equals(sc.artifact().key())) {
+          } else if (st.artifact(sc.artifact().key()) == null) {
             kind = ArchiveProblem.Kind.MISSING_ARTIFACT;
             problem = "segment " + sc.artifact().key() + " of " + file + " is missing (its sidecar exists)";
-          } else if (st.artifact.size() != sc.artifact().size()) {
+          } else if (st.artifact(sc.artifact().key()).size() != sc.artifact().size()) {
             kind = ArchiveProblem.Kind.CORRUPT_ARTIFACT;
-            problem = "segment " + sc.artifact().key() + " holds " + st.artifact.size() + " bytes; its sidecar says "
-                + sc.artifact().size();
+            problem = "segment " + sc.artifact().key() + " holds " + st.artifact(sc.artifact().key()).size()
+                + " bytes; its sidecar says " + sc.artifact().size();
           } else if (sc.segment().start() != end) {
             problem = "the segments of " + file + " skip bytes [" + end + ", " + sc.segment().start() + "): the chain"
                 + " ends at offset " + end + " before " + st.sidecar.key();
@@ -313,10 +315,19 @@ final class ArchiveSurvey {
               + "; a restore reaches " + file + " offset " + end + " at most"));
           break;
         }
+        StoredObject named = st.artifact(sc.artifact().key());
+        for (StoredObject other : st.artifacts) {
+          if (other != named) {
+            ArchiveProblem rewrap = ArchiveRewrap.leftover(sc, named, other);
+            problems.add(rewrap != null ? rewrap : new ArchiveProblem(ArchiveProblem.Kind.SEGMENT_LEFTOVER, timeline, file,
+                other.key(), "segment object " + other.key() + " is not the artifact its sidecar " + st.sidecar.key()
+                    + " names (" + sc.artifact().key() + "); restores ignore it"));
+          }
+        }
         chain.add(sc);
         end = sc.segment().end();
         lastSidecar = st.sidecar;
-        lastArtifact = st.artifact;
+        lastArtifact = named;
       }
       if (chain.isEmpty()) {
         continue;

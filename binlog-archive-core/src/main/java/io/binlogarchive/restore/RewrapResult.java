@@ -70,11 +70,12 @@ public record RewrapResult(
    * One artifact moved from one key to another.
    *
    * @param timeline its timeline
-   * @param file the binlog file
+   * @param file the binlog file (for a segment of a file still open, one move per segment)
    * @param fromKeyId the key id its data key was wrapped under
    * @param toKeyId the key id it is wrapped under now
    * @param fromArtifact the old artifact's key (deleted once the sidecar names the new one)
-   * @param toArtifact the new artifact's key ({@code <file>.k<N><ext>})
+   * @param toArtifact the new artifact's key ({@code <file>.k<N><ext>}; a segment's {@code
+   *     <file>.<start>.k<N><ext>})
    * @param artifactBytes the new artifact's size (in a dry run: the old one's; both are equal
    *     unless the key envelopes differ in size)
    * @param resumed {@code true} if an interrupted earlier rewrap had already written the new

@@ -4,6 +4,7 @@ import io.binlogarchive.ArchiveException;
 import io.binlogarchive.Archiver;
 import io.binlogarchive.RetryPolicy;
 import io.binlogarchive.RunSummary;
+import io.binlogarchive.SegmentArchiver;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.codec.Transform;
@@ -68,13 +69,49 @@ class RewrapTest {
     binlogs = Fixtures.copyChain(tmp.resolve("binlogs"), 13);
     archive = tmp.resolve("archive");
     sink = FileSystemSink.of(archive);
-    try (Archiver a = Archiver.builder().source(BinlogSource.indexFile(binlogs.resolve("mysql-bin.index")))
-        .sink(sink).serverId("db1").prefix("prod").cursorFile(tmp.resolve("cursor.json"))
-        .retryPolicy(RetryPolicy.none()).compression(Transform.zstd(3)).encryption(Transform.aesGcm(keyA))
-        .parallelism(2).build()) {
+    try (Archiver a = archiverUnderKeyA()) {
       RunSummary run = a.runOnce();
       assertThat(run.failure()).isNull();
       assertThat(run.archivedCount()).isEqualTo(12);
+    }
+  }
+
+  Archiver archiverUnderKeyA() throws IOException {
+    return Archiver.builder().source(BinlogSource.indexFile(binlogs.resolve("mysql-bin.index")))
+        .sink(sink).serverId("db1").prefix("prod").cursorFile(tmp.resolve("cursor.json"))
+        .retryPolicy(RetryPolicy.none()).compression(Transform.zstd(3)).encryption(Transform.aesGcm(keyA))
+        .parallelism(2).build();
+  }
+
+  static final String SEGMENTS = "prod/db1/t0001/segments/";
+  static final String OPEN = "mysql-bin.000013";
+
+  /** Stores the open file, mysql-bin.000013, as segments of at least 64 KiB under key A. */
+  List<Sidecar> segmentsUnderKeyA() throws IOException {
+    try (Archiver a = archiverUnderKeyA();
+        SegmentArchiver live = SegmentArchiver.builder(a).directory(binlogs).maxBytes(64 << 10).build()) {
+      live.durable(OPEN, Files.size(binlogs.resolve(OPEN)));
+      live.flush();
+    }
+    return segmentSidecars();
+  }
+
+  List<Sidecar> segmentSidecars() throws IOException {
+    return TestArchive.sidecars(sink, SEGMENTS);
+  }
+
+  /** Fetches the archive with {@code keys}: the closed files whole, the open one up to its last segment. */
+  void restoresWithSegments(KeyProvider keys, String dirName, long end) throws IOException {
+    ArchiveReader r = reader(sink, keys);
+    RestorePlan plan = r.planFrom("mysql-bin.000001", 4, RestoreTarget.latest());
+    assertThat(plan.lastFile()).isEqualTo(OPEN);
+    Path dir = tmp.resolve(dirName);
+    FetchResult fetched = r.fetch(plan, dir);
+    assertThat(fetched.files()).hasSize(13);
+    for (Path p : fetched.files()) {
+      byte[] want = Files.readAllBytes(binlogs.resolve(p.getFileName().toString()));
+      assertThat(Files.readAllBytes(p)).as("%s", p.getFileName())
+          .isEqualTo(p.getFileName().toString().equals(OPEN) ? Arrays.copyOf(want, (int) end) : want);
     }
   }
 
@@ -139,6 +176,89 @@ class RewrapTest {
     VerifyReport v = reader(sink, keyB).verify(VerifyOptions.defaults().withFull());
     assertThat(v.problems()).isEmpty();
     assertThat(v.windows()).hasSize(1);
+  }
+
+  @Test
+  @DisplayName("moves the open file's segments too: each keeps its range and names .k1, the archive restores to the"
+      + " last segment with key B alone, and verify is clean")
+  void movesSegments() throws Exception {
+    List<Sidecar> before = segmentsUnderKeyA();
+    assertThat(before).hasSizeGreaterThan(1).allSatisfy(g -> assertThat(g.artifact().keyId()).isEqualTo("key-a"));
+    long end = before.get(before.size() - 1).segment().end();
+
+    RewrapResult r = reader(sink, keyA).maintenance().rewrap(keyB, all(), true);
+    assertThat(r.ok()).as("%s", r).isTrue();
+    assertThat(r.moved()).hasSize(12 + before.size());
+    assertThat(r.moved()).filteredOn(m -> m.file().equals(OPEN)).hasSize(before.size())
+        .allSatisfy(m -> assertThat(m.toArtifact()).isEqualTo(m.fromArtifact().replace(".zst.aes", ".k1.zst.aes")));
+    List<Sidecar> after = segmentSidecars();
+    assertThat(after).extracting(Sidecar::segment).isEqualTo(before.stream().map(Sidecar::segment).toList());
+    assertThat(after).allSatisfy(g -> {
+      assertThat(g.artifact().keyId()).isEqualTo("key-b");
+      assertThat(g.artifact().key()).isEqualTo(SEGMENTS + OPEN + "." + String.format("%020d", g.segment().start())
+          + ".k1.zst.aes");
+    });
+    assertThat(sink.list(SEGMENTS)).hasSize(2 * before.size())
+        .allMatch(o -> o.key().endsWith(".json") || o.key().endsWith(".k1.zst.aes"));
+
+    restoresWithSegments(keyB, "restore", end);
+    VerifyReport v = reader(sink, keyB).verify(VerifyOptions.defaults().withFull());
+    assertThat(v.problems()).isEmpty();
+    assertThat(v.windows()).hasSize(1);
+    assertThat(reader(sink, keyA).maintenance().rewrap(keyB, all(), true).moved()).as("nothing left to move").isEmpty();
+  }
+
+  @Test
+  @DisplayName("a crash between the steps of a segment's move leaves it restorable, verify reports only leftovers, and"
+      + " a re-run completes")
+  void crashBetweenStepsOfSegments() throws Exception {
+    List<Sidecar> before = segmentsUnderKeyA();
+    assertThat(before).hasSizeGreaterThan(1);
+    long end = before.get(before.size() - 1).segment().end();
+    String first = OPEN + "." + String.format("%020d", before.get(0).segment().start());
+    String last = OPEN + "." + String.format("%020d", before.get(before.size() - 1).segment().start());
+    Sink crashing = new ForwardingSink(sink) {
+      @Override
+      public StoredObject replace(String key, String version, byte[] content) throws IOException {
+        if (name(key).equals(first + ".json")) {
+          throw new IOException("simulated crash before replacing " + key);
+        }
+        return super.replace(key, version, content);
+      }
+
+      @Override
+      public void delete(String key, String version) throws IOException {
+        if (name(key).equals(last + ".zst.aes")) {
+          throw new IOException("simulated crash before deleting " + key);
+        }
+        super.delete(key, version);
+      }
+    };
+    RewrapResult interruptedRun = reader(crashing, keyA).maintenance().rewrap(keyB, all(), true);
+    assertThat(interruptedRun.failures()).hasSize(2).allSatisfy(f -> assertThat(f.file()).isEqualTo(OPEN));
+
+    StaticKeyProvider aAndB = keysAandB();
+    VerifyReport interrupted = reader(sink, aAndB).verify(VerifyOptions.defaults().withFull());
+    assertThat(interrupted.ok()).as("%s", interrupted.problems()).isTrue();
+    assertThat(interrupted.problems()).hasSize(2)
+        .allSatisfy(p -> assertThat(p.kind()).isEqualTo(ArchiveProblem.Kind.REWRAP_LEFTOVER))
+        .extracting(ArchiveProblem::objectKey)
+        .containsExactlyInAnyOrder(SEGMENTS + first + ".k1.zst.aes", SEGMENTS + last + ".zst.aes");
+    restoresWithSegments(aAndB, "restore-interrupted", end);
+
+    RewrapResult again = reader(sink, keyA).maintenance().rewrap(keyB, all(), true);
+    assertThat(again.ok()).as("%s", again).isTrue();
+    assertThat(again.moved()).as("the segment whose sidecar was not switched: its new artifact adopted").hasSize(1)
+        .allSatisfy(m -> {
+          assertThat(m.toArtifact()).isEqualTo(SEGMENTS + first + ".k1.zst.aes");
+          assertThat(m.resumed()).isTrue();
+        });
+    assertThat(again.leftoversRemoved()).containsExactly(SEGMENTS + last + ".zst.aes");
+    assertThat(sink.list(SEGMENTS)).hasSize(2 * before.size())
+        .allMatch(o -> o.key().endsWith(".json") || o.key().endsWith(".k1.zst.aes"));
+    VerifyReport clean = reader(sink, keyB).verify(VerifyOptions.defaults().withFull());
+    assertThat(clean.problems()).isEmpty();
+    restoresWithSegments(keyB, "restore", end);
   }
 
   @Test

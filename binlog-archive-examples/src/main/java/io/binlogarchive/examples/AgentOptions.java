@@ -207,9 +207,10 @@ final class AgentOptions implements AutoCloseable {
     public void runFinished(RunSummary s) {
       String state = !s.succeeded() ? "failing" : metrics.lagFiles() > 0 ? "behind" : "ok";
       err.printf(Locale.ROOT,
-          "health: %s archived=%d lag_files=%d lag_bytes=%d last_archived_age_s=%.0f retries=%d cursor=%s%n", state,
+          "health: %s archived=%d lag_files=%d lag_bytes=%d last_archived_age_s=%.0f retries=%d cursor=%s%s%n", state,
           s.archivedCount(), metrics.lagFiles(), metrics.lagBytes(), metrics.secondsSinceLastArchived(),
-          retries.getAndSet(0), s.cursor().map(Cursor::lastSyncedFile).orElse("-"));
+          retries.getAndSet(0), s.cursor().map(Cursor::lastSyncedFile).orElse("-"),
+          metrics.liveLagBytes() < 0 ? "" : " live_lag_bytes=" + metrics.liveLagBytes());
     }
   }
 
@@ -278,6 +279,11 @@ final class AgentOptions implements AutoCloseable {
     @Override
     public void segmentFailed(String file, Throwable error) {
       all.forEach(l -> l.segmentFailed(file, error));
+    }
+
+    @Override
+    public void liveLagMeasured(long bytes, Duration behind) {
+      all.forEach(l -> l.liveLagMeasured(bytes, behind));
     }
   }
 }

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -126,6 +127,16 @@ final class StreamCommand extends CliCommand {
             acks.waiting(p);
             segments.durable(p.file(), p.endOffset());
             segments.flushSoon(); // the source's commit waits for this segment
+          }
+
+          @Override
+          public void serverPosition(Map<String, Long> binlogs, long spoolLag) {
+            segments.serverPosition(binlogs);
+          }
+
+          @Override
+          public void serverPositionUnknown(String why) {
+            segments.serverPosition(null);
           }
 
           @Override
@@ -320,6 +331,15 @@ final class StreamCommand extends CliCommand {
         }
       }
       return BinlogSource.directory(spool).closedFiles();
+    }
+
+    /**
+     * The spool holds the server's files under the server's names, so {@code --max-binlog-age} reads
+     * the active file's first transaction from the spool's copy.
+     */
+    @Override
+    public java.util.Optional<Path> localDirectory() {
+      return java.util.Optional.of(spool);
     }
 
     @Override

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,15 +43,22 @@ class StreamCliTest {
   static final String PASSWORD = "Str3am-pass";
   static final Duration DEADLINE = Duration.ofSeconds(180);
   @TempDir Path tmp;
+  Path archive;
+  Path dump;
+  Path log;
+
+  @BeforeEach
+  void paths() {
+    archive = tmp.resolve("archive");
+    dump = tmp.resolve("base.sql");
+    log = tmp.resolve("stream.err");
+  }
 
   @Test
   @DisplayName("a committed marker in a proven segment survives SIGKILL of the streamer and the server:"
       + " a restore from the archive alone has it")
   void markerSurvivesKills() throws Exception {
     PitrFixture.requireTools();
-    Path archive = tmp.resolve("archive");
-    Path dump = tmp.resolve("base.sql");
-    Path log = tmp.resolve("stream.err");
     BaseBackup backup;
     String file;
     try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
@@ -93,8 +101,6 @@ class StreamCliTest {
   @Test
   @DisplayName("SIGTERM stops the streamer gracefully, after storing what the spool holds")
   void sigtermStopsGracefully() throws Exception {
-    Path archive = tmp.resolve("archive");
-    Path log = tmp.resolve("stream.err");
     try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
       createUser(server);
       server.load("shop", 200, 5);
@@ -122,8 +128,6 @@ class StreamCliTest {
   @Test
   @DisplayName("with --semi-sync, a COMMIT returns only once its transaction is in a proven segment")
   void semiSyncAcknowledgesAfterTheStore() throws Exception {
-    Path archive = tmp.resolve("archive");
-    Path log = tmp.resolve("stream.err");
     try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
       createUser(server);
       server.exec("CREATE DATABASE shop", "CREATE TABLE shop.marker (v VARCHAR(40))",
@@ -131,12 +135,7 @@ class StreamCliTest {
       // a long interval: only the source's wait for an acknowledgement makes a segment now
       Process streamer = streamer(server, archive, log, "--semi-sync", "--segment-interval-ms", "600000");
       try {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!"1".equals(status(server, "RPL_SEMI_SYNC_MASTER_CLIENTS"))) {
-          assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
-          assertThat(System.nanoTime()).as("a semi-sync replica connects: %s", Files.readString(log)).isLessThan(deadline);
-          streamer.waitFor(100, TimeUnit.MILLISECONDS);
-        }
+        awaitSemiSyncReplica(server, streamer);
         String yes = status(server, "RPL_SEMI_SYNC_MASTER_YES_TX");
         for (int i = 0; i < 3; i++) {
           server.exec("INSERT INTO shop.marker VALUES ('acked-" + i + "')");
@@ -157,6 +156,165 @@ class StreamCliTest {
         streamer.waitFor(60, TimeUnit.SECONDS);
       }
     }
+  }
+
+  @Test
+  @DisplayName("with --semi-sync, no acknowledged COMMIT is missing after SIGKILL of the streamer and the server"
+      + " in the middle of a write load: a restore from the archive alone has every one")
+  void semiSyncDoubleKillLosesNoAcknowledgedCommit() throws Exception {
+    PitrFixture.requireTools();
+    BaseBackup backup;
+    java.util.Queue<Integer> acknowledged = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicInteger attempted = new java.util.concurrent.atomic.AtomicInteger();
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      server.load("shop", 300, 1); // the source's GTIDs run ahead of the fresh server's own while it loads the dump
+      server.exec("CREATE TABLE shop.acked (id INT PRIMARY KEY)");
+      backup = PitrFixture.dump(server, "base", dump);
+      server.exec("SET GLOBAL rpl_semi_sync_master_timeout = 600000", "SET GLOBAL rpl_semi_sync_master_enabled = 1");
+      Process streamer = streamer(server, archive, log, "--semi-sync");
+      Thread writer = null;
+      try {
+        long deadline = awaitSemiSyncReplica(server, streamer);
+        writer = new Thread(() -> {
+          try (Connection c = server.connection(); Statement st = c.createStatement()) {
+            for (int id = 1; ; id++) {
+              attempted.set(id);
+              st.execute("INSERT INTO shop.acked VALUES (" + id + ")"); // autocommit: returns once acknowledged
+              acknowledged.add(id);
+            }
+          } catch (java.sql.SQLException e) {
+            // the server was killed under the load
+          }
+        }, "writer");
+        writer.start();
+        while (acknowledged.size() < 40) {
+          assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
+          assertThat(System.nanoTime()).as("40 commits acknowledged: %s", Files.readString(log)).isLessThan(deadline);
+          writer.join(50);
+        }
+        assertThat(status(server, "RPL_SEMI_SYNC_MASTER_NO_TX")).as("no commit fell back to asynchronous").isEqualTo("0");
+      } finally {
+        streamer.destroyForcibly(); // SIGKILL while the writer's next COMMIT waits for its acknowledgement
+        streamer.waitFor(60, TimeUnit.SECONDS);
+        server.kill();
+        if (writer != null) {
+          writer.join(TimeUnit.SECONDS.toMillis(60));
+        }
+      }
+      assertThat(writer.isAlive()).as("the writer ended with the server").isFalse();
+    }
+    ArchiveReader reader = ArchiveReader.builder().sink(FileSystemSink.of(archive)).serverId("db").build();
+    reader.maintenance().registerBaseBackup(backup);
+    FetchResult fetched = reader.fetch(reader.plan("base", RestoreTarget.latest()), tmp.resolve("fetch"));
+    List<Integer> restored = PitrFixture.restoreFresh(fetched, dump, tmp, fresh -> {
+      List<Integer> ids = new java.util.ArrayList<>();
+      try (Connection c = fresh.connection(); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT id FROM shop.acked ORDER BY id")) {
+        while (rs.next()) {
+          ids.add(rs.getInt(1));
+        }
+      }
+      return ids;
+    });
+    assertThat(acknowledged).as("acknowledged before the kills").hasSizeGreaterThanOrEqualTo(40);
+    assertThat(restored).as("every acknowledged row is in the restore").containsAll(acknowledged);
+    assertThat(restored).as("nothing the writer did not send").allMatch(id -> id <= attempted.get());
+  }
+
+  @Test
+  @DisplayName("--tls required against a server without TLS: the streamer exits non-zero at once, saying why")
+  void tlsRequiredWithoutServerTlsExits() throws Exception {
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      List<String> args = new java.util.ArrayList<>(List.of("stream", "--source",
+          "mysql://" + USER + "@127.0.0.1:" + server.port(), "--to", "file://" + archive, "--server-id", "db",
+          "--spool", tmp.resolve("spool").toString(), "--tls", "required"));
+      Process streamer = ChildJvm.builder(Map.of(StreamCommand.PASSWORD_ENV, PASSWORD), args.toArray(String[]::new))
+          .redirectError(log.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      try {
+        // a streamer that retried would never exit: the bound is generous, not a timing claim
+        assertThat(streamer.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("exited by itself: %s",
+            Files.readString(log)).isTrue();
+      } finally {
+        streamer.destroyForcibly();
+      }
+      assertThat(streamer.exitValue()).isEqualTo(1);
+      assertThat(Files.readString(log)).contains("the stream stopped:", "TLS mode required but server 127.0.0.1:"
+          + server.port() + " does not offer TLS").doesNotContain(PASSWORD);
+    }
+  }
+
+  @Test
+  @DisplayName("--max-binlog-age with stream: the server's binlog is rotated once its oldest transaction is that old,"
+      + " and the closed file is archived whole")
+  void maxBinlogAgeRotates() throws Exception {
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      server.load("shop", 100, 7);
+      Process streamer = streamer(server, archive, log, "--max-binlog-age", "2", "--jdbc-url", server.jdbcUrl());
+      try {
+        String loaded = masterStatus(server)[0];
+        // no writes after the load: only the rotation by age closes the file
+        awaitArchive(streamer, archive, log, "whole " + loaded,
+            (catalog, t) -> catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(loaded)));
+        String next = masterStatus(server)[0];
+        assertThat(next).as("the server rotated").isNotEqualTo(loaded);
+        server.exec("INSERT INTO shop.t (k, v) VALUES (1, 'aged')"); // into the new file, empty until now
+        awaitArchive(streamer, archive, log, "whole " + next,
+            (catalog, t) -> catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(next)));
+      } finally {
+        streamer.destroyForcibly();
+        streamer.waitFor(60, TimeUnit.SECONDS);
+      }
+      assertThat(Files.readString(log)).doesNotContain("cannot bound the archive lag");
+    }
+  }
+
+  @Test
+  @DisplayName("the lag behind the server is served as metrics: caught up, 0 bytes and 0 seconds")
+  void lagMetrics() throws Exception {
+    try (MariaDbServer server = MariaDbServer.start(tmp.resolve("db"))) {
+      createUser(server);
+      server.load("shop", 200, 9);
+      Process streamer = streamer(server, archive, log, "--metrics-port", "0");
+      try {
+        String[] master = masterStatus(server);
+        awaitStored(streamer, archive, master[0], Long.parseLong(master[1]), log);
+        java.util.regex.Pattern at = java.util.regex.Pattern.compile("binlog-archive: metrics on (http://\\S+/metrics)");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        while (true) {
+          java.util.regex.Matcher m = at.matcher(Files.readString(log));
+          if (m.find()) {
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            // measured every 5 s: -1 until the first measurement after the catch-up
+            if (body.contains("binlog_archive_live_lag_bytes{server=\"db\"} 0.0")) {
+              assertThat(body).contains("binlog_archive_live_lag_seconds{server=\"db\"} 0.0");
+              break;
+            }
+          }
+          assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
+          assertThat(System.nanoTime()).as("a measurement finds no lag: %s", Files.readString(log)).isLessThan(deadline);
+          streamer.waitFor(200, TimeUnit.MILLISECONDS);
+        }
+      } finally {
+        streamer.destroyForcibly();
+        streamer.waitFor(60, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** Waits (bounded, generous) until the streamer is the server's semi-sync replica; returns the deadline used. */
+  long awaitSemiSyncReplica(MariaDbServer server, Process streamer) throws Exception {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!"1".equals(status(server, "RPL_SEMI_SYNC_MASTER_CLIENTS"))) {
+      assertThat(streamer.isAlive()).as("streamer running: %s", Files.readString(log)).isTrue();
+      assertThat(System.nanoTime()).as("a semi-sync replica connects: %s", Files.readString(log)).isLessThan(deadline);
+      streamer.waitFor(100, TimeUnit.MILLISECONDS);
+    }
+    return deadline;
   }
 
   static void createUser(MariaDbServer server) throws Exception {
@@ -189,28 +347,36 @@ class StreamCliTest {
 
   /** Polls the store (bounded, generous) until {@code file} is stored up to {@code end}: in a segment or whole. */
   static void awaitStored(Process streamer, Path archive, String file, long end, Path log) throws Exception {
+    awaitArchive(streamer, archive, log, "a segment of " + file + " reaching offset " + end, (catalog, t) -> {
+      Optional<Sidecar> seg = catalog.newestSegment(t);
+      return seg.isPresent() && seg.get().file().equals(file) && seg.get().segment().end() >= end
+          || catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(file) && s.size() >= end);
+    });
+  }
+
+  /** A condition on the newest timeline of the archive. */
+  @FunctionalInterface
+  interface ArchiveCondition {
+    boolean holds(ArchiveCatalog catalog, String timeline) throws Exception;
+  }
+
+  /** Polls the store (bounded, generous) until {@code condition} holds on its newest timeline. */
+  static void awaitArchive(Process streamer, Path archive, Path log, String what, ArchiveCondition condition)
+      throws Exception {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (true) {
       if (Files.isDirectory(archive)) {
         ArchiveCatalog catalog = ArchiveCatalog.of(FileSystemSink.of(archive), "", "db");
         List<String> timelines = catalog.timelines();
-        if (!timelines.isEmpty()) {
-          String t = timelines.get(timelines.size() - 1);
-          Optional<Sidecar> seg = catalog.newestSegment(t);
-          if (seg.isPresent() && seg.get().file().equals(file) && seg.get().segment().end() >= end) {
-            return;
-          }
-          if (catalog.sidecars(t).stream().anyMatch(s -> s.file().equals(file) && s.size() >= end)) {
-            return;
-          }
+        if (!timelines.isEmpty() && condition.holds(catalog, timelines.get(timelines.size() - 1))) {
+          return;
         }
       }
       if (!streamer.isAlive()) {
         throw new AssertionError("the streamer exited with " + streamer.exitValue() + ":\n" + Files.readString(log));
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no segment of " + file + " reached offset " + end + " within " + DEADLINE + ":\n"
-            + Files.readString(log));
+        throw new AssertionError("no " + what + " within " + DEADLINE + ":\n" + Files.readString(log));
       }
       streamer.waitFor(100, TimeUnit.MILLISECONDS); // returns at once if it exits
     }

@@ -50,6 +50,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <tr><td>{@code binlog.archive.segment.failures} counter</td><td>segment stores that failed (tried again at the next interval)</td></tr>
  *   <tr><td>{@code binlog.archive.live.position} gauge, bytes</td><td>end offset of the newest segment in its binlog (the live position)</td></tr>
  *   <tr><td>{@code binlog.archive.live.age} gauge, seconds</td><td>since the newest segment was stored (the live position's lag; -1 before the first)</td></tr>
+ *   <tr><td>{@code binlog.archive.live.lag.bytes} gauge, bytes</td><td>bytes the server has written past the live position (segments and whole files stored); -1 while unknown (no measurement of the server yet, or its position cannot be read)</td></tr>
+ *   <tr><td>{@code binlog.archive.live.lag.seconds} gauge, seconds</td><td>how long the oldest of those bytes has waited, as the server's measurements saw it; 0 when caught up, -1 while unknown</td></tr>
  *   <tr><td>{@code binlog.archive.standby} gauge</td><td>1 while this agent stands by for the store lease (another agent archives), 0 once it runs as the holder</td></tr>
  * </table>
  */
@@ -65,6 +67,8 @@ public final class MicrometerArchiveListener implements ArchiveListener, MeterBi
   private final AtomicReference<Instant> lastArchived;
   private final AtomicLong livePosition = new AtomicLong(-1);
   private final AtomicReference<Instant> lastSegment = new AtomicReference<>();
+  private final AtomicLong liveLagBytes = new AtomicLong(-1);
+  private final AtomicReference<Double> liveLagSeconds = new AtomicReference<>(-1.0);
   private volatile Counter segmentsArchived;
   private volatile Counter segmentFailures;
   private volatile Counter filesArchived;
@@ -131,6 +135,11 @@ public final class MicrometerArchiveListener implements ArchiveListener, MeterBi
         .description("end offset of the newest segment in its binlog").register(r);
     Gauge.builder("binlog.archive.live.age", this, MicrometerArchiveListener::secondsSinceLastSegment).tags(tags)
         .baseUnit("seconds").description("seconds since the newest segment was stored, -1 before the first").register(r);
+    Gauge.builder("binlog.archive.live.lag.bytes", liveLagBytes, AtomicLong::get).tags(tags).baseUnit("bytes")
+        .description("bytes the server has written past the live position, -1 while unknown").register(r);
+    Gauge.builder("binlog.archive.live.lag.seconds", liveLagSeconds, AtomicReference::get).tags(tags)
+        .baseUnit("seconds").description("how long the oldest bytes past the live position have waited, -1 while unknown")
+        .register(r);
     Gauge.builder("binlog.archive.standby", standby, AtomicInteger::get).tags(tags)
         .description("1 while this agent stands by because another agent holds the store lease, else 0").register(r);
   }
@@ -148,6 +157,17 @@ public final class MicrometerArchiveListener implements ArchiveListener, MeterBi
     if (segmentsArchived != null) {
       segmentsArchived.increment();
     }
+  }
+
+  @Override
+  public void liveLagMeasured(long bytes, Duration behind) {
+    liveLagBytes.set(bytes);
+    liveLagSeconds.set(bytes < 0 || behind == null ? -1.0 : behind.toMillis() / 1000.0);
+  }
+
+  /** @return bytes the server has written past the live position, as last measured; -1 while unknown */
+  public long liveLagBytes() {
+    return liveLagBytes.get();
   }
 
   @Override

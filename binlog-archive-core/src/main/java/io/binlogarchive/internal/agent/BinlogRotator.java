@@ -53,6 +53,8 @@ public final class BinlogRotator {
   private final Duration maxAge;
   private final Path binlogDir;
   private final Clock clock;
+  /** The message of the last check that found the active file missing, warned about once. */
+  private String lastMissing;
 
   public BinlogRotator(DataSource dataSource, Duration maxAge, Path binlogDir, Clock clock) {
     this.dataSource = dataSource;
@@ -75,7 +77,21 @@ public final class BinlogRotator {
    *     transaction reaches the limit, or the whole limit if the file is empty or was just rotated
    */
   Duration maybeRotate() throws IOException {
-    Active active = active();
+    Active active;
+    try {
+      active = active();
+    } catch (NotFoundException e) {
+      // A live source's spool may not hold the file the server has just started; a wrong directory
+      // repeats this for every file, and is warned about once per file.
+      Duration soon = maxAge.compareTo(Duration.ofSeconds(1)) < 0 ? maxAge : Duration.ofSeconds(1);
+      if (!e.getMessage().equals(lastMissing)) {
+        LOG.atWarn().log("{} yet; checking its age again in {} ms (if this goes on, {} is not the server's binlog"
+            + " directory)", e.getMessage(), soon.toMillis(), binlogDir);
+        lastMissing = e.getMessage();
+      }
+      return soon;
+    }
+    lastMissing = null;
     if (active.oldestTransaction().isEmpty()) {
       return maxAge;
     }
@@ -158,7 +174,7 @@ public final class BinlogRotator {
       }
       return Optional.empty();
     } catch (NoSuchFileException e) {
-      throw new NotFoundException("the active binlog " + file + " is not in the binlog directory");
+      throw new NotFoundException("the active binlog " + file.getFileName() + " is not in " + file.getParent());
     } catch (java.io.EOFException e) {
       return Optional.empty();
     }

@@ -91,4 +91,9 @@ public final class SafeListener implements ArchiveListener {
   public void segmentFailed(String file, Throwable error) {
     guard("segmentFailed", () -> delegate.segmentFailed(file, error));
   }
+
+  @Override
+  public void liveLagMeasured(long bytes, Duration behind) {
+    guard("liveLagMeasured", () -> delegate.liveLagMeasured(bytes, behind));
+  }
 }

@@ -24,6 +24,28 @@ public final class BinlogNames {
     return Long.parseLong(digits);
   }
 
+  /**
+   * Bytes of a server's binlogs past a position: the rest of the file at {@code sequence} from
+   * {@code offset}, and every listed file after it whole.
+   *
+   * @param sizes the server's binlogs and their sizes (names of the form {@code <basename>.<digits>})
+   * @param sequence the sequence of the position's file (its files before are not counted)
+   * @param offset the offset in that file ({@link Long#MAX_VALUE} for its end)
+   * @return the bytes past the position, never negative
+   */
+  public static long bytesAfter(java.util.Map<String, Long> sizes, long sequence, long offset) {
+    long bytes = 0;
+    for (java.util.Map.Entry<String, Long> e : sizes.entrySet()) {
+      long s = sequence(e.getKey());
+      if (s > sequence) {
+        bytes += e.getValue();
+      } else if (s == sequence) {
+        bytes += Math.max(0, e.getValue() - offset);
+      }
+    }
+    return bytes;
+  }
+
   public static String baseName(String name) {
     int dot = name.lastIndexOf('.');
     return dot < 0 ? name : name.substring(0, dot);

@@ -36,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * source's {@code rpl_semi_sync_master_timeout}, the source falls back to asynchronous replication:
  * commits then return without waiting, and an acknowledged-commit guarantee no longer holds until
  * the replica catches up.
+ *
+ * <p>Every {@link Builder#serverPositionInterval interval} a second small connection reads the
+ * server's binlogs and their sizes: {@link #lagBytes()} and {@link SpoolListener#serverPosition}
+ * give the bytes between the server's position and the spool's durable one, across files.
  */
 public final class LiveStream implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveStream.class);
@@ -50,11 +54,13 @@ public final class LiveStream implements AutoCloseable {
   private final boolean manualAcks;
   private final Duration minDelay;
   private final Duration maxDelay;
+  private final Duration positionInterval;
   private final Object lock = new Object();
   private volatile boolean stopping;
   private volatile ReplicationClient client;
   private volatile BinlogSpool spool;
   private volatile long connections;
+  private volatile ServerPositionProbe probe;
 
   private LiveStream(Builder b) {
     this.source = b.source;
@@ -66,6 +72,7 @@ public final class LiveStream implements AutoCloseable {
     this.manualAcks = b.manualAcks;
     this.minDelay = b.minDelay;
     this.maxDelay = b.maxDelay;
+    this.positionInterval = b.positionInterval;
   }
 
   /**
@@ -88,6 +95,16 @@ public final class LiveStream implements AutoCloseable {
     return s == null ? null : s.durablePosition();
   }
 
+  /**
+   * @return bytes the server has written past the spool's durable position, across files, as the
+   *     last measurement of the server's position found (see {@link Builder#serverPositionInterval});
+   *     -1 if unknown (not measured yet, measuring disabled, or the account lacks REPLICATION CLIENT)
+   */
+  public long lagBytes() {
+    ServerPositionProbe p = probe;
+    return p == null ? -1 : p.spoolLag();
+  }
+
   /** @return how many connections were established so far (a reconnect counts one more) */
   public long connections() {
     return connections;
@@ -101,6 +118,9 @@ public final class LiveStream implements AutoCloseable {
    *     credentials, a missing privilege such as REPLICATION SLAVE or REPLICATION CLIENT, a locked account,
    *     binary logging off, a command it does not know), at the first connection or later; not retried, the
    *     message names the server, the user and what to change
+   * @throws IncompatibleSourceException when this stream's own settings cannot work with the server (a TLS
+   *     mode it does not offer, an authentication plugin this client does not speak, a certificate that fails
+   *     verification); not retried
    * @throws BinlogGapException on a gap, if built with {@link Builder#stopOnGap}
    * @throws IOException if the spool cannot be opened, or the stream contradicts it (an event that does not
    *     continue the spool's file, another server's files in the spool); not retried. Network errors and
@@ -110,6 +130,11 @@ public final class LiveStream implements AutoCloseable {
   public void run() throws IOException {
     try (BinlogSpool s = BinlogSpool.open(spoolDir, fsync, listener)) {
       spool = s;
+      if (!positionInterval.isZero() && !stopping) {
+        ServerPositionProbe p = new ServerPositionProbe(source, positionInterval, listener, s::durablePosition);
+        probe = p;
+        p.start();
+      }
       log.info("streaming binlogs of {} into {} (fsync {}), resuming at {}", source, spoolDir, fsync,
           s.resumeFile() == null ? "the start" : s.resumeFile() + ":" + s.resumePosition());
       String restartAt = null;
@@ -206,6 +231,12 @@ public final class LiveStream implements AutoCloseable {
           failures = backoff(e, s, failures);
         } catch (StreamMismatchException e) {
           throw e;
+        } catch (IncompatibleSourceException e) {
+          if (stopping) {
+            break;
+          }
+          log.error("binlog stream from {} cannot go on (not retried): {}", source, e.getMessage());
+          throw e;
         } catch (IOException e) {
           if (stopping) {
             break;
@@ -216,6 +247,11 @@ public final class LiveStream implements AutoCloseable {
         }
       }
     } finally {
+      ServerPositionProbe p = probe;
+      if (p != null) {
+        p.close();
+        probe = null;
+      }
       spool = null;
     }
   }
@@ -349,6 +385,7 @@ public final class LiveStream implements AutoCloseable {
     private boolean manualAcks;
     private Duration minDelay = Duration.ofMillis(100);
     private Duration maxDelay = Duration.ofSeconds(10);
+    private Duration positionInterval = Duration.ofSeconds(5);
 
     private Builder(SourceConfig source, Path spoolDir) {
       this.source = Objects.requireNonNull(source, "source");
@@ -415,6 +452,22 @@ public final class LiveStream implements AutoCloseable {
       }
       this.minDelay = min;
       this.maxDelay = max;
+      return this;
+    }
+
+    /**
+     * @param interval how often the server's position is measured for the lag ({@code SHOW BINARY
+     *     LOGS} on a second connection with the same settings, which needs REPLICATION CLIENT: without
+     *     it the lag is reported unknown and the stream goes on); default 5 s, {@link Duration#ZERO}
+     *     to never measure. See {@link SpoolListener#serverPosition} and {@link LiveStream#lagBytes()}.
+     * @return this
+     */
+    public Builder serverPositionInterval(Duration interval) {
+      if (interval.isNegative() || (!interval.isZero() && interval.compareTo(Duration.ofMillis(10)) < 0)) {
+        throw new IllegalArgumentException("server position interval must be zero (off) or at least 10 ms, got "
+            + interval);
+      }
+      this.positionInterval = interval;
       return this;
     }
 

@@ -147,8 +147,8 @@ final class ReplicationClient implements Closeable {
     PayloadReader r = new PayloadReader(greeting);
     int protocol = r.u8();
     if (protocol != 10) {
-      throw new IOException("server " + config.host() + ":" + config.port() + " speaks handshake protocol " + protocol
-          + "; only protocol 10 is supported");
+      throw new IncompatibleSourceException("server " + config.host() + ":" + config.port() + " speaks handshake protocol "
+          + protocol + "; only protocol 10 is supported", null);
     }
     serverVersion = r.nulString();
     connectionId = r.fixed(4);
@@ -179,7 +179,8 @@ final class ReplicationClient implements Closeable {
       plugin = firstPlugin;
     }
     if ((caps & CLIENT_PROTOCOL_41) == 0) {
-      throw new IOException("server " + serverVersion + " does not speak protocol 4.1");
+      throw new IncompatibleSourceException("server " + config.host() + ":" + config.port() + " (" + serverVersion
+          + ") does not speak protocol 4.1", null);
     }
     long flags = CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS
         | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA;
@@ -187,8 +188,9 @@ final class ReplicationClient implements Closeable {
     TlsMode mode = config.tls();
     boolean serverTls = (caps & CLIENT_SSL) != 0;
     if (mode != TlsMode.DISABLED && mode != TlsMode.PREFERRED && !serverTls) {
-      throw new IOException("TLS mode " + mode + " but server " + config.host() + ":" + config.port()
-          + " does not offer TLS (start it with a certificate, or choose another mode)");
+      throw new IncompatibleSourceException("TLS mode " + mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+          + " but server " + config.host() + ":" + config.port() + " does not offer TLS (start it with a certificate,"
+          + " or choose another mode)", null);
     }
     if (mode != TlsMode.DISABLED && serverTls) {
       flags |= CLIENT_SSL;
@@ -204,7 +206,8 @@ final class ReplicationClient implements Closeable {
     byte[] pw = utf8(password);
     Arrays.fill(password, '\0');
     try {
-      byte[] auth = authAnswer(plugin, pw, nonce);
+      byte[] auth = authAnswer("authenticating " + config.user() + " at " + config.host() + ":" + config.port(), plugin,
+          pw, nonce);
       PayloadWriter w = new PayloadWriter().fixed(flags, 4).fixed(1 << 24, 4).u8(UTF8MB4_GENERAL_CI).zeros(23)
           .nulString(config.user());
       if ((flags & CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
@@ -232,13 +235,14 @@ final class ReplicationClient implements Closeable {
           throw error(what, p);
         case 0xFE: {
           if (p.length == 1) {
-            throw new IOException(what + ": the server asks for the pre-4.1 password scheme, which is not supported");
+            throw new IncompatibleSourceException(what + ": the server asks for the pre-4.1 password scheme"
+                + " (mysql_old_password), which is not supported; give the account mysql_native_password", null);
           }
           PayloadReader r = new PayloadReader(p).skip(1);
           plugin = r.nulString();
           byte[] data = r.rest();
           nonce = data.length > 0 && data[data.length - 1] == 0 ? Arrays.copyOf(data, data.length - 1) : data;
-          channel.write(authAnswer(plugin, pw, nonce));
+          channel.write(authAnswer(what, plugin, pw, nonce));
           break;
         }
         case 0x01: {
@@ -287,15 +291,16 @@ final class ReplicationClient implements Closeable {
     }
   }
 
-  static byte[] authAnswer(String plugin, byte[] pw, byte[] nonce) throws IOException {
+  static byte[] authAnswer(String what, String plugin, byte[] pw, byte[] nonce) throws IOException {
     switch (plugin) {
       case NATIVE:
         return NativePassword.scramble(pw, nonce);
       case CACHING_SHA2:
         return CachingSha2Password.scramble(pw, nonce);
       default:
-        throw new IOException("the server asks for authentication plugin " + plugin
-            + "; supported: mysql_native_password, caching_sha2_password");
+        throw new IncompatibleSourceException(what + ": the server asks for authentication plugin '" + plugin
+            + "', which this client does not speak (supported: mysql_native_password, caching_sha2_password);"
+            + " give the account one of those", null);
     }
   }
 

@@ -24,6 +24,7 @@ final class ServerErrors {
       case 1193: // ER_UNKNOWN_SYSTEM_VARIABLE
       case 1227: // ER_SPECIFIC_ACCESS_DENIED_ERROR (a missing privilege)
       case 1251: // ER_NOT_SUPPORTED_AUTH_MODE
+      case 1275: // ER_SERVER_IS_IN_SECURE_AUTH_MODE: the account has a pre-4.1 password
       case 1370: // ER_PROCACCESS_DENIED_ERROR
       case 1381: // ER_NO_BINARY_LOGGING
       case 1698: // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
@@ -66,6 +67,8 @@ final class ServerErrors {
       case 1820:
       case 1862:
         return "the account's password has expired: set a new one";
+      case 1275:
+        return "the account has a pre-4.1 password: set a new one (mysql_native_password)";
       case 3118:
       case 4151:
         return "the account is locked: ALTER USER ... ACCOUNT UNLOCK";

@@ -1,9 +1,11 @@
 package io.binlogarchive.replication.live;
 
 import io.binlogarchive.binlog.BinlogSource;
+import java.util.Map;
 
 /**
- * What the spool tells its owner, on the streaming thread. Every method has a no-op default; an
+ * What the spool tells its owner, on the streaming thread (the server's position: on the probe's
+ * thread, see {@link LiveStream.Builder#serverPositionInterval}). Every method has a no-op default; an
  * exception thrown from one is logged and ignored, so a listener cannot stop the stream. Keep the
  * methods short: the next event is read only after they return.
  */
@@ -47,4 +49,23 @@ public interface SpoolListener {
    * @param gap what is missing
    */
   default void gap(BinlogGapException gap) {}
+
+  /**
+   * The probe measured where the server is ({@code SHOW BINARY LOGS} on a second connection), on the
+   * probe's thread. Pass {@code binlogs} on to {@code SegmentArchiver.serverPosition} for the store's
+   * lag.
+   *
+   * @param binlogs the server's binlogs, oldest first, with their sizes; the last one is the file the
+   *     server writes and its size the server's position
+   * @param spoolLag bytes the server has written past the spool's durable position
+   */
+  default void serverPosition(Map<String, Long> binlogs, long spoolLag) {}
+
+  /**
+   * The probe could not measure where the server is, so the lag is unknown for now; the stream is
+   * not affected. The probe tries again at its next interval.
+   *
+   * @param why what failed, e.g. the account lacks REPLICATION CLIENT (BINLOG MONITOR on MariaDB 10.5+)
+   */
+  default void serverPositionUnknown(String why) {}
 }

@@ -27,8 +27,9 @@ final class Tls {
     try {
       context = SSLContext.getInstance("TLS");
       context.init(null, trustManagers(config), null);
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot set up TLS for " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IncompatibleSourceException("cannot set up TLS for " + config.host() + ":" + config.port() + ": "
+          + e.getMessage(), e);
     }
     SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(plain, config.host(), config.port(), true);
     ssl.setUseClientMode(true);
@@ -40,10 +41,27 @@ final class Tls {
     try {
       ssl.startHandshake();
     } catch (IOException e) {
-      throw new IOException("TLS handshake with " + config.host() + ":" + config.port() + " (mode "
-          + config.tls() + ") failed: " + e.getMessage(), e);
+      String what = "TLS handshake with " + config.host() + ":" + config.port() + " (mode "
+          + config.tls().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ") failed: " + e.getMessage();
+      if (certificateRefused(e)) {
+        throw new IncompatibleSourceException(what + "; the server's certificate does not verify: give the CA that"
+            + " signed it with --ca-file / SourceConfig.caFile, connect by a name the certificate holds, or choose"
+            + " another TLS mode", e);
+      }
+      throw new IOException(what, e);
     }
     return ssl;
+  }
+
+  /** Whether the handshake failed because the server's certificate was checked and refused (not a network error). */
+  static boolean certificateRefused(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateException || t instanceof java.security.cert.CertPathValidatorException
+          || t instanceof java.security.cert.CertPathBuilderException || t instanceof javax.net.ssl.SSLPeerUnverifiedException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static TrustManager[] trustManagers(SourceConfig config) throws GeneralSecurityException, IOException {

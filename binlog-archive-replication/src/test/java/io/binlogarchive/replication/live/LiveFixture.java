@@ -26,6 +26,8 @@ final class LiveFixture implements AutoCloseable {
   final MariaDbServer server;
   final Path spool;
   final Recorder recorder = new Recorder();
+  /** Applied to every stream's builder before it is built. */
+  java.util.function.UnaryOperator<LiveStream.Builder> customize = b -> b;
   LiveStream stream;
   Thread thread;
   volatile Throwable failure;
@@ -58,8 +60,8 @@ final class LiveFixture implements AutoCloseable {
   }
 
   void startStream(SourceConfig config, FsyncPolicy policy, boolean manualAcks) {
-    stream = LiveStream.builder(config, spool).fsync(policy).listener(recorder).acknowledgeManually(manualAcks)
-        .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500)).build();
+    stream = customize.apply(LiveStream.builder(config, spool).fsync(policy).listener(recorder)
+        .acknowledgeManually(manualAcks).reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))).build();
     failure = null;
     thread = new Thread(() -> {
       try {
@@ -225,6 +227,25 @@ final class LiveFixture implements AutoCloseable {
     final List<String> closed = new CopyOnWriteArrayList<>();
     final List<BinlogGapException> gaps = new CopyOnWriteArrayList<>();
     volatile java.util.function.Consumer<SpoolPosition> onSourceWaiting = p -> {};
+    /** Runs on the streaming thread after each durable report: a test may hold the stream there. */
+    volatile java.util.function.Consumer<SpoolPosition> onDurable = p -> {};
+    volatile java.util.Map<String, Long> serverBinlogs;
+    volatile long spoolLag = Long.MIN_VALUE;
+    volatile String positionUnknown;
+
+    @Override
+    public void serverPosition(java.util.Map<String, Long> binlogs, long lag) {
+      serverBinlogs = binlogs;
+      spoolLag = lag;
+      positionUnknown = null;
+      wake();
+    }
+
+    @Override
+    public void serverPositionUnknown(String why) {
+      positionUnknown = why;
+      wake();
+    }
 
     @Override
     public void sourceWaiting(SpoolPosition position) {
@@ -235,6 +256,7 @@ final class LiveFixture implements AutoCloseable {
     public void transactionDurable(SpoolPosition position) {
       durable.add(position);
       wake();
+      onDurable.accept(position);
     }
 
     @Override

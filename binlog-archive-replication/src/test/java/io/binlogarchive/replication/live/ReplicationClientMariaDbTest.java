@@ -124,6 +124,51 @@ class ReplicationClientMariaDbTest {
   }
 
   @Test
+  @DisplayName("a live stream whose CA did not sign the server's certificate ends at once instead of reconnecting")
+  void streamWithOtherCaEndsAtOnce() throws Exception {
+    Throwable e = runUntilFailure(config(TLS_USER, TlsMode.VERIFY_CA).caFile(otherCa).build(), "other-ca");
+    assertThat(e).isInstanceOf(IncompatibleSourceException.class).hasMessageContaining("TLS handshake with 127.0.0.1:"
+        + server.port() + " (mode verify-ca)").hasMessageContaining("certificate does not verify");
+  }
+
+  @Test
+  @DisplayName("a live stream connected by a name the certificate does not hold (verify-identity) ends at once")
+  void streamWithWrongNameEndsAtOnce() throws Exception {
+    Throwable e = runUntilFailure(byLocalhost().tls(TlsMode.VERIFY_IDENTITY).caFile(ca).build(), "wrong-name");
+    assertThat(e).isInstanceOf(IncompatibleSourceException.class)
+        .hasMessageContaining("(mode verify-identity)").hasMessageContaining("certificate does not verify");
+  }
+
+  /** The TLS account by the name localhost, which the certificate does not hold (skips where it is not 127.0.0.1). */
+  private SourceConfig.Builder byLocalhost() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        java.net.InetAddress.getByName("localhost").getHostAddress().equals("127.0.0.1"),
+        "localhost does not resolve to 127.0.0.1 here");
+    return SourceConfig.builder("localhost", server.port(), TLS_USER).password(LiveFixture.PASSWORD.toCharArray());
+  }
+
+  /** Runs a live stream on its own thread; it must end by itself (a generous bound, not a timing claim). */
+  private Throwable runUntilFailure(SourceConfig config, String spool) throws Exception {
+    LiveStream stream = LiveStream.builder(config, tmp.resolve(spool))
+        .reconnectDelay(java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(500)).build();
+    Throwable[] failure = new Throwable[1];
+    Thread t = new Thread(() -> {
+      try {
+        stream.run();
+      } catch (Throwable x) {
+        failure[0] = x;
+      }
+    }, "live-stream");
+    t.start();
+    t.join(LiveFixture.DEADLINE.toMillis());
+    stream.stop();
+    t.join(LiveFixture.DEADLINE.toMillis());
+    assertThat(failure[0]).as("run() ended by itself with an error").isNotNull();
+    assertThat(stream.connections()).isZero();
+    return failure[0];
+  }
+
+  @Test
   @DisplayName("verify-identity accepts the certificate for the address connected to (IP SAN 127.0.0.1)")
   void verifyIdentity() throws Exception {
     try (ReplicationClient c = ReplicationClient.connect(config(TLS_USER, TlsMode.VERIFY_IDENTITY).caFile(ca).build())) {
@@ -134,15 +179,10 @@ class ReplicationClientMariaDbTest {
   @Test
   @DisplayName("verify-identity refuses the certificate when the host name connected to is not in it")
   void verifyIdentityWrongName() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        java.net.InetAddress.getByName("localhost").getHostAddress().equals("127.0.0.1"),
-        "localhost does not resolve to 127.0.0.1 here");
-    SourceConfig cfg = SourceConfig.builder("localhost", server.port(), TLS_USER)
-        .password(LiveFixture.PASSWORD.toCharArray()).tls(TlsMode.VERIFY_IDENTITY).caFile(ca).build();
+    SourceConfig cfg = byLocalhost().tls(TlsMode.VERIFY_IDENTITY).caFile(ca).build();
     assertThatThrownBy(() -> ReplicationClient.connect(cfg).close())
         .isInstanceOf(IOException.class).hasMessageContaining("TLS handshake");
-    SourceConfig caOnly = SourceConfig.builder("localhost", server.port(), TLS_USER)
-        .password(LiveFixture.PASSWORD.toCharArray()).tls(TlsMode.VERIFY_CA).caFile(ca).build();
+    SourceConfig caOnly = byLocalhost().tls(TlsMode.VERIFY_CA).caFile(ca).build();
     try (ReplicationClient c = ReplicationClient.connect(caOnly)) {
       assertThat(c.isTls()).as("verify-ca does not check the name").isTrue();
     }
