@@ -73,12 +73,31 @@ public final class Main {
         System.setProperty("slf4j.internal.verbosity", "WARN");
       }
     }
+    startupDefaults();
     boolean stats = Arrays.asList(argv).contains("--stats");
     int code = new Main(System.out, System.err).run(argv);
     if (stats) {
       printStats(System.err);
     }
     System.exit(code);
+  }
+
+  /**
+   * System properties that keep a one-shot command's start-up cheap (BENCHMARKS.md, issue 16), each
+   * unless already set: slf4j is told its provider instead of looking for one (its service lookup
+   * reads every jar of the class path), picocli does not probe for Groovy (the same search, for a
+   * class that is not there), and neither prints how it started.
+   */
+  static void startupDefaults() {
+    setDefault("slf4j.provider", "org.slf4j.simple.SimpleServiceProvider");
+    setDefault("slf4j.internal.verbosity", "WARN");
+    setDefault("picocli.disable.closures", "true");
+  }
+
+  private static void setDefault(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
   }
 
   int run(String[] argv) {
