@@ -133,15 +133,37 @@ public final class Main {
       cli.addSubcommand(new CommandLine(c, factory));
     }
     cli.setOverwrittenOptionsAllowed(true); // as before: a repeated option's last value wins
-    cli.setHelpFactory(GroupedHelp::new);
+    Handlers handlers = new Handlers(io);
+    cli.setHelpFactory(handlers);
     cli.setUsageHelpWidth(110);
     cli.setOut(new PrintWriter(io.out(), true));
     cli.setErr(new PrintWriter(io.err(), true));
-    cli.setParameterExceptionHandler((e, args) -> {
+    cli.setParameterExceptionHandler(handlers);
+    cli.setExecutionExceptionHandler(handlers);
+    return cli;
+  }
+
+  /**
+   * The runner's help and error handling for picocli: a usage error is one line on stderr and exit
+   * 2, a failure one line and exit 1. A class rather than lambdas: the launcher's class-data-sharing
+   * archive cannot hold picocli's interfaces (Java 5 class files) once a lambda has linked them.
+   */
+  record Handlers(CliCommand.Io io)
+      implements CommandLine.IHelpFactory, CommandLine.IParameterExceptionHandler, CommandLine.IExecutionExceptionHandler {
+    @Override
+    public CommandLine.Help create(CommandSpec spec, CommandLine.Help.ColorScheme scheme) {
+      return new GroupedHelp(spec, scheme);
+    }
+
+    @Override
+    public int handleParseException(CommandLine.ParameterException e, String[] args) {
       io.err().println("binlog-archive: " + usageMessage(e) + seeHelp(e.getCommandLine()));
       return 2;
-    });
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+    }
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed)
+        throws Exception {
       if (e instanceof UsageException) {
         io.err().println("binlog-archive: " + oneLine(e) + seeHelp(cmd));
         return 2;
@@ -152,8 +174,7 @@ public final class Main {
         return 1;
       }
       throw e;
-    });
-    return cli;
+    }
   }
 
   /**
