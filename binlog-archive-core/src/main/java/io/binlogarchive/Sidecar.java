@@ -2,7 +2,7 @@ package io.binlogarchive;
 
 import io.binlogarchive.binlog.GtidSet;
 import io.binlogarchive.binlog.BinlogInfo;
-import io.binlogarchive.internal.Json;
+import io.binlogarchive.internal.RecordJson;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
@@ -114,8 +114,8 @@ public record Sidecar(
   /** @return the sidecar as JSON bytes */
   public byte[] toJson() {
     try {
-      return Json.MAPPER.writeValueAsBytes(this);
-    } catch (IOException e) {
+      return RecordJson.write(this);
+    } catch (RuntimeException e) {
       throw new IllegalStateException("cannot serialise sidecar of " + file, e);
     }
   }
@@ -129,7 +129,7 @@ public record Sidecar(
   public static Sidecar parse(byte[] json, String where) {
     Sidecar s;
     try {
-      s = Json.MAPPER.readValue(json, Sidecar.class);
+      s = RecordJson.readSidecar(json);
     } catch (IOException e) {
       String m = String.valueOf(e.getMessage());
       int nl = m.indexOf('\n');

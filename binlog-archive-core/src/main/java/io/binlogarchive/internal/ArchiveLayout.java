@@ -53,7 +53,19 @@ public final class ArchiveLayout {
   }
 
   public static String timelineName(int n) {
-    return String.format(Locale.ROOT, "t%04d", n);
+    return "t" + zeroPadded(n, 4);
+  }
+
+  /**
+   * {@code n} as {@code %0<width>d} writes it, without {@code java.util.Formatter}: its first use
+   * loads the JDK's locale data, a cost of a one-shot command's start-up (BENCHMARKS.md, issue 16).
+   */
+  static String zeroPadded(long n, int width) {
+    if (n < 0) {
+      return String.format(Locale.ROOT, "%0" + width + "d", n);
+    }
+    String digits = Long.toString(n);
+    return digits.length() >= width ? digits : "0".repeat(width - digits.length()) + digits;
   }
 
   public static int timelineNumber(String name) {
@@ -85,7 +97,7 @@ public final class ArchiveLayout {
   }
 
   public String segmentKey(String timeline, String file, long start, String extension) {
-    return segmentPrefix(timeline, file) + String.format(Locale.ROOT, "%020d", start) + extension;
+    return segmentPrefix(timeline, file) + zeroPadded(start, 20) + extension;
   }
 
   public String segmentSidecarKey(String timeline, String file, long start) {

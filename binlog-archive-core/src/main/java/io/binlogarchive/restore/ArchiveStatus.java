@@ -5,7 +5,7 @@ import io.binlogarchive.ArchiveException;
 import io.binlogarchive.Sidecar;
 import io.binlogarchive.binlog.BinlogFile;
 import io.binlogarchive.binlog.BinlogSource;
-import io.binlogarchive.internal.Json;
+import io.binlogarchive.internal.RecordJson;
 import io.binlogarchive.store.Cursor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -101,7 +101,7 @@ public record ArchiveStatus(
       return Optional.empty();
     }
     try {
-      return Optional.ofNullable(Json.MAPPER.readValue(bytes, Cursor.class));
+      return Optional.ofNullable(RecordJson.readCursor(bytes));
     } catch (IOException e) {
       throw new ArchiveException("cursor file " + file + " is unreadable: " + e.getMessage(), e);
     }

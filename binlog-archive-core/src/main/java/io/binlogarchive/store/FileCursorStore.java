@@ -2,7 +2,7 @@ package io.binlogarchive.store;
 
 import io.binlogarchive.ArchiveException;
 import io.binlogarchive.internal.FsSync;
-import io.binlogarchive.internal.Json;
+import io.binlogarchive.internal.RecordJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -60,7 +60,7 @@ final class FileCursorStore implements CursorStore {
       return Optional.empty();
     }
     try {
-      Cursor c = Json.MAPPER.readValue(bytes, Cursor.class);
+      Cursor c = RecordJson.readCursor(bytes);
       if (c == null) {
         throw new IOException("empty document");
       }
@@ -77,7 +77,7 @@ final class FileCursorStore implements CursorStore {
   @Override
   public void commit(Cursor cursor) throws IOException {
     ensureOpen();
-    byte[] json = Json.MAPPER.writeValueAsBytes(cursor);
+    byte[] json = RecordJson.write(cursor);
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try (FileChannel ch =
         FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {

@@ -22,7 +22,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -139,7 +138,7 @@ final class AgentOptions implements AutoCloseable {
             + ": " + Main.oneLine(e), e);
       }
       String host = bind instanceof java.net.Inet6Address ? "[" + bind.getHostAddress() + "]" : bind.getHostAddress();
-      err.printf(Locale.ROOT, "binlog-archive: metrics on http://%s:%d/metrics%n", host, http.getAddress().getPort());
+      err.printf(Main.FORMAT, "binlog-archive: metrics on http://%s:%d/metrics%n", host, http.getAddress().getPort());
     } else if (a.metricsBind != null) {
       throw new UsageException("--metrics-bind goes with --metrics-port");
     }
@@ -206,7 +205,7 @@ final class AgentOptions implements AutoCloseable {
     @Override
     public void runFinished(RunSummary s) {
       String state = !s.succeeded() ? "failing" : metrics.lagFiles() > 0 ? "behind" : "ok";
-      err.printf(Locale.ROOT,
+      err.printf(Main.FORMAT,
           "health: %s archived=%d lag_files=%d lag_bytes=%d last_archived_age_s=%.0f retries=%d cursor=%s%s%n", state,
           s.archivedCount(), metrics.lagFiles(), metrics.lagBytes(), metrics.secondsSinceLastArchived(),
           retries.getAndSet(0), s.cursor().map(Cursor::lastSyncedFile).orElse("-"),

@@ -3,6 +3,7 @@ package io.binlogarchive.examples;
 import io.binlogarchive.ArchiveException;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.reflect.Constructor;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -61,11 +62,22 @@ abstract class CliCommand implements Callable<Integer> {
     return new UsageException(spec.name() + " needs " + choices);
   }
 
-  /** A picocli factory that hands every command its {@link Io}. */
+  /**
+   * A picocli factory that hands every command its {@link Io}. Our commands, mixins and option
+   * groups are package-private classes: it calls their constructor itself, where picocli's own
+   * factory first fails on the access check (an exception per class) and then retries.
+   */
   record Factory(Io io) implements CommandLine.IFactory {
     @Override
     public <K> K create(Class<K> cls) throws Exception {
-      K k = CommandLine.defaultFactory().create(cls);
+      K k;
+      if (cls.getName().startsWith(Factory.class.getPackageName() + ".")) {
+        Constructor<K> c = cls.getDeclaredConstructor();
+        c.setAccessible(true);
+        k = c.newInstance();
+      } else {
+        k = CommandLine.defaultFactory().create(cls);
+      }
       if (k instanceof CliCommand c) {
         c.io = io;
       }

@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,7 +48,7 @@ final class LagStatus {
         : a.binlogDir != null ? BinlogSource.directory(Path.of(a.binlogDir)) : null;
     ArchiveStatus s = ArchiveStatus.of(ArchiveCatalog.of(target.sink(), target.prefix(), serverId), cursor, source,
         Clock.systemUTC());
-    out.printf(Locale.ROOT, "lag of %s: cursor %s, committed %s ago; newest archived %s; %s%n", serverId,
+    out.printf(Main.FORMAT, "lag of %s: cursor %s, committed %s ago; newest archived %s; %s%n", serverId,
         s.cursor().map(Cursor::lastSyncedFile).orElse("(none)"),
         s.cursorAge().map(LagStatus::human).orElse("(never)"),
         s.newestArchived().map(Sidecar::file).orElse("(none)"),
@@ -60,7 +59,7 @@ final class LagStatus {
     if (a.maxAge != null) {
       Duration max = Duration.ofSeconds(CliOptions.range("--max-age", a.maxAge, 0, 1, Integer.MAX_VALUE));
       if (s.isStale(max, source != null)) {
-        out.printf(Locale.ROOT, "STALE: the archive is more than %d s behind%n", max.toSeconds());
+        out.printf(Main.FORMAT, "STALE: the archive is more than %d s behind%n", max.toSeconds());
         return STALE;
       }
     }

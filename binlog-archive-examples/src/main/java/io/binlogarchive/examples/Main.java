@@ -42,6 +42,14 @@ import picocli.CommandLine.Model.OptionSpec;
  * stale, 4 {@code compare}: the two sides differ. Errors are one line on stderr.
  */
 public final class Main {
+  /**
+   * The locale of the runner's formatted output: {@link Locale#US}, which writes our numbers as
+   * {@link Locale#ROOT} does (ASCII digits, a '.' before decimals, no grouping) and which {@code
+   * java.util.Formatter} serves without loading the JDK's locale data, a cost of every one-shot
+   * command's start-up otherwise (BENCHMARKS.md, issue 16).
+   */
+  static final Locale FORMAT = Locale.US;
+
   private final PrintStream out;
   private final PrintStream err;
   private final Function<String, String> env;
@@ -73,12 +81,31 @@ public final class Main {
         System.setProperty("slf4j.internal.verbosity", "WARN");
       }
     }
+    startupDefaults();
     boolean stats = Arrays.asList(argv).contains("--stats");
     int code = new Main(System.out, System.err).run(argv);
     if (stats) {
       printStats(System.err);
     }
     System.exit(code);
+  }
+
+  /**
+   * System properties that keep a one-shot command's start-up cheap (BENCHMARKS.md, issue 16), each
+   * unless already set: slf4j is told its provider instead of looking for one (its service lookup
+   * reads every jar of the class path), picocli does not probe for Groovy (the same search, for a
+   * class that is not there), and neither prints how it started.
+   */
+  static void startupDefaults() {
+    setDefault("slf4j.provider", "org.slf4j.simple.SimpleServiceProvider");
+    setDefault("slf4j.internal.verbosity", "WARN");
+    setDefault("picocli.disable.closures", "true");
+  }
+
+  private static void setDefault(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
   }
 
   int run(String[] argv) {
@@ -114,15 +141,37 @@ public final class Main {
       cli.addSubcommand(new CommandLine(c, factory));
     }
     cli.setOverwrittenOptionsAllowed(true); // as before: a repeated option's last value wins
-    cli.setHelpFactory(GroupedHelp::new);
+    Handlers handlers = new Handlers(io);
+    cli.setHelpFactory(handlers);
     cli.setUsageHelpWidth(110);
     cli.setOut(new PrintWriter(io.out(), true));
     cli.setErr(new PrintWriter(io.err(), true));
-    cli.setParameterExceptionHandler((e, args) -> {
+    cli.setParameterExceptionHandler(handlers);
+    cli.setExecutionExceptionHandler(handlers);
+    return cli;
+  }
+
+  /**
+   * The runner's help and error handling for picocli: a usage error is one line on stderr and exit
+   * 2, a failure one line and exit 1. A class rather than lambdas: the launcher's class-data-sharing
+   * archive cannot hold picocli's interfaces (Java 5 class files) once a lambda has linked them.
+   */
+  record Handlers(CliCommand.Io io)
+      implements CommandLine.IHelpFactory, CommandLine.IParameterExceptionHandler, CommandLine.IExecutionExceptionHandler {
+    @Override
+    public CommandLine.Help create(CommandSpec spec, CommandLine.Help.ColorScheme scheme) {
+      return new GroupedHelp(spec, scheme);
+    }
+
+    @Override
+    public int handleParseException(CommandLine.ParameterException e, String[] args) {
       io.err().println("binlog-archive: " + usageMessage(e) + seeHelp(e.getCommandLine()));
       return 2;
-    });
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+    }
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed)
+        throws Exception {
       if (e instanceof UsageException) {
         io.err().println("binlog-archive: " + oneLine(e) + seeHelp(cmd));
         return 2;
@@ -133,8 +182,7 @@ public final class Main {
         return 1;
       }
       throw e;
-    });
-    return cli;
+    }
   }
 
   /**
@@ -233,7 +281,7 @@ public final class Main {
         instanceof OperatingSystemMXBean os) {
       cpu = os.getProcessCpuTime() / 1e9;
     }
-    err.printf(Locale.ROOT, "stats: peak_heap_mib=%.1f max_heap_mib=%.1f cpu_seconds=%.2f%n", peak / 1048576.0,
+    err.printf(FORMAT, "stats: peak_heap_mib=%.1f max_heap_mib=%.1f cpu_seconds=%.2f%n", peak / 1048576.0,
         max / 1048576.0, cpu);
   }
 
@@ -248,7 +296,7 @@ public final class Main {
    * @return whether the run succeeded
    */
   static boolean report(RunSummary s, PrintStream err) {
-    err.printf(Locale.ROOT, "binlog-archive: %d archived, %d already archived, %s read in %d ms; cursor %s%n",
+    err.printf(FORMAT, "binlog-archive: %d archived, %d already archived, %s read in %d ms; cursor %s%n",
         s.archivedCount(),
         s.results().stream().filter(r -> r.status() == FileResult.Status.ALREADY_ARCHIVED).count(),
         bytes(s.bytesRead()), s.duration().toMillis(),
@@ -365,26 +413,26 @@ public final class Main {
     public void fileArchived(FileResult r) {
       Sidecar s = r.sidecar();
       double secs = Math.max(r.duration().toNanos(), 1) / 1e9;
-      err.printf(Locale.ROOT, "archived %s  %s -> %s (%.2fx)  %.1f MB/s%n", r.file().name(), bytes(s.size()),
+      err.printf(FORMAT, "archived %s  %s -> %s (%.2fx)  %.1f MB/s%n", r.file().name(), bytes(s.size()),
           bytes(s.artifact().size()), s.size() / (double) Math.max(1, s.artifact().size()),
           r.bytesRead() / 1e6 / secs);
     }
 
     @Override
     public void fileSkipped(FileResult r) {
-      err.printf(Locale.ROOT, "%s %s: %s%n", r.status().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+      err.printf(FORMAT, "%s %s: %s%n", r.status().name().toLowerCase(Locale.ROOT).replace('_', ' '),
           r.file().name(), r.detail());
     }
 
     @Override
     public void retryScheduled(String what, int attempt, Duration delay, Throwable error) {
-      err.printf(Locale.ROOT, "retrying %s in %d ms (attempt %d failed: %s)%n", what, delay.toMillis(), attempt,
+      err.printf(FORMAT, "retrying %s in %d ms (attempt %d failed: %s)%n", what, delay.toMillis(), attempt,
           oneLine(error));
     }
 
     @Override
     public void gapDetected(long after, long next) {
-      err.printf(Locale.ROOT, "WARNING: binlogs after sequence %d up to %d were purged before they were archived%n",
+      err.printf(FORMAT, "WARNING: binlogs after sequence %d up to %d were purged before they were archived%n",
           after, next);
     }
   }
@@ -402,11 +450,11 @@ public final class Main {
       return n + " B";
     }
     if (n < 1024 * 1024) {
-      return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+      return String.format(FORMAT, "%.1f KiB", n / 1024.0);
     }
     if (n < 1024L * 1024 * 1024) {
-      return String.format(Locale.ROOT, "%.1f MiB", n / 1048576.0);
+      return String.format(FORMAT, "%.1f MiB", n / 1048576.0);
     }
-    return String.format(Locale.ROOT, "%.2f GiB", n / 1073741824.0);
+    return String.format(FORMAT, "%.2f GiB", n / 1073741824.0);
   }
 }

@@ -24,7 +24,6 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Function;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -147,7 +146,7 @@ final class RestoreCommands {
         return;
       }
       double secs = Math.max(d.toNanos(), 1) / 1e9;
-      err.printf(Locale.ROOT, reused ? "kept    %s (already fetched and verified)%n"
+      err.printf(Main.FORMAT, reused ? "kept    %s (already fetched and verified)%n"
           : "fetched %s  %s  %.1f MB/s, SHA-256 verified%n", s.file(), Main.bytes(s.size()),
           s.size() / 1e6 / secs);
     }
@@ -159,7 +158,7 @@ final class RestoreCommands {
         b.step(s.size());
       }
       if (p != null) {
-        err.printf(Locale.ROOT, "PROBLEM %s: %s%n", s.file(), p.message());
+        err.printf(Main.FORMAT, "PROBLEM %s: %s%n", s.file(), p.message());
       }
     }
 
@@ -353,7 +352,7 @@ final class RestoreCommands {
         } finally {
           bar.close();
         }
-        err().printf(Locale.ROOT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
+        err().printf(Main.FORMAT, "binlog-archive: %d fetched, %d kept, %s written to %s in %d ms%n", f.fetched(),
             f.reused(), Main.bytes(f.bytesWritten()), dir, f.duration().toMillis());
         if (asRelayLog != null) {
           return ServeCommand.asRelayLogs(f, asRelayLog, out(), err());
@@ -407,7 +406,7 @@ final class RestoreCommands {
         } finally {
           bar.close();
         }
-        out().printf(Locale.ROOT, "verified %s (%s): %d file(s) checked, %d unchanged since the last run, %s %s%n",
+        out().printf(Main.FORMAT, "verified %s (%s): %d file(s) checked, %d unchanged since the last run, %s %s%n",
             o.target().uri(), r.full() ? "full: downloaded, decoded, SHA-256" : "sizes and store checksums",
             r.filesChecked(), r.filesUnchanged(), Main.bytes(r.bytesChecked()), r.full() ? "decoded" : "listed");
         for (ArchiveProblem p : r.problems()) {
@@ -466,10 +465,10 @@ final class RestoreCommands {
           : RetentionPolicy.maxAge(age(p.maxAge));
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
         PruneResult r = o.reader().maintenance().prune(retention, apply);
-        out().printf(Locale.ROOT, "%s: %s; keeping from %s; backups kept %s, dropped %s%n",
+        out().printf(Main.FORMAT, "%s: %s; keeping from %s; backups kept %s, dropped %s%n",
             r.applied() ? "pruned" : "dry run (add --apply to delete)", r.policy(), r.keptFrom(), r.retainedBackups(),
             r.droppedBackups());
-        out().printf(Locale.ROOT, "%d binlog(s), %d object(s), %s %s%n", r.deletedFiles().size(),
+        out().printf(Main.FORMAT, "%d binlog(s), %d object(s), %s %s%n", r.deletedFiles().size(),
             r.deletedKeys().size(), Main.bytes(r.freedBytes()), r.applied() ? "freed" : "would be freed");
         for (String k : r.deletedKeys()) {
           out().println((r.applied() ? "  deleted " : "  would delete ") + k);
@@ -528,7 +527,7 @@ final class RestoreCommands {
       }
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
         o.reader().maintenance().registerBaseBackup(b);
-        out().printf(Locale.ROOT, "registered base backup %s at %s:%d%s in %s%n", b.name(), b.file(), b.position(),
+        out().printf(Main.FORMAT, "registered base backup %s at %s:%d%s in %s%n", b.name(), b.file(), b.position(),
             b.gtid() == null ? "" : " (GTID " + b.gtid() + ")", o.target().uri());
         return 0;
       }
@@ -544,7 +543,7 @@ final class RestoreCommands {
     int execute() throws IOException {
       try (Opened o = open(read, false, false, new Progress(err()), env())) {
         for (BaseBackup b : o.reader().maintenance().baseBackups()) {
-          out().printf(Locale.ROOT, "%-24s %s:%d  gtid=%s  taken_at=%s%s%n", b.name(), b.file(), b.position(),
+          out().printf(Main.FORMAT, "%-24s %s:%d  gtid=%s  taken_at=%s%s%n", b.name(), b.file(), b.position(),
               b.gtid() == null ? "-" : b.gtid(), b.takenAt() == null ? "-" : b.takenAt(),
               b.timeline() == null ? "" : "  timeline=" + b.timeline());
         }

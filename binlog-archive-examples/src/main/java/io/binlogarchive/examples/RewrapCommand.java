@@ -5,7 +5,6 @@ import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.restore.RewrapResult;
 import java.io.IOException;
-import java.util.Locale;
 import java.util.function.Function;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -85,7 +84,7 @@ final class RewrapCommand extends CliCommand {
                 bar.step(m.artifactBytes());
                 return;
               }
-              err().printf(Locale.ROOT, "rewrapped %s  %s -> %s  %s  %s%n", m.file(), m.fromKeyId(), m.toKeyId(),
+              err().printf(Main.FORMAT, "rewrapped %s  %s -> %s  %s  %s%n", m.file(), m.fromKeyId(), m.toKeyId(),
                   name(m.toArtifact()), Main.bytes(m.artifactBytes()) + (m.resumed() ? "  (resumed)" : ""));
             }
           })
@@ -99,7 +98,7 @@ final class RewrapCommand extends CliCommand {
           bar.close();
         }
       }
-      out().printf(Locale.ROOT, "%s %s from key id '%s' to '%s': %d artifact(s)%s; %d already under '%s', %d under other"
+      out().printf(Main.FORMAT, "%s %s from key id '%s' to '%s': %d artifact(s)%s; %d already under '%s', %d under other"
               + " keys, %d unencrypted%n",
           r.applied() ? "rewrapped" : "dry run (add --apply to rewrap)", target.uri(), oldId, r.targetKeyId(),
           r.moved().size(), r.applied() ? "" : " would move", r.alreadyOnTarget(), r.targetKeyId(), r.notSelected(),
@@ -119,7 +118,7 @@ final class RewrapCommand extends CliCommand {
         err().println("PROBLEM " + p.kind() + " " + (p.file() == null ? "" : p.file() + ": ") + p.message());
       }
       if (!r.ok()) {
-        err().printf(Locale.ROOT, "binlog-archive: %d file(s) not moved, %d damaged; every file is still restorable"
+        err().printf(Main.FORMAT, "binlog-archive: %d file(s) not moved, %d damaged; every file is still restorable"
             + " under its sidecar's key; fix what is named and run rewrap again%n", r.failures().size(),
             r.problems().size());
         return 1;

@@ -22,7 +22,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -188,7 +187,7 @@ final class ServeCommand extends RestoreCommands.Planning {
           }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        out.printf(Locale.ROOT, "restored to %s: the replica applied everything up to %s in %.1f s%n",
+        out.printf(Main.FORMAT, "restored to %s: the replica applied everything up to %s in %.1f s%n",
             server.plan().target(), at, secs);
         return 0;
       } finally {

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,13 +44,13 @@ final class StatusCommand extends CliCommand {
           List<Sidecar> sidecars = catalog.sidecars(timeline);
           long total = sidecars.stream().mapToLong(Sidecar::size).sum();
           long stored = sidecars.stream().mapToLong(s -> s.artifact().size()).sum();
-          out().printf(Locale.ROOT, "server %s timeline %s: %d file(s), %s -> %s%n", server, timeline, sidecars.size(),
+          out().printf(Main.FORMAT, "server %s timeline %s: %d file(s), %s -> %s%n", server, timeline, sidecars.size(),
               Main.bytes(total), Main.bytes(stored));
-          out().printf(Locale.ROOT, "  %-22s %12s %12s %-6s %-10s %-20s %s%n", "FILE", "SIZE", "STORED", "CODEC",
+          out().printf(Main.FORMAT, "  %-22s %12s %12s %-6s %-10s %-20s %s%n", "FILE", "SIZE", "STORED", "CODEC",
               "KEY_ID", "LAST_EVENT", "SHA256");
           for (Sidecar s : sidecars) {
             BinlogInfo info = s.binlog();
-            out().printf(Locale.ROOT, "  %-22s %12d %12d %-6s %-10s %-20s %s%n", s.file(), s.size(),
+            out().printf(Main.FORMAT, "  %-22s %12d %12d %-6s %-10s %-20s %s%n", s.file(), s.size(),
                 s.artifact().size(), s.artifact().codec(), s.artifact().keyId() == null ? "-" : s.artifact().keyId(),
                 info == null || info.lastEventTime() == null ? "-" : info.lastEventTime().toString(), s.sha256());
           }
@@ -59,7 +58,7 @@ final class StatusCommand extends CliCommand {
           Optional<Sidecar> live = catalog.newestSegment(timeline).filter(g -> g.sequence() > lastWhole);
           if (live.isPresent()) {
             Sidecar g = live.get();
-            out().printf(Locale.ROOT, "  live position: %s up to offset %d (segment stored %s ago%s)%n", g.file(),
+            out().printf(Main.FORMAT, "  live position: %s up to offset %d (segment stored %s ago%s)%n", g.file(),
                 g.segment().end(), LagStatus.human(Duration.between(g.archivedAt(), Instant.now())),
                 g.segment().lastCommitTime() == null ? "" : ", last commit " + g.segment().lastCommitTime());
           }

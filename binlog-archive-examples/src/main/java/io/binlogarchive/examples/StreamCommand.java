@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -172,7 +171,7 @@ final class StreamCommand extends CliCommand {
     try {
       archiver.start();
       segments.start();
-      err.printf(Locale.ROOT, "binlog-archive: streaming %s into %s (spool %s)%n", source, to, spool);
+      err.printf(Main.FORMAT, "binlog-archive: streaming %s into %s (spool %s)%n", source, to, spool);
       try {
         stream.run();
       } catch (IOException | RuntimeException e) {
