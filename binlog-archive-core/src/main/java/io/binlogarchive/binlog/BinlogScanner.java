@@ -217,14 +217,14 @@ public final class BinlogScanner {
    *
    * @return {@code true} once the first event's header has been fed
    */
-  public boolean headerRead() {
+  boolean headerRead() {
     return framer.sawFormatDescription();
   }
 
   /**
    * Whether the file's in-use flag is set (the server was still writing it when it was copied).
    *
-   * @return the flag from the FORMAT_DESCRIPTION_EVENT header; {@code false} before {@link #headerRead()}
+   * @return the flag from the FORMAT_DESCRIPTION_EVENT header; {@code false} before that header was fed
    */
   public boolean inUse() {
     return framer.inUse();
