@@ -227,7 +227,7 @@ final class ArchiveSurvey {
           byFile.put(file, e);
           list.add(e);
         } else {
-          ArchiveProblem leftover = owner == null ? null : ArchiveRewrap.leftover(owner.sidecar, owner.artifact, o);
+          ArchiveProblem leftover = owner == null ? null : RewrapNames.leftover(owner.sidecar, owner.artifact, o);
           s.problems.add(leftover != null ? leftover : p);
         }
       }
@@ -318,7 +318,7 @@ final class ArchiveSurvey {
         StoredObject named = st.artifact(sc.artifact().key());
         for (StoredObject other : st.artifacts) {
           if (other != named) {
-            ArchiveProblem rewrap = ArchiveRewrap.leftover(sc, named, other);
+            ArchiveProblem rewrap = RewrapNames.leftover(sc, named, other);
             problems.add(rewrap != null ? rewrap : new ArchiveProblem(ArchiveProblem.Kind.SEGMENT_LEFTOVER, timeline, file,
                 other.key(), "segment object " + other.key() + " is not the artifact its sidecar " + st.sidecar.key()
                     + " names (" + sc.artifact().key() + "); restores ignore it"));
