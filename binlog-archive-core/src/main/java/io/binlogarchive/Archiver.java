@@ -1,7 +1,5 @@
 package io.binlogarchive;
 
-import io.binlogarchive.internal.Segments;
-import io.binlogarchive.internal.binlog.BinlogNames;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.codec.Transform;
 import io.binlogarchive.codec.CodecEnvelope;
@@ -28,9 +26,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Archives a MySQL server's closed binary logs to a {@link Sink}, in order, verified, each with a
@@ -55,11 +50,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class holds what the builder fixed and the public entry points; runs, the background
  * agent and the stop live in {@code internal.agent.ArchiveAgent}, the work of a run in {@code
- * internal.pipeline}. Most of its length is {@link Builder}: one documented setter per setting and
- * {@link Builder#build()}'s checks, which an embedder reads in one place.
+ * internal.pipeline}, what the runs archived whole (for a segment archiver) in {@code WholeFiles}.
+ * Most of its length is {@link Builder}: one documented setter per setting and {@link
+ * Builder#build()}'s checks, which an embedder reads in one place.
  */
 public final class Archiver implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(Archiver.class);
   /** What a run does with each file. */
   public enum Mode {
     /** Upload, verify, write the sidecar, move the cursor. */
@@ -92,6 +87,7 @@ public final class Archiver implements AutoCloseable {
   private final StoreLease lease;
   /** Runs, the background agent and the stop; the fields above are what the builder fixed. */
   private final ArchiveAgent agent;
+  private final WholeFiles wholeFiles;
 
   private Archiver(Builder b) {
     this.source = b.source;
@@ -122,75 +118,25 @@ public final class Archiver implements AutoCloseable {
     BinlogRotator rotator = b.rotateAfter == null ? null
         : new BinlogRotator(b.rotateDataSource, b.rotateAfter, binlogDirectory(b.source), b.clock);
     this.lease = b.lease;
+    this.wholeFiles = new WholeFiles(sink, retryPolicy, layout, cursorStore);
     this.agent = new ArchiveAgent(cursorStore, stop -> new PipelineSettings(source, sink, cursorStore, layout, serverId, transforms,
         verifier, retryPolicy, listener, parallelism, bufferSize, mode, failOnChecksumMismatch, scanEvents,
-        forceNewTimeline, clock, bandwidth, lease, stop, this::archivedWhole), b.pollInterval, rotator);
+        forceNewTimeline, clock, bandwidth, lease, stop, wholeFiles::archived), b.pollInterval, rotator);
   }
-
-  /** Whether a {@link SegmentArchiver} stores segments for this archiver (then archived files drop theirs). */
-  private volatile boolean segmentsInUse;
-  /** Per timeline, the highest sequence this archiver has archived whole (for segment clean-up). */
-  private final ConcurrentHashMap<String, Long> archivedWhole = new ConcurrentHashMap<>();
-  /** The cursor's sequence when first asked by {@link #wholeArchivedSequence()}; MIN_VALUE before. */
-  private volatile long cursorAtStart = Long.MIN_VALUE;
 
   /** The settings the runs use; a {@link SegmentArchiver} of this archiver uses them too. */
   PipelineSettings settings() {
     return agent.settings();
   }
 
-  void useSegments() {
-    segmentsInUse = true;
+  /** What the runs have archived whole; a {@link SegmentArchiver} of this archiver asks it. */
+  WholeFiles wholeFiles() {
+    return wholeFiles;
   }
 
   /** The timeline the next file goes to, as the next run would choose it. */
   String currentTimeline() throws IOException {
     return agent.nextTimeline();
-  }
-
-  /**
-   * Called once a whole file's sidecar is in the store: marks it for {@link SegmentArchiver}, then
-   * deletes its segments if segments are in use (a failure is only logged: verify reports leftover
-   * segments and prune removes them).
-   */
-  private void archivedWhole(String timeline, String file) {
-    archivedWhole.merge(timeline, BinlogNames.sequence(file), Math::max);
-    if (!segmentsInUse) {
-      return;
-    }
-    try {
-      int n = Segments.remove(sink, retryPolicy, layout, timeline, file);
-      if (n > 0) {
-        LOG.atInfo().addKeyValue("binlog_filename", file)
-            .log("{} is archived whole; removed its {} segment object(s)", file, n);
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.atWarn().addKeyValue("binlog_filename", file)
-          .log("could not remove the segments of {} after archiving it whole: {}", file, e.toString());
-    }
-  }
-
-  /**
-   * The highest sequence known archived whole: by this archiver's runs, or before them as the
-   * committed cursor says (read once); -1 if none.
-   */
-  long wholeArchivedSequence() {
-    long here = archivedWhole.values().stream().mapToLong(Long::longValue).max().orElse(-1L);
-    long before = cursorAtStart;
-    if (before == Long.MIN_VALUE) {
-      try {
-        before = cursorStore.load().map(Cursor::sequence).orElse(-1L);
-      } catch (IOException | RuntimeException e) {
-        LOG.atDebug().log("cannot read the cursor: {}", e.toString());
-        return here; // read again next time
-      }
-      cursorAtStart = before;
-    }
-    return Math.max(here, before);
-  }
-
-  boolean wholeArchived(String timeline, String file) {
-    return archivedWhole.getOrDefault(timeline, -1L) >= BinlogNames.sequence(file);
   }
 
   /** @return a new builder */

@@ -1,26 +1,17 @@
 package io.binlogarchive;
 
 import io.binlogarchive.binlog.BinlogInfo;
-import io.binlogarchive.binlog.BinlogScanner;
 import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.binlog.GtidSet;
-import io.binlogarchive.internal.Digests;
 import io.binlogarchive.internal.Segments;
 import io.binlogarchive.internal.binlog.BinlogNames;
-import io.binlogarchive.internal.binlog.ScannerAccess;
 import io.binlogarchive.internal.pipeline.ArchivePipeline;
 import io.binlogarchive.internal.pipeline.ArtifactWriter;
 import io.binlogarchive.internal.pipeline.PipelineSettings;
 import io.binlogarchive.store.StoreLease;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -66,12 +57,15 @@ import org.slf4j.LoggerFactory;
  * <p>With a {@link Archiver.Builder#lease(StoreLease) lease}, segments are stored only while the
  * archiver holds it. Thread-safe. The sink and the archiver stay the caller's; close this before
  * the archiver.
+ *
+ * <p>Its parts: this class takes the reports, schedules the cuts and keeps the store side (resuming
+ * from the stored segments, storing one, replacing an orphan); {@code LocalBinlog} reads one local
+ * file (walking its events to transaction boundaries, copying and hashing ranges); {@code LiveLag}
+ * turns measured server positions into the live lag. The store side stays here because resuming
+ * and storing share the live position this class publishes.
  */
 public final class SegmentArchiver implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SegmentArchiver.class);
-  private static final int HEADER = 19;
-  /** Where the FORMAT_DESCRIPTION_EVENT's flags hold the in-use bit (magic 4 + flags at 17 of the header). */
-  private static final long IN_USE_OFFSET = 21;
 
   private final Archiver archiver;
   /** The archiver's settings: sink, layout, transforms, verifier, retry policy, listener, lease. */
@@ -89,14 +83,14 @@ public final class SegmentArchiver implements AutoCloseable {
   private boolean flushRequested;
   private Thread thread;
   /** The open file's state; touched only inside {@link #flush()} (synchronized on this). */
-  private OpenFile open;
+  private LocalBinlog open;
   private volatile String cutFile;
   private volatile long cutEnd;
   private volatile Sidecar last;
   /** The lowest sequence ever reported durable; MAX_VALUE before the first report. */
   private volatile long firstReported = Long.MAX_VALUE;
-  /** The server positions measured past the live position, oldest first (guarded by itself). */
-  private final java.util.ArrayDeque<ServerSample> serverSamples = new java.util.ArrayDeque<>();
+  /** How far the server is past the live position, from its measured positions. */
+  private final LiveLag liveLag;
 
   private SegmentArchiver(Builder b) {
     this.archiver = b.archiver;
@@ -105,7 +99,8 @@ public final class SegmentArchiver implements AutoCloseable {
     this.directory = b.directory;
     this.interval = b.interval;
     this.maxBytes = b.maxBytes;
-    archiver.useSegments();
+    this.liveLag = new LiveLag(a.listener());
+    archiver.wholeFiles().useSegments();
   }
 
   /**
@@ -175,50 +170,15 @@ public final class SegmentArchiver implements AutoCloseable {
       a.listener().liveLagMeasured(-1, null);
       return;
     }
-    long whole = archiver.wholeArchivedSequence();
+    long whole = archiver.wholeFiles().highestSequence();
     Sidecar seg = last;
-    long liveSeq;
-    long liveOffset;
     if (seg != null && seg.segment() != null && seg.sequence() > whole) {
-      liveSeq = seg.sequence();
-      liveOffset = seg.segment().end();
+      liveLag.measured(binlogs, seg.sequence(), seg.segment().end(), now);
     } else if (whole >= 0) {
-      liveSeq = whole;
-      liveOffset = Long.MAX_VALUE;
+      liveLag.measured(binlogs, whole, Long.MAX_VALUE, now);
     } else {
       long first = firstReported;
-      liveSeq = first == Long.MAX_VALUE ? -1 : first;
-      liveOffset = 0;
-    }
-    long bytes = BinlogNames.bytesAfter(binlogs, liveSeq, liveOffset);
-    Map.Entry<String, Long> end = null;
-    for (Map.Entry<String, Long> e : binlogs.entrySet()) {
-      end = e;
-    }
-    Duration behind;
-    synchronized (serverSamples) {
-      if (bytes == 0) {
-        serverSamples.clear();
-      } else {
-        serverSamples.addLast(new ServerSample(BinlogNames.sequence(end.getKey()), end.getValue(), now));
-        while (serverSamples.size() > 1 && !serverSamples.peekFirst().after(liveSeq, liveOffset)) {
-          serverSamples.removeFirst();
-        }
-        if (serverSamples.size() > 100_000) {
-          ServerSample oldest = serverSamples.removeFirst(); // it dates the lag: the second goes
-          serverSamples.removeFirst();
-          serverSamples.addFirst(oldest);
-        }
-      }
-      behind = bytes == 0 ? Duration.ZERO : Duration.between(serverSamples.peekFirst().at, now);
-    }
-    a.listener().liveLagMeasured(bytes, behind.isNegative() ? Duration.ZERO : behind);
-  }
-
-  /** Where a probe saw the server's end, and when. */
-  private record ServerSample(long sequence, long position, Instant at) {
-    boolean after(long liveSeq, long liveOffset) {
-      return sequence > liveSeq || (sequence == liveSeq && position > liveOffset);
+      liveLag.measured(binlogs, first == Long.MAX_VALUE ? -1 : first, 0, now);
     }
   }
 
@@ -389,42 +349,9 @@ public final class SegmentArchiver implements AutoCloseable {
     flushReporting();
   }
 
-  // ---- one open file ---------------------------------------------------------------------------
-
-  /** Where the walk over one file stands. */
-  private static final class OpenFile {
-    final String name;
-    final long sequence;
-    final String timeline;
-    final Path path;
-    final BinlogScanner scanner;
-    /** The file needs no segments (it is archived whole). */
-    boolean done;
-    /** Bytes fed to the scanner: always an event boundary. */
-    long walked;
-    /** The last transaction boundary walked, and what the file holds up to it. */
-    long boundary;
-    BinlogInfo boundaryInfo;
-    /** Where the next segment starts (the live position in this file). */
-    long start;
-    long transactionsAtStart;
-    String gtidsAtStart = "";
-    Instant firstCommitInRange;
-    /** No snapshots before this offset (a restart walks to the stored end first). */
-    long snapshotFrom;
-
-    OpenFile(String name, String timeline, Path path, boolean failOnChecksumMismatch) {
-      this.name = name;
-      this.sequence = BinlogNames.sequence(name);
-      this.timeline = timeline;
-      this.path = path;
-      this.scanner = new BinlogScanner(name, failOnChecksumMismatch);
-    }
-  }
-
-  private OpenFile openFile(String name) throws IOException {
+  private LocalBinlog openFile(String name) throws IOException {
     String timeline = archiver.currentTimeline();
-    OpenFile f = new OpenFile(name, timeline, directory.resolve(name), a.failOnChecksumMismatch());
+    LocalBinlog f = new LocalBinlog(name, timeline, directory.resolve(name), a.failOnChecksumMismatch());
     if (readSidecar(a.layout().sidecarKey(timeline, name)).isPresent()) {
       f.done = true; // archived whole already: a restart after the rotation
       int n = Segments.remove(a.sink(), a.retryPolicy(), a.layout(), timeline, name);
@@ -454,7 +381,7 @@ public final class SegmentArchiver implements AutoCloseable {
       newest = sc;
     }
     if (end > 0) {
-      long local = localSize(f);
+      long local = f.size();
       if (local < end) {
         throw new IOException("the store holds segments of " + name + " up to offset " + end + " but " + f.path
             + " has only " + local + " bytes yet; going on when the file has caught up");
@@ -462,9 +389,9 @@ public final class SegmentArchiver implements AutoCloseable {
       for (Segments.Stored s : stored.values()) {
         if (s.sidecar != null) {
           Sidecar sc = readSidecar(s.sidecar.key()).orElseThrow();
-          String sha = rangeSha(f.path, sc.segment().start(), sc.segment().end(), false);
-          if (!sha.equals(sc.sha256()) && sc.segment().start() <= IN_USE_OFFSET && sc.segment().end() > IN_USE_OFFSET
-              && rangeSha(f.path, sc.segment().start(), sc.segment().end(), true).equals(sc.sha256())) {
+          String sha = f.rangeSha(sc.segment().start(), sc.segment().end(), false);
+          if (!sha.equals(sc.sha256()) && sc.segment().start() <= LocalBinlog.IN_USE_OFFSET && sc.segment().end() > LocalBinlog.IN_USE_OFFSET
+              && f.rangeSha(sc.segment().start(), sc.segment().end(), true).equals(sc.sha256())) {
             sha = sc.sha256(); // the server cleared the in-use flag when it closed the file: the same bytes
           }
           if (!sha.equals(sc.sha256())) {
@@ -475,7 +402,7 @@ public final class SegmentArchiver implements AutoCloseable {
         }
       }
       f.snapshotFrom = end;
-      walk(f, end);
+      f.walk(end, a.bufferSize(), maxBytes);
       if (f.walked != end || f.boundary != end) {
         throw new ChainBreakException("the archived segments of " + name + " end at offset " + end
             + ", which is not a transaction boundary of " + f.path + "; nothing was written");
@@ -495,18 +422,10 @@ public final class SegmentArchiver implements AutoCloseable {
     return f;
   }
 
-  private long localSize(OpenFile f) throws IOException {
-    try {
-      return Files.size(f.path);
-    } catch (NoSuchFileException e) {
-      throw new NotFoundException("binlog " + f.name + " was reported durable but " + f.path + " does not exist");
-    }
-  }
-
-  private void cut(OpenFile f, long reportedLength) throws IOException {
-    long limit = Math.min(reportedLength, localSize(f));
+  private void cut(LocalBinlog f, long reportedLength) throws IOException {
+    long limit = Math.min(reportedLength, f.size());
     while (true) {
-      walk(f, limit);
+      f.walk(limit, a.bufferSize(), maxBytes);
       if (f.boundary <= f.start) {
         return;
       }
@@ -517,77 +436,7 @@ public final class SegmentArchiver implements AutoCloseable {
     }
   }
 
-  /**
-   * Feeds whole events to the scanner up to {@code limit}, noting every transaction boundary, and
-   * stops early once a segment of {@code maxBytes} can be cut.
-   */
-  private void walk(OpenFile f, long limit) throws IOException {
-    ByteBuffer header = ByteBuffer.allocate(HEADER).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    byte[] buf = new byte[(int) Math.min(a.bufferSize(), Math.max(HEADER, limit))];
-    try (FileChannel ch = FileChannel.open(f.path, StandardOpenOption.READ)) {
-      while (true) {
-        long p = f.walked;
-        if (p == 0) {
-          if (limit < 4) {
-            return;
-          }
-          feed(f, ch, 0, 4, buf);
-          continue;
-        }
-        if (p + HEADER > limit) {
-          return;
-        }
-        header.clear();
-        readFully(ch, header, p, f);
-        long size = header.getInt(9) & 0xffffffffL;
-        if (size < HEADER) {
-          throw new InvalidBinlogException(f.name + ": invalid binlog at offset " + p + ": the event declares " + size
-              + " bytes, less than its header");
-        }
-        if (p + size > limit) {
-          return;
-        }
-        feed(f, ch, p, size, buf);
-        if (ScannerAccess.atTransactionBoundary(f.scanner)) {
-          f.boundary = f.walked;
-          if (f.walked >= f.snapshotFrom) {
-            f.boundaryInfo = ScannerAccess.snapshot(f.scanner);
-            if (f.firstCommitInRange == null && f.boundaryInfo.transactionCount() > f.transactionsAtStart) {
-              f.firstCommitInRange = f.boundaryInfo.lastCommitTime();
-            }
-          }
-          if (f.boundary - f.start >= maxBytes && f.walked > f.snapshotFrom) {
-            return;
-          }
-        }
-      }
-    }
-  }
-
-  private static void feed(OpenFile f, FileChannel ch, long from, long length, byte[] buf) throws IOException {
-    long done = 0;
-    ByteBuffer bb = ByteBuffer.wrap(buf);
-    while (done < length) {
-      bb.clear().limit((int) Math.min(buf.length, length - done));
-      readFully(ch, bb, from + done, f);
-      f.scanner.update(buf, 0, bb.position());
-      done += bb.position();
-    }
-    f.walked = from + length;
-  }
-
-  private static void readFully(FileChannel ch, ByteBuffer bb, long position, OpenFile f) throws IOException {
-    long at = position;
-    while (bb.hasRemaining()) {
-      int n = ch.read(bb, at);
-      if (n < 0) {
-        throw new IOException(f.path + " ended at offset " + at + " while it was reported to hold more");
-      }
-      at += n;
-    }
-  }
-
-  private void storeSegment(OpenFile f, long start, long end, BinlogInfo info) throws IOException {
+  private void storeSegment(LocalBinlog f, long start, long end, BinlogInfo info) throws IOException {
     String key = a.layout().segmentKey(f.timeline, f.name, start, artifacts.extension());
     String sidecarKey = a.layout().segmentSidecarKey(f.timeline, f.name, start);
     Map<String, String> meta = new LinkedHashMap<>();
@@ -598,7 +447,7 @@ public final class SegmentArchiver implements AutoCloseable {
     String local = "local " + f.path + " bytes [" + start + ", " + end + ")";
     long t0 = System.nanoTime();
     ArtifactWriter.Written w = a.retryPolicy().call("archive segment " + key,
-        () -> artifacts.upload(key, f.name, meta, out -> copyRange(f.path, start, end, out), true, local,
+        () -> artifacts.upload(key, f.name, meta, out -> f.copyRange(start, end, out), true, local,
             (k, why, cause) -> replaceOrphan(k, why, sidecarKey)),
         a::retrying);
     if (w.plainSize() != end - start) {
@@ -624,7 +473,7 @@ public final class SegmentArchiver implements AutoCloseable {
         .addKeyValue("checksum_status", "verified")
         .log("stored and verified segment [{}, {}) of {} as {}", start, end, f.name, key);
     a.listener().segmentArchived(sc);
-    if (archiver.wholeArchived(f.timeline, f.name)) {
+    if (archiver.wholeFiles().contains(f.timeline, f.name)) {
       // the archiver finished the whole file meanwhile and may have listed before this segment
       Segments.remove(a.sink(), a.retryPolicy(), a.layout(), f.timeline, f.name);
       f.done = true;
@@ -640,50 +489,6 @@ public final class SegmentArchiver implements AutoCloseable {
     LOG.atWarn().log("segment {} was left by an interrupted run without its sidecar and {}; replacing it", key, why);
     a.sink().delete(key);
     return true;
-  }
-
-  private static void copyRange(Path path, long start, long end, OutputStream out) throws IOException {
-    try (InputStream in = Files.newInputStream(path)) {
-      in.skipNBytes(start);
-      byte[] buf = new byte[(int) Math.min(1 << 20, Math.max(1, end - start))];
-      long left = end - start;
-      while (left > 0) {
-        int n = in.read(buf, 0, (int) Math.min(buf.length, left));
-        if (n < 0) {
-          throw new IOException(path + " ended before offset " + end);
-        }
-        out.write(buf, 0, n);
-        left -= n;
-      }
-    }
-  }
-
-  /**
-   * @param flipInUse hash the file's in-use flag (offset 21, bit 0, in the FORMAT_DESCRIPTION_EVENT)
-   *     flipped: a server sets it while it writes the file and clears it when it closes it
-   */
-  private static String rangeSha(Path path, long start, long end, boolean flipInUse) throws IOException {
-    java.security.MessageDigest d = Digests.sha256();
-    long[] at = {start};
-    copyRange(path, start, end, new OutputStream() {
-      @Override
-      public void write(int b) {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
-
-      @Override
-      public void write(byte[] b, int off, int len) {
-        if (flipInUse && at[0] <= IN_USE_OFFSET && IN_USE_OFFSET < at[0] + len) {
-          byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
-          copy[(int) (IN_USE_OFFSET - at[0])] ^= 1;
-          d.update(copy, 0, len);
-        } else {
-          d.update(b, off, len);
-        }
-        at[0] += len;
-      }
-    });
-    return Digests.hex(d.digest());
   }
 
   private Optional<Sidecar> readSidecar(String key) throws IOException {

@@ -48,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * never-overwrite and a conflicting sidecar is a reported chain break.
  *
  * <p>The sink must {@link Sink#supportsConditionalWrites() support conditional writes}.
+ *
+ * <p>(For maintainers: one class of about 530 lines because it is one state machine: not held,
+ * held, lost, released. Acquire, renew, take-over, self-fencing, the heartbeat thread and release
+ * all read and move the same state (the version last written, the generation, the start of the last
+ * renewal) under one lock; split apart, each part would need the others' state. The rest is the
+ * public {@link Holder} record and the {@link Builder}, about 120 lines of documented setters.)
  */
 public final class StoreLease implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StoreLease.class);

@@ -1,30 +1,27 @@
 package io.binlogarchive.examples;
 
-import io.binlogarchive.restore.ArchiveCatalog;
+import static io.binlogarchive.examples.ReadOptions.open;
+
+import io.binlogarchive.examples.ReadOptions.Opened;
 import io.binlogarchive.restore.ArchiveProblem;
 import io.binlogarchive.restore.ArchiveReader;
 import io.binlogarchive.restore.BaseBackup;
 import io.binlogarchive.restore.FetchResult;
 import io.binlogarchive.store.FileSystemSink;
-import io.binlogarchive.crypto.KeyProvider;
 import io.binlogarchive.restore.PruneResult;
 import io.binlogarchive.restore.RestorePlan;
 import io.binlogarchive.restore.RestoreTarget;
 import io.binlogarchive.restore.RestoreWindow;
 import io.binlogarchive.restore.RetentionPolicy;
-import io.binlogarchive.Sidecar;
 import io.binlogarchive.restore.VerifyOptions;
 import io.binlogarchive.restore.VerifyReport;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.util.List;
-import java.util.function.Function;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,153 +30,11 @@ import picocli.CommandLine.Option;
 /**
  * The read-side commands of the runner: {@code restore plan|fetch}, {@code verify}, {@code prune}
  * and {@code backup register|list}. Times are UTC: {@code 2026-11-22T10:00:00Z} or {@code
- * 2026-11-22 10:00:00}.
+ * 2026-11-22 10:00:00}. Each opens the archive through {@link ReadOptions} and reports progress
+ * through {@link FileProgress}.
  */
 final class RestoreCommands {
   private RestoreCommands() {}
-
-  /** What every read-side command takes: the archive, the server, the store and the KEY. */
-  static final class ReadOptions {
-    @Option(names = "--from", required = true, paramLabel = "URI", description = "the archive")
-    String from;
-
-    @Option(names = "--server-id", paramLabel = "ID", description = "the server (default: the archive's only one)")
-    String serverId;
-
-    @Option(names = "--parallelism", paramLabel = "N", description = "downloads in flight (1..64, default 2)")
-    Integer parallelism;
-
-    @ArgGroup(exclusive = true, validate = false, heading = "KEY (to read encrypted artifacts):%n")
-    CliOptions.Key key;
-
-    @Mixin CliOptions.Store store;
-  }
-
-  /** The archive a command reads, and what to close after: the sink and any KMS client. */
-  record Opened(Targets.Target target, ArchiveReader reader, String serverId, AutoCloseable kms)
-      implements AutoCloseable {
-    @Override
-    public void close() throws IOException {
-      try {
-        target.sink().close();
-      } finally {
-        if (kms != null) {
-          try {
-            kms.close();
-          } catch (Exception e) {
-            // a KMS client that fails to close loses nothing
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * Opens the archive {@code --from} names, with the key the options give: {@code --key-file},
-   * {@code --gcp-kms-key}, or {@code --kms-key-id} (AWS KMS: credentials and region as for S3, the
-   * endpoint from the SDK's {@code AWS_ENDPOINT_URL_KMS} / {@code aws.endpointUrlKms}, as {@code
-   * archive} does).
-   *
-   * @param listener told of each file fetched or verified
-   */
-  static Opened open(ReadOptions r, boolean sync, boolean allowUnencrypted, ArchiveReader.Listener listener,
-      Function<String, String> env) throws IOException {
-    CliOptions.Key k = CliOptions.Key.of(r.key);
-    KeyProvider keys = Keys.fromOptions(k, "--key-file", r.store.allowInsecureEndpoint, env);
-    Targets.Target target = Targets.open(r.from, r.store.settings());
-    AutoCloseable kms = null;
-    try {
-      if (k.awsKmsKeyId != null) {
-        S3Sinks.Kms aws = S3Sinks.kms(k.awsKmsKeyId, r.store.settings());
-        kms = aws;
-        keys = aws.keys();
-      }
-      String serverId = serverId(r.serverId, target);
-      ArchiveReader.Builder b = ArchiveReader.builder().sink(target.sink()).prefix(target.prefix()).serverId(serverId)
-          .parallelism(CliOptions.range("--parallelism", r.parallelism, 2, 1, 64))
-          .syncFetchedFiles(sync)
-          .allowUnencrypted(allowUnencrypted)
-          .listener(listener);
-      if (keys != null) {
-        b.keyProvider(keys);
-      }
-      return new Opened(target, b.build(), serverId, kms);
-    } catch (IOException | RuntimeException e) {
-      try {
-        new Opened(target, null, null, kms).close();
-      } catch (IOException | RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
-  }
-
-  /** {@code --server-id}, else the archive's only server ("default" for an empty archive). */
-  static String serverId(String given, Targets.Target target) throws IOException {
-    if (given != null) {
-      return given;
-    }
-    List<String> ids = ArchiveCatalog.serverIds(target.sink(), target.prefix());
-    if (ids.size() > 1) {
-      throw new UsageException("the archive holds several servers " + ids + "; choose one with --server-id");
-    }
-    return ids.isEmpty() ? "default" : ids.get(0);
-  }
-
-  /**
-   * Fetch and verify progress on stderr: one line per file, or a bar once {@link #bar} is set (on a
-   * terminal). Problems are always a line of their own.
-   */
-  static final class Progress implements ArchiveReader.Listener {
-    private final PrintStream err;
-    volatile TerminalProgress bar;
-
-    Progress(PrintStream err) {
-      this.err = err;
-    }
-
-    @Override
-    public void fileFetched(Sidecar s, Path file, boolean reused, Duration d) {
-      TerminalProgress b = bar;
-      if (b != null) {
-        b.step(s.size());
-        return;
-      }
-      double secs = Math.max(d.toNanos(), 1) / 1e9;
-      err.printf(Main.FORMAT, reused ? "kept    %s (already fetched and verified)%n"
-          : "fetched %s  %s  %.1f MB/s, SHA-256 verified%n", s.file(), Main.bytes(s.size()),
-          s.size() / 1e6 / secs);
-    }
-
-    @Override
-    public void fileVerified(Sidecar s, ArchiveProblem p) {
-      TerminalProgress b = bar;
-      if (b != null) {
-        b.step(s.size());
-      }
-      if (p != null) {
-        err.printf(Main.FORMAT, "PROBLEM %s: %s%n", s.file(), p.message());
-      }
-    }
-
-    /** What {@link #barOnTerminal} returns: closing it ends the bar. */
-    interface Bar {
-      void close();
-    }
-
-    /** Draws a bar from now on when stderr is a terminal; close what this returns. */
-    Bar barOnTerminal(String task, long total) {
-      if (!Main.isTerminal(err)) {
-        return () -> { };
-      }
-      TerminalProgress b = new TerminalProgress(task, total, err);
-      bar = b;
-      return () -> {
-        bar = null;
-        b.close();
-      };
-    }
-  }
 
   static Instant time(String option, String text) {
     try {
@@ -322,7 +177,7 @@ final class RestoreCommands {
     int execute() throws IOException {
       RestoreTarget target = target();
       checkStart();
-      try (Opened o = open(read, sync, allowUnencrypted, new Progress(err()), env())) {
+      try (Opened o = open(read, sync, allowUnencrypted, new FileProgress(err()), env())) {
         out().print(plan(o.reader(), target).describe());
         return 0;
       }
@@ -340,13 +195,13 @@ final class RestoreCommands {
       if (toDir == null) {
         throw new UsageException("restore fetch needs --to-dir DIR");
       }
-      Progress progress = new Progress(err());
+      FileProgress progress = new FileProgress(err());
       try (Opened o = open(read, sync, allowUnencrypted, progress, env())) {
         RestorePlan plan = plan(o.reader(), target);
         err().print(plan.describe());
         Path dir = Path.of(toDir);
         FetchResult f;
-        Progress.Bar bar = progress.barOnTerminal("fetch", plan.totalBytes());
+        FileProgress.Bar bar = progress.barOnTerminal("fetch", plan.totalBytes());
         try {
           f = o.reader().fetch(plan, dir);
         } finally {
@@ -389,7 +244,7 @@ final class RestoreCommands {
 
     @Override
     int execute() throws IOException {
-      Progress progress = new Progress(err());
+      FileProgress progress = new FileProgress(err());
       try (Opened o = open(read, false, allowUnencrypted, progress, env())) {
         Path state = stateFile != null ? Path.of(stateFile) : defaultState(o.target(), o.serverId());
         VerifyOptions opts = VerifyOptions.defaults().withStateFile(state);
@@ -400,7 +255,7 @@ final class RestoreCommands {
           opts = opts.withRecheckAll();
         }
         VerifyReport r;
-        Progress.Bar bar = full ? progress.barOnTerminal("verify", -1) : () -> { };
+        FileProgress.Bar bar = full ? progress.barOnTerminal("verify", -1) : () -> { };
         try {
           r = o.reader().verify(opts);
         } finally {
@@ -463,7 +318,7 @@ final class RestoreCommands {
       RetentionPolicy retention = p.keepBackups != null
           ? RetentionPolicy.keepNewestBackups(CliOptions.range("--keep-backups", p.keepBackups, 1, 1, 10_000))
           : RetentionPolicy.maxAge(age(p.maxAge));
-      try (Opened o = open(read, false, false, new Progress(err()), env())) {
+      try (Opened o = open(read, false, false, new FileProgress(err()), env())) {
         PruneResult r = o.reader().maintenance().prune(retention, apply);
         out().printf(Main.FORMAT, "%s: %s; keeping from %s; backups kept %s, dropped %s%n",
             r.applied() ? "pruned" : "dry run (add --apply to delete)", r.policy(), r.keptFrom(), r.retainedBackups(),
@@ -525,7 +380,7 @@ final class RestoreCommands {
       if (timeline != null) {
         b = b.withTimeline(timeline);
       }
-      try (Opened o = open(read, false, false, new Progress(err()), env())) {
+      try (Opened o = open(read, false, false, new FileProgress(err()), env())) {
         o.reader().maintenance().registerBaseBackup(b);
         out().printf(Main.FORMAT, "registered base backup %s at %s:%d%s in %s%n", b.name(), b.file(), b.position(),
             b.gtid() == null ? "" : " (GTID " + b.gtid() + ")", o.target().uri());
@@ -541,7 +396,7 @@ final class RestoreCommands {
 
     @Override
     int execute() throws IOException {
-      try (Opened o = open(read, false, false, new Progress(err()), env())) {
+      try (Opened o = open(read, false, false, new FileProgress(err()), env())) {
         for (BaseBackup b : o.reader().maintenance().baseBackups()) {
           out().printf(Main.FORMAT, "%-24s %s:%d  gtid=%s  taken_at=%s%s%n", b.name(), b.file(), b.position(),
               b.gtid() == null ? "-" : b.gtid(), b.takenAt() == null ? "-" : b.takenAt(),

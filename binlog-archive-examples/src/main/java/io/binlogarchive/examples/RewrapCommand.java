@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
     "Every artifact under the old key's id; run it once per old key. A dry run unless --apply.",
     "Exit 1 when some file could not be moved: run it again."})
 final class RewrapCommand extends CliCommand {
-  @Mixin RestoreCommands.ReadOptions read;
+  @Mixin ReadOptions read;
 
   @ArgGroup(exclusive = true, validate = false, multiplicity = "1", heading = "New key (one of):%n")
   NewKey newKey;
@@ -73,7 +73,7 @@ final class RewrapCommand extends CliCommand {
     }
     Targets.Target target = Targets.open(read.from, read.store.settings());
     try {
-      String serverId = RestoreCommands.serverId(read.serverId, target);
+      String serverId = ReadOptions.serverId(read.serverId, target);
       TerminalProgress bar = Main.isTerminal(err()) ? new TerminalProgress("rewrap", -1, err()) : null;
       ArchiveReader reader = ArchiveReader.builder().sink(target.sink()).prefix(target.prefix()).serverId(serverId)
           .keyProvider(from).parallelism(CliOptions.range("--parallelism", read.parallelism, 2, 1, 64))

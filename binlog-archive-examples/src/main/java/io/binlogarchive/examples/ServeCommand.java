@@ -103,8 +103,8 @@ final class ServeCommand extends RestoreCommands.Planning {
     byte[] password = passwordFile != null ? readSecret(Path.of(passwordFile), "--password-file") : randomPassword();
     try {
       String applyPassword = to == null ? null : applyPassword(env());
-      try (RestoreCommands.Opened o = RestoreCommands.open(read, false, allowUnencrypted,
-          new RestoreCommands.Progress(err()), env())) {
+      try (ReadOptions.Opened o = ReadOptions.open(read, false, allowUnencrypted,
+          new FileProgress(err()), env())) {
         RestorePlan plan = plan(o.reader(), target);
         err().print(plan.describe());
         Path dir = spool != null ? Path.of(spool) : Files.createTempDirectory("binlog-archive-serve");

@@ -66,6 +66,12 @@ import org.junit.jupiter.api.io.TempDir;
  * multi-part, ranged reads), abort leaves nothing behind, no overwrite, adoption of an existing
  * object by the archiver (two real MariaDB binlogs shipped with the kit), listing by prefix,
  * missing objects, deletes, concurrent writers, and conditional writes where the sink has them.
+ *
+ * <p>(For maintainers: the kit is one class of about 700 lines because JUnit 5 runs a
+ * {@code @Nested} group only as an inner class of the test class, and each group reaches the
+ * subclass's {@link #newSink()} through it; the groups cannot live in files of their own. Its parts
+ * are the factory hooks and shared helpers at the top, then one short group per part of the
+ * contract.)
  */
 public abstract class SinkCompatibilityKit {
 

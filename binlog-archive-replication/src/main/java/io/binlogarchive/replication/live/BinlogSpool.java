@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #rewind()} (after a lost connection) and {@link #open} (after a restart) truncate the
  *       open file to its last transaction boundary; the stream resumes there.
  * </ul>
+ *
+ * <p>(For maintainers: one class of about 500 lines because recovery, the stream and durability
+ * share the state of the open file: its channel, length, last transaction boundary, durable and
+ * acknowledged positions, and the transaction tracker. Recovery rebuilds exactly that state from the
+ * directory; the stream moves it; syncing, acks and rewind read it. Its parts follow in that order.)
  */
 final class BinlogSpool implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(BinlogSpool.class);

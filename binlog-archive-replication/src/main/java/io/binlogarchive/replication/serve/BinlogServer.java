@@ -1,9 +1,7 @@
 package io.binlogarchive.replication.serve;
 
 import io.binlogarchive.restore.ArchiveReader;
-import io.binlogarchive.binlog.BinlogInfo;
 import io.binlogarchive.restore.RestorePlan;
-import io.binlogarchive.Sidecar;
 import io.binlogarchive.replication.internal.CachingSha2Password;
 import io.binlogarchive.replication.internal.NativePassword;
 import java.io.IOException;
@@ -11,20 +9,15 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -77,9 +70,8 @@ public final class BinlogServer implements AutoCloseable {
   private final byte[] sha2Hash;
   private final Path tlsCertificate;
   private final Path tlsKey;
-  private final long serverId;
-  private final String handshakeVersion;
-  private final Map<String, String> globals = new LinkedHashMap<>();
+  /** The server replicas see: server id, version, global variables. */
+  private final ServedSource served;
   private final Set<ReplicaSession> sessions = ConcurrentHashMap.newKeySet();
   private final CompletableFuture<ServePosition> target = new CompletableFuture<>();
   private final AtomicInteger connections = new AtomicInteger();
@@ -103,37 +95,7 @@ public final class BinlogServer implements AutoCloseable {
     this.sha2Hash = b.sha2Hash;
     this.tlsCertificate = b.tlsCertificate;
     this.tlsKey = b.tlsKey;
-    Sidecar first = plan.files().get(0);
-    BinlogInfo info = first.binlog();
-    this.serverId = b.serverId >= 0 ? b.serverId : sourceServerId(info);
-    boolean maria = !"mysql".equals(plan.flavor());
-    String version = info != null && info.serverVersion() != null ? info.serverVersion()
-        : maria ? "10.11.0-MariaDB-log" : "8.0.0-log";
-    // MariaDB servers prefix "5.5.5-" so that MySQL clients, which reject a major version 10,
-    // accept them; MariaDB's clients (and replicas) strip it again.
-    this.handshakeVersion = maria && !version.startsWith("5.5.5-") ? "5.5.5-" + version : version;
-    String checksum = info != null && "crc32".equalsIgnoreCase(info.checksumAlgorithm()) ? "CRC32" : "NONE";
-    globals.put("server_id", Long.toString(serverId));
-    globals.put("server_uuid", UUID.nameUUIDFromBytes(("binlog-archive serve " + reader.root())
-        .getBytes(StandardCharsets.UTF_8)).toString());
-    globals.put("version", version);
-    globals.put("version_comment", "binlog-archive serve");
-    globals.put("binlog_checksum", checksum);
-    globals.put("master_verify_checksum", "OFF");
-    globals.put("log_bin", "ON");
-    globals.put("binlog_format", "ROW");
-    globals.put("gtid_mode", !maria && info != null && info.gtids() != null && !info.gtids().isEmpty() ? "ON" : "OFF");
-    globals.put("gtid_domain_id", Long.toString(domainId(info)));
-    globals.put("gtid_strict_mode", "ON");
-    globals.put("hostname", "binlog-archive-serve");
-    globals.put("port", Integer.toString(listen.getPort()));
-    globals.put("max_allowed_packet", Integer.toString(1 << 30));
-    globals.put("lower_case_table_names", "0");
-    globals.put("time_zone", "SYSTEM");
-    globals.put("system_time_zone", "UTC");
-    globals.put("character_set_server", "utf8mb4");
-    globals.put("collation_server", "utf8mb4_general_ci");
-    globals.put("read_only", "ON");
+    this.served = new ServedSource(plan, reader.root(), listen.getPort(), b.serverId);
   }
 
   /** @return a new builder */
@@ -179,7 +141,7 @@ public final class BinlogServer implements AutoCloseable {
       LOG.debug("first fetch not started: {}", e.toString()); // reported to the replica when it asks
     }
     LOG.info("serving {} ({} file(s), {} .. {}) on {} as {}", plan.target(), plan.files().size(), plan.startFile(),
-        plan.lastFile(), address(), handshakeVersion);
+        plan.lastFile(), address(), served.handshakeVersion());
     return this;
   }
 
@@ -246,25 +208,6 @@ public final class BinlogServer implements AutoCloseable {
     return out;
   }
 
-  /**
-   * MariaDB's {@code BINLOG_GTID_POS(file, pos)}, which a replica asks at connect: the GTID state at
-   * the plan's start, or at the start of a file; null elsewhere (the replica then leaves its GTID
-   * position empty until GTID events arrive).
-   */
-  String binlogGtidPos(String file, long position) {
-    if (file.equals(plan.startFile()) && position == plan.startPosition() && plan.startGtids() != null) {
-      return plan.startGtids();
-    }
-    if (position == 4) {
-      for (Sidecar s : plan.files()) {
-        if (s.file().equals(file) && s.binlog() != null) {
-          return s.binlog().previousGtids();
-        }
-      }
-    }
-    return null;
-  }
-
   private static String sqlString(String s) {
     return s.replace("\\", "\\\\").replace("'", "''");
   }
@@ -316,12 +259,8 @@ public final class BinlogServer implements AutoCloseable {
 
   // ---- for the sessions -----------------------------------------------------------------------
 
-  Map<String, String> globals() {
-    return Collections.unmodifiableMap(globals);
-  }
-
-  String handshakeVersion() {
-    return handshakeVersion;
+  ServedSource served() {
+    return served;
   }
 
   String user() {
@@ -349,10 +288,6 @@ public final class BinlogServer implements AutoCloseable {
     sha2Cached = true;
   }
 
-  long serverId() {
-    return serverId;
-  }
-
   ArchiveFeed feed() {
     return feed;
   }
@@ -372,25 +307,6 @@ public final class BinlogServer implements AutoCloseable {
 
   void sessionEnded(ReplicaSession s) {
     sessions.remove(s);
-  }
-
-  private static long sourceServerId(BinlogInfo info) {
-    if (info == null || info.serverIds() == null || info.serverIds().isEmpty()) {
-      return 1;
-    }
-    return info.serverIds().get(info.serverIds().size() - 1);
-  }
-
-  private static long domainId(BinlogInfo info) {
-    String g = info == null ? null : info.gtids();
-    if (g == null || g.isEmpty() || !Character.isDigit(g.charAt(0)) || g.indexOf('-') < 0) {
-      return 0;
-    }
-    try {
-      return Long.parseLong(g.substring(0, g.indexOf('-')));
-    } catch (NumberFormatException e) {
-      return 0;
-    }
   }
 
   /** Configures a {@link BinlogServer}. */

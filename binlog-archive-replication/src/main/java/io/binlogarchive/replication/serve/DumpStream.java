@@ -102,7 +102,7 @@ final class DumpStream {
         LOG.info("replica {} (server id {}) is past the plan's last file, at {}:4; it has everything", peer, replicaId,
             requestedFile);
         file = requestedFile;
-        send(Events.fakeRotate(server.serverId(), file, 4, artificialChecksums));
+        send(Events.fakeRotate(server.served().serverId(), file, 4, artificialChecksums));
         finish(flags);
         return;
       }
@@ -125,7 +125,7 @@ final class DumpStream {
     file = feed.sidecar(i).file();
     checksums = checksums(feed.sidecar(i));
     feed.release(i); // a replica that resumes further on needs none of the files before
-    send(Events.fakeRotate(server.serverId(), file, position, artificialChecksums));
+    send(Events.fakeRotate(server.served().serverId(), file, position, artificialChecksums));
     boolean firstFile = true;
     while (true) {
       ArchiveFeed.Ready ready = awaitFile(i);
@@ -138,7 +138,7 @@ final class DumpStream {
         // the previous file did not end with a ROTATE to this one (a server stop or crash ended it)
         file = s.file();
         position = 4;
-        send(Events.fakeRotate(server.serverId(), file, 4, artificialChecksums));
+        send(Events.fakeRotate(server.served().serverId(), file, 4, artificialChecksums));
       }
       long from = firstFile ? position : 4;
       boolean reached = serveFile(ready, from, firstFile, annotate, skip);
@@ -289,7 +289,7 @@ final class DumpStream {
   }
 
   private void heartbeat() throws IOException {
-    send(Events.heartbeat(server.serverId(), file, position, artificialChecksums));
+    send(Events.heartbeat(server.served().serverId(), file, position, artificialChecksums));
     ch.flush();
   }
 

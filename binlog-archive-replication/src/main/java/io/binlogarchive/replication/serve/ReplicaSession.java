@@ -79,7 +79,7 @@ final class ReplicaSession implements Runnable {
       }
       PacketChannel ch = new PacketChannel(new BufferedInputStream(connection.getInputStream(), 1 << 16),
           new BufferedOutputStream(connection.getOutputStream(), 1 << 16));
-      SetupQueries queries = new SetupQueries(server.globals(), server::binlogGtidPos);
+      SetupQueries queries = new SetupQueries(server.served().globals(), server.served()::binlogGtidPos);
       while (true) {
         ch.resetSequence();
         byte[] cmd = ch.read();
@@ -139,7 +139,7 @@ final class ReplicaSession implements Runnable {
     }
     ServerTls tls = server.tls();
     int offered = SERVER_CAPABILITIES | (tls != null ? CLIENT_SSL : 0);
-    PayloadWriter hs = new PayloadWriter().u8(10).nulString(server.handshakeVersion()).fixed(connectionId, 4)
+    PayloadWriter hs = new PayloadWriter().u8(10).nulString(server.served().handshakeVersion()).fixed(connectionId, 4)
         .bytes(java.util.Arrays.copyOfRange(scramble, 0, 8)).u8(0).fixed(offered & 0xFFFF, 2)
         .u8(45).fixed(0x0002, 2).fixed(offered >>> 16, 2).u8(21).zeros(10)
         .bytes(java.util.Arrays.copyOfRange(scramble, 8, 20)).u8(0).nulString(NATIVE);
