@@ -5,8 +5,6 @@ import io.binlogarchive.Archiver;
 import io.binlogarchive.FileResult;
 import io.binlogarchive.SegmentArchiver;
 import io.binlogarchive.Sidecar;
-import io.binlogarchive.binlog.BinlogFile;
-import io.binlogarchive.binlog.BinlogSource;
 import io.binlogarchive.replication.live.BinlogGapException;
 import io.binlogarchive.replication.live.LiveStream;
 import io.binlogarchive.replication.live.SourceConfig;
@@ -22,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -101,7 +98,7 @@ final class StreamCommand extends CliCommand {
     try (ArchiveCommand.Opened opened = write.open(env())) {
       Path spoolDir = spool != null ? Path.of(spool) : defaultSpool(opened.target(), opened.serverId());
       Files.createDirectories(spoolDir);
-      Archiver.Builder b = opened.builder(new SpoolSource(spoolDir)).pollInterval(Duration.ofSeconds(10));
+      Archiver.Builder b = opened.builder(LiveStream.spoolSource(spoolDir)).pollInterval(Duration.ofSeconds(10));
       AtomicBoolean gap = new AtomicBoolean();
       Acks acks = new Acks();
       AgentOptions agentOptions = AgentOptions.apply(agent, b, opened.target(), opened.serverId(),
@@ -312,38 +309,5 @@ final class StreamCommand extends CliCommand {
   static Path defaultSpool(Targets.Target target, String serverId) {
     String safe = target.uri().replaceAll("[^A-Za-z0-9._-]+", "_");
     return Path.of(System.getProperty("user.home"), ".binlog-archive", "spool", safe + "." + serverId);
-  }
-
-  /** The spool's closed files; none until the stream has written the spool's index. */
-  static final class SpoolSource implements BinlogSource {
-    private final Path spool;
-
-    SpoolSource(Path spool) {
-      this.spool = spool;
-    }
-
-    @Override
-    public List<BinlogFile> closedFiles() throws IOException {
-      try (var files = Files.list(spool)) {
-        if (files.noneMatch(p -> p.getFileName().toString().endsWith(".index"))) {
-          return List.of();
-        }
-      }
-      return BinlogSource.directory(spool).closedFiles();
-    }
-
-    /**
-     * The spool holds the server's files under the server's names, so {@code --max-binlog-age} reads
-     * the active file's first transaction from the spool's copy.
-     */
-    @Override
-    public java.util.Optional<Path> localDirectory() {
-      return java.util.Optional.of(spool);
-    }
-
-    @Override
-    public String describe() {
-      return "spool " + spool;
-    }
   }
 }

@@ -76,6 +76,18 @@ public final class LiveStream implements AutoCloseable {
   }
 
   /**
+   * The closed files of a spool this stream writes, as a source for an {@code Archiver}: a file
+   * counts as closed once the server has rotated past it and the spool holds it whole; the active
+   * file is read from the spool too when the archiver rotates by age.
+   *
+   * @param spoolDir the directory given to {@link #builder(SourceConfig, Path)}
+   * @return a source listing nothing until the stream has written the spool's index
+   */
+  public static io.binlogarchive.binlog.BinlogSource spoolSource(Path spoolDir) {
+    return new SpoolSource(spoolDir);
+  }
+
+  /**
    * @param source the server to stream from
    * @param spoolDir where the server's files are rebuilt (one directory per server)
    * @return a builder

@@ -1,4 +1,4 @@
-package io.binlogarchive.examples;
+package io.binlogarchive.replication.live;
 
 import io.binlogarchive.ArchiveListener;
 import io.binlogarchive.Archiver;
@@ -112,7 +112,7 @@ public final class RpoBenchmark {
           "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '" + USER + "'@'%'",
           "CREATE DATABASE bench", "CREATE TABLE bench.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64))");
       Recorder rec = new Recorder();
-      Archiver archiver = Archiver.builder().source(new StreamCommand.SpoolSource(spool)).sink(sink).serverId("db")
+      Archiver archiver = Archiver.builder().source(LiveStream.spoolSource(spool)).sink(sink).serverId("db")
           .compression(Transform.zstd(3)).cursorFile(tmp.resolve("cursor.json")).listener(rec)
           .pollInterval(Duration.ofSeconds(10)).build();
       try (archiver) {
