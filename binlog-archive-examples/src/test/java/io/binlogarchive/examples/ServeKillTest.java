@@ -12,9 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.NavigableSet;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -39,6 +40,7 @@ class ServeKillTest {
   static final int ROWS_PER_TXN = 5;
   static final int TXNS = 4000;
   @TempDir Path tmp;
+  final Map<Path, NavigableSet<Long>> boundaries = new HashMap<>();
 
   @Test
   @DisplayName("SIGKILL of restore serve leaves the replica's I/O thread without its source, with a clear error, only"
@@ -110,10 +112,12 @@ class ServeKillTest {
       }
       assertThat(serve.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
 
+      // the SQL thread applies what the relay log holds; once the I/O thread has lost its source nothing more comes,
+      // and the SQL thread settles on the last transaction boundary at or before what it received
       replica.exec("START SLAVE SQL_THREAD");
       Map<String, String> s = await(replica, null, err1, "the replica applied all it received and lost its source",
           st -> !"Yes".equals(st.get("Slave_IO_Running")) && !st.get("Last_IO_Error").isEmpty()
-              && st.get("Slave_SQL_Running_State").contains("has read all relay log"));
+              && st.get("Slave_SQL_Running_State").contains("has read all relay log") && settled(sourceData, st));
       assertThat(s.get("Slave_IO_Running")).isIn("Connecting", "No");
       assertThat(s.get("Last_IO_Error")).as("the I/O thread's error")
           .containsPattern("(?i)(reconnect|connect to|lost connection)").contains("127.0.0.1:" + port);
@@ -129,14 +133,19 @@ class ServeKillTest {
       String last = workloadFiles.get(workloadFiles.size() - 1);
       assertThat(readFile.compareTo(last) < 0 || read < Files.size(sourceData.resolve(last)))
           .as("the kill cut the plan short: the replica received up to %s:%d only", readFile, read).isTrue();
-      long items = count(replica, "SELECT COUNT(*) FROM shop.items");
+      // one statement, one consistent read of what the replica committed
+      String[] counts = PitrFixture.firstValue(replica, "SELECT CONCAT_WS(' ', (SELECT COUNT(*) FROM shop.items),"
+          + " (SELECT items FROM shop.totals WHERE id = 1), (SELECT txns FROM shop.totals WHERE id = 1),"
+          + " (SELECT COUNT(*) FROM (SELECT txn FROM shop.items GROUP BY txn HAVING COUNT(*) <> " + ROWS_PER_TXN
+          + ") partial))").split(" ");
+      long items = Long.parseLong(counts[0]);
       String where = "applied up to " + execFile + ":" + exec + ", received up to " + readFile + ":" + read;
-      assertThat(items).as("rows of whole transactions only (%s)", where).isPositive().isLessThan((long) TXNS * ROWS_PER_TXN);
+      assertThat(items).as("rows of whole transactions only (%s)", where).isPositive()
+          .isLessThan((long) TXNS * ROWS_PER_TXN);
       assertThat(items % ROWS_PER_TXN).as(where).isZero();
-      assertThat(count(replica, "SELECT items FROM shop.totals WHERE id = 1")).as("the totals row agrees").isEqualTo(items);
-      assertThat(count(replica, "SELECT txns FROM shop.totals WHERE id = 1")).isEqualTo(items / ROWS_PER_TXN);
-      assertThat(count(replica, "SELECT COUNT(*) FROM (SELECT txn FROM shop.items GROUP BY txn HAVING COUNT(*) <> "
-          + ROWS_PER_TXN + ") partial")).as("transactions with only some of their rows").isZero();
+      assertThat(Long.parseLong(counts[1])).as("the totals row agrees (%s)", where).isEqualTo(items);
+      assertThat(Long.parseLong(counts[2])).as(where).isEqualTo(items / ROWS_PER_TXN);
+      assertThat(Long.parseLong(counts[3])).as("transactions with only some of their rows (%s)", where).isZero();
 
       // a new serve on the same port: the replica reconnects by itself and reaches the target
       Path out2 = tmp.resolve("serve2.out");
@@ -146,14 +155,15 @@ class ServeKillTest {
         String target = awaitLine(again, out2, err2, l -> l.startsWith("target "), "the target line");
         Matcher t = Pattern.compile("^target (\\S+):(\\d+)").matcher(target);
         assertThat(t.find()).as(target).isTrue();
-        assertThat(count(replica, "SELECT MASTER_POS_WAIT('" + t.group(1) + "', " + t.group(2) + ", "
-            + DEADLINE.toSeconds() + ")")).as("the replica applied up to %s", target).isNotNegative();
+        assertThat(PitrFixture.firstValue(replica, "SELECT MASTER_POS_WAIT('" + t.group(1) + "', " + t.group(2) + ", "
+            + DEADLINE.toSeconds() + ")")).as("the replica applied up to %s", target).isNotNull().isNotEqualTo("-1");
         Map<String, String> done = slaveStatus(replica);
         assertThat(done.get("Last_SQL_Error")).isEmpty();
         assertThat(done.get("Slave_IO_Running")).isEqualTo("Yes");
         replica.exec("STOP SLAVE", "RESET SLAVE ALL");
         assertThat(PitrFixture.checksums(replica)).isEqualTo(expected);
-        assertThat(count(replica, "SELECT COUNT(*) FROM shop.items")).isEqualTo((long) TXNS * ROWS_PER_TXN);
+        assertThat(PitrFixture.firstValue(replica, "SELECT COUNT(*) FROM shop.items"))
+            .isEqualTo(Integer.toString(TXNS * ROWS_PER_TXN));
       } finally {
         again.destroyForcibly();
         again.waitFor(60, TimeUnit.SECONDS);
@@ -221,19 +231,34 @@ class ServeKillTest {
     return out;
   }
 
-  static long count(MariaDbServer s, String query) throws SQLException {
-    return Long.parseLong(PitrFixture.firstValue(s, query));
+  /**
+   * Whether the SQL thread applied everything whole that the I/O thread received: it is at the last
+   * transaction boundary at or before the received position (or the received file has none yet).
+   */
+  boolean settled(Path sourceData, Map<String, String> st) {
+    try {
+      Long floor = boundaries(sourceData.resolve(st.get("Master_Log_File")))
+          .floor(Long.parseLong(st.get("Read_Master_Log_Pos")));
+      return floor == null || st.get("Relay_Master_Log_File").equals(st.get("Master_Log_File"))
+          && Long.parseLong(st.get("Exec_Master_Log_Pos")) == floor;
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   /**
    * The transaction boundaries of a binlog file as {@code mariadb-binlog} decodes it: where each GTID
    * event starts and where each XID (commit) event ends.
    */
-  Set<Long> boundaries(Path binlog) throws Exception {
+  NavigableSet<Long> boundaries(Path binlog) throws Exception {
+    NavigableSet<Long> known = boundaries.get(binlog);
+    if (known != null) {
+      return known;
+    }
     Path text = tmp.resolve(binlog.getFileName() + ".txt");
     List<String> cmd = List.of("mariadb-binlog", "--base64-output=decode-rows", binlog.toString());
     PitrFixture.run(cmd, null, text);
-    Set<Long> out = new TreeSet<>();
+    NavigableSet<Long> out = new TreeSet<>();
     Pattern at = Pattern.compile("^# at (\\d+)$");
     Pattern header = Pattern.compile("end_log_pos (\\d+) .*\\t(GTID |Xid = )");
     long eventStart = -1;
@@ -249,6 +274,7 @@ class ServeKillTest {
       }
     }
     assertThat(out).as("boundaries found in %s", binlog).isNotEmpty();
+    boundaries.put(binlog, out);
     return out;
   }
 }
