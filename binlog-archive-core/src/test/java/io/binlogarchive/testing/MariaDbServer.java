@@ -10,7 +10,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.mariadb.jdbc.MariaDbDataSource;
@@ -175,6 +177,19 @@ public final class MariaDbServer implements AutoCloseable {
       }
     }
     return names;
+  }
+
+  /** @return SHOW SLAVE STATUS's row by column label; empty if the server has no replication set up */
+  public Map<String, String> slaveStatus() throws SQLException {
+    Map<String, String> out = new LinkedHashMap<>();
+    try (Connection c = connection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW SLAVE STATUS")) {
+      if (rs.next()) {
+        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+          out.put(rs.getMetaData().getColumnLabel(i), rs.getString(i));
+        }
+      }
+    }
+    return out;
   }
 
   /**

@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Points a real MariaDB replica at a {@link BinlogServer} and waits for it to apply the target. */
@@ -62,14 +61,8 @@ final class ServeFixture {
 
   /** SHOW SLAVE STATUS as column name to value. */
   static Map<String, String> slaveStatus(MariaDbServer replica) throws SQLException {
-    Map<String, String> out = new LinkedHashMap<>();
-    try (Connection c = replica.connection(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SHOW SLAVE STATUS")) {
-      assertThat(rs.next()).as("the replica has a slave status").isTrue();
-      for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-        out.put(rs.getMetaData().getColumnLabel(i), rs.getString(i));
-      }
-    }
+    Map<String, String> out = replica.slaveStatus();
+    assertThat(out).as("the replica has a slave status").isNotEmpty();
     return out;
   }
 
